@@ -1,0 +1,7 @@
+//! Kerberos V5 client core: ASN.1 schema, enctypes, principals. Protocol logic is sans-IO.
+#![forbid(unsafe_code)]
+
+pub mod crypto;
+pub mod principal;
+
+pub use principal::{NameType, Principal, PrincipalError, PrincipalName, Realm};

@@ -1,0 +1,311 @@
+//! Realms and principal names (RFC 4120 §5.2.2, §6.2) and MIT's string form
+//! (`name/instance@REALM`, with `\/`, `\@`, `\\`, `\n`, `\t`, `\b` and `\0` escapes).
+
+use std::fmt;
+
+/// Errors from parsing a principal or realm string.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PrincipalError {
+    #[error("empty principal name")]
+    Empty,
+    #[error("empty realm")]
+    EmptyRealm,
+    #[error("principal '{0}' has no realm and no default realm is known")]
+    NoRealm(String),
+    #[error("malformed principal '{0}': {1}")]
+    Malformed(String, &'static str),
+}
+
+/// A Kerberos realm (RFC 4120 §6.1). Never empty.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Realm(String);
+
+impl Realm {
+    /// A realm from its name; the name must not be empty nor contain NUL.
+    pub fn new(name: impl Into<String>) -> Result<Self, PrincipalError> {
+        let name = name.into();
+        if name.is_empty() {
+            return Err(PrincipalError::EmptyRealm);
+        }
+        if name.contains('\0') {
+            return Err(PrincipalError::Malformed(name, "NUL in realm"));
+        }
+        Ok(Realm(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Realm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Realm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Realm({:?})", self.0)
+    }
+}
+
+/// Name types (RFC 4120 §6.2, RFC 6806 §5 for NT-ENTERPRISE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NameType {
+    Unknown,
+    Principal,
+    SrvInst,
+    SrvHst,
+    SrvXhst,
+    Uid,
+    X500,
+    Smtp,
+    Enterprise,
+    WellKnown,
+    /// Any other value, kept as received.
+    Other(i32),
+}
+
+impl NameType {
+    pub fn from_i32(v: i32) -> Self {
+        match v {
+            0 => Self::Unknown,
+            1 => Self::Principal,
+            2 => Self::SrvInst,
+            3 => Self::SrvHst,
+            4 => Self::SrvXhst,
+            5 => Self::Uid,
+            6 => Self::X500,
+            7 => Self::Smtp,
+            10 => Self::Enterprise,
+            11 => Self::WellKnown,
+            v => Self::Other(v),
+        }
+    }
+
+    pub fn to_i32(self) -> i32 {
+        match self {
+            Self::Unknown => 0,
+            Self::Principal => 1,
+            Self::SrvInst => 2,
+            Self::SrvHst => 3,
+            Self::SrvXhst => 4,
+            Self::Uid => 5,
+            Self::X500 => 6,
+            Self::Smtp => 7,
+            Self::Enterprise => 10,
+            Self::WellKnown => 11,
+            Self::Other(v) => v,
+        }
+    }
+}
+
+/// A principal name without its realm: a name type and one or more components.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PrincipalName {
+    pub name_type: NameType,
+    components: Vec<String>,
+}
+
+impl PrincipalName {
+    /// A name from its components; at least one is required.
+    pub fn new(name_type: NameType, components: Vec<String>) -> Result<Self, PrincipalError> {
+        if components.is_empty() {
+            return Err(PrincipalError::Empty);
+        }
+        Ok(Self {
+            name_type,
+            components,
+        })
+    }
+
+    pub fn components(&self) -> &[String] {
+        &self.components
+    }
+
+    /// `krbtgt/REALM`, the name of a ticket-granting service (RFC 4120 §7.3).
+    pub fn krbtgt(realm: &Realm) -> Self {
+        Self {
+            name_type: NameType::SrvInst,
+            components: vec!["krbtgt".into(), realm.as_str().into()],
+        }
+    }
+
+    /// True for `krbtgt/X`.
+    pub fn is_krbtgt(&self) -> bool {
+        self.components.len() == 2 && self.components[0] == "krbtgt"
+    }
+
+    /// The components joined by `/`, with MIT's escapes.
+    pub fn to_escaped(&self) -> String {
+        let mut out = String::new();
+        for (i, c) in self.components.iter().enumerate() {
+            if i > 0 {
+                out.push('/');
+            }
+            escape_into(&mut out, c, true);
+        }
+        out
+    }
+}
+
+/// A principal: a name in a realm.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Principal {
+    pub name: PrincipalName,
+    pub realm: Realm,
+}
+
+impl Principal {
+    pub fn new(name: PrincipalName, realm: Realm) -> Self {
+        Self { name, realm }
+    }
+
+    /// Parse MIT's string form. A name without `@REALM` takes `default_realm`.
+    /// The name type is NT-PRINCIPAL, as MIT's `krb5_parse_name` gives.
+    pub fn parse(s: &str, default_realm: Option<&Realm>) -> Result<Self, PrincipalError> {
+        Self::parse_as(s, NameType::Principal, default_realm)
+    }
+
+    /// Parse MIT's string form with a given name type.
+    pub fn parse_as(
+        s: &str,
+        name_type: NameType,
+        default_realm: Option<&Realm>,
+    ) -> Result<Self, PrincipalError> {
+        if s.is_empty() {
+            return Err(PrincipalError::Empty);
+        }
+        let mut components = Vec::new();
+        let mut cur = String::new();
+        let mut realm: Option<String> = None;
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => {
+                    let e = chars
+                        .next()
+                        .ok_or_else(|| PrincipalError::Malformed(s.into(), "trailing backslash"))?;
+                    let target = realm.as_mut().unwrap_or(&mut cur);
+                    target.push(unescape(e));
+                }
+                '/' if realm.is_none() => components.push(std::mem::take(&mut cur)),
+                '@' if realm.is_none() => realm = Some(String::new()),
+                '@' => {
+                    return Err(PrincipalError::Malformed(
+                        s.into(),
+                        "unescaped '@' in realm",
+                    ));
+                }
+                c => realm.as_mut().unwrap_or(&mut cur).push(c),
+            }
+        }
+        components.push(cur);
+        let realm = match realm {
+            Some(r) => Realm::new(r)?,
+            None => default_realm
+                .cloned()
+                .ok_or_else(|| PrincipalError::NoRealm(s.into()))?,
+        };
+        if components.len() == 1 && components[0].is_empty() {
+            return Err(PrincipalError::Empty);
+        }
+        Ok(Self {
+            name: PrincipalName::new(name_type, components)?,
+            realm,
+        })
+    }
+
+    /// An enterprise name (RFC 6806 §5): the whole UPN `user@domain` is one component.
+    pub fn enterprise(upn: &str, realm: Realm) -> Result<Self, PrincipalError> {
+        if upn.is_empty() {
+            return Err(PrincipalError::Empty);
+        }
+        Ok(Self {
+            name: PrincipalName::new(NameType::Enterprise, vec![upn.into()])?,
+            realm,
+        })
+    }
+}
+
+impl fmt::Display for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = self.name.to_escaped();
+        out.push('@');
+        escape_into(&mut out, self.realm.as_str(), false);
+        f.write_str(&out)
+    }
+}
+
+fn unescape(c: char) -> char {
+    match c {
+        'n' => '\n',
+        't' => '\t',
+        'b' => '\u{8}',
+        '0' => '\0',
+        c => c,
+    }
+}
+
+fn escape_into(out: &mut String, s: &str, in_name: bool) {
+    for c in s.chars() {
+        match c {
+            '/' if in_name => out.push_str("\\/"),
+            '@' => out.push_str("\\@"),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\0' => out.push_str("\\0"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn realm(s: &str) -> Realm {
+        Realm::new(s).unwrap()
+    }
+
+    #[test]
+    fn parses_and_prints_mit_forms() {
+        let p = Principal::parse("HTTP/www.example.com@EXAMPLE.COM", None).unwrap();
+        assert_eq!(p.name.components(), ["HTTP", "www.example.com"]);
+        assert_eq!(p.realm.as_str(), "EXAMPLE.COM");
+        assert_eq!(p.to_string(), "HTTP/www.example.com@EXAMPLE.COM");
+
+        let p = Principal::parse(r"joedoe\@onprem.local@ONPREM.LOCAL", None).unwrap();
+        assert_eq!(p.name.components(), ["joedoe@onprem.local"]);
+        assert_eq!(p.to_string(), r"joedoe\@onprem.local@ONPREM.LOCAL");
+
+        let p = Principal::parse(r"a\/b\\c/d", Some(&realm("R"))).unwrap();
+        assert_eq!(p.name.components(), ["a/b\\c", "d"]);
+        assert_eq!(p.to_string(), r"a\/b\\c/d@R");
+    }
+
+    #[test]
+    fn rejects_bad_forms() {
+        assert_eq!(Principal::parse("", None), Err(PrincipalError::Empty));
+        assert!(matches!(
+            Principal::parse("user", None),
+            Err(PrincipalError::NoRealm(_))
+        ));
+        assert_eq!(
+            Principal::parse("user@", None),
+            Err(PrincipalError::EmptyRealm)
+        );
+        assert!(Principal::parse("user\\", Some(&realm("R"))).is_err());
+        assert!(Principal::parse("a@B@C", None).is_err());
+    }
+
+    #[test]
+    fn name_types_round_trip() {
+        for v in [-1, 0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 99] {
+            assert_eq!(NameType::from_i32(v).to_i32(), v);
+        }
+    }
+}
