@@ -118,7 +118,7 @@ pub fn parse(file: &str, text: &str) -> Vec<Record> {
 /// Decode hex, ignoring white space.
 pub fn decode_hex(s: &str) -> Result<Vec<u8>, String> {
     let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err("odd number of hex digits".into());
     }
     digits
