@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The whole test suite (what CI runs: .ci/run calls exactly this script).
+#   1. static checks: rustfmt, clippy -D warnings, rustdoc -D warnings
+#   2. unit tests and the RFC/MIT vector suites (they print per-source counts)
+#   3. `kerb` as a static musl binary
+#   4. a short run of every fuzz target
+#   5. integration tests against the loopback lab (real MIT KDCs, MIT's acceptor, MariaDB)
+# Set SKIP_LAB=1 or SKIP_FUZZ=1 to leave a stage out locally (CI runs everything).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+stage() { printf '\n==== %s\n' "$*"; }
+
+stage "setup"
+scripts/setup.sh
+
+stage "format, lint, docs"
+cargo fmt --all -- --check
+cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --all-features --quiet
+
+stage "unit tests and vectors"
+cargo test --locked --workspace --all-features 2>&1 | tee target/test-unit.log
+# The same without the legacy-rc4 feature: RC4 must be absent, everything else intact.
+cargo test --locked -p kdc-client --quiet 2>&1 | tail -n 3
+
+stage "static musl build"
+scripts/musl-build.sh
+
+if [ "${SKIP_FUZZ:-0}" != 1 ]; then
+    stage "fuzz smoke"
+    scripts/fuzz-smoke.sh
+fi
+
+if [ "${SKIP_LAB:-0}" != 1 ] && [ -x lab/up.sh ]; then
+    stage "lab integration"
+    lab/install.sh
+    trap 'lab/down.sh || true' EXIT
+    lab/up.sh
+    # shellcheck disable=SC1091
+    . lab/state/env.sh
+    cargo test --locked --workspace --all-features -- --ignored 2>&1 | tee target/test-lab.log
+fi
+
+stage "done"
+grep -h -E '^[a-z0-9-]+: [0-9]+ vectors' target/test-unit.log || true
