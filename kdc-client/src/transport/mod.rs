@@ -29,6 +29,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use tokio::time::{Instant, timeout_at};
+use tracing::Instrument;
 
 use crate::Realm;
 pub use kdc_addr::{DEFAULT_KDC_PORT, KdcAddr, KdcAddrError, Transport};
@@ -270,7 +271,8 @@ impl Run<'_> {
         is_response_too_big: &impl Fn(&[u8]) -> bool,
     ) -> Option<KdcReply> {
         if transport == Transport::Udp {
-            let udp = udp::exchange(addr, self.request, self.max_reply_len);
+            let udp = udp::exchange(addr, self.request, self.max_reply_len)
+                .instrument(self.span(addr, Transport::Udp));
             match self.bounded(timeout, udp).await {
                 Ok(bytes) if is_response_too_big(&bytes) => {
                     tracing::debug!(realm = %self.realm, kdc = %addr,
@@ -283,7 +285,8 @@ impl Run<'_> {
                 }
             }
         }
-        let tcp = tcp::exchange(addr, self.framed, self.max_reply_len);
+        let tcp = tcp::exchange(addr, self.framed, self.max_reply_len)
+            .instrument(self.span(addr, Transport::Tcp));
         match self.bounded(timeout, tcp).await {
             Ok(bytes) => Some(self.reply(bytes, addr, Transport::Tcp)),
             Err(e) => {
@@ -306,6 +309,11 @@ impl Run<'_> {
             Err(_) if end == self.overall_end => Err(AttemptError::DeadlineExceeded),
             Err(_) => Err(AttemptError::Timeout),
         }
+    }
+
+    /// A span giving the realm and transport to the events of one exchange.
+    fn span(&self, kdc: SocketAddr, transport: Transport) -> tracing::Span {
+        tracing::debug_span!("kdc_exchange", realm = %self.realm, kdc = %kdc, transport = %transport)
     }
 
     fn reply(&self, bytes: Vec<u8>, kdc: SocketAddr, transport: Transport) -> KdcReply {
