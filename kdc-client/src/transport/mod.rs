@@ -16,9 +16,11 @@
 //! Each step is traced with `tracing::debug!` in the words of MIT's `KRB5_TRACE`; lengths and
 //! addresses are logged, message contents never are.
 //!
-//! DNS SRV discovery (RFC 4120 §7.2.3) and the KDC proxy (MS-KKDCP) are not implemented:
-//! the caller supplies the KDC list.
+//! The caller supplies the KDC list: from krb5.conf, or from DNS SRV records with
+//! `dns::locate_kdcs` (feature `dns`). The KDC proxy (MS-KKDCP) is not implemented.
 
+#[cfg(feature = "dns")]
+pub mod dns;
 mod kdc_addr;
 mod tcp;
 mod udp;
