@@ -322,3 +322,16 @@ fn krb_error_tag() {
     assert!(looks_like_kdc_reply(AS_REP) && looks_like_kdc_reply(TOO_BIG));
     assert!(!looks_like_kdc_reply(b"junk") && !looks_like_kdc_reply(&[]));
 }
+
+#[test]
+fn send_to_realm_future_is_send() {
+    fn assert_send<T: Send>(_: T) {}
+    let (realm, cfg) = (realm(), cfg());
+    assert_send(send_to_realm(
+        &realm,
+        &[],
+        REQUEST,
+        &cfg,
+        looks_like_krb_error,
+    ));
+}
