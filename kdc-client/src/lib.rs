@@ -3,5 +3,7 @@
 
 pub mod crypto;
 pub mod principal;
+#[cfg(feature = "transport")]
+pub mod transport;
 
 pub use principal::{NameType, Principal, PrincipalError, PrincipalName, Realm};

@@ -1,0 +1,357 @@
+//! The KDC transport: sends one encoded request to the KDCs of a realm over UDP
+//! (RFC 4120 §7.2.1) or TCP (RFC 4120 §7.2.2) and returns the first reply.
+//!
+//! This is the only module of `kdc-client` that does I/O (feature `transport`, on by default).
+//! It knows nothing about ASN.1: the caller passes the encoded request and a predicate that
+//! recognises a KRB-ERROR `KRB_ERR_RESPONSE_TOO_BIG`. MIT's `sendto_kdc.c` is the reference:
+//!
+//! - the transport is UDP if the request is at most [`TransportConfig::udp_preference_limit`]
+//!   bytes, TCP otherwise, unless the KDC entry forces one (`udp/…`, `tcp/…`);
+//! - KDCs (and each address a host name resolves to) are tried in order, each bounded by
+//!   [`TransportConfig::kdc_timeout`]; a silent, refusing or failing KDC moves on to the next;
+//! - a UDP reply for which the predicate holds is retried over TCP with the same KDC;
+//! - the KDC list is walked `1 + retries` times, the per-KDC timeout doubling on each pass
+//!   (MIT's 1 s / 2 s / 4 s), and the whole call is bounded by [`TransportConfig::deadline`].
+//!
+//! Each step is traced with `tracing::debug!` in the words of MIT's `KRB5_TRACE`; lengths and
+//! addresses are logged, message contents never are.
+//!
+//! The caller supplies the KDC list: from krb5.conf, or from DNS SRV records with
+//! `dns::locate_kdcs` (feature `dns`). The KDC proxy (MS-KKDCP) is not implemented.
+
+#[cfg(feature = "dns")]
+pub mod dns;
+mod kdc_addr;
+mod tcp;
+mod udp;
+
+use std::fmt;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use tokio::time::{Instant, timeout_at};
+use tracing::Instrument;
+
+use crate::Realm;
+pub use kdc_addr::{DEFAULT_KDC_PORT, KdcAddr, KdcAddrError, Transport};
+pub use udp::looks_like_kdc_reply;
+
+/// MIT's hard cap on `udp_preference_limit` (`HARD_UDP_LIMIT` in `sendto_kdc.c`).
+pub const MAX_UDP_PREFERENCE_LIMIT: usize = 32_700;
+
+/// Tunables of [`send_to_realm`]. The defaults follow MIT where MIT has a setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportConfig {
+    /// Requests longer than this go over TCP (krb5.conf `udp_preference_limit`, default 1465;
+    /// `1` forces TCP). Values above [`MAX_UDP_PREFERENCE_LIMIT`] are treated as that limit.
+    pub udp_preference_limit: usize,
+    /// How long one KDC address gets to answer on the first pass (krb5.conf `kdc_timeout`,
+    /// default 1 s). It doubles on each further pass.
+    pub kdc_timeout: Duration,
+    /// Bound on the whole [`send_to_realm`] call, all KDCs and passes included (default 10 s).
+    pub deadline: Duration,
+    /// Longest reply accepted; a TCP length prefix above it is rejected before any allocation
+    /// (default 1 MiB; tickets carrying large PACs stay well below that).
+    pub max_reply_len: usize,
+    /// Further passes over the KDC list after the first one fails (default 2, i.e. three passes
+    /// like MIT).
+    pub retries: u32,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        Self {
+            udp_preference_limit: 1465,
+            kdc_timeout: Duration::from_secs(1),
+            deadline: Duration::from_secs(10),
+            max_reply_len: 1 << 20,
+            retries: 2,
+        }
+    }
+}
+
+/// A reply from a KDC, with the KDC and transport that produced it (for error messages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KdcReply {
+    pub bytes: Vec<u8>,
+    pub kdc: SocketAddr,
+    pub transport: Transport,
+}
+
+/// Why one attempt at one KDC failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AttemptError {
+    #[error("cannot resolve host: {0}")]
+    Resolve(String),
+    #[error("timeout")]
+    Timeout,
+    #[error("overall deadline reached")]
+    DeadlineExceeded,
+    #[error("connection refused")]
+    ConnectionRefused,
+    #[error("connection reset")]
+    ConnectionReset,
+    #[error("reply too long ({len} bytes, limit {max})")]
+    ReplyTooLong { len: u64, max: usize },
+    #[error("empty reply")]
+    EmptyReply,
+    #[error("connection closed before the whole reply arrived")]
+    Truncated,
+    #[error("{0}")]
+    Io(String),
+}
+
+impl From<std::io::Error> for AttemptError {
+    fn from(e: std::io::Error) -> Self {
+        use std::io::ErrorKind;
+        match e.kind() {
+            ErrorKind::TimedOut => Self::Timeout,
+            ErrorKind::ConnectionRefused => Self::ConnectionRefused,
+            ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => Self::ConnectionReset,
+            ErrorKind::UnexpectedEof => Self::Truncated,
+            _ => Self::Io(e.to_string()),
+        }
+    }
+}
+
+/// One failed attempt: the KDC as configured (when its host did not resolve) or the address
+/// and transport tried (`udp/127.0.0.1:88`), and what happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub kdc: KdcAddr,
+    pub error: AttemptError,
+}
+
+impl fmt::Display for Attempt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kdc, self.error)
+    }
+}
+
+/// Why [`send_to_realm`] returned no reply.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// MIT: "Cannot find KDC for realm".
+    #[error("Cannot find KDC for realm '{realm}'")]
+    NoKdcs { realm: Realm },
+    /// MIT: "Cannot contact any KDC for realm"; lists every attempt in order.
+    #[error("Cannot contact any KDC for realm '{realm}' (tried {})", AttemptList(.attempts))]
+    CannotContact {
+        realm: Realm,
+        attempts: Vec<Attempt>,
+    },
+    /// The request does not fit a TCP length prefix (RFC 4120 §7.2.2).
+    #[error("request of {0} bytes is too long to send to a KDC")]
+    RequestTooLong(usize),
+}
+
+struct AttemptList<'a>(&'a [Attempt]);
+
+impl fmt::Display for AttemptList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, attempt) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{attempt}")?;
+        }
+        Ok(())
+    }
+}
+
+/// True if `message` starts with the `[APPLICATION 30]` tag (0x7e) of a KRB-ERROR
+/// (RFC 4120 §5.9.1). A cheap pre-check for an `is_response_too_big` predicate.
+pub fn looks_like_krb_error(message: &[u8]) -> bool {
+    message.first() == Some(&0x7e)
+}
+
+/// Sends `request` (an encoded AS-REQ or TGS-REQ) to the KDCs of `realm` and returns the first
+/// reply; see the [module documentation](self) for the order and the fallbacks.
+///
+/// `is_response_too_big` is asked about each UDP reply: when it returns true (a KRB-ERROR with
+/// error-code `KRB_ERR_RESPONSE_TOO_BIG`, RFC 4120 §7.2.1), the same KDC is asked again over TCP.
+pub async fn send_to_realm(
+    realm: &Realm,
+    kdcs: &[KdcAddr],
+    request: &[u8],
+    cfg: &TransportConfig,
+    is_response_too_big: impl Fn(&[u8]) -> bool,
+) -> Result<KdcReply, TransportError> {
+    if kdcs.is_empty() {
+        return Err(TransportError::NoKdcs {
+            realm: realm.clone(),
+        });
+    }
+    let framed = tcp::frame(request).ok_or(TransportError::RequestTooLong(request.len()))?;
+    let preferred = if request.len() > cfg.udp_preference_limit.min(MAX_UDP_PREFERENCE_LIMIT) {
+        Transport::Tcp
+    } else {
+        Transport::Udp
+    };
+    tracing::debug!(realm = %realm, request_len = request.len(),
+        "Sending request ({} bytes) to {realm}", request.len());
+    let mut run = Run {
+        realm,
+        request,
+        framed: &framed,
+        max_reply_len: cfg.max_reply_len,
+        overall_end: after(Instant::now(), cfg.deadline),
+        attempts: Vec::new(),
+    };
+    'passes: for pass in 0..=cfg.retries {
+        let kdc_timeout = cfg.kdc_timeout.saturating_mul(1 << pass.min(16));
+        for kdc in kdcs {
+            for addr in run.resolve(kdc, kdc_timeout).await {
+                let transport = kdc.transport.unwrap_or(preferred);
+                match run
+                    .exchange(addr, transport, kdc_timeout, &is_response_too_big)
+                    .await
+                {
+                    Some(reply) => return Ok(reply),
+                    None if Instant::now() >= run.overall_end => break 'passes,
+                    None => {}
+                }
+            }
+            if Instant::now() >= run.overall_end {
+                break 'passes;
+            }
+        }
+    }
+    let err = TransportError::CannotContact {
+        realm: realm.clone(),
+        attempts: run.attempts,
+    };
+    tracing::debug!(realm = %realm, "{err}");
+    Err(err)
+}
+
+/// The state of one [`send_to_realm`] call.
+struct Run<'a> {
+    realm: &'a Realm,
+    request: &'a [u8],
+    framed: &'a [u8],
+    max_reply_len: usize,
+    overall_end: Instant,
+    attempts: Vec<Attempt>,
+}
+
+impl Run<'_> {
+    /// The addresses of `kdc`, in resolver order; none (with the failure recorded) if it does
+    /// not resolve in time.
+    async fn resolve(&mut self, kdc: &KdcAddr, timeout: Duration) -> Vec<SocketAddr> {
+        if let Ok(ip) = kdc.host.parse::<IpAddr>() {
+            return vec![SocketAddr::new(ip, kdc.port)];
+        }
+        tracing::debug!(realm = %self.realm, host = %kdc.host, "Resolving hostname {}", kdc.host);
+        let lookup = async {
+            match tokio::net::lookup_host((kdc.host.as_str(), kdc.port)).await {
+                Ok(addrs) => Ok(addrs.collect::<Vec<_>>()),
+                Err(e) => Err(AttemptError::Resolve(e.to_string())),
+            }
+        };
+        match self.bounded(timeout, lookup).await {
+            Ok(addrs) if !addrs.is_empty() => addrs,
+            Ok(_) => {
+                self.fail(kdc.clone(), AttemptError::Resolve("no addresses".into()));
+                Vec::new()
+            }
+            Err(e) => {
+                self.fail(kdc.clone(), e);
+                Vec::new()
+            }
+        }
+    }
+
+    /// One exchange with `addr`, plus the TCP retry after a "response too big" UDP reply.
+    /// Failures are recorded in `self.attempts`.
+    async fn exchange(
+        &mut self,
+        addr: SocketAddr,
+        transport: Transport,
+        timeout: Duration,
+        is_response_too_big: &impl Fn(&[u8]) -> bool,
+    ) -> Option<KdcReply> {
+        if transport == Transport::Udp {
+            let udp = udp::exchange(addr, self.request, self.max_reply_len)
+                .instrument(self.span(addr, Transport::Udp));
+            match self.bounded(timeout, udp).await {
+                Ok(bytes) if is_response_too_big(&bytes) => {
+                    tracing::debug!(realm = %self.realm, kdc = %addr,
+                        "Request or response is too big for UDP; retrying with TCP");
+                }
+                Ok(bytes) => return Some(self.reply(bytes, addr, Transport::Udp)),
+                Err(e) => {
+                    self.fail_at(addr, Transport::Udp, e);
+                    return None;
+                }
+            }
+        }
+        let tcp = tcp::exchange(addr, self.framed, self.max_reply_len)
+            .instrument(self.span(addr, Transport::Tcp));
+        match self.bounded(timeout, tcp).await {
+            Ok(bytes) => Some(self.reply(bytes, addr, Transport::Tcp)),
+            Err(e) => {
+                self.fail_at(addr, Transport::Tcp, e);
+                None
+            }
+        }
+    }
+
+    /// Runs `attempt` for at most `timeout`, and not past the overall deadline.
+    async fn bounded<T>(
+        &self,
+        timeout: Duration,
+        attempt: impl Future<Output = Result<T, AttemptError>>,
+    ) -> Result<T, AttemptError> {
+        let attempt_end = after(Instant::now(), timeout);
+        let end = attempt_end.min(self.overall_end);
+        match timeout_at(end, attempt).await {
+            Ok(result) => result,
+            Err(_) if end == self.overall_end => Err(AttemptError::DeadlineExceeded),
+            Err(_) => Err(AttemptError::Timeout),
+        }
+    }
+
+    /// A span giving the realm and transport to the events of one exchange.
+    fn span(&self, kdc: SocketAddr, transport: Transport) -> tracing::Span {
+        tracing::debug_span!("kdc_exchange", realm = %self.realm, kdc = %kdc, transport = %transport)
+    }
+
+    fn reply(&self, bytes: Vec<u8>, kdc: SocketAddr, transport: Transport) -> KdcReply {
+        tracing::debug!(realm = %self.realm, kdc = %kdc, transport = %transport,
+            reply_len = bytes.len(), "Response was from {transport}/{kdc}");
+        KdcReply {
+            bytes,
+            kdc,
+            transport,
+        }
+    }
+
+    fn fail_at(&mut self, addr: SocketAddr, transport: Transport, error: AttemptError) {
+        let kdc = KdcAddr {
+            transport: Some(transport),
+            host: addr.ip().to_string(),
+            port: addr.port(),
+        };
+        self.fail(kdc, error);
+    }
+
+    fn fail(&mut self, kdc: KdcAddr, error: AttemptError) {
+        tracing::debug!(realm = %self.realm, kdc = %kdc, error = %error,
+            "Error contacting {kdc}: {error}");
+        self.attempts.push(Attempt { kdc, error });
+    }
+}
+
+/// `now + d`, with `d` capped at 30 years so that a huge configured duration cannot overflow.
+fn after(now: Instant, d: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
+    let d = d.min(FAR);
+    // Monotonic clocks count from boot, so `now + 30 years` does not overflow; `now` is
+    // only a panic-free fallback.
+    now.checked_add(d).unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests;
