@@ -30,10 +30,13 @@ fi
 # Collect PIDs: our own run/*.pid files plus the daemons' own pid files.
 pids=()
 names=()
+declare -A seen=()
 shopt -s nullglob
 for f in "$STATE"/run/*.pid "$STATE"/mariadb/mariadbd.pid; do
+  [[ -f $f ]] || continue
   pid=$(tr -dc '0-9' <"$f" || true)
-  [[ -n $pid ]] || continue
+  [[ -n $pid && -z ${seen[$pid]:-} ]] || continue
+  seen[$pid]=1
   # Only our daemons: a stale pid file must not hit a reused PID.
   comm=$(cat "/proc/$pid/comm" 2>/dev/null || true)
   if [[ $comm == krb5kdc || $comm == mariadbd ]] && kill -0 "$pid" 2>/dev/null; then
@@ -43,8 +46,6 @@ for f in "$STATE"/run/*.pid "$STATE"/mariadb/mariadbd.pid; do
 done
 
 if ((${#pids[@]})); then
-  # Deduplicate (mariadbd's own pid file names the same process as ours).
-  mapfile -t pids < <(printf '%s\n' "${pids[@]}" | sort -u)
   log "stopping ${names[*]} (pids ${pids[*]})"
   kill -TERM "${pids[@]}" 2>/dev/null || true
   for ((i = 0; i < 100; i++)); do

@@ -15,7 +15,7 @@ STATE=${LAB_STATE:-$LAB_DIR/state}
 OFF=${LAB_PORT_OFFSET:-0}
 T0=$(date +%s%N)
 
-log() { printf 'lab/up.sh: %s\n' "$*"; }
+log() { printf 'lab/up.sh: [%5d ms] %s\n' "$(( ($(date +%s%N) - T0) / 1000000 ))" "$*"; }
 die() { printf 'lab/up.sh: ERROR: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- layout ---
@@ -83,11 +83,16 @@ MDB=$STATE/mariadb
 MDB_SOCKET=$MDB/mysqld.sock
 (( ${#MDB_SOCKET} < 100 )) || die "socket path $MDB_SOCKET too long; use a shorter LAB_STATE"
 
-# On failure, stop whatever was already started.
+# On failure, stop whatever was already started (background helpers by PID,
+# daemons via down.sh).
+BG_PIDS=()
 cleanup_on_error() {
-  local rc=$?
+  local rc=$? p
   if (( rc != 0 )); then
     echo "lab/up.sh: failed; stopping what was started (state left in $STATE)" >&2
+    # each helper leads its own process group (setsid / job): kill the group
+    for p in "${BG_PIDS[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done
+    for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
     LAB_STATE=$STATE "$LAB_DIR/down.sh" >/dev/null 2>&1 || true
   fi
 }
@@ -97,10 +102,11 @@ trap cleanup_on_error EXIT
 # (mariadbd refuses to run as root unless told --user=root.)
 MDB_USER_ARGS=()
 [[ $EUID -eq 0 ]] && MDB_USER_ARGS=(--user=root)
-mariadb-install-db --no-defaults --datadir="$MDB/data" "${MDB_USER_ARGS[@]}" \
+setsid mariadb-install-db --no-defaults --datadir="$MDB/data" "${MDB_USER_ARGS[@]}" \
   --auth-root-authentication-method=socket --skip-test-db \
   --innodb-log-file-size=16M >"$MDB/install-db.log" 2>&1 &
 INSTALL_DB_PID=$!
+BG_PIDS+=("$INSTALL_DB_PID")
 
 # ------------------------------------------------------- krb5 profiles ---
 capaths() {
@@ -199,23 +205,30 @@ done
 } >"$STATE/krb5-domain-realm.conf"
 
 # ------------------------------------------------------------ databases ---
-kadm() { # realm query...: kadmin.local exits 0 even when the query failed
-  local r=$1 out; shift
-  out=$(KRB5_CONFIG=$STATE/kdc/$r/krb5.conf KRB5_KDC_PROFILE=$STATE/kdc/$r/kdc.conf \
-        kadmin.local -r "$r" -q "$*" 2>&1) || die "kadmin.local -r $r -q '$*' failed: $out"
-  if grep -Eiq 'while |error|failed|unknown|cannot|usage:|not found' <<<"$out"; then
-    die "kadmin.local -r $r -q '$*': $out"
+# kadmin.local queries are queued per realm and fed on stdin to ONE kadmin.local
+# per realm (process start-up dominates on a loaded machine); the realms are
+# set up in parallel. kadmin.local exits 0 even when a query failed, so its
+# stderr is checked for errors.
+declare -A KADM_CMDS=()
+kadm() { KADM_CMDS[$1]+="${*:2}"$'\n'; }
+
+setup_realm() { # realm: create the database, run the queued queries
+  local r=$1 d=$STATE/kdc/$1
+  export KRB5_CONFIG=$d/krb5.conf KRB5_KDC_PROFILE=$d/kdc.conf
+  if ! kdb5_util -r "$r" create -s -P "$MASTER_PASSWORD" >"$d/kdb5_util.log" 2>&1; then
+    echo "kdb5_util create for $r failed: $(cat "$d/kdb5_util.log")" >&2
+    return 1
+  fi
+  printf '%squit\n' "${KADM_CMDS[$r]}" | kadmin.local -r "$r" >"$d/kadmin.out" 2>"$d/kadmin.err" || {
+    echo "kadmin.local -r $r failed: $(cat "$d/kadmin.err")" >&2
+    return 1
+  }
+  if grep -v 'No policy specified' "$d/kadmin.err" | grep -Eiq 'while |error|failed|unknown|cannot|usage|not found'; then
+    echo "kadmin.local -r $r reported errors:" >&2
+    grep -v 'No policy specified' "$d/kadmin.err" >&2
+    return 1
   fi
 }
-
-make_realm() {
-  local r=$1
-  KRB5_CONFIG=$STATE/kdc/$r/krb5.conf KRB5_KDC_PROFILE=$STATE/kdc/$r/kdc.conf \
-    kdb5_util -r "$r" create -s -P "$MASTER_PASSWORD" >"$STATE/kdc/$r/kdb5_util.log" 2>&1 \
-    || die "kdb5_util create for $r failed: $(cat "$STATE/kdc/$r/kdb5_util.log")"
-}
-
-for r in "${REALMS[@]}"; do make_realm "$r"; done
 
 # Users (pre-auth required), fixed passwords so keys are deterministic.
 for u in joedoe alice svc_batch; do
@@ -242,7 +255,20 @@ add_service() { # realm service host
 for s in mariadb host mysql; do add_service "$SVC_REALM" "$s" "$SVC_HOST"; done
 add_service "$APPS_REALM" host "$APPS_HOST"
 kadm "$USER_REALM" ktadd -norandkey -k "$KT/svc_batch.keytab" "svc_batch@$USER_REALM"
+
+declare -A SETUP_PID=()
+for r in "${REALMS[@]}"; do
+  setup_realm "$r" &
+  SETUP_PID[$r]=$!
+  BG_PIDS+=("$!")
+done
+for r in "${REALMS[@]}"; do
+  wait "${SETUP_PID[$r]}" || die "setting up realm $r failed (see above and $STATE/kdc/$r/)"
+done
+for f in mariadb host mysql; do [[ -s $KT/$f-$SVC_HOST.keytab ]] || die "keytab $f-$SVC_HOST.keytab missing"; done
+[[ -s $KT/host-$APPS_HOST.keytab && -s $KT/svc_batch.keytab ]] || die "keytabs missing"
 chmod 600 "$KT"/*.keytab
+log "KDC databases, principals and keytabs created"
 
 # ----------------------------------------------------------------- KDCs ---
 wait_tcp() { # host port what logfile
@@ -286,6 +312,7 @@ chmod 600 "$TLS"/*.key
 # -------------------------------------------------------------- MariaDB ---
 wait "$INSTALL_DB_PID" || die "mariadb-install-db failed; log tail:
 $(tail -n 20 "$MDB/install-db.log")"
+log "TLS files and MariaDB datadir created"
 
 cat >"$MDB/init.sql" <<EOF
 CREATE USER IF NOT EXISTS 'joedoe'@'%' IDENTIFIED VIA gssapi AS 'joedoe@$USER_REALM';
