@@ -50,7 +50,7 @@ TRUST_HUB_PW=Trust-ONPREM-to-HUB
 TRUST_APPS_PW=Trust-HUB-to-APPS
 SHA1_ONLY="aes256-cts-hmac-sha1-96:normal,aes128-cts-hmac-sha1-96:normal"
 SHA2_FIRST="aes256-cts-hmac-sha384-192:normal,aes256-cts-hmac-sha1-96:normal"
-CLIENT_PLUGIN_DIR=/usr/lib/x86_64-linux-gnu/libmariadb3/plugin
+CLIENT_PLUGIN_DIR=$(dirname "$(dpkg -L mariadb-plugin-gssapi-client 2>/dev/null | grep -m1 '/auth_gssapi_client\.so$' || echo /usr/lib/x86_64-linux-gnu/libmariadb3/plugin/x)")
 
 # ------------------------------------------------------------ preflight ---
 "$LAB_DIR/install.sh" >/dev/null || die "lab/install.sh failed (missing packages? run it as root)"
