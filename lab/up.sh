@@ -1,0 +1,450 @@
+#!/usr/bin/env bash
+# Start the lab: four MIT KDCs (one krb5kdc per realm) and MariaDB with
+# auth_gssapi, all on 127.0.0.1 high ports, everything under one state dir.
+#
+#   lab/up.sh                 # state in lab/state (or $LAB_STATE)
+#   . lab/state/env.sh        # then use KRB5_CONFIG, KRB5CCNAME, LAB_* ...
+#   lab/down.sh [--clean]
+#
+# Environment: LAB_STATE (state dir, default lab/state), LAB_PORT_OFFSET
+# (added to every port, default 0, to run two labs side by side).
+set -euo pipefail
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+STATE=${LAB_STATE:-$LAB_DIR/state}
+OFF=${LAB_PORT_OFFSET:-0}
+T0=$(date +%s%N)
+
+log() { printf 'lab/up.sh: [%5d ms] %s\n' "$(( ($(date +%s%N) - T0) / 1000000 ))" "$*"; }
+die() { printf 'lab/up.sh: ERROR: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- layout ---
+USER_REALM=ONPREM.LOCAL       # users live here
+SVC_REALM=AD.MYAWS.COM        # database service realm, one-way trust from ONPREM
+HUB_REALM=HUB.LOCAL           # transit realm
+APPS_REALM=APPS.LOCAL         # service realm reached ONPREM -> HUB -> APPS
+REALMS=("$USER_REALM" "$SVC_REALM" "$HUB_REALM" "$APPS_REALM")
+declare -A KDC_PORT=(
+  [$USER_REALM]=$((17088 + OFF))
+  [$SVC_REALM]=$((17188 + OFF))
+  [$HUB_REALM]=$((17288 + OFF))
+  [$APPS_REALM]=$((17388 + OFF))
+)
+declare -A KDC_ENCTYPES=(
+  # ONPREM, HUB and APPS have RFC 3962 and RFC 8009 keys; AD.MYAWS.COM has
+  # only RFC 3962 keys, like Active Directory.
+  [$USER_REALM]="aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal aes256-cts-hmac-sha384-192:normal aes128-cts-hmac-sha256-128:normal"
+  [$SVC_REALM]="aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal"
+  [$HUB_REALM]="aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal aes256-cts-hmac-sha384-192:normal aes128-cts-hmac-sha256-128:normal"
+  [$APPS_REALM]="aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal aes256-cts-hmac-sha384-192:normal aes128-cts-hmac-sha256-128:normal"
+)
+KDC_HOST=127.0.0.1
+MASTER_PASSWORD=Lab-Master-Key
+MARIADB_HOST=127.0.0.1
+MARIADB_PORT=$((13306 + OFF))
+SVC_HOST=db.ad.myaws.com
+APPS_HOST=app.apps.local
+MARIADB_SPN=mariadb/$SVC_HOST@$SVC_REALM
+TRUST_AD_PW=Trust-ONPREM-to-AD
+TRUST_HUB_PW=Trust-ONPREM-to-HUB
+TRUST_APPS_PW=Trust-HUB-to-APPS
+SHA1_ONLY="aes256-cts-hmac-sha1-96:normal,aes128-cts-hmac-sha1-96:normal"
+SHA2_FIRST="aes256-cts-hmac-sha384-192:normal,aes256-cts-hmac-sha1-96:normal"
+CLIENT_PLUGIN_DIR=$(dirname "$(dpkg -L mariadb-plugin-gssapi-client 2>/dev/null | grep -m1 '/auth_gssapi_client\.so$' || echo /usr/lib/x86_64-linux-gnu/libmariadb3/plugin/x)")
+
+# ------------------------------------------------------------ preflight ---
+"$LAB_DIR/install.sh" >/dev/null || die "lab/install.sh failed (missing packages? run it as root)"
+for b in krb5kdc kdb5_util kadmin.local mariadbd mariadb-install-db mariadb mariadb-admin openssl; do
+  command -v "$b" >/dev/null || [[ -x /usr/sbin/$b ]] || die "$b not found"
+done
+export PATH=$PATH:/usr/sbin:/sbin
+
+port_busy() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+if [[ -e $STATE ]]; then
+  if [[ -e $STATE/.lab-state ]]; then
+    log "stopping any previous lab in $STATE and removing it"
+    LAB_STATE=$STATE "$LAB_DIR/down.sh" --clean >/dev/null
+  elif [[ -n "$(ls -A "$STATE")" ]]; then
+    die "$STATE exists, is not empty and is not a lab state dir; refusing to remove it"
+  fi
+fi
+for r in "${REALMS[@]}"; do
+  ! port_busy "$KDC_HOST" "${KDC_PORT[$r]}" || die "port $KDC_HOST:${KDC_PORT[$r]} (KDC $r) already in use; set LAB_PORT_OFFSET"
+done
+! port_busy "$MARIADB_HOST" "$MARIADB_PORT" || die "port $MARIADB_HOST:$MARIADB_PORT (MariaDB) already in use; set LAB_PORT_OFFSET"
+
+mkdir -p "$STATE"
+STATE=$(cd "$STATE" && pwd)
+touch "$STATE/.lab-state"
+mkdir -p "$STATE"/{kdc,keytabs,ccache,rcache,tls,mariadb/tmp,run}
+chmod 700 "$STATE/keytabs" "$STATE/ccache" "$STATE/rcache"
+MDB=$STATE/mariadb
+MDB_SOCKET=$MDB/mysqld.sock
+(( ${#MDB_SOCKET} < 100 )) || die "socket path $MDB_SOCKET too long; use a shorter LAB_STATE"
+
+# On failure, stop whatever was already started (background helpers by PID,
+# daemons via down.sh).
+BG_PIDS=()
+cleanup_on_error() {
+  local rc=$? p
+  if (( rc != 0 )); then
+    echo "lab/up.sh: failed; stopping what was started (state left in $STATE)" >&2
+    # each helper leads its own process group (setsid / job): kill the group
+    for p in "${BG_PIDS[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done
+    for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    LAB_STATE=$STATE "$LAB_DIR/down.sh" >/dev/null 2>&1 || true
+  fi
+}
+trap cleanup_on_error EXIT
+
+# MariaDB's datadir takes longest to create: do it in the background.
+# (mariadbd refuses to run as root unless told --user=root.)
+MDB_USER_ARGS=()
+[[ $EUID -eq 0 ]] && MDB_USER_ARGS=(--user=root)
+setsid mariadb-install-db --no-defaults --datadir="$MDB/data" "${MDB_USER_ARGS[@]}" \
+  --auth-root-authentication-method=socket --skip-test-db \
+  --innodb-log-file-size=16M >"$MDB/install-db.log" 2>&1 &
+INSTALL_DB_PID=$!
+BG_PIDS+=("$INSTALL_DB_PID")
+
+# ------------------------------------------------------- krb5 profiles ---
+capaths() {
+  cat <<EOF
+[capaths]
+	$USER_REALM = {
+		$SVC_REALM = .
+		$HUB_REALM = .
+		$APPS_REALM = $HUB_REALM
+	}
+EOF
+}
+
+realms_section() {
+  echo "[realms]"
+  local r
+  for r in "${REALMS[@]}"; do
+    printf '\t%s = {\n\t\tkdc = %s:%s\n\t}\n' "$r" "$KDC_HOST" "${KDC_PORT[$r]}"
+  done
+}
+
+libdefaults() {
+  cat <<EOF
+[libdefaults]
+	default_realm = $1
+	dns_lookup_kdc = false
+	dns_lookup_realm = false
+	dns_canonicalize_hostname = false
+	rdns = false
+	qualify_shortname = ""
+	udp_preference_limit = 1465
+EOF
+}
+
+# Each KDC's own library profile: [domain_realm] drives referrals, [capaths]
+# drives next-hop choice and the transited check.
+kdc_domain_realm() {
+  echo "[domain_realm]"
+  case $1 in
+    "$USER_REALM")
+      printf '\t.ad.myaws.com = %s\n\tad.myaws.com = %s\n\t.apps.local = %s\n' "$SVC_REALM" "$SVC_REALM" "$APPS_REALM" ;;
+    "$SVC_REALM")
+      printf '\t.ad.myaws.com = %s\n' "$SVC_REALM" ;;
+    "$HUB_REALM"|"$APPS_REALM")
+      printf '\t.apps.local = %s\n' "$APPS_REALM" ;;
+  esac
+}
+
+for r in "${REALMS[@]}"; do
+  d=$STATE/kdc/$r
+  mkdir -p "$d"
+  chmod 700 "$d"
+  {
+    libdefaults "$r"
+    realms_section
+    kdc_domain_realm "$r"
+    capaths
+  } >"$d/krb5.conf"
+  cat >"$d/kdc.conf" <<EOF
+[kdcdefaults]
+	kdc_listen = $KDC_HOST:${KDC_PORT[$r]}
+	kdc_tcp_listen = $KDC_HOST:${KDC_PORT[$r]}
+
+[realms]
+	$r = {
+		database_name = $d/principal
+		key_stash_file = $d/stash
+		acl_file = $d/kadm5.acl
+		kdc_listen = $KDC_HOST:${KDC_PORT[$r]}
+		kdc_tcp_listen = $KDC_HOST:${KDC_PORT[$r]}
+		master_key_type = aes256-cts-hmac-sha1-96
+		supported_enctypes = ${KDC_ENCTYPES[$r]}
+		max_life = 10h 0m 0s
+		max_renewable_life = 7d 0h 0m 0s
+	}
+
+[logging]
+	kdc = FILE:$d/kdc.log
+EOF
+  : >"$d/kadm5.acl"
+done
+
+# Client profiles. krb5.conf has NO [domain_realm]: host-based names in
+# .ad.myaws.com resolve to the referral realm, so the client must chase the
+# ONPREM KDC's referral. krb5-domain-realm.conf maps the hosts statically.
+{
+  libdefaults "$USER_REALM"
+  realms_section
+  capaths
+} >"$STATE/krb5.conf"
+{
+  libdefaults "$USER_REALM"
+  realms_section
+  printf '[domain_realm]\n\t.ad.myaws.com = %s\n\tad.myaws.com = %s\n\t.apps.local = %s\n' "$SVC_REALM" "$SVC_REALM" "$APPS_REALM"
+  capaths
+} >"$STATE/krb5-domain-realm.conf"
+
+# ------------------------------------------------------------ databases ---
+# kadmin.local queries are queued per realm and fed on stdin to ONE kadmin.local
+# per realm (process start-up dominates on a loaded machine); the realms are
+# set up in parallel. kadmin.local exits 0 even when a query failed, so its
+# stderr is checked for errors.
+declare -A KADM_CMDS=()
+kadm() { KADM_CMDS[$1]+="${*:2}"$'\n'; }
+
+setup_realm() { # realm: create the database, run the queued queries
+  local r=$1 d=$STATE/kdc/$1
+  export KRB5_CONFIG=$d/krb5.conf KRB5_KDC_PROFILE=$d/kdc.conf
+  if ! kdb5_util -r "$r" create -s -P "$MASTER_PASSWORD" >"$d/kdb5_util.log" 2>&1; then
+    echo "kdb5_util create for $r failed: $(cat "$d/kdb5_util.log")" >&2
+    return 1
+  fi
+  printf '%squit\n' "${KADM_CMDS[$r]}" | kadmin.local -r "$r" >"$d/kadmin.out" 2>"$d/kadmin.err" || {
+    echo "kadmin.local -r $r failed: $(cat "$d/kadmin.err")" >&2
+    return 1
+  }
+  if grep -v 'No policy specified' "$d/kadmin.err" | grep -Eiq 'while |error|failed|unknown|cannot|usage|not found'; then
+    echo "kadmin.local -r $r reported errors:" >&2
+    grep -v 'No policy specified' "$d/kadmin.err" >&2
+    return 1
+  fi
+}
+
+# Users (pre-auth required), fixed passwords so keys are deterministic.
+for u in joedoe alice svc_batch; do
+  kadm "$USER_REALM" addprinc +requires_preauth -pw "Passw0rd-$u" "$u@$USER_REALM"
+done
+kadm "$USER_REALM" addprinc -requires_preauth -pw Passw0rd-nopreauth "nopreauth@$USER_REALM"
+
+# Trusts: the same cross-realm key in both databases.
+kadm "$USER_REALM" addprinc -e "$SHA1_ONLY" -pw "$TRUST_AD_PW"   "krbtgt/$SVC_REALM@$USER_REALM"
+kadm "$SVC_REALM"  addprinc -e "$SHA1_ONLY" -pw "$TRUST_AD_PW"   "krbtgt/$SVC_REALM@$USER_REALM"
+kadm "$USER_REALM" addprinc -e "$SHA2_FIRST" -pw "$TRUST_HUB_PW"  "krbtgt/$HUB_REALM@$USER_REALM"
+kadm "$HUB_REALM"  addprinc -e "$SHA2_FIRST" -pw "$TRUST_HUB_PW"  "krbtgt/$HUB_REALM@$USER_REALM"
+kadm "$HUB_REALM"  addprinc -e "$SHA2_FIRST" -pw "$TRUST_APPS_PW" "krbtgt/$APPS_REALM@$HUB_REALM"
+kadm "$APPS_REALM" addprinc -e "$SHA2_FIRST" -pw "$TRUST_APPS_PW" "krbtgt/$APPS_REALM@$HUB_REALM"
+
+# Services, fixed passwords ("Passw0rd-<service>-<host>"), keytabs exported
+# with -norandkey (kvno 1), one keytab per principal.
+KT=$STATE/keytabs
+add_service() { # realm service host
+  local r=$1 s=$2 h=$3
+  kadm "$r" addprinc -pw "Passw0rd-$s-$h" "$s/$h@$r"
+  kadm "$r" ktadd -norandkey -k "$KT/$s-$h.keytab" "$s/$h@$r"
+}
+for s in mariadb host mysql; do add_service "$SVC_REALM" "$s" "$SVC_HOST"; done
+add_service "$APPS_REALM" host "$APPS_HOST"
+kadm "$USER_REALM" ktadd -norandkey -k "$KT/svc_batch.keytab" "svc_batch@$USER_REALM"
+
+declare -A SETUP_PID=()
+for r in "${REALMS[@]}"; do
+  setup_realm "$r" &
+  SETUP_PID[$r]=$!
+  BG_PIDS+=("$!")
+done
+for r in "${REALMS[@]}"; do
+  wait "${SETUP_PID[$r]}" || die "setting up realm $r failed (see above and $STATE/kdc/$r/)"
+done
+for f in mariadb host mysql; do [[ -s $KT/$f-$SVC_HOST.keytab ]] || die "keytab $f-$SVC_HOST.keytab missing"; done
+[[ -s $KT/host-$APPS_HOST.keytab && -s $KT/svc_batch.keytab ]] || die "keytabs missing"
+chmod 600 "$KT"/*.keytab
+log "KDC databases, principals and keytabs created"
+
+# ----------------------------------------------------------------- KDCs ---
+wait_tcp() { # host port what logfile
+  local i
+  for ((i = 0; i < 100; i++)); do
+    port_busy "$1" "$2" && return 0
+    sleep 0.05
+  done
+  die "$3 not listening on $1:$2 after 5 s; log tail:
+$(tail -n 20 "$4" 2>/dev/null)"
+}
+
+for r in "${REALMS[@]}"; do
+  d=$STATE/kdc/$r
+  KRB5_CONFIG=$d/krb5.conf KRB5_KDC_PROFILE=$d/kdc.conf \
+    krb5kdc -r "$r" -P "$STATE/run/kdc-$r.pid" >"$d/krb5kdc.out" 2>&1 \
+    || die "krb5kdc for $r failed to start: $(cat "$d/krb5kdc.out"; tail -n 20 "$d/kdc.log" 2>/dev/null)"
+done
+for r in "${REALMS[@]}"; do
+  wait_tcp "$KDC_HOST" "${KDC_PORT[$r]}" "KDC $r" "$STATE/kdc/$r/kdc.log"
+  for ((i = 0; i < 100; i++)); do [[ -s $STATE/run/kdc-$r.pid ]] && break; sleep 0.05; done
+  [[ -s $STATE/run/kdc-$r.pid ]] || die "krb5kdc for $r wrote no pid file"
+done
+log "KDCs up: $(for r in "${REALMS[@]}"; do printf '%s=%s:%s ' "$r" "$KDC_HOST" "${KDC_PORT[$r]}"; done)"
+
+# ------------------------------------------------------------------ TLS ---
+TLS=$STATE/tls
+{
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 3650 \
+    -keyout "$TLS/ca.key" -out "$TLS/ca.pem" -subj "/O=Kerberos lab/CN=Kerberos lab test CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 \
+    -keyout "$TLS/server.key" -out "$TLS/server.csr" -subj "/O=Kerberos lab/CN=$SVC_HOST"
+  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+    "extendedKeyUsage=serverAuth" "subjectAltName=DNS:$SVC_HOST,IP:127.0.0.1" >"$TLS/server.ext"
+  openssl x509 -req -in "$TLS/server.csr" -CA "$TLS/ca.pem" -CAkey "$TLS/ca.key" -CAcreateserial \
+    -sha256 -days 3650 -extfile "$TLS/server.ext" -out "$TLS/server.pem"
+} >"$TLS/openssl.log" 2>&1 || die "openssl failed: $(cat "$TLS/openssl.log")"
+chmod 600 "$TLS"/*.key
+
+# -------------------------------------------------------------- MariaDB ---
+wait "$INSTALL_DB_PID" || die "mariadb-install-db failed; log tail:
+$(tail -n 20 "$MDB/install-db.log")"
+log "TLS files and MariaDB datadir created"
+
+cat >"$MDB/init.sql" <<EOF
+CREATE USER IF NOT EXISTS 'joedoe'@'%' IDENTIFIED VIA gssapi AS 'joedoe@$USER_REALM';
+CREATE USER IF NOT EXISTS 'alice'@'%' IDENTIFIED VIA gssapi AS 'alice@$USER_REALM';
+CREATE USER IF NOT EXISTS 'svc_batch'@'%' IDENTIFIED VIA gssapi AS 'svc_batch@$USER_REALM';
+CREATE USER IF NOT EXISTS 'joedoe_tls'@'%' IDENTIFIED VIA gssapi AS 'joedoe@$USER_REALM' REQUIRE SSL;
+CREATE USER IF NOT EXISTS 'anyrealm'@'%' IDENTIFIED VIA gssapi;
+CREATE DATABASE IF NOT EXISTS labdb;
+GRANT SELECT ON labdb.* TO 'joedoe'@'%', 'alice'@'%', 'svc_batch'@'%', 'joedoe_tls'@'%', 'anyrealm'@'%';
+FLUSH PRIVILEGES;
+EOF
+
+(
+  export KRB5_CONFIG=$STATE/krb5.conf KRB5RCACHEDIR=$STATE/rcache KRB5_KTNAME=FILE:$KT/mariadb-$SVC_HOST.keytab
+  exec setsid mariadbd --no-defaults "${MDB_USER_ARGS[@]}" \
+    --datadir="$MDB/data" --tmpdir="$MDB/tmp" --socket="$MDB_SOCKET" \
+    --pid-file="$MDB/mariadbd.pid" --log-error="$MDB/mariadbd.err" \
+    --bind-address="$MARIADB_HOST" --port="$MARIADB_PORT" --skip-networking=0 --skip-name-resolve \
+    --innodb-log-file-size=16M --innodb-buffer-pool-size=32M --skip-log-bin \
+    --plugin-load-add=auth_gssapi.so \
+    --gssapi-keytab-path="$KT/mariadb-$SVC_HOST.keytab" --gssapi-principal-name="$MARIADB_SPN" \
+    --ssl-ca="$TLS/ca.pem" --ssl-cert="$TLS/server.pem" --ssl-key="$TLS/server.key" \
+    --init-file="$MDB/init.sql"
+) </dev/null >"$MDB/mariadbd.out" 2>&1 &
+echo $! >"$STATE/run/mariadbd.pid"
+
+mdb_tail() { tail -n 20 "$MDB/mariadbd.err" 2>/dev/null; cat "$MDB/mariadbd.out" 2>/dev/null; }
+for ((i = 0; i < 300; i++)); do
+  kill -0 "$(cat "$STATE/run/mariadbd.pid")" 2>/dev/null || die "mariadbd exited; log tail:
+$(mdb_tail)"
+  if [[ -S $MDB_SOCKET ]] && port_busy "$MARIADB_HOST" "$MARIADB_PORT" \
+     && mariadb-admin --no-defaults --socket="$MDB_SOCKET" --connect-timeout=2 ping >/dev/null 2>&1; then
+    break
+  fi
+  sleep 0.1
+done
+(( i < 300 )) || die "mariadbd did not answer within 30 s; log tail:
+$(mdb_tail)"
+if [[ $EUID -eq 0 ]]; then
+  n=$(mariadb --no-defaults --socket="$MDB_SOCKET" -u root -N -e \
+      "SELECT COUNT(*) FROM mysql.global_priv WHERE user IN ('joedoe','alice','svc_batch','joedoe_tls','anyrealm')") \
+    || die "cannot query MariaDB as root over $MDB_SOCKET"
+  [[ $n == 5 ]] || die "MariaDB init file did not create the accounts (found $n); see $MDB/mariadbd.err"
+fi
+log "MariaDB up: $MARIADB_HOST:$MARIADB_PORT (socket $MDB_SOCKET), SPN $MARIADB_SPN"
+
+# --------------------------------------------------------------- env.sh ---
+cat >"$STATE/env.sh" <<EOF
+# Generated by lab/up.sh: source it (. lab/state/env.sh) before using the lab.
+export LAB_DIR='$LAB_DIR'
+export LAB_STATE='$STATE'
+export LAB_PORT_OFFSET=$OFF
+
+# MIT library settings for clients (the referral config, no [domain_realm]).
+export KRB5_CONFIG='$STATE/krb5.conf'
+export KRB5CCNAME='FILE:$STATE/ccache/default'
+export KRB5RCACHEDIR='$STATE/rcache'
+unset KRB5_KTNAME KRB5_CLIENT_KTNAME
+export LAB_KRB5_CONFIG='$STATE/krb5.conf'
+export LAB_KRB5_CONFIG_DOMAIN_REALM='$STATE/krb5-domain-realm.conf'
+export LAB_CCACHE_DIR='$STATE/ccache'
+
+# Realms and KDCs (UDP and TCP on the same port).
+export LAB_USER_REALM=$USER_REALM
+export LAB_SERVICE_REALM=$SVC_REALM
+export LAB_TRANSIT_REALM=$HUB_REALM
+export LAB_APPS_REALM=$APPS_REALM
+export LAB_KDC_HOST=$KDC_HOST
+export LAB_KDC_PORT_ONPREM=${KDC_PORT[$USER_REALM]}
+export LAB_KDC_PORT_AD=${KDC_PORT[$SVC_REALM]}
+export LAB_KDC_PORT_HUB=${KDC_PORT[$HUB_REALM]}
+export LAB_KDC_PORT_APPS=${KDC_PORT[$APPS_REALM]}
+export LAB_KDC_ONPREM=$KDC_HOST:${KDC_PORT[$USER_REALM]}
+export LAB_KDC_AD=$KDC_HOST:${KDC_PORT[$SVC_REALM]}
+export LAB_KDC_HUB=$KDC_HOST:${KDC_PORT[$HUB_REALM]}
+export LAB_KDC_APPS=$KDC_HOST:${KDC_PORT[$APPS_REALM]}
+export LAB_KDC_LOG_ONPREM='$STATE/kdc/$USER_REALM/kdc.log'
+export LAB_KDC_LOG_AD='$STATE/kdc/$SVC_REALM/kdc.log'
+export LAB_KDC_LOG_HUB='$STATE/kdc/$HUB_REALM/kdc.log'
+export LAB_KDC_LOG_APPS='$STATE/kdc/$APPS_REALM/kdc.log'
+export LAB_MASTER_PASSWORD='$MASTER_PASSWORD'
+export LAB_TRUST_AD_PASSWORD='$TRUST_AD_PW'
+export LAB_TRUST_HUB_PASSWORD='$TRUST_HUB_PW'
+export LAB_TRUST_APPS_PASSWORD='$TRUST_APPS_PW'
+
+# Users in $USER_REALM (pre-auth required, except LAB_NOPREAUTH_*).
+export LAB_USER=joedoe
+export LAB_USER_PRINCIPAL=joedoe@$USER_REALM
+export LAB_USER_PASSWORD=Passw0rd-joedoe
+export LAB_USER2=alice
+export LAB_USER2_PRINCIPAL=alice@$USER_REALM
+export LAB_USER2_PASSWORD=Passw0rd-alice
+export LAB_KT_USER=svc_batch
+export LAB_KT_USER_PRINCIPAL=svc_batch@$USER_REALM
+export LAB_KT_USER_PASSWORD=Passw0rd-svc_batch
+export LAB_KT_USER_KEYTAB='$KT/svc_batch.keytab'
+export LAB_NOPREAUTH_USER_PRINCIPAL=nopreauth@$USER_REALM
+export LAB_NOPREAUTH_USER_PASSWORD=Passw0rd-nopreauth
+
+# Services (password Passw0rd-<service>-<host>, keytabs with kvno 1).
+export LAB_SERVICE_HOST=$SVC_HOST
+export LAB_MARIADB_SPN=$MARIADB_SPN
+export LAB_MARIADB_KEYTAB='$KT/mariadb-$SVC_HOST.keytab'
+export LAB_HOST_SPN=host/$SVC_HOST@$SVC_REALM
+export LAB_HOST_KEYTAB='$KT/host-$SVC_HOST.keytab'
+export LAB_MYSQL_SPN=mysql/$SVC_HOST@$SVC_REALM
+export LAB_MYSQL_KEYTAB='$KT/mysql-$SVC_HOST.keytab'
+export LAB_APPS_HOST=$APPS_HOST
+export LAB_APPS_SPN=host/$APPS_HOST@$APPS_REALM
+export LAB_APPS_KEYTAB='$KT/host-$APPS_HOST.keytab'
+
+# MariaDB (auth_gssapi, TLS available, REQUIRE SSL on joedoe_tls).
+export LAB_MARIADB_HOST=$MARIADB_HOST
+export LAB_MARIADB_PORT=$MARIADB_PORT
+export LAB_MARIADB_SOCKET='$MDB_SOCKET'
+export LAB_MARIADB_USER=joedoe
+export LAB_MARIADB_USER2=alice
+export LAB_MARIADB_KT_USER=svc_batch
+export LAB_MARIADB_TLS_USER=joedoe_tls
+export LAB_MARIADB_ANYREALM_USER=anyrealm
+export LAB_MARIADB_DATABASE=labdb
+export LAB_MARIADB_ERRLOG='$MDB/mariadbd.err'
+export LAB_MARIADB_CLIENT_PLUGIN_DIR=$CLIENT_PLUGIN_DIR
+export LAB_CA='$TLS/ca.pem'
+export LAB_TLS_SERVER_CERT='$TLS/server.pem'
+export LAB_TLS_SERVER_KEY='$TLS/server.key'
+
+# MIT GSS-API acceptor/initiator (Debian's python3 only).
+export LAB_PYTHON=/usr/bin/python3
+export LAB_GSS_ACCEPTOR='$LAB_DIR/gss_acceptor.py'
+EOF
+
+trap - EXIT
+T1=$(date +%s%N)
+log "ready in $(( (T1 - T0) / 1000000 )) ms; source $STATE/env.sh"
