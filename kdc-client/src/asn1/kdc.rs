@@ -53,6 +53,21 @@ pub struct AsReq(pub KdcReq);
 #[rasn(delegate, tag(explicit(application, 12)))]
 pub struct TgsReq(pub KdcReq);
 
+impl AsReq {
+    /// An AS-REQ embedding exactly the bytes of `req_body` (see [`Raw::new`]).
+    pub fn new(padata: Option<Vec<PaData>>, req_body: Raw<KdcReqBody>) -> Self {
+        Self(KdcReq::new(msg_type::AS_REQ, padata, req_body))
+    }
+}
+
+impl TgsReq {
+    /// A TGS-REQ embedding exactly the bytes of `req_body`, the bytes its PA-TGS-REQ
+    /// authenticator checksum covers.
+    pub fn new(padata: Option<Vec<PaData>>, req_body: Raw<KdcReqBody>) -> Self {
+        Self(KdcReq::new(msg_type::TGS_REQ, padata, req_body))
+    }
+}
+
 /// `KDC-REQ-BODY` (RFC 4120 §5.4.1). `nonce` accepts the signed forms MIT and Windows send;
 /// generate it in [0, 2^31).
 #[derive(AsnType, Decode, Encode, Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,7 @@ use kdc_client::asn1::*;
 macro_rules! types {
     ($($t:ident),+ $(,)?) => {
         /// Every decodable top-level type, by name.
+        #[allow(dead_code)] // used by asn1_mutation, not asn1_vectors
         pub const TYPES: &[&str] = &[$(stringify!($t)),+];
 
         /// Decode `der` as the named type (with validation) and re-encode it; `None` for an
