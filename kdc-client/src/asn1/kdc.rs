@@ -178,6 +178,17 @@ pub struct EncAsRepPart(pub EncKdcRepPart);
 #[rasn(delegate, tag(explicit(application, 26)))]
 pub struct EncTgsRepPart(pub EncKdcRepPart);
 
+impl EncKdcRepPart {
+    /// Decode the plaintext of a KDC-REP enc-part under either APPLICATION tag (25 or 26):
+    /// RFC 4120 §5.4.2 asks clients to accept EncTGSRepPart in an AS-REP, as MIT does.
+    pub fn decode_either(bytes: &[u8]) -> Result<Self, Asn1Error> {
+        match bytes.first() {
+            Some(0x79) => EncAsRepPart::decode(bytes).map(|p| p.0),
+            _ => EncTgsRepPart::decode(bytes).map(|p| p.0),
+        }
+    }
+}
+
 /// One `LastReq` element: `{ lr-type [0] Int32, lr-value [1] KerberosTime }`.
 #[derive(AsnType, Decode, Encode, Debug, Clone, PartialEq, Eq)]
 pub struct LastReqEntry {

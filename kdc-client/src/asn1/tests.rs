@@ -163,6 +163,17 @@ fn tolerates_non_minimal_lengths_and_integers() {
 }
 
 #[test]
+fn enc_kdc_rep_part_under_either_tag() {
+    let tgs = mit("encode_krb5_enc_kdc_rep_part");
+    let part = EncKdcRepPart::decode_either(&tgs).unwrap();
+    let mut as_tag = tgs.clone();
+    as_tag[0] = 0x79;
+    assert_eq!(EncKdcRepPart::decode_either(&as_tag).unwrap(), part);
+    assert_eq!(EncAsRepPart(part).to_der().unwrap(), as_tag);
+    assert!(EncKdcRepPart::decode_either(&[]).is_err());
+}
+
+#[test]
 fn lenient_kvno_vectors() {
     let msb = EncryptedData::decode(&mit("encode_krb5_enc_data(MSB-set kvno)")).unwrap();
     assert_eq!(msb.kvno, Some(UInt32Lenient(0xFF00_0000)));

@@ -28,6 +28,7 @@ impl KerberosTime {
         if digits.len() != 14 || !digits.iter().all(u8::is_ascii_digit) {
             return None;
         }
+        // Indexing and `d - b'0'` cannot fail: 14 ASCII digits, ranges within 0..14.
         let num = |r: std::ops::Range<usize>| {
             digits[r]
                 .iter()
