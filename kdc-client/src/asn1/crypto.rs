@@ -50,6 +50,12 @@ impl std::fmt::Debug for KeyBlock {
     }
 }
 
+super::message! {
+    EncryptedData;
+    Checksum;
+    KeyBlock;
+}
+
 /// An OCTET STRING holding secret bytes, zeroized on drop.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretOctets(pub Zeroizing<Vec<u8>>);

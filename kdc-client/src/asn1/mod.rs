@@ -31,7 +31,7 @@ pub use addr::{HostAddress, HostAddresses, addr_type};
 pub use ap::{ApRep, ApReq, Authenticator, EncApRepPart};
 pub use authdata::{AdIfRelevant, AuthorizationData, AuthorizationDataEntry, ad_type};
 pub use cred::{EncKrbCredPart, KrbCred, KrbCredInfo};
-pub use crypto::{Checksum, EncryptedData, KeyBlock};
+pub use crypto::{Checksum, EncryptedData, KeyBlock, SecretOctets};
 pub use error::KrbError;
 pub use fast::{
     KrbFastArmor, KrbFastArmoredRep, KrbFastArmoredReq, KrbFastFinished, KrbFastReq,

@@ -116,9 +116,6 @@ super::message! {
     PaPacRequest;
     PaPacOptions;
     PaSvrReferralInfo;
-    Checksum;
-    crate::asn1::EncryptedData;
-    crate::asn1::KeyBlock;
 }
 
 /// padata-type values (RFC 4120 §7.5.2, RFC 6113, RFC 6806, RFC 4556, MS-KILE, MS-SFU).
