@@ -1,0 +1,8 @@
+//! Decoding arbitrary bytes as KrbError must never panic; a successful decode must re-encode.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Ok(v) = kdc_client::asn1::KrbError::decode(data) {
+        let _ = v.to_der();
+    }
+});
