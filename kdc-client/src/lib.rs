@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 
 pub mod crypto;
+pub mod keytab;
 pub mod principal;
+mod wire;
 
 pub use principal::{NameType, Principal, PrincipalError, PrincipalName, Realm};
