@@ -2,8 +2,8 @@
 //! parsing and the typed view must return errors, never panic.
 #![no_main]
 
-use kdc_client::config::profile::{MemSource, Profile};
 use kdc_client::config::Krb5Conf;
+use kdc_client::config::profile::{MemSource, Profile};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

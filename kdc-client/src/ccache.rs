@@ -127,7 +127,12 @@ pub struct Credential {
 impl Credential {
     /// A configuration entry as MIT writes them: server
     /// `krb5_ccache_conf_data/<key>[/<principal>]@X-CACHECONF:`, the value in the ticket field.
-    pub fn config(client: Principal, key: &str, principal: Option<&Principal>, value: &[u8]) -> Self {
+    pub fn config(
+        client: Principal,
+        key: &str,
+        principal: Option<&Principal>,
+        value: &[u8],
+    ) -> Self {
         Self {
             client,
             server: config_principal(key, principal),
@@ -264,7 +269,8 @@ impl Ccache {
     /// Remove every credential for `server`; returns how many were removed.
     pub fn remove(&mut self, server: &Principal) -> usize {
         let before = self.credentials.len();
-        self.credentials.retain(|c| !same_principal(&c.server, server));
+        self.credentials
+            .retain(|c| !same_principal(&c.server, server));
         before - self.credentials.len()
     }
 
@@ -332,7 +338,10 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         _ => Path::new("."),
     };
     let name = path.file_name().ok_or_else(|| {
-        std::io::Error::new(std::io::ErrorKind::InvalidInput, "cache path has no file name")
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "cache path has no file name",
+        )
     })?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(name);

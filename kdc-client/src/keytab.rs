@@ -115,10 +115,12 @@ impl Keytab {
             }
             let record = r.take(size.unsigned_abs() as usize)?;
             if size > 0 {
-                entries.push(parse_entry(record).map_err(|reason| KeytabError::Malformed {
-                    offset,
-                    reason: reason.into(),
-                })?);
+                entries.push(
+                    parse_entry(record).map_err(|reason| KeytabError::Malformed {
+                        offset,
+                        reason: reason.into(),
+                    })?,
+                );
             }
         }
         Ok(Self { entries })
@@ -371,7 +373,10 @@ mod tests {
             Keytab::parse(&[5, 1]),
             Err(KeytabError::UnsupportedVersion(0x0501))
         ));
-        assert!(matches!(Keytab::parse(&[4, 2]), Err(KeytabError::BadMagic(4))));
+        assert!(matches!(
+            Keytab::parse(&[4, 2]),
+            Err(KeytabError::BadMagic(4))
+        ));
     }
 
     /// The MIT fixture: every entry matches `klist -k -t -e -K`, and re-encoding is byte-exact.
@@ -414,9 +419,18 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{text}");
-        assert!(text.contains(" 300 user@R (DEPRECATED:des-cbc-crc)"), "{text}");
-        assert!(text.contains("   2 user@R (aes128-cts-hmac-sha1-96)  (0x0202"), "{text}");
-        assert!(text.contains("HTTP/h.r@R (aes256-cts-hmac-sha1-96)  (0x0505"), "{text}");
+        assert!(
+            text.contains(" 300 user@R (DEPRECATED:des-cbc-crc)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("   2 user@R (aes128-cts-hmac-sha1-96)  (0x0202"),
+            "{text}"
+        );
+        assert!(
+            text.contains("HTTP/h.r@R (aes256-cts-hmac-sha1-96)  (0x0505"),
+            "{text}"
+        );
     }
 
     #[test]

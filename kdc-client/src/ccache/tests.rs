@@ -36,12 +36,18 @@ fn ticket() -> Vec<u8> {
         0x30,
         &[
             &tlv(0xa0, &[&[2, 1, 2]]),
-            &tlv(0xa1, &[&tlv(0x30, &[&tlv(0x1b, &[b"krbtgt"]), &tlv(0x1b, &[b"R"])])]),
+            &tlv(
+                0xa1,
+                &[&tlv(0x30, &[&tlv(0x1b, &[b"krbtgt"]), &tlv(0x1b, &[b"R"])])],
+            ),
         ],
     );
     let enc_part = tlv(
         0x30,
-        &[&tlv(0xa0, &[&[2, 1, 18]]), &tlv(0xa2, &[&tlv(0x04, &[&[0xde, 0xad, 0xbe, 0xef]])])],
+        &[
+            &tlv(0xa0, &[&[2, 1, 18]]),
+            &tlv(0xa2, &[&tlv(0x04, &[&[0xde, 0xad, 0xbe, 0xef]])]),
+        ],
     );
     let fields = [
         tlv(0xa0, &[&[2, 1, 5]]),
@@ -117,7 +123,10 @@ fn reads_mit_kinit_cache() {
     }
     let tgt = p("krbtgt/EXAMPLE.COM@EXAMPLE.COM");
     assert_eq!(cc.get_config("fast_avail", Some(&tgt)), Some(&b"yes"[..]));
-    assert_eq!(cc.retrieve(&tgt).unwrap().server.name.name_type, NameType::SrvInst);
+    assert_eq!(
+        cc.retrieve(&tgt).unwrap().server.name.name_type,
+        NameType::SrvInst
+    );
     // Byte-exact re-encoding of what MIT wrote.
     assert_eq!(&cc.to_bytes().unwrap()[..], &bytes[..]);
 }
@@ -133,9 +142,15 @@ fn round_trips_and_replaces() {
     assert_eq!(c.retrieve(&p("HTTP/h.r@R")).unwrap().endtime, 42);
     c.set_config("fast_avail", Some(&p("krbtgt/R@R")), b"no");
     assert_eq!(c.credentials.len(), 3);
-    assert_eq!(c.get_config("fast_avail", Some(&p("krbtgt/R@R"))), Some(&b"no"[..]));
+    assert_eq!(
+        c.get_config("fast_avail", Some(&p("krbtgt/R@R"))),
+        Some(&b"no"[..])
+    );
     assert_eq!(c.get_config("pa_type", None), None);
-    assert_eq!(c.retrieve(&p("krb5_ccache_conf_data/fast_avail@X-CACHECONF:")), None);
+    assert_eq!(
+        c.retrieve(&p("krb5_ccache_conf_data/fast_avail@X-CACHECONF:")),
+        None
+    );
     assert_eq!(c.remove(&p("HTTP/h.r@R")), 1);
     assert_eq!(c.retrieve(&p("HTTP/h.r@R")), None);
 }
@@ -180,8 +195,14 @@ fn every_truncation_is_an_error() {
         let parsed = Ccache::parse(&bytes[..n]);
         assert!(parsed.is_err() || boundaries.contains(&n), "length {n}");
     }
-    assert!(matches!(Ccache::parse(&[5, 2]), Err(CcacheError::UnsupportedVersion(2))));
-    assert!(matches!(Ccache::parse(&[6, 4]), Err(CcacheError::BadMagic(6))));
+    assert!(matches!(
+        Ccache::parse(&[5, 2]),
+        Err(CcacheError::UnsupportedVersion(2))
+    ));
+    assert!(matches!(
+        Ccache::parse(&[6, 4]),
+        Err(CcacheError::BadMagic(6))
+    ));
     // A huge component count must fail cleanly, not allocate.
     let mut huge = vec![5, 4, 0, 0, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff];
     huge.extend_from_slice(&[0, 0, 0, 1, b'R']);
@@ -204,7 +225,10 @@ fn names() {
         path(None, Some("FILE:/run/user/%{uid}/krb5cc")).unwrap(),
         PathBuf::from("/run/user/1000/krb5cc")
     );
-    assert_eq!(path(Some("FILE:/x/cc"), None).unwrap(), PathBuf::from("/x/cc"));
+    assert_eq!(
+        path(Some("FILE:/x/cc"), None).unwrap(),
+        PathBuf::from("/x/cc")
+    );
     assert_eq!(path(Some("/x/cc"), None).unwrap(), PathBuf::from("/x/cc"));
     for ty in ["DIR", "KEYRING", "KCM", "MEMORY", "API"] {
         let name = format!("{ty}:x");
@@ -273,5 +297,8 @@ fn mit_klist_reads_our_cache() {
     assert!(text.contains("Flags: FRIA"), "{text}");
     let etypes = "Etype (skey, tkt): aes256-cts-hmac-sha1-96, aes256-cts-hmac-sha1-96";
     assert!(text.contains(etypes), "{text}");
-    assert!(text.contains("config: fast_avail(krbtgt/R@R) = yes"), "{text}");
+    assert!(
+        text.contains("config: fast_avail(krbtgt/R@R) = yes"),
+        "{text}"
+    );
 }

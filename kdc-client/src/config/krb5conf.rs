@@ -141,7 +141,13 @@ impl Krb5Conf {
             proxiable: lib(p, "proxiable", false, "a boolean", parse_bool)?,
             canonicalize: lib(p, "canonicalize", false, "a boolean", parse_bool)?,
             allow_weak_crypto,
-            ticket_lifetime: lib(p, "ticket_lifetime", secs(86400), "a duration", parse_duration)?,
+            ticket_lifetime: lib(
+                p,
+                "ticket_lifetime",
+                secs(86400),
+                "a duration",
+                parse_duration,
+            )?,
             renew_lifetime: lib(p, "renew_lifetime", secs(0), "a duration", parse_duration)?,
             clockskew: lib(p, "clockskew", secs(300), "a duration", parse_duration)?,
             kdc_timeout: lib(p, "kdc_timeout", secs(1), "a duration", parse_duration)?,
@@ -292,14 +298,19 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         if m > 59 || sec > 59 {
             return None;
         }
-        return h.checked_mul(3600)?.checked_add(m * 60 + sec).map(Duration::from_secs);
+        return h
+            .checked_mul(3600)?
+            .checked_add(m * 60 + sec)
+            .map(Duration::from_secs);
     }
     let units = [('d', 86400u64), ('h', 3600), ('m', 60), ('s', 1)];
     let mut total = 0u64;
     let mut next_unit = 0; // units must appear in order, each at most once
     let mut rest = s;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let n: u64 = rest[..digits].parse().ok()?;
         let after = rest[digits..].trim_start();
         let unit = after.chars().next()?;

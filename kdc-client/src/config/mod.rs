@@ -7,7 +7,7 @@
 pub mod krb5conf;
 pub mod profile;
 
-pub use krb5conf::{Krb5Conf, KdcServer, RealmConfig, Transport};
+pub use krb5conf::{KdcServer, Krb5Conf, RealmConfig, Transport};
 pub use profile::{ConfigError, FsSource, Profile, Source};
 
 /// A `%{...}` token that [`expand_path`] does not know.

@@ -343,7 +343,9 @@ fn parse_into(
             if stack.len() > 1 {
                 return Err(syntax("section header inside a subsection"));
             }
-            let (name, after) = header.split_once(']').ok_or_else(|| syntax("missing ']'"))?;
+            let (name, after) = header
+                .split_once(']')
+                .ok_or_else(|| syntax("missing ']'"))?;
             let is_final = match after.trim_start() {
                 "" => false,
                 "*" => true,

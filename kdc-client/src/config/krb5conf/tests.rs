@@ -70,12 +70,24 @@ fn reads_libdefaults() {
     assert_eq!(c.default_tkt_enctypes, [Enctype::Aes256CtsHmacSha196]);
     assert_eq!(
         c.default_tgs_enctypes,
-        [Enctype::Aes256CtsHmacSha196, Enctype::Aes256CtsHmacSha384192]
+        [
+            Enctype::Aes256CtsHmacSha196,
+            Enctype::Aes256CtsHmacSha384192
+        ]
     );
     assert_eq!(c.permitted_enctypes, default_enctypes());
-    assert_eq!(c.default_ccache_name.as_deref(), Some("KEYRING:persistent:%{uid}"));
-    assert_eq!(c.default_keytab_name.as_deref(), Some("FILE:/etc/app.keytab"));
-    assert_eq!(c.default_client_keytab_name.as_deref(), Some("FILE:/etc/client.keytab"));
+    assert_eq!(
+        c.default_ccache_name.as_deref(),
+        Some("KEYRING:persistent:%{uid}")
+    );
+    assert_eq!(
+        c.default_keytab_name.as_deref(),
+        Some("FILE:/etc/app.keytab")
+    );
+    assert_eq!(
+        c.default_client_keytab_name.as_deref(),
+        Some("FILE:/etc/client.keytab")
+    );
 }
 
 #[test]
@@ -115,9 +127,23 @@ fn reads_realms_and_kdc_forms() {
             KdcServer::Https("https://proxy.example.com/KdcProxy".into()),
         ]
     );
-    assert_eq!(r.admin_server, [host(Transport::Any, "kdc1.example.com", Some(749))]);
-    assert_eq!(c.realms["OTHER.ORG"].kdc, [host(Transport::Any, "192.0.2.1", None)]);
-    for bad in ["host:0", "host:99999", "host:x", "[::1", "[::1]x", "", "tcp/"] {
+    assert_eq!(
+        r.admin_server,
+        [host(Transport::Any, "kdc1.example.com", Some(749))]
+    );
+    assert_eq!(
+        c.realms["OTHER.ORG"].kdc,
+        [host(Transport::Any, "192.0.2.1", None)]
+    );
+    for bad in [
+        "host:0",
+        "host:99999",
+        "host:x",
+        "[::1",
+        "[::1]x",
+        "",
+        "tcp/",
+    ] {
         assert_eq!(KdcServer::parse(bad), None, "{bad}");
     }
 }
@@ -180,7 +206,9 @@ fn durations() {
     assert_eq!(d("10:00"), Some(36000));
     assert_eq!(d("1:00:00"), Some(3600));
     assert_eq!(d("0:30"), Some(1800));
-    for bad in ["", "h", "1x", "1m1h", "1h1h", "1:60", "1:2:3:4", "10h5", "-5", "1.5h"] {
+    for bad in [
+        "", "h", "1x", "1m1h", "1h1h", "1:60", "1:2:3:4", "10h5", "-5", "1.5h",
+    ] {
         assert_eq!(d(bad), None, "{bad}");
     }
     assert_eq!(d("99999999999999999999d"), None);
@@ -190,9 +218,18 @@ fn durations() {
 #[test]
 fn enctype_lists() {
     let e = |n| Enctype::from_i32(n).unwrap();
-    assert_eq!(parse_enctypes("DEFAULT", false), [e(18), e(17), e(20), e(19)]);
-    assert_eq!(parse_enctypes("aes128-cts aes256-cts,aes128-cts", false), [e(17), e(18)]);
-    assert_eq!(parse_enctypes("DEFAULT -aes256-cts +rc4-hmac", false), [e(17), e(20), e(19)]);
+    assert_eq!(
+        parse_enctypes("DEFAULT", false),
+        [e(18), e(17), e(20), e(19)]
+    );
+    assert_eq!(
+        parse_enctypes("aes128-cts aes256-cts,aes128-cts", false),
+        [e(17), e(18)]
+    );
+    assert_eq!(
+        parse_enctypes("DEFAULT -aes256-cts +rc4-hmac", false),
+        [e(17), e(20), e(19)]
+    );
     assert_eq!(parse_enctypes("rc4-hmac DEFAULT", true)[0], e(23));
     assert!(parse_enctypes("des-cbc-crc camellia128-cts", false).is_empty());
 }
@@ -202,7 +239,10 @@ fn loads_krb5_config_list_with_earlier_files_winning() {
     let files = MemSource(
         [
             ("/first", "[libdefaults]\n default_realm = FIRST\n"),
-            ("/second", "[libdefaults]\n default_realm = SECOND\n clockskew = 60\n"),
+            (
+                "/second",
+                "[libdefaults]\n default_realm = SECOND\n clockskew = 60\n",
+            ),
         ]
         .into_iter()
         .map(|(p, t)| (PathBuf::from(p), t.to_string()))

@@ -59,13 +59,19 @@ this text before the first section is ignored, as MIT does
 #[test]
 fn parses_sections_lists_and_subsections() {
     let p = parse(SAMPLE);
-    assert_eq!(vals(&p, &["libdefaults", "default_realm"]), ["ATHENA.MIT.EDU"]);
+    assert_eq!(
+        vals(&p, &["libdefaults", "default_realm"]),
+        ["ATHENA.MIT.EDU"]
+    );
     assert_eq!(
         vals(&p, &["realms", "ATHENA.MIT.EDU", "kdc"]),
         ["kerberos.mit.edu", "kerberos-1.mit.edu"]
     );
     assert_eq!(
-        vals(&p, &["realms", "ATHENA.MIT.EDU", "v4_instance_convert", "lithium"]),
+        vals(
+            &p,
+            &["realms", "ATHENA.MIT.EDU", "v4_instance_convert", "lithium"]
+        ),
         ["lithium.lcs.mit.edu"]
     );
     assert_eq!(
@@ -86,10 +92,20 @@ fn parses_sections_lists_and_subsections() {
 #[test]
 fn earlier_files_win_and_final_stops_the_search() {
     let files = mem(&[
-        ("/a", "[libdefaults]\n x = a1\n y = a\n[realms]*\n R = {\n kdc = k1\n }\n"),
-        ("/b", "[libdefaults]\n x = b1\n z = b\n[realms]\n R = {\n kdc = k2\n }\n S = {\n }\n"),
+        (
+            "/a",
+            "[libdefaults]\n x = a1\n y = a\n[realms]*\n R = {\n kdc = k1\n }\n",
+        ),
+        (
+            "/b",
+            "[libdefaults]\n x = b1\n z = b\n[realms]\n R = {\n kdc = k2\n }\n S = {\n }\n",
+        ),
     ]);
-    let p = Profile::load(&[PathBuf::from("/a"), "/missing".into(), "/b".into()], &files).unwrap();
+    let p = Profile::load(
+        &[PathBuf::from("/a"), "/missing".into(), "/b".into()],
+        &files,
+    )
+    .unwrap();
     assert_eq!(p.value(&["libdefaults", "x"]).unwrap().0, "a1");
     assert_eq!(vals(&p, &["libdefaults", "x"]), ["a1", "b1"]);
     assert_eq!(vals(&p, &["libdefaults", "z"]), ["b"]);
@@ -112,7 +128,10 @@ fn final_markers_on_subsections_and_relations() {
 #[test]
 fn include_and_includedir() {
     let files = mem(&[
-        ("/etc/krb5.conf", "include /etc/extra.conf\n[libdefaults]\n a = main\nincludedir /etc/d\n"),
+        (
+            "/etc/krb5.conf",
+            "include /etc/extra.conf\n[libdefaults]\n a = main\nincludedir /etc/d\n",
+        ),
         ("/etc/extra.conf", "[libdefaults]\n b = extra\n"),
         ("/etc/d/20-second.conf", "[libdefaults]\n c = second\n"),
         ("/etc/d/10_first", "[libdefaults]\n c = first\n"),
