@@ -127,8 +127,8 @@ impl Keytab {
     }
 
     /// Encode as a version 2 keytab. Every entry gets the 32-bit kvno trailer, as MIT writes.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, KeytabError> {
-        let mut out = vec![5, 2];
+    pub fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>, KeytabError> {
+        let mut out = Zeroizing::new(vec![5, 2]);
         for e in &self.entries {
             let record = encode_entry(e).ok_or(KeytabError::TooLarge)?;
             let size = i32::try_from(record.len()).map_err(|_| KeytabError::TooLarge)?;
@@ -151,7 +151,7 @@ impl Keytab {
     pub fn write_file(&self, path: &Path) -> Result<(), KeytabError> {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;
-        let bytes = Zeroizing::new(self.to_bytes()?);
+        let bytes = self.to_bytes()?;
         let io = |source| KeytabError::Io {
             path: path.into(),
             source,
@@ -168,28 +168,35 @@ impl Keytab {
     }
 
     /// The key for `principal` (compared by components and realm, ignoring the name type, as
-    /// MIT does). With `kvno`, only that version matches; without, the highest kvno wins.
-    /// `enctypes` is a preference list (first match wins); empty means any implemented enctype.
+    /// MIT does), skipping entries whose enctype is not implemented. With `kvno`, only that
+    /// version matches. `enctypes` is a preference list: for the first enctype that has a key,
+    /// the entry with the highest kvno wins (MIT's `krb5_kt_get_entry` per enctype); an empty
+    /// list accepts any implemented enctype. Among equal kvnos the first entry in the file wins.
     pub fn find(
         &self,
         principal: &Principal,
         kvno: Option<u32>,
         enctypes: &[Enctype],
     ) -> Option<EncryptionKey> {
-        let candidates = self.entries.iter().filter(|e| {
-            same_principal(&e.principal, principal) && kvno.is_none_or(|k| e.kvno == k)
-        });
-        let best_kvno = candidates.clone().map(|e| e.kvno).max()?;
-        let usable: Vec<EncryptionKey> = candidates
-            .filter(|e| e.kvno == best_kvno)
-            .filter_map(KeytabEntry::encryption_key)
-            .collect();
-        if enctypes.is_empty() {
-            return usable.into_iter().next();
-        }
-        enctypes
+        let usable: Vec<(u32, EncryptionKey)> = self
+            .entries
             .iter()
-            .find_map(|want| usable.iter().find(|k| k.enctype() == *want).cloned())
+            .filter(|e| same_principal(&e.principal, principal))
+            .filter(|e| kvno.is_none_or(|k| e.kvno == k))
+            .filter_map(|e| Some((e.kvno, e.encryption_key()?)))
+            .collect();
+        let newest = |want: Option<Enctype>| {
+            usable
+                .iter()
+                .rev() // `max_by_key` keeps the last maximum: reversed, that is the first
+                .filter(|(_, k)| want.is_none_or(|w| k.enctype() == w))
+                .max_by_key(|(v, _)| *v)
+                .map(|(_, k)| k.clone())
+        };
+        if enctypes.is_empty() {
+            return newest(None);
+        }
+        enctypes.iter().find_map(|&e| newest(Some(e)))
     }
 }
 
@@ -315,7 +322,15 @@ mod tests {
         let aes256 = Enctype::Aes256CtsHmacSha196;
         let aes128 = Enctype::Aes128CtsHmacSha196;
         // kvno 300 has only a DES key (enctype 1), which is kept but never returned.
-        assert_eq!(kt.find(&user, None, &[]), None);
+        assert_eq!(kt.find(&user, Some(300), &[]), None);
+        let k = kt.find(&user, None, &[]).unwrap();
+        assert_eq!(
+            k.as_bytes(),
+            &[2u8; 16],
+            "newest usable kvno, first in file"
+        );
+        let k = kt.find(&user, None, &[aes256]).unwrap();
+        assert_eq!(k.as_bytes(), &[3u8; 32]);
         let k = kt.find(&user, Some(2), &[aes128, aes256]).unwrap();
         assert_eq!((k.enctype(), k.as_bytes()), (aes128, &[2u8; 16][..]));
         let k = kt.find(&user, Some(2), &[aes256]).unwrap();
@@ -332,6 +347,13 @@ mod tests {
         };
         let u = Principal::parse("u@R", None).unwrap();
         assert_eq!(kt.find(&u, None, &[]).unwrap().as_bytes(), &[5u8; 32]);
+        // The preference list comes first: the newest aes128 key beats a newer aes256 one.
+        let kt = Keytab {
+            entries: vec![entry("u@R", 2, 17, &[2; 16]), entry("u@R", 5, 18, &[5; 32])],
+        };
+        let aes128 = Enctype::Aes128CtsHmacSha196;
+        let k = kt.find(&u, None, &[aes128, Enctype::Aes256CtsHmacSha196]);
+        assert_eq!(k.unwrap().as_bytes(), &[2u8; 16]);
     }
 
     #[test]
@@ -392,7 +414,7 @@ mod tests {
             assert_eq!(i64::from(e.enctype), r.int("enctype"));
             assert_eq!(&e.key[..], &r.hex("key")[..]);
         }
-        assert_eq!(kt.to_bytes().unwrap(), bytes);
+        assert_eq!(&kt.to_bytes().unwrap()[..], &bytes[..]);
         let http = Principal::parse("HTTP/www.example.com@EXAMPLE.COM", None).unwrap();
         let k = kt.find(&http, None, &[]).unwrap();
         assert_eq!(k.enctype(), Enctype::Aes256CtsHmacSha384192);

@@ -63,14 +63,14 @@ pub struct Origin {
 
 /// A section or subsection: named children in file order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Section {
-    pub is_final: bool,
-    pub children: Vec<(String, Node)>,
+struct Section {
+    is_final: bool,
+    children: Vec<(String, Node)>,
 }
 
 /// A child of a section.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Node {
+enum Node {
     Relation {
         value: String,
         is_final: bool,
