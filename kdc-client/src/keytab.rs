@@ -474,4 +474,23 @@ mod tests {
         assert_eq!(default_name(Some("FILE:/e"), Some("FILE:/c")), "FILE:/e");
         assert_eq!(default_client_name(None, Some("FILE:/c")), "FILE:/c");
     }
+
+    proptest::proptest! {
+        /// Random bytes, and the MIT fixture with one byte changed, give errors, never panics.
+        #[test]
+        fn garbage_never_panics(
+            data in proptest::collection::vec(proptest::num::u8::ANY, 0..256),
+            pos in 0usize..4096,
+            byte in proptest::num::u8::ANY,
+        ) {
+            let _ = Keytab::parse(&data);
+            let mut mit = vectors::load("keytab-mit.txt")[0].hex("bytes");
+            let at = pos % mit.len();
+            mit[at] = byte;
+            if let Ok(kt) = Keytab::parse(&mit) {
+                let again = kt.to_bytes().map(|b| Keytab::parse(&b).ok());
+                proptest::prop_assert!(matches!(again, Ok(Some(ref k)) if *k == kt) || again.is_err());
+            }
+        }
+    }
 }

@@ -302,3 +302,22 @@ fn mit_klist_reads_our_cache() {
         "{text}"
     );
 }
+
+proptest::proptest! {
+    /// Random bytes, and the MIT fixture with one byte changed, give errors, never panics.
+    #[test]
+    fn garbage_never_panics(
+        data in proptest::collection::vec(proptest::num::u8::ANY, 0..256),
+        pos in 0usize..4096,
+        byte in proptest::num::u8::ANY,
+    ) {
+        let _ = Ccache::parse(&data);
+        let mut mit = vectors::load("ccache-mit.txt")[0].hex("bytes");
+        let at = pos % mit.len();
+        mit[at] = byte;
+        if let Ok(c) = Ccache::parse(&mit) {
+            let again = c.to_bytes().map(|b| Ccache::parse(&b).ok());
+            proptest::prop_assert!(matches!(again, Ok(Some(ref d)) if *d == c) || again.is_err());
+        }
+    }
+}

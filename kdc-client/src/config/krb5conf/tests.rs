@@ -253,3 +253,16 @@ fn loads_krb5_config_list_with_earlier_files_winning() {
     assert_eq!(c.clockskew, Duration::from_secs(60));
     assert!(Krb5Conf::load(Some("/nonexistent/krb5.conf")).is_ok());
 }
+
+proptest::proptest! {
+    /// Arbitrary values in every typed position give errors, never panics.
+    #[test]
+    fn garbage_values_never_panic(value in "[0-9a-z:\\[\\]/.,+ -]{0,24}") {
+        for tag in ["ticket_lifetime", "forwardable", "default_tkt_enctypes", "udp_preference_limit"] {
+            let _ = conf(&format!("[libdefaults]\n {tag} = {value}\n"));
+        }
+        let _ = conf(&format!("[realms]\n R = {{\n kdc = {value}\n }}\n"));
+        let _ = KdcServer::parse(&value);
+        let _ = parse_duration(&value);
+    }
+}

@@ -192,3 +192,11 @@ fn loads_from_the_file_system() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(vals(&p, &["a", "x"]), ["1", "2"]);
 }
+
+proptest::proptest! {
+    /// Arbitrary text made of profile punctuation gives errors, never panics.
+    #[test]
+    fn garbage_never_panics(text in "([\\[\\]{}=*#;\" \\\\\n]|[a-z]{1,3}|include |includedir ){0,40}") {
+        let _ = Profile::parse(&text, "fuzz.conf", &MemSource::default());
+    }
+}
