@@ -123,6 +123,10 @@ fn reads_mit_kinit_cache() {
     }
     let tgt = p("krbtgt/EXAMPLE.COM@EXAMPLE.COM");
     assert_eq!(cc.get_config("fast_avail", Some(&tgt)), Some(&b"yes"[..]));
+    // Our configuration entries are exactly MIT's, name types and zero fields included.
+    let client = cc.default_principal.clone();
+    let ours = Credential::config(client, "fast_avail", Some(&tgt), b"yes");
+    assert_eq!(cc.credentials[0], ours);
     assert_eq!(
         cc.retrieve(&tgt).unwrap().server.name.name_type,
         NameType::SrvInst
@@ -210,6 +214,19 @@ fn every_truncation_is_an_error() {
 }
 
 #[test]
+fn keyblock_from_key() {
+    let key = EncryptionKey::new(Enctype::Aes128CtsHmacSha196, &[7; 16]).unwrap();
+    let kb = Keyblock::from(&key);
+    assert_eq!(kb.enctype, 17);
+    assert_eq!(kb.encryption_key(), Some(key));
+    let unknown = Keyblock {
+        enctype: 1,
+        bytes: Zeroizing::new(vec![0; 8]),
+    };
+    assert_eq!(unknown.encryption_key(), None);
+}
+
+#[test]
 fn debug_redacts_keys() {
     let d = format!("{:?}", cred("u@R", "krbtgt/R@R", 1));
     assert!(d.contains("redacted") && !d.contains("17, 17"));
@@ -277,6 +294,10 @@ fn mit_klist_reads_our_cache() {
     let dir = temp_dir("klist");
     let path = dir.join("cc");
     let mut c = Ccache::new(p("user@R"));
+    c.kdc_offset = Some(KdcOffset {
+        seconds: 3,
+        microseconds: 0,
+    });
     let now = 1_700_000_000; // expired long ago: klist still lists it
     c.store(cred("user@R", "krbtgt/R@R", now + 3600));
     c.set_config("fast_avail", Some(&p("krbtgt/R@R")), b"yes");

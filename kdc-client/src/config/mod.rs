@@ -8,7 +8,7 @@ pub mod krb5conf;
 pub mod profile;
 
 pub use krb5conf::{KdcServer, Krb5Conf, RealmConfig, Transport};
-pub use profile::{ConfigError, FsSource, Profile, Source};
+pub use profile::{ConfigError, FsSource, MemSource, Profile, Source};
 
 /// A `%{...}` token that [`expand_path`] does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
