@@ -1,11 +1,16 @@
-//! Kerberos V5 client core: ASN.1 schema, enctypes, principals. Protocol logic is sans-IO.
+//! Kerberos V5 client core: ASN.1 schema, enctypes, principals, krb5.conf, ccache and
+//! keytab codecs, KDC transport. Protocol logic is sans-IO; only `transport` does I/O.
 #![forbid(unsafe_code)]
 
 pub mod asn1;
+pub mod ccache;
+pub mod config;
 pub mod crypto;
 pub mod error_code;
+pub mod keytab;
 pub mod principal;
 #[cfg(feature = "transport")]
 pub mod transport;
+mod wire;
 
 pub use principal::{NameType, Principal, PrincipalError, PrincipalName, Realm};
