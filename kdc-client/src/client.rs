@@ -1,0 +1,212 @@
+//! The tokio driver: runs the sans-IO exchanges against the KDCs named in krb5.conf.
+
+use std::sync::Arc;
+
+use crate::asn1::KrbError;
+use crate::config::krb5conf::{KdcServer, Krb5Conf, Transport as ConfTransport};
+use crate::crypto::{CryptoPolicy, OsRandom};
+use crate::error_code::KRB_ERR_RESPONSE_TOO_BIG;
+use crate::exchange::{
+    AsExchange, AsOptions, AsStep, Credentials, ExchangeError, InitialCreds, KdcRequest, Secret,
+    TgsExchange, TgsOptions, Timestamp,
+};
+use crate::transport::{self, KdcAddr, KdcReply, Transport, TransportConfig, TransportError};
+use crate::{Principal, Realm};
+
+/// Why the client failed: no KDC answered, or an exchange failed (with the KDC that said so).
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("Cannot find KDC for realm \"{0}\"")]
+    NoKdc(Realm),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error(transparent)]
+    Exchange(#[from] ExchangeError),
+}
+
+impl ClientError {
+    /// The Kerberos error code, when a KDC sent one.
+    pub fn kdc_error_code(&self) -> Option<i32> {
+        match self {
+            Self::Exchange(e) => e.kdc_error().map(|k| k.code),
+            _ => None,
+        }
+    }
+}
+
+/// The clock, injectable for tests.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// A Kerberos client bound to a configuration.
+#[derive(Clone)]
+pub struct Client {
+    conf: Arc<Krb5Conf>,
+    transport: TransportConfig,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("transport", &self.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    pub fn new(conf: Krb5Conf) -> Self {
+        let transport = TransportConfig {
+            udp_preference_limit: conf.udp_preference_limit as usize,
+            kdc_timeout: conf.kdc_timeout,
+            ..TransportConfig::default()
+        };
+        Self {
+            conf: Arc::new(conf),
+            transport,
+            clock: Arc::new(Timestamp::now),
+        }
+    }
+
+    /// Replace the clock (tests inject a skewed one).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Replace the transport settings.
+    pub fn with_transport(mut self, transport: TransportConfig) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    pub fn config(&self) -> &Krb5Conf {
+        &self.conf
+    }
+
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+
+    fn policy(&self) -> CryptoPolicy {
+        CryptoPolicy {
+            allow_weak_crypto: self.conf.allow_weak_crypto,
+        }
+    }
+
+    /// AS options from `[libdefaults]` (lifetimes, flags, enctypes), for `client`.
+    pub fn as_options(&self, client: Principal) -> AsOptions {
+        let c = &self.conf;
+        AsOptions {
+            client,
+            enctypes: c.default_tkt_enctypes.clone(),
+            lifetime: secs(c.ticket_lifetime),
+            renew_lifetime: secs(c.renew_lifetime),
+            forwardable: c.forwardable,
+            proxiable: c.proxiable,
+            canonicalize: c.canonicalize,
+            clockskew: secs(c.clockskew),
+            policy: self.policy(),
+        }
+    }
+
+    /// TGS options from `[libdefaults]`.
+    pub fn tgs_options(&self) -> TgsOptions {
+        TgsOptions {
+            enctypes: self.conf.default_tgs_enctypes.clone(),
+            canonicalize: false,
+            renew: false,
+            policy: self.policy(),
+        }
+    }
+
+    /// The KDCs of a realm from `[realms]` (MS-KKDCP proxies are not supported yet).
+    pub fn kdcs(&self, realm: &Realm) -> Result<Vec<KdcAddr>, ClientError> {
+        let kdcs: Vec<KdcAddr> = self
+            .conf
+            .realms
+            .get(realm.as_str())
+            .map(|r| r.kdc.iter().filter_map(kdc_addr).collect())
+            .unwrap_or_default();
+        if kdcs.is_empty() {
+            return Err(ClientError::NoKdc(realm.clone()));
+        }
+        Ok(kdcs)
+    }
+
+    /// Send one request to its realm's KDCs.
+    pub async fn send(&self, req: &KdcRequest) -> Result<KdcReply, ClientError> {
+        let kdcs = self.kdcs(&req.realm)?;
+        let too_big = |b: &[u8]| {
+            transport::looks_like_krb_error(b)
+                && KrbError::decode(b).is_ok_and(|e| e.error_code == KRB_ERR_RESPONSE_TOO_BIG)
+        };
+        Ok(transport::send_to_realm(&req.realm, &kdcs, &req.bytes, &self.transport, too_big).await?)
+    }
+
+    /// The AS exchange (kinit).
+    pub async fn get_initial_creds(
+        &self,
+        opts: AsOptions,
+        secret: Secret,
+    ) -> Result<InitialCreds, ClientError> {
+        let mut rng = OsRandom;
+        let (mut ex, mut req) = AsExchange::new(opts, secret, self.now(), &mut rng)?;
+        loop {
+            let reply = self.send(&req).await?;
+            let kdc = reply.kdc.to_string();
+            match ex
+                .step(&reply.bytes, self.now(), &mut rng)
+                .map_err(|e| e.with_kdc(&kdc))?
+            {
+                AsStep::Send(next) => req = next,
+                AsStep::Done(creds) => return Ok(*creds),
+            }
+        }
+    }
+
+    /// One TGS exchange with `tgt` for `server` (no referral chasing).
+    pub async fn tgs(
+        &self,
+        tgt: &Credentials,
+        server: &Principal,
+        opts: &TgsOptions,
+    ) -> Result<Credentials, ClientError> {
+        let mut rng = OsRandom;
+        let (ex, req) = TgsExchange::new(tgt, server, opts, self.now(), &mut rng)?;
+        let reply = self.send(&req).await?;
+        let kdc = reply.kdc.to_string();
+        Ok(ex.step(&reply.bytes).map_err(|e| e.with_kdc(&kdc))?)
+    }
+
+    /// Renew a TGT (`kinit -R`).
+    pub async fn renew(&self, tgt: &Credentials) -> Result<Credentials, ClientError> {
+        let opts = TgsOptions {
+            renew: true,
+            ..self.tgs_options()
+        };
+        self.tgs(tgt, &tgt.server, &opts).await
+    }
+}
+
+fn secs(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+fn kdc_addr(s: &KdcServer) -> Option<KdcAddr> {
+    match s {
+        KdcServer::Host {
+            transport,
+            host,
+            port,
+        } => Some(KdcAddr {
+            transport: match transport {
+                ConfTransport::Tcp => Some(Transport::Tcp),
+                ConfTransport::Udp => Some(Transport::Udp),
+                ConfTransport::Any => None,
+            },
+            host: host.clone(),
+            port: port.unwrap_or(transport::DEFAULT_KDC_PORT),
+        }),
+        KdcServer::Https(_) => None,
+    }
+}

@@ -1,0 +1,482 @@
+//! The AS exchange (RFC 4120 §3.1) with PA-ENC-TIMESTAMP pre-authentication (§5.2.7.2),
+//! ETYPE-INFO2 salts and s2kparams (§5.2.7.5), PA-FX-COOKIE echo (RFC 6113 §5.2),
+//! PA-REQ-ENC-PA-REP (RFC 6806 §11), a clock-skew retry and client referrals (RFC 6806 §7).
+
+use zeroize::Zeroizing;
+
+use super::{
+    Credentials, ExchangeError, KdcError, KdcRequest, Timestamp, as_krb_error, decrypt_rep_part,
+    encrypt_data, find_padata, nonce,
+};
+use crate::asn1::{
+    AsRep, AsReq, Checksum, EtypeInfo2, EtypeInfo2Entry, KdcOptions, KdcReqBody, KerberosString,
+    KrbError, MethodData, Microseconds, PaData, PaEncTsEnc, PrincipalNameAsn1, Raw, UInt32Lenient,
+    kdc_options, pa_type, ticket_flags,
+};
+use crate::crypto::{
+    self, ChecksumType, CryptoError, CryptoPolicy, EncryptionKey, Enctype, KeyUsage,
+    RandomSource,
+};
+use crate::error_code as ec;
+use crate::{NameType, Principal, PrincipalName, Realm};
+
+/// Client referrals followed at most (RFC 6806 §7; MIT's limit is 10 hops).
+const MAX_CLIENT_REFERRALS: usize = 10;
+
+/// The client's long-term secret.
+pub enum Secret {
+    /// A password; the key is derived with the KDC's salt and parameters.
+    Password(Zeroizing<String>),
+    /// Keys from a keytab, any enctypes.
+    Keys(Vec<EncryptionKey>),
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Password(_) => f.write_str("Secret::Password(<redacted>)"),
+            Self::Keys(k) => f.debug_tuple("Secret::Keys").field(k).finish(),
+        }
+    }
+}
+
+/// What to ask for in the AS-REQ (kinit's options).
+#[derive(Debug, Clone)]
+pub struct AsOptions {
+    pub client: Principal,
+    /// Enctypes in order of preference (`default_tkt_enctypes`).
+    pub enctypes: Vec<Enctype>,
+    pub lifetime: i64,
+    /// Renewable lifetime in seconds; 0 requests no renewable ticket.
+    pub renew_lifetime: i64,
+    pub forwardable: bool,
+    pub proxiable: bool,
+    /// Set `canonicalize` (implied for NT-ENTERPRISE names).
+    pub canonicalize: bool,
+    /// The allowed clock skew, seconds (`clockskew`).
+    pub clockskew: i64,
+    pub policy: CryptoPolicy,
+}
+
+/// Initial credentials and the KDC time offset learned on the way (KDC time minus local).
+#[derive(Debug, Clone)]
+pub struct InitialCreds {
+    pub creds: Credentials,
+    pub kdc_offset: i64,
+}
+
+/// What the caller does next.
+#[derive(Debug)]
+pub enum AsStep {
+    Send(KdcRequest),
+    Done(Box<InitialCreds>),
+}
+
+/// Pre-authentication chosen from the KDC's hints.
+struct Preauth {
+    key: EncryptionKey,
+    cookie: Option<Vec<u8>>,
+}
+
+/// The AS exchange state machine.
+pub struct AsExchange {
+    opts: AsOptions,
+    secret: Secret,
+    realm: Realm,
+    realms_seen: Vec<Realm>,
+    preauth: Option<Preauth>,
+    kdc_offset: i64,
+    skew_retried: bool,
+    nonce: u32,
+    request: Vec<u8>,
+    finished: bool,
+}
+
+impl AsExchange {
+    /// Start: the first AS-REQ carries no pre-authentication (RFC 4120 §3.1.1).
+    pub fn new(
+        opts: AsOptions,
+        secret: Secret,
+        now: Timestamp,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(Self, KdcRequest), ExchangeError> {
+        let realm = opts.client.realm.clone();
+        let mut ex = Self {
+            realms_seen: vec![realm.clone()],
+            realm,
+            opts,
+            secret,
+            preauth: None,
+            kdc_offset: 0,
+            skew_retried: false,
+            nonce: 0,
+            request: Vec::new(),
+            finished: false,
+        };
+        let req = ex.build_request(now, rng)?;
+        Ok((ex, req))
+    }
+
+    /// The realm the current request is for.
+    pub fn realm(&self) -> &Realm {
+        &self.realm
+    }
+
+    /// Feed the KDC's reply to the last request.
+    pub fn step(
+        &mut self,
+        reply: &[u8],
+        now: Timestamp,
+        rng: &mut dyn RandomSource,
+    ) -> Result<AsStep, ExchangeError> {
+        if self.finished {
+            return Err(ExchangeError::Finished);
+        }
+        if let Some(err) = as_krb_error(reply, &self.realm)? {
+            return self.on_error(&err, now, rng).map(AsStep::Send);
+        }
+        let rep = AsRep::decode(reply).map_err(|source| ExchangeError::Decode {
+            realm: self.realm.clone(),
+            what: "AS-REP",
+            source,
+        })?;
+        let creds = self.on_reply(&rep, now)?;
+        self.finished = true;
+        Ok(AsStep::Done(Box::new(InitialCreds {
+            creds,
+            kdc_offset: self.kdc_offset,
+        })))
+    }
+
+    fn on_error(
+        &mut self,
+        err: &KrbError,
+        now: Timestamp,
+        rng: &mut dyn RandomSource,
+    ) -> Result<KdcRequest, ExchangeError> {
+        let kdc_error = || {
+            let mut e = KdcError::from_krb_error(err, &self.realm);
+            if err.error_code == ec::KDC_ERR_ETYPE_NOSUPP {
+                e.offered = self.opts.enctypes.clone();
+            }
+            ExchangeError::from(e)
+        };
+        match err.error_code {
+            ec::KDC_ERR_PREAUTH_REQUIRED if self.preauth.is_none() => {
+                let methods = match &err.e_data {
+                    Some(d) => MethodData::decode(d).map_err(|source| ExchangeError::Decode {
+                        realm: self.realm.clone(),
+                        what: "METHOD-DATA",
+                        source,
+                    })?,
+                    None => MethodData(Vec::new()),
+                };
+                if find_padata(Some(&methods.0), pa_type::ENC_TIMESTAMP).is_none() {
+                    return Err(kdc_error());
+                }
+                let key = self.reply_key(Some(&methods.0), None)?;
+                let cookie = find_padata(Some(&methods.0), pa_type::FX_COOKIE)
+                    .map(|p| p.padata_value.to_vec());
+                tracing::debug!(
+                    realm = %self.realm,
+                    enctype = %key.enctype(),
+                    "Preauthenticating using KDC method data: encrypted timestamp"
+                );
+                self.preauth = Some(Preauth { key, cookie });
+                self.build_request(now, rng)
+            }
+            ec::KRB_AP_ERR_SKEW if !self.skew_retried => {
+                // Retry once with the KDC's clock (RFC 4120 §5.9.1 stime/susec), as MIT does.
+                self.skew_retried = true;
+                self.kdc_offset = err.stime.unix() - now.secs;
+                tracing::debug!(
+                    realm = %self.realm,
+                    offset = self.kdc_offset,
+                    "Clock skew too great; retrying with the KDC's time"
+                );
+                self.build_request(now, rng)
+            }
+            ec::KDC_ERR_WRONG_REALM => {
+                let next = err
+                    .crealm
+                    .as_ref()
+                    .and_then(|r| Realm::try_from(r).ok())
+                    .filter(|r| *r != self.realm)
+                    .ok_or_else(kdc_error)?;
+                if self.realms_seen.contains(&next)
+                    || self.realms_seen.len() > MAX_CLIENT_REFERRALS
+                {
+                    let mut path: Vec<&str> = self.realms_seen.iter().map(Realm::as_str).collect();
+                    path.push(next.as_str());
+                    return Err(ExchangeError::TooManyReferrals(path.join(" -> ")));
+                }
+                tracing::debug!(from = %self.realm, to = %next, "Following client referral");
+                self.realms_seen.push(next.clone());
+                self.realm = next;
+                self.preauth = None;
+                self.build_request(now, rng)
+            }
+            _ => Err(kdc_error()),
+        }
+    }
+
+    /// The reply key: from the keytab by enctype, or from the password with the salt and
+    /// s2kparams of the first ETYPE-INFO2 entry we can use (RFC 4120 §5.2.7.5).
+    fn reply_key(
+        &self,
+        padata: Option<&Vec<PaData>>,
+        reply_etype: Option<i32>,
+    ) -> Result<EncryptionKey, ExchangeError> {
+        let entries = match find_padata(padata, pa_type::ETYPE_INFO2) {
+            Some(p) => EtypeInfo2::decode(&p.padata_value)
+                .map_err(|source| ExchangeError::Decode {
+                    realm: self.realm.clone(),
+                    what: "ETYPE-INFO2",
+                    source,
+                })?
+                .0,
+            None => Vec::new(),
+        };
+        let usable = |e: i32| {
+            Enctype::from_i32(e)
+                .filter(|e| self.opts.enctypes.contains(e) && self.opts.policy.permits(*e))
+        };
+        // The KDC lists its entries in its order of preference; take the first we offered.
+        let chosen: Option<(Enctype, Option<&EtypeInfo2Entry>)> = match reply_etype {
+            Some(e) => usable(e).map(|t| (t, entries.iter().find(|x| x.etype == e))),
+            None => entries
+                .iter()
+                .find_map(|x| usable(x.etype).map(|t| (t, Some(x))))
+                .or_else(|| self.opts.enctypes.first().map(|&t| (t, None))),
+        };
+        let Some((enctype, entry)) = chosen else {
+            return Err(ExchangeError::NoCommonEnctype {
+                offered: names(&self.opts.enctypes),
+                kdc: entries
+                    .iter()
+                    .map(|x| x.etype.to_string())
+                    .chain(reply_etype.map(|e| e.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        };
+        match &self.secret {
+            Secret::Keys(keys) => keys
+                .iter()
+                .find(|k| k.enctype() == enctype)
+                .cloned()
+                .ok_or_else(|| ExchangeError::NoKey {
+                    principal: self.opts.client.to_string(),
+                    detail: format!("no {enctype} key"),
+                }),
+            Secret::Password(pw) => {
+                let default_salt;
+                let salt: &[u8] = match entry.and_then(|x| x.salt.as_ref()) {
+                    Some(s) => s.as_bytes(),
+                    None => {
+                        default_salt = default_salt_for(&self.opts.client);
+                        &default_salt
+                    }
+                };
+                let params = entry.and_then(|x| x.s2kparams.as_deref());
+                Ok(crypto::string_to_key(
+                    enctype,
+                    pw.as_bytes(),
+                    salt,
+                    params,
+                )?)
+            }
+        }
+    }
+
+    fn build_request(
+        &mut self,
+        now: Timestamp,
+        rng: &mut dyn RandomSource,
+    ) -> Result<KdcRequest, ExchangeError> {
+        let kdc_now = now.offset(self.kdc_offset);
+        self.nonce = nonce(rng)?;
+        let o = &self.opts;
+        let mut options = KdcOptions::default();
+        if o.forwardable {
+            options.set(kdc_options::FORWARDABLE);
+        }
+        if o.proxiable {
+            options.set(kdc_options::PROXIABLE);
+        }
+        if o.canonicalize || o.client.name.name_type == NameType::Enterprise {
+            options.set(kdc_options::CANONICALIZE);
+        }
+        let rtime = if o.renew_lifetime > 0 {
+            options.set(kdc_options::RENEWABLE);
+            Some(kdc_now.offset(o.renew_lifetime).kerberos_time()?)
+        } else {
+            None
+        };
+        let body = KdcReqBody {
+            kdc_options: options,
+            cname: Some(PrincipalNameAsn1::from(&o.client.name)),
+            realm: KerberosString::from(&self.realm),
+            sname: Some(PrincipalNameAsn1::from(&PrincipalName::krbtgt(&self.realm))),
+            from: None,
+            till: kdc_now.offset(o.lifetime).kerberos_time()?,
+            rtime,
+            nonce: UInt32Lenient(self.nonce),
+            etype: o
+                .enctypes
+                .iter()
+                .filter(|e| o.policy.permits(**e))
+                .map(|e| e.to_i32())
+                .collect(),
+            addresses: None,
+            enc_authorization_data: None,
+            additional_tickets: None,
+        };
+        let mut padata = Vec::new();
+        if let Some(pa) = &self.preauth {
+            if let Some(cookie) = &pa.cookie {
+                padata.push(pa_data(pa_type::FX_COOKIE, cookie.clone()));
+            }
+            let ts = PaEncTsEnc {
+                patimestamp: kdc_now.kerberos_time()?,
+                pausec: Microseconds::new(kdc_now.usec),
+            };
+            let enc = encrypt_data(
+                &pa.key,
+                KeyUsage::PA_ENC_TIMESTAMP,
+                &ts.to_der()?,
+                rng,
+            )?;
+            padata.push(pa_data(pa_type::ENC_TIMESTAMP, enc.to_der()?));
+        }
+        // An empty PA-REQ-ENC-PA-REP asks the KDC to checksum this request (RFC 6806 §11).
+        padata.push(pa_data(pa_type::REQ_ENC_PA_REP, Vec::new()));
+        let req = AsReq::new(Some(padata), Raw::new(&body)?);
+        self.request = req.to_der()?;
+        tracing::debug!(
+            realm = %self.realm,
+            client = %self.opts.client,
+            nonce = self.nonce,
+            enctypes = %names(&self.opts.enctypes),
+            preauth = self.preauth.is_some(),
+            "Sending AS-REQ ({} bytes)",
+            self.request.len()
+        );
+        Ok(KdcRequest {
+            realm: self.realm.clone(),
+            bytes: self.request.clone(),
+        })
+    }
+
+    /// Decrypt and check the AS-REP (RFC 4120 §3.1.5, MIT's `verify_as_reply`).
+    fn on_reply(&mut self, rep: &AsRep, now: Timestamp) -> Result<Credentials, ExchangeError> {
+        let rep = &rep.0;
+        let key = match &self.preauth {
+            Some(pa) if pa.key.enctype().to_i32() == rep.enc_part.etype => pa.key.clone(),
+            _ => self.reply_key(rep.padata.as_ref(), Some(rep.enc_part.etype))?,
+        };
+        let part = decrypt_rep_part(rep, &key, KeyUsage::AS_REP_ENC_PART, &self.realm)
+            .map_err(|e| match e {
+                ExchangeError::Crypto(CryptoError::Integrity) => ExchangeError::BadReplyKey,
+                e => e,
+            })?;
+        if part.nonce.0 != self.nonce {
+            return Err(ExchangeError::Mismatch("nonce".into()));
+        }
+        let client = rep
+            .cname
+            .to_principal(&rep.crealm)
+            .map_err(|source| ExchangeError::Decode {
+                realm: self.realm.clone(),
+                what: "AS-REP cname",
+                source,
+            })?;
+        let canonicalize = self.opts.canonicalize
+            || self.opts.client.name.name_type == NameType::Enterprise;
+        if !canonicalize
+            && (client.name.components() != self.opts.client.name.components()
+                || client.realm != self.realm)
+        {
+            return Err(ExchangeError::Mismatch(format!(
+                "client name {client} differs from the request {}",
+                self.opts.client
+            )));
+        }
+        let creds = Credentials::from_rep_part(client, &part, rep.ticket.clone(), &self.realm)?;
+        if !creds.is_tgt() || (!canonicalize && creds.server.realm != self.realm) {
+            return Err(ExchangeError::Mismatch(format!(
+                "server {} is not the ticket-granting service of {}",
+                creds.server, self.realm
+            )));
+        }
+        let kdc_now = now.offset(self.kdc_offset).secs;
+        let start = creds.starttime.unwrap_or(creds.authtime);
+        if (start - kdc_now).abs() > self.opts.clockskew {
+            return Err(KdcError {
+                code: ec::KRB_AP_ERR_SKEW,
+                realm: self.realm.clone(),
+                kdc: None,
+                e_text: Some("ticket start time is outside the allowed clock skew".into()),
+                offered: Vec::new(),
+            }
+            .into());
+        }
+        self.check_enc_pa_rep(&part.encrypted_pa_data, &creds, &key)?;
+        tracing::debug!(
+            client = %creds.client,
+            server = %creds.server,
+            enctype = %creds.session_key.enctype(),
+            "AS-REP decrypted; ticket obtained"
+        );
+        Ok(creds)
+    }
+
+    /// RFC 6806 §11: when the KDC sets `enc-pa-rep`, the reply must carry a valid checksum
+    /// of our AS-REQ, keyed with the reply key (usage 56).
+    fn check_enc_pa_rep(
+        &self,
+        enc_padata: &Option<Vec<PaData>>,
+        creds: &Credentials,
+        key: &EncryptionKey,
+    ) -> Result<(), ExchangeError> {
+        let Some(pa) = find_padata(enc_padata.as_ref(), pa_type::REQ_ENC_PA_REP) else {
+            if creds.flags.is_set(ticket_flags::ENC_PA_REP) {
+                return Err(ExchangeError::Mismatch(
+                    "enc-pa-rep flag set but no PA-REQ-ENC-PA-REP in the reply".into(),
+                ));
+            }
+            return Ok(());
+        };
+        let cksum = Checksum::decode(&pa.padata_value).map_err(|source| {
+            ExchangeError::Decode {
+                realm: self.realm.clone(),
+                what: "PA-REQ-ENC-PA-REP",
+                source,
+            }
+        })?;
+        let kind = ChecksumType::from_i32(cksum.cksumtype)
+            .ok_or_else(|| ExchangeError::Mismatch("unknown PA-REQ-ENC-PA-REP type".into()))?;
+        crypto::verify_checksum(key, KeyUsage::AS_REQ, kind, &self.request, &cksum.checksum)
+            .map_err(|_| ExchangeError::Mismatch("PA-REQ-ENC-PA-REP checksum".into()))
+    }
+}
+
+fn pa_data(kind: i32, value: Vec<u8>) -> PaData {
+    PaData {
+        padata_type: kind,
+        padata_value: value.into(),
+    }
+}
+
+fn names(e: &[Enctype]) -> String {
+    e.iter().map(|e| e.name()).collect::<Vec<_>>().join(", ")
+}
+
+/// The default salt: the realm followed by the name components (RFC 4120 §4).
+pub(crate) fn default_salt_for(p: &Principal) -> Vec<u8> {
+    let mut s = p.realm.as_str().as_bytes().to_vec();
+    for c in p.name.components() {
+        s.extend_from_slice(c.as_bytes());
+    }
+    s
+}

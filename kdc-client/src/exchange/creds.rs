@@ -1,0 +1,114 @@
+//! Credentials: a ticket, kept verbatim, and what the client knows about it.
+
+use crate::asn1::{EncKdcRepPart, KerberosFlags, Raw, Ticket, TicketFlags, ticket_flags};
+use crate::ccache::{Credential, Keyblock};
+use crate::crypto::{EncryptionKey, Enctype};
+use crate::{Principal, Realm};
+
+use super::ExchangeError;
+
+/// A ticket with its session key (RFC 4120 §3.1.5). The ticket bytes are never re-encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub client: Principal,
+    pub server: Principal,
+    pub session_key: EncryptionKey,
+    pub flags: TicketFlags,
+    pub authtime: i64,
+    pub starttime: Option<i64>,
+    pub endtime: i64,
+    pub renew_till: Option<i64>,
+    pub ticket: Raw<Ticket>,
+}
+
+impl Credentials {
+    pub(crate) fn from_rep_part(
+        client: Principal,
+        part: &EncKdcRepPart,
+        ticket: Raw<Ticket>,
+        realm: &Realm,
+    ) -> Result<Self, ExchangeError> {
+        let decode = |source| ExchangeError::Decode {
+            realm: realm.clone(),
+            what: "EncKDCRepPart",
+            source,
+        };
+        let enctype = Enctype::from_i32(part.key.keytype).ok_or_else(|| {
+            ExchangeError::Mismatch(format!("session key of unknown enctype {}", part.key.keytype))
+        })?;
+        let session_key = EncryptionKey::new(enctype, part.key.keyvalue.as_bytes())
+            .map_err(|e| ExchangeError::Crypto(e.into()))?;
+        Ok(Self {
+            client,
+            server: part.sname.to_principal(&part.srealm).map_err(decode)?,
+            session_key,
+            flags: part.flags,
+            authtime: part.authtime.unix(),
+            starttime: part.starttime.map(|t| t.unix()),
+            endtime: part.endtime.unix(),
+            renew_till: part.renew_till.map(|t| t.unix()),
+            ticket,
+        })
+    }
+
+    /// True when the ticket is a ticket-granting ticket (`krbtgt/...`).
+    pub fn is_tgt(&self) -> bool {
+        self.server.name.is_krbtgt()
+    }
+
+    /// The realm a TGT is for: `X` of `krbtgt/X@Y`.
+    pub fn tgt_realm(&self) -> Option<Realm> {
+        match self.server.name.components() {
+            [k, realm] if k == "krbtgt" => Realm::new(realm.as_str()).ok(),
+            _ => None,
+        }
+    }
+
+    /// True when the ticket is renewable and its renewal time has not passed.
+    pub fn renewable_at(&self, now: i64) -> bool {
+        self.flags.is_set(ticket_flags::RENEWABLE) && self.renew_till.is_some_and(|t| t > now)
+    }
+
+    /// The credential-cache form (MIT FILE ccache).
+    pub fn to_ccache(&self) -> Credential {
+        let t = |v: i64| u32::try_from(v).unwrap_or(if v < 0 { 0 } else { u32::MAX });
+        Credential {
+            client: self.client.clone(),
+            server: self.server.clone(),
+            key: Keyblock {
+                enctype: self.session_key.enctype().to_i32(),
+                bytes: zeroize::Zeroizing::new(self.session_key.as_bytes().to_vec()),
+            },
+            authtime: t(self.authtime),
+            starttime: self.starttime.map_or(0, t),
+            endtime: t(self.endtime),
+            renew_till: self.renew_till.map_or(0, t),
+            is_skey: false,
+            ticket_flags: self.flags.0,
+            addresses: Vec::new(),
+            authdata: Vec::new(),
+            ticket: self.ticket.as_bytes().to_vec(),
+            second_ticket: Vec::new(),
+        }
+    }
+
+    /// Credentials from a ccache entry; `None` for configuration entries or keys of enctypes
+    /// this build does not implement.
+    pub fn from_ccache(c: &Credential) -> Option<Self> {
+        if c.is_config() || c.ticket.is_empty() {
+            return None;
+        }
+        let opt = |v: u32| (v != 0).then_some(i64::from(v));
+        Some(Self {
+            client: c.client.clone(),
+            server: c.server.clone(),
+            session_key: c.key.encryption_key()?,
+            flags: KerberosFlags(c.ticket_flags),
+            authtime: i64::from(c.authtime),
+            starttime: opt(c.starttime),
+            endtime: i64::from(c.endtime),
+            renew_till: opt(c.renew_till),
+            ticket: Raw::from_der_unchecked(c.ticket.clone()),
+        })
+    }
+}

@@ -1,0 +1,116 @@
+//! Errors of the exchanges: a KRB-ERROR from a KDC keeps its standard name, the realm, the
+//! KDC and the e-text (RFC 4120 §7.5.9).
+
+use std::fmt;
+
+use crate::Realm;
+use crate::asn1::{Asn1Error, KrbError};
+use crate::crypto::{CryptoError, Enctype};
+use crate::error_code;
+
+/// A KRB-ERROR as the client reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KdcError {
+    pub code: i32,
+    /// The realm whose KDC answered.
+    pub realm: Realm,
+    /// The KDC's address, when the driver knows it.
+    pub kdc: Option<String>,
+    pub e_text: Option<String>,
+    /// For KDC_ERR_ETYPE_NOSUPP: what the client offered.
+    pub offered: Vec<Enctype>,
+}
+
+impl KdcError {
+    pub(crate) fn from_krb_error(e: &KrbError, realm: &Realm) -> Self {
+        Self {
+            code: e.error_code,
+            realm: realm.clone(),
+            kdc: None,
+            e_text: e
+                .e_text
+                .as_ref()
+                .map(|t| String::from_utf8_lossy(t.as_bytes()).into_owned())
+                .filter(|t| !t.is_empty()),
+            offered: Vec::new(),
+        }
+    }
+
+    /// The standard name, e.g. `KDC_ERR_PREAUTH_FAILED`.
+    pub fn name(&self) -> &'static str {
+        error_code::error_name(self.code).unwrap_or("KRB_ERR_UNKNOWN")
+    }
+}
+
+impl fmt::Display for KdcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let msg = error_code::error_message(self.code).unwrap_or("Unknown Kerberos error");
+        write!(f, "{msg} ({}, code {}) from realm {}", self.name(), self.code, self.realm)?;
+        if let Some(kdc) = &self.kdc {
+            write!(f, ", KDC {kdc}")?;
+        }
+        if let Some(t) = &self.e_text {
+            write!(f, ": {t}")?;
+        }
+        if !self.offered.is_empty() {
+            let names: Vec<&str> = self.offered.iter().map(|e| e.name()).collect();
+            write!(f, " (offered: {})", names.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Why an exchange failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    #[error("{0}")]
+    Kdc(Box<KdcError>),
+    #[error("malformed {what} from realm {realm}: {source}")]
+    Decode {
+        realm: Realm,
+        what: &'static str,
+        source: Asn1Error,
+    },
+    #[error("cannot encode the request: {0}")]
+    Encode(#[from] Asn1Error),
+    #[error("Password incorrect (the reply from the KDC could not be decrypted)")]
+    BadReplyKey,
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error("reply does not match the request: {0}")]
+    Mismatch(String),
+    #[error("KDC has no key for the enctypes requested (offered: {offered}; KDC has: {kdc})")]
+    NoCommonEnctype { offered: String, kdc: String },
+    #[error("no usable key for {principal} in the keytab ({detail})")]
+    NoKey { principal: String, detail: String },
+    #[error("client referral loop or too many client referrals (realms: {0})")]
+    TooManyReferrals(String),
+    #[error("clock value {0} is outside the range Kerberos can encode")]
+    Clock(i64),
+    #[error("the exchange is already finished")]
+    Finished,
+}
+
+impl ExchangeError {
+    /// The Kerberos error code, when the KDC sent one.
+    pub fn kdc_error(&self) -> Option<&KdcError> {
+        match self {
+            Self::Kdc(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Note the KDC that answered (set by the transport driver).
+    pub fn with_kdc(mut self, kdc: &str) -> Self {
+        if let Self::Kdc(e) = &mut self {
+            e.kdc.get_or_insert_with(|| kdc.to_owned());
+        }
+        self
+    }
+}
+
+impl From<KdcError> for ExchangeError {
+    fn from(e: KdcError) -> Self {
+        Self::Kdc(Box::new(e))
+    }
+}

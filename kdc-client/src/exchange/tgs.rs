@@ -1,0 +1,236 @@
+//! The TGS exchange (RFC 4120 §3.3): PA-TGS-REQ carrying an AP-REQ whose authenticator
+//! checksums the KDC-REQ-BODY bytes as sent (§5.5.1, §7.2.2 usage 6) and a fresh subkey
+//! that encrypts the reply (usage 9). Also renewal (`renew` option, §3.3.1).
+
+use super::{
+    Credentials, ExchangeError, KdcError, KdcRequest, Timestamp, as_krb_error, decrypt_rep_part,
+    encrypt_data, nonce,
+};
+use crate::asn1::{
+    ApOptions, ApReq, Authenticator, Checksum, KdcOptions, KdcReqBody, KerberosString, KeyBlock,
+    Microseconds, PaData, PrincipalNameAsn1, Raw, SecretOctets, TgsRep, TgsReq, UInt32Lenient,
+    kdc_options, msg_type, pa_type, ticket_flags,
+};
+use crate::crypto::{self, CryptoPolicy, EncryptionKey, Enctype, KeyUsage, RandomSource};
+use crate::{Principal, Realm};
+
+/// Options of a TGS request.
+#[derive(Debug, Clone)]
+pub struct TgsOptions {
+    /// Enctypes in order of preference (`default_tgs_enctypes`).
+    pub enctypes: Vec<Enctype>,
+    /// Set `canonicalize`, so the KDC may answer with a referral (RFC 6806 §8).
+    pub canonicalize: bool,
+    /// Renew the TGT instead of asking for a service ticket (`kinit -R`).
+    pub renew: bool,
+    pub policy: CryptoPolicy,
+}
+
+/// One TGS request in flight.
+pub struct TgsExchange {
+    tgt: Credentials,
+    server: Principal,
+    realm: Realm,
+    subkey: EncryptionKey,
+    nonce: u32,
+    canonicalize: bool,
+    renew: bool,
+}
+
+impl std::fmt::Debug for TgsExchange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TgsExchange")
+            .field("server", &self.server)
+            .field("realm", &self.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TgsExchange {
+    /// Build the TGS-REQ for `server` with `tgt` (for `krbtgt/R@...`, sent to realm R).
+    /// `server.realm` is the realm named in the request body; it is normally R.
+    pub fn new(
+        tgt: &Credentials,
+        server: &Principal,
+        opts: &TgsOptions,
+        now: Timestamp,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(Self, KdcRequest), ExchangeError> {
+        let realm = tgt
+            .tgt_realm()
+            .ok_or_else(|| ExchangeError::Mismatch(format!("{} is not a TGT", tgt.server)))?;
+        let mut options = KdcOptions::default();
+        if tgt.flags.is_set(ticket_flags::FORWARDABLE) {
+            options.set(kdc_options::FORWARDABLE);
+        }
+        if opts.canonicalize {
+            options.set(kdc_options::CANONICALIZE);
+        }
+        if opts.renew {
+            options.set(kdc_options::RENEW);
+            options.set(kdc_options::RENEWABLE);
+        }
+        let till = if opts.renew {
+            tgt.renew_till.unwrap_or(tgt.endtime)
+        } else {
+            tgt.endtime
+        };
+        let nonce = nonce(rng)?;
+        let body = KdcReqBody {
+            kdc_options: options,
+            cname: None,
+            realm: KerberosString::from(&server.realm),
+            sname: Some(PrincipalNameAsn1::from(&server.name)),
+            from: None,
+            till: crate::asn1::KerberosTime::from_unix(till).ok_or(ExchangeError::Clock(till))?,
+            rtime: None,
+            nonce: UInt32Lenient(nonce),
+            etype: opts
+                .enctypes
+                .iter()
+                .filter(|e| opts.policy.permits(**e))
+                .map(|e| e.to_i32())
+                .collect(),
+            addresses: None,
+            enc_authorization_data: None,
+            additional_tickets: None,
+        };
+        let body = Raw::new(&body)?;
+        let session = &tgt.session_key;
+        let subkey = crypto::generate_key(session.enctype(), rng)?;
+        let cksum = Checksum {
+            cksumtype: crypto::ChecksumType::for_enctype(session.enctype()).to_i32(),
+            checksum: crypto::checksum(
+                session,
+                KeyUsage::TGS_REQ_AUTHENTICATOR_CKSUM,
+                body.as_bytes(),
+            )?
+            .into(),
+        };
+        let authenticator = Authenticator {
+            authenticator_vno: 5,
+            crealm: KerberosString::from(&tgt.client.realm),
+            cname: PrincipalNameAsn1::from(&tgt.client.name),
+            cksum: Some(cksum),
+            cusec: Microseconds::new(now.usec).unwrap_or_default(),
+            ctime: now.kerberos_time()?,
+            subkey: Some(KeyBlock {
+                keytype: subkey.enctype().to_i32(),
+                keyvalue: SecretOctets(zeroize::Zeroizing::new(subkey.as_bytes().to_vec())),
+            }),
+            seq_number: None,
+            authorization_data: None,
+        };
+        let ap_req = ApReq {
+            pvno: 5,
+            msg_type: msg_type::AP_REQ,
+            ap_options: ApOptions::default(),
+            ticket: tgt.ticket.clone(),
+            authenticator: encrypt_data(
+                session,
+                KeyUsage::TGS_REQ_AUTHENTICATOR,
+                &authenticator.to_der()?,
+                rng,
+            )?,
+        };
+        let padata = vec![PaData {
+            padata_type: pa_type::TGS_REQ,
+            padata_value: ap_req.to_der()?.into(),
+        }];
+        let bytes = TgsReq::new(Some(padata), body).to_der()?;
+        tracing::debug!(
+            realm = %realm,
+            server = %server,
+            tgt = %tgt.server,
+            canonicalize = opts.canonicalize,
+            renew = opts.renew,
+            "Sending TGS-REQ ({} bytes)",
+            bytes.len()
+        );
+        let ex = Self {
+            tgt: tgt.clone(),
+            server: server.clone(),
+            realm: realm.clone(),
+            subkey,
+            nonce,
+            canonicalize: opts.canonicalize,
+            renew: opts.renew,
+        };
+        Ok((ex, KdcRequest { realm, bytes }))
+    }
+
+    /// The realm whose KDC must get the request.
+    pub fn realm(&self) -> &Realm {
+        &self.realm
+    }
+
+    /// Decrypt and check the TGS-REP. With `canonicalize`, the ticket may be a referral
+    /// TGT `krbtgt/NEXT@realm` (RFC 6806 §8); the caller decides whether to follow it.
+    pub fn step(&self, reply: &[u8]) -> Result<Credentials, ExchangeError> {
+        if let Some(err) = as_krb_error(reply, &self.realm)? {
+            return Err(KdcError::from_krb_error(&err, &self.realm).into());
+        }
+        let rep = TgsRep::decode(reply).map_err(|source| ExchangeError::Decode {
+            realm: self.realm.clone(),
+            what: "TGS-REP",
+            source,
+        })?;
+        let rep = &rep.0;
+        // The reply is under our subkey (usage 9); MIT and Windows always use it when sent.
+        let part = decrypt_rep_part(
+            rep,
+            &self.subkey,
+            KeyUsage::TGS_REP_ENC_PART_SUBKEY,
+            &self.realm,
+        )
+        .or_else(|_| {
+            decrypt_rep_part(
+                rep,
+                &self.tgt.session_key,
+                KeyUsage::TGS_REP_ENC_PART_SESSION_KEY,
+                &self.realm,
+            )
+        })?;
+        if part.nonce.0 != self.nonce {
+            return Err(ExchangeError::Mismatch("nonce".into()));
+        }
+        let client = rep
+            .cname
+            .to_principal(&rep.crealm)
+            .map_err(|source| ExchangeError::Decode {
+                realm: self.realm.clone(),
+                what: "TGS-REP cname",
+                source,
+            })?;
+        if client.name.components() != self.tgt.client.name.components()
+            || client.realm != self.tgt.client.realm
+        {
+            return Err(ExchangeError::Mismatch(format!(
+                "client {client} differs from the TGT's client {}",
+                self.tgt.client
+            )));
+        }
+        let creds = Credentials::from_rep_part(
+            self.tgt.client.clone(),
+            &part,
+            rep.ticket.clone(),
+            &self.realm,
+        )?;
+        let same = creds.server.name.components() == self.server.name.components()
+            && creds.server.realm == self.server.realm;
+        let referral = self.canonicalize && creds.is_tgt() && creds.server.realm == self.realm;
+        if !same && !referral && !self.renew {
+            return Err(ExchangeError::Mismatch(format!(
+                "ticket for {} but {} was requested",
+                creds.server, self.server
+            )));
+        }
+        tracing::debug!(
+            server = %creds.server,
+            enctype = %creds.session_key.enctype(),
+            referral = !same,
+            "TGS-REP decrypted; ticket obtained"
+        );
+        Ok(creds)
+    }
+}
