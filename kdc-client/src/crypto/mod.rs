@@ -281,3 +281,120 @@ pub fn derive_key(
         Enctype::Rc4Hmac => Err(CryptoError::Unsupported(Enctype::Rc4Hmac)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic source for tests.
+    struct Counter(u8);
+
+    impl RandomSource for Counter {
+        fn fill(&mut self, buf: &mut [u8]) -> Result<(), CryptoError> {
+            for b in buf {
+                self.0 = self.0.wrapping_add(1);
+                *b = self.0;
+            }
+            Ok(())
+        }
+    }
+
+    fn built_in() -> impl Iterator<Item = Enctype> {
+        Enctype::ALL.into_iter().filter(|&e| supported(e).is_ok())
+    }
+
+    #[test]
+    fn round_trip_and_integrity_for_every_enctype() {
+        for e in built_in() {
+            let key = generate_key(e, &mut Counter(0)).unwrap();
+            for len in [0, 1, 15, 16, 17, 100] {
+                let plain = vec![0x5a; len];
+                let c = encrypt(&key, KeyUsage::AP_REQ_AUTHENTICATOR, &plain, &mut OsRandom).unwrap();
+                let p = decrypt(&key, KeyUsage::AP_REQ_AUTHENTICATOR, &c).unwrap();
+                assert_eq!(*p, plain, "{e} length {len}");
+                assert_eq!(
+                    decrypt(&key, KeyUsage::AP_REP_ENC_PART, &c),
+                    Err(CryptoError::Integrity),
+                    "{e}: wrong usage"
+                );
+                for i in [0, c.len() / 2, c.len() - 1] {
+                    let mut bad = c.clone();
+                    bad[i] ^= 0x80;
+                    let r = decrypt(&key, KeyUsage::AP_REQ_AUTHENTICATOR, &bad);
+                    assert_eq!(r, Err(CryptoError::Integrity), "{e}: flipped octet {i}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn short_ciphertexts_are_rejected() {
+        for e in built_in() {
+            let key = generate_key(e, &mut Counter(7)).unwrap();
+            let c = encrypt(&key, KeyUsage::TICKET, b"", &mut Counter(1)).unwrap();
+            for len in 0..c.len() {
+                let r = decrypt(&key, KeyUsage::TICKET, &c[..len]);
+                assert!(
+                    matches!(r, Err(CryptoError::CiphertextTooShort { .. })),
+                    "{e}: {len}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn iteration_counts_are_bounded() {
+        let e = Enctype::Aes128CtsHmacSha196;
+        for bad in [&[0, 0, 0, 0][..], &[1, 0, 0, 1], &[0, 0, 1], &[]] {
+            assert!(matches!(
+                string_to_key(e, b"pw", b"salt", Some(bad)),
+                Err(CryptoError::S2kParams(_))
+            ));
+        }
+        assert_eq!(iterations(Some(&[1, 0, 0, 0]), 4096), Ok(MAX_ITERATIONS));
+        assert_eq!(iterations(None, 4096), Ok(4096));
+    }
+
+    #[test]
+    fn policy_refuses_rc4_unless_allowed() {
+        let strict = CryptoPolicy::default();
+        assert!(!strict.permits(Enctype::Rc4Hmac));
+        assert!(Enctype::ALL[..4].iter().all(|&e| strict.permits(e)));
+        let lax = CryptoPolicy {
+            allow_weak_crypto: true,
+        };
+        assert_eq!(lax.permits(Enctype::Rc4Hmac), cfg!(feature = "legacy-rc4"));
+        if cfg!(feature = "legacy-rc4") {
+            assert_eq!(
+                strict.check(Enctype::Rc4Hmac),
+                Err(CryptoError::Refused(Enctype::Rc4Hmac))
+            );
+        } else {
+            assert_eq!(
+                random_to_key(Enctype::Rc4Hmac, &[0; 16]),
+                Err(CryptoError::Unsupported(Enctype::Rc4Hmac))
+            );
+        }
+    }
+
+    #[test]
+    fn checksum_type_must_match_the_key() {
+        let key = generate_key(Enctype::Aes256CtsHmacSha196, &mut Counter(3)).unwrap();
+        let c = checksum(&key, KeyUsage::KRB_SAFE_CKSUM, b"data").unwrap();
+        let ok = ChecksumType::HmacSha196Aes256;
+        assert_eq!(verify_checksum(&key, KeyUsage::KRB_SAFE_CKSUM, ok, b"data", &c), Ok(()));
+        let r = verify_checksum(&key, KeyUsage::KRB_SAFE_CKSUM, ok, b"dat4", &c);
+        assert_eq!(r, Err(CryptoError::BadChecksum));
+        let wrong = ChecksumType::HmacSha196Aes128;
+        let r = verify_checksum(&key, KeyUsage::KRB_SAFE_CKSUM, wrong, b"data", &c);
+        assert!(matches!(r, Err(CryptoError::ChecksumType { .. })));
+        assert_eq!(ChecksumType::from_i32(-138), Some(ChecksumType::HmacMd5));
+    }
+
+    #[test]
+    fn confounder_length_is_checked() {
+        let key = generate_key(Enctype::Aes128CtsHmacSha256128, &mut Counter(0)).unwrap();
+        let r = encrypt_with_confounder(&key, KeyUsage::TICKET, &[0; 8], b"x");
+        assert_eq!(r, Err(CryptoError::ConfounderLength));
+    }
+}
