@@ -48,7 +48,11 @@ fn main() {
         if failures.is_empty() {
             println!("{name}: {passed} vectors passed{skip_note}");
         } else {
-            println!("{name}: {} of {} vectors FAILED{skip_note}", failures.len(), passed + failures.len());
+            println!(
+                "{name}: {} of {} vectors FAILED{skip_note}",
+                failures.len(),
+                passed + failures.len()
+            );
             println!("{}", failures.join("\n"));
             failed += failures.len();
         }
@@ -63,7 +67,11 @@ fn eq(what: &str, got: &[u8], want: &[u8]) -> Result<(), String> {
     if got == want {
         Ok(())
     } else {
-        Err(format!("{what}: got {}, want {}", hex::encode(got), hex::encode(want)))
+        Err(format!(
+            "{what}: got {}, want {}",
+            hex::encode(got),
+            hex::encode(want)
+        ))
     }
 }
 
@@ -89,8 +97,13 @@ fn nfold_case(r: &Record) -> Result<(), String> {
 }
 
 fn s2k(r: &Record, params: &[u8]) -> Result<(), String> {
-    let k = crypto::string_to_key(enctype(r)?, &r.hex("password"), &r.hex("salt"), Some(params))
-        .map_err(|e| e.to_string())?;
+    let k = crypto::string_to_key(
+        enctype(r)?,
+        &r.hex("password"),
+        &r.hex("salt"),
+        Some(params),
+    )
+    .map_err(|e| e.to_string())?;
     eq("key", k.as_bytes(), &r.hex("key"))
 }
 
@@ -145,8 +158,9 @@ fn mit_derive_case(r: &Record) -> Result<(), String> {
 
 fn encrypt_case(r: &Record) -> Result<(), String> {
     let k = key(r, "key")?;
-    let c = crypto::encrypt_with_confounder(&k, usage(r), &r.hex("confounder"), &r.hex("plaintext"))
-        .map_err(|e| e.to_string())?;
+    let c =
+        crypto::encrypt_with_confounder(&k, usage(r), &r.hex("confounder"), &r.hex("plaintext"))
+            .map_err(|e| e.to_string())?;
     eq("ciphertext", &c, &r.hex("ciphertext"))?;
     decrypt_case(r)
 }
@@ -171,13 +185,12 @@ fn checksum_case(r: &Record) -> Result<(), String> {
     let got = crypto::checksum(&k, usage(r), &r.hex("plaintext")).map_err(|e| e.to_string())?;
     eq("checksum", &got, &want)?;
     let ty = ChecksumType::for_enctype(k.enctype());
-    if let Some(n) = r.opt("cksumtype") {
-        if n.parse() != Ok(ty.to_i32()) {
-            return Err(format!("cksumtype {n} is not {ty:?}"));
-        }
+    if let Some(n) = r.opt("cksumtype")
+        && n.parse() != Ok(ty.to_i32())
+    {
+        return Err(format!("cksumtype {n} is not {ty:?}"));
     }
-    crypto::verify_checksum(&k, usage(r), ty, &r.hex("plaintext"), &want)
-        .map_err(|e| e.to_string())
+    crypto::verify_checksum(&k, usage(r), ty, &r.hex("plaintext"), &want).map_err(|e| e.to_string())
 }
 
 fn prf_case(r: &Record) -> Result<(), String> {
@@ -191,7 +204,12 @@ fn cf2_case(r: &Record) -> Result<(), String> {
         crypto::string_to_key(e, pw.as_bytes(), pw.as_bytes(), None).map_err(|e| e.to_string())
     };
     let (k1, k2) = (s2k(r.get("password1"))?, s2k(r.get("password2"))?);
-    let out = crypto::cf2(&k1, &k2, r.get("pepper1").as_bytes(), r.get("pepper2").as_bytes())
-        .map_err(|e| e.to_string())?;
+    let out = crypto::cf2(
+        &k1,
+        &k2,
+        r.get("pepper1").as_bytes(),
+        r.get("pepper2").as_bytes(),
+    )
+    .map_err(|e| e.to_string())?;
     eq("KRB-FX-CF2", out.as_bytes(), &r.hex("output"))
 }

@@ -89,7 +89,10 @@ pub(crate) fn decrypt(
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     let min = CONFOUNDER_LEN + MAC_LEN;
     if ciphertext.len() < min {
-        return Err(CryptoError::CiphertextTooShort { len: ciphertext.len(), min });
+        return Err(CryptoError::CiphertextTooShort {
+            len: ciphertext.len(),
+            min,
+        });
     }
     let (c, mac) = ciphertext.split_at(ciphertext.len() - MAC_LEN);
     let ke = usage_key(base, usage, 0xAA)?;

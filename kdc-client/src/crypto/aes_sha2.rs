@@ -63,7 +63,11 @@ impl Params {
         let mut label = [0u8; 5];
         label[..4].copy_from_slice(&usage.0.to_be_bytes());
         label[4] = purpose;
-        let len = if purpose == 0xAA { self.key_len } else { self.mac_len };
+        let len = if purpose == 0xAA {
+            self.key_len
+        } else {
+            self.mac_len
+        };
         self.kdf(base, &label, &[], len)
     }
 
@@ -116,7 +120,10 @@ impl Params {
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         let min = CONFOUNDER_LEN + self.mac_len;
         if ciphertext.len() < min {
-            return Err(CryptoError::CiphertextTooShort { len: ciphertext.len(), min });
+            return Err(CryptoError::CiphertextTooShort {
+                len: ciphertext.len(),
+                min,
+            });
         }
         let (c, mac) = ciphertext.split_at(ciphertext.len() - self.mac_len);
         let ki = self.usage_key(base, usage, 0x55);

@@ -56,11 +56,7 @@ impl ChecksumType {
 }
 
 /// The keyed checksum of the key's enctype ([`ChecksumType::for_enctype`]) over `data`.
-pub fn checksum(
-    key: &EncryptionKey,
-    usage: KeyUsage,
-    data: &[u8],
-) -> Result<Vec<u8>, CryptoError> {
+pub fn checksum(key: &EncryptionKey, usage: KeyUsage, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
     supported(key.enctype())?;
     let k = key.as_bytes();
     match key.enctype() {

@@ -102,7 +102,9 @@ mod tests {
         let mut buf = vec![0x42u8; 16];
         encrypt(&key, &[0; 16], &mut buf).unwrap();
         let mut ecb = Block::from([0x42u8; 16]);
-        Aes128::new_from_slice(&key).unwrap().encrypt_block(&mut ecb);
+        Aes128::new_from_slice(&key)
+            .unwrap()
+            .encrypt_block(&mut ecb);
         assert_eq!(buf, ecb.as_slice());
         decrypt(&key, &[0; 16], &mut buf).unwrap();
         assert_eq!(buf, [0x42u8; 16]);

@@ -126,7 +126,9 @@ fn iterations(s2kparams: Option<&[u8]>, default: u32) -> Result<u32, CryptoError
         .try_into()
         .map_err(|_| CryptoError::S2kParams("expected a 4-octet iteration count"))?;
     match u32::from_be_bytes(bytes) {
-        0 => Err(CryptoError::S2kParams("iteration count 0 (2^32) is refused")),
+        0 => Err(CryptoError::S2kParams(
+            "iteration count 0 (2^32) is refused",
+        )),
         n if n > MAX_ITERATIONS => Err(CryptoError::S2kParams("iteration count above 2^24")),
         n => Ok(n),
     }
@@ -309,7 +311,8 @@ mod tests {
             let key = generate_key(e, &mut Counter(0)).unwrap();
             for len in [0, 1, 15, 16, 17, 100] {
                 let plain = vec![0x5a; len];
-                let c = encrypt(&key, KeyUsage::AP_REQ_AUTHENTICATOR, &plain, &mut OsRandom).unwrap();
+                let c =
+                    encrypt(&key, KeyUsage::AP_REQ_AUTHENTICATOR, &plain, &mut OsRandom).unwrap();
                 let p = decrypt(&key, KeyUsage::AP_REQ_AUTHENTICATOR, &c).unwrap();
                 assert_eq!(*p, plain, "{e} length {len}");
                 assert_eq!(
@@ -382,7 +385,10 @@ mod tests {
         let key = generate_key(Enctype::Aes256CtsHmacSha196, &mut Counter(3)).unwrap();
         let c = checksum(&key, KeyUsage::KRB_SAFE_CKSUM, b"data").unwrap();
         let ok = ChecksumType::HmacSha196Aes256;
-        assert_eq!(verify_checksum(&key, KeyUsage::KRB_SAFE_CKSUM, ok, b"data", &c), Ok(()));
+        assert_eq!(
+            verify_checksum(&key, KeyUsage::KRB_SAFE_CKSUM, ok, b"data", &c),
+            Ok(())
+        );
         let r = verify_checksum(&key, KeyUsage::KRB_SAFE_CKSUM, ok, b"dat4", &c);
         assert_eq!(r, Err(CryptoError::BadChecksum));
         let wrong = ChecksumType::HmacSha196Aes128;

@@ -56,7 +56,10 @@ mod tests {
     #[test]
     fn kerberos_folds_and_degenerate_inputs() {
         assert_eq!(nfold(b"kerberos", 8), b"kerberos");
-        assert_eq!(nfold(b"012345", 8), hex::decode("be072631276b1955").unwrap());
+        assert_eq!(
+            nfold(b"012345", 8),
+            hex::decode("be072631276b1955").unwrap()
+        );
         assert_eq!(nfold(b"", 4), vec![0; 4]);
         assert!(nfold(b"abc", 0).is_empty());
     }

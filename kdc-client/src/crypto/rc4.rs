@@ -75,7 +75,10 @@ pub(crate) fn decrypt(
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     let min = MAC_LEN + CONFOUNDER_LEN;
     if ciphertext.len() < min {
-        return Err(CryptoError::CiphertextTooShort { len: ciphertext.len(), min });
+        return Err(CryptoError::CiphertextTooShort {
+            len: ciphertext.len(),
+            min,
+        });
     }
     let (checksum, data) = ciphertext.split_at(MAC_LEN);
     let k1 = hmac_md5(key, &[&ms_usage(usage)]);
@@ -93,7 +96,9 @@ pub(crate) fn decrypt(
 /// checksum = HMAC-MD5(Ksign, MD5(usage | data)).
 pub(crate) fn checksum(key: &[u8], usage: KeyUsage, data: &[u8]) -> Vec<u8> {
     let ksign = hmac_md5(key, &[b"signaturekey\0"]);
-    let inner = Md5::new_with_prefix(ms_usage(usage)).chain_update(data).finalize();
+    let inner = Md5::new_with_prefix(ms_usage(usage))
+        .chain_update(data)
+        .finalize();
     hmac_md5(&*ksign, &[&inner]).to_vec()
 }
 
