@@ -10,6 +10,8 @@ use aes::cipher::{
 };
 use aes::{Aes128, Aes256, Block};
 
+use zeroize::Zeroize;
+
 use super::CryptoError;
 
 const BLOCK: usize = 16;
@@ -66,7 +68,7 @@ where
 
 fn decrypt_with<C>(cipher: C, iv: &[u8; BLOCK], buf: &mut Vec<u8>) -> Result<(), CryptoError>
 where
-    C: BlockCipherDecrypt + BlockSizeUser<BlockSize = U16> + Clone,
+    C: BlockCipherDecrypt + BlockSizeUser<BlockSize = U16>,
 {
     let n = buf.len();
     if n < BLOCK {
@@ -78,14 +80,16 @@ where
         // whose tail completes C(n-1). Put C(n-1), C(n) back in CBC order and run CBC.
         let tail = padded - BLOCK; // start of the partial block
         let d = n - tail;
-        let last_full = Block::try_from(&buf[tail - BLOCK..tail])
-            .map_err(|_| CryptoError::CiphertextTooShort { len: n, min: BLOCK })?;
-        let mut dn = last_full;
+        let mut last_full = [0u8; BLOCK];
+        last_full.copy_from_slice(&buf[tail - BLOCK..tail]);
+        let mut dn = Block::from(last_full);
         cipher.decrypt_block(&mut dn);
         buf.resize(padded, 0);
         buf.copy_within(tail..tail + d, tail - BLOCK);
         buf[tail - BLOCK + d..tail].copy_from_slice(&dn[d..]);
         buf[tail..].copy_from_slice(&last_full);
+        // dn = C(n-1) xor P(n)|0: as secret as the plaintext.
+        dn.as_mut_slice().zeroize();
     }
     cbc::Decryptor::inner_iv_init(cipher, &Array::from(*iv)).decrypt_blocks(blocks(buf));
     buf.truncate(n);

@@ -10,21 +10,22 @@ pub fn nfold(input: &[u8], out_len: usize) -> Vec<u8> {
     if input.is_empty() || out_len == 0 {
         return acc;
     }
-    let in_bits = input.len() * 8;
-    let total = lcm(input.len(), out_len);
-    // Bit `b` (0 = most significant bit of octet 0) of the concatenated, rotated copies.
-    let bit = |b: usize| -> u16 {
-        let copy = b / in_bits;
-        let rot = (13 * copy) % in_bits;
-        let src = (b % in_bits + in_bits - rot) % in_bits;
-        u16::from((input[src / 8] >> (7 - src % 8)) & 1)
+    let len = input.len();
+    let in_bits = len * 8;
+    let total = lcm(len, out_len);
+    // Octet `pos` of the concatenated copies, copy `k` rotated right by 13·k bits. A rotation
+    // of the whole input is cyclic at octet granularity, so each octet spans two input octets.
+    let octet = |pos: usize| -> u16 {
+        let rot = (13 * (pos / len)) % in_bits;
+        let start = (8 * (pos % len) + in_bits - rot) % in_bits;
+        let (i, shift) = (start / 8, start % 8);
+        let pair = (u16::from(input[i]) << 8) | u16::from(input[(i + 1) % len]);
+        (pair >> (8 - shift)) & 0xff
     };
     for chunk in 0..total / out_len {
         let mut carry = 0u16;
         for i in (0..out_len).rev() {
-            let base = (chunk * out_len + i) * 8;
-            let octet = (0..8).fold(0u16, |v, j| (v << 1) | bit(base + j));
-            let sum = u16::from(acc[i]) + octet + carry;
+            let sum = u16::from(acc[i]) + octet(chunk * out_len + i) + carry;
             acc[i] = sum as u8; // low octet; the high bit goes to `carry`
             carry = sum >> 8;
         }
