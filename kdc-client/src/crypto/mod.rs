@@ -40,6 +40,8 @@ pub const MAX_ITERATIONS: u32 = 1 << 24;
 pub enum CryptoError {
     #[error("{0} is not supported by this build (rc4-hmac needs the `legacy-rc4` feature)")]
     Unsupported(Enctype),
+    #[error("{0} has no such operation")]
+    NotApplicable(Enctype),
     #[error("{0} is refused by the crypto policy (allow_weak_crypto is off)")]
     Refused(Enctype),
     #[error(transparent)]
@@ -266,7 +268,8 @@ pub fn decrypt(
 }
 
 /// The key derived from `key` for `usage` and `purpose`: DK (RFC 3961 §5.3) for enctypes
-/// 17/18, KDF-HMAC-SHA2 (RFC 8009 §5) for 19/20. rc4-hmac has no such keys.
+/// 17/18, KDF-HMAC-SHA2 (RFC 8009 §5) for 19/20. rc4-hmac has no such keys
+/// ([`CryptoError::NotApplicable`]).
 pub fn derive_key(
     key: &EncryptionKey,
     usage: KeyUsage,
@@ -280,7 +283,7 @@ pub fn derive_key(
         e @ (Enctype::Aes128CtsHmacSha256128 | Enctype::Aes256CtsHmacSha384192) => {
             Ok(aes_sha2::Params::of(e).usage_key(k, usage, purpose.constant()))
         }
-        Enctype::Rc4Hmac => Err(CryptoError::Unsupported(Enctype::Rc4Hmac)),
+        Enctype::Rc4Hmac => Err(CryptoError::NotApplicable(Enctype::Rc4Hmac)),
     }
 }
 
