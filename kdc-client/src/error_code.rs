@@ -244,6 +244,23 @@ pub fn error_message(code: i32) -> Option<&'static str> {
     entry(code).and_then(|e| e.2)
 }
 
+/// KDC_ERR_C_PRINCIPAL_UNKNOWN: the client is not in the KDC's database.
+pub const KDC_ERR_C_PRINCIPAL_UNKNOWN: i32 = 6;
+/// KDC_ERR_S_PRINCIPAL_UNKNOWN: the server is not in the KDC's database.
+pub const KDC_ERR_S_PRINCIPAL_UNKNOWN: i32 = 7;
+/// KDC_ERR_ETYPE_NOSUPP: no requested enctype is usable.
+pub const KDC_ERR_ETYPE_NOSUPP: i32 = 14;
+/// KDC_ERR_PREAUTH_FAILED: pre-authentication (e.g. the encrypted timestamp) failed.
+pub const KDC_ERR_PREAUTH_FAILED: i32 = 24;
+/// KDC_ERR_PREAUTH_REQUIRED: the e-data lists the pre-authentication methods.
+pub const KDC_ERR_PREAUTH_REQUIRED: i32 = 25;
+/// KRB_AP_ERR_SKEW: the clocks differ by more than the allowed skew.
+pub const KRB_AP_ERR_SKEW: i32 = 37;
+/// KRB_ERR_RESPONSE_TOO_BIG: retry over TCP (RFC 4120 §7.2.1).
+pub const KRB_ERR_RESPONSE_TOO_BIG: i32 = 52;
+/// KDC_ERR_WRONG_REALM: the client belongs to another realm (RFC 6806 §7).
+pub const KDC_ERR_WRONG_REALM: i32 = 68;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,20 +284,3 @@ mod tests {
         assert!((62..=77).all(|c| error_name(c).is_some()));
     }
 }
-
-/// KDC_ERR_C_PRINCIPAL_UNKNOWN: the client is not in the KDC's database.
-pub const KDC_ERR_C_PRINCIPAL_UNKNOWN: i32 = 6;
-/// KDC_ERR_S_PRINCIPAL_UNKNOWN: the server is not in the KDC's database.
-pub const KDC_ERR_S_PRINCIPAL_UNKNOWN: i32 = 7;
-/// KDC_ERR_ETYPE_NOSUPP: no requested enctype is usable.
-pub const KDC_ERR_ETYPE_NOSUPP: i32 = 14;
-/// KDC_ERR_PREAUTH_FAILED: pre-authentication (e.g. the encrypted timestamp) failed.
-pub const KDC_ERR_PREAUTH_FAILED: i32 = 24;
-/// KDC_ERR_PREAUTH_REQUIRED: the e-data lists the pre-authentication methods.
-pub const KDC_ERR_PREAUTH_REQUIRED: i32 = 25;
-/// KRB_AP_ERR_SKEW: the clocks differ by more than the allowed skew.
-pub const KRB_AP_ERR_SKEW: i32 = 37;
-/// KRB_ERR_RESPONSE_TOO_BIG: retry over TCP (RFC 4120 §7.2.1).
-pub const KRB_ERR_RESPONSE_TOO_BIG: i32 = 52;
-/// KDC_ERR_WRONG_REALM: the client belongs to another realm (RFC 6806 §7).
-pub const KDC_ERR_WRONG_REALM: i32 = 68;
