@@ -7,6 +7,9 @@
 //! rc4-hmac exists only with the `legacy-rc4` cargo feature (otherwise every operation on it
 //! fails with [`CryptoError::Unsupported`]); whether it may be used at run time is decided by
 //! [`CryptoPolicy`], which the protocol layer consults when it picks or accepts an enctype.
+//!
+//! [`cts`], [`nfold`] and [`derive_key`] expose building blocks for the known-answer tests
+//! (`tests/crypto_vectors.rs`); protocol code needs only the enctype-level functions.
 
 mod aes_sha1;
 mod aes_sha2;
