@@ -140,7 +140,10 @@ impl Client {
             transport::looks_like_krb_error(b)
                 && KrbError::decode(b).is_ok_and(|e| e.error_code == KRB_ERR_RESPONSE_TOO_BIG)
         };
-        Ok(transport::send_to_realm(&req.realm, &kdcs, &req.bytes, &self.transport, too_big).await?)
+        Ok(
+            transport::send_to_realm(&req.realm, &kdcs, &req.bytes, &self.transport, too_big)
+                .await?,
+        )
     }
 
     /// The AS exchange (kinit).

@@ -14,8 +14,7 @@ use crate::asn1::{
     kdc_options, pa_type, ticket_flags,
 };
 use crate::crypto::{
-    self, ChecksumType, CryptoError, CryptoPolicy, EncryptionKey, Enctype, KeyUsage,
-    RandomSource,
+    self, ChecksumType, CryptoError, CryptoPolicy, EncryptionKey, Enctype, KeyUsage, RandomSource,
 };
 use crate::error_code as ec;
 use crate::{NameType, Principal, PrincipalName, Realm};
@@ -203,8 +202,7 @@ impl AsExchange {
                     .and_then(|r| Realm::try_from(r).ok())
                     .filter(|r| *r != self.realm)
                     .ok_or_else(kdc_error)?;
-                if self.realms_seen.contains(&next)
-                    || self.realms_seen.len() > MAX_CLIENT_REFERRALS
+                if self.realms_seen.contains(&next) || self.realms_seen.len() > MAX_CLIENT_REFERRALS
                 {
                     let mut path: Vec<&str> = self.realms_seen.iter().map(Realm::as_str).collect();
                     path.push(next.as_str());
@@ -228,13 +226,15 @@ impl AsExchange {
         reply_etype: Option<i32>,
     ) -> Result<EncryptionKey, ExchangeError> {
         let entries = match find_padata(padata, pa_type::ETYPE_INFO2) {
-            Some(p) => EtypeInfo2::decode(&p.padata_value)
-                .map_err(|source| ExchangeError::Decode {
-                    realm: self.realm.clone(),
-                    what: "ETYPE-INFO2",
-                    source,
-                })?
-                .0,
+            Some(p) => {
+                EtypeInfo2::decode(&p.padata_value)
+                    .map_err(|source| ExchangeError::Decode {
+                        realm: self.realm.clone(),
+                        what: "ETYPE-INFO2",
+                        source,
+                    })?
+                    .0
+            }
             None => Vec::new(),
         };
         let usable = |e: i32| {
@@ -279,12 +279,7 @@ impl AsExchange {
                     }
                 };
                 let params = entry.and_then(|x| x.s2kparams.as_deref());
-                Ok(crypto::string_to_key(
-                    enctype,
-                    pw.as_bytes(),
-                    salt,
-                    params,
-                )?)
+                Ok(crypto::string_to_key(enctype, pw.as_bytes(), salt, params)?)
             }
         }
     }
@@ -341,12 +336,7 @@ impl AsExchange {
                 patimestamp: kdc_now.kerberos_time()?,
                 pausec: Microseconds::new(kdc_now.usec),
             };
-            let enc = encrypt_data(
-                &pa.key,
-                KeyUsage::PA_ENC_TIMESTAMP,
-                &ts.to_der()?,
-                rng,
-            )?;
+            let enc = encrypt_data(&pa.key, KeyUsage::PA_ENC_TIMESTAMP, &ts.to_der()?, rng)?;
             padata.push(pa_data(pa_type::ENC_TIMESTAMP, enc.to_der()?));
         }
         // An empty PA-REQ-ENC-PA-REP asks the KDC to checksum this request (RFC 6806 §11).
@@ -375,24 +365,25 @@ impl AsExchange {
             Some(pa) if pa.key.enctype().to_i32() == rep.enc_part.etype => pa.key.clone(),
             _ => self.reply_key(rep.padata.as_ref(), Some(rep.enc_part.etype))?,
         };
-        let part = decrypt_rep_part(rep, &key, KeyUsage::AS_REP_ENC_PART, &self.realm)
-            .map_err(|e| match e {
+        let part = decrypt_rep_part(rep, &key, KeyUsage::AS_REP_ENC_PART, &self.realm).map_err(
+            |e| match e {
                 ExchangeError::Crypto(CryptoError::Integrity) => ExchangeError::BadReplyKey,
                 e => e,
-            })?;
+            },
+        )?;
         if part.nonce.0 != self.nonce {
             return Err(ExchangeError::Mismatch("nonce".into()));
         }
-        let client = rep
-            .cname
-            .to_principal(&rep.crealm)
-            .map_err(|source| ExchangeError::Decode {
-                realm: self.realm.clone(),
-                what: "AS-REP cname",
-                source,
-            })?;
-        let canonicalize = self.opts.canonicalize
-            || self.opts.client.name.name_type == NameType::Enterprise;
+        let client =
+            rep.cname
+                .to_principal(&rep.crealm)
+                .map_err(|source| ExchangeError::Decode {
+                    realm: self.realm.clone(),
+                    what: "AS-REP cname",
+                    source,
+                })?;
+        let canonicalize =
+            self.opts.canonicalize || self.opts.client.name.name_type == NameType::Enterprise;
         if !canonicalize
             && (client.name.components() != self.opts.client.name.components()
                 || client.realm != self.realm)
@@ -447,12 +438,10 @@ impl AsExchange {
             }
             return Ok(());
         };
-        let cksum = Checksum::decode(&pa.padata_value).map_err(|source| {
-            ExchangeError::Decode {
-                realm: self.realm.clone(),
-                what: "PA-REQ-ENC-PA-REP",
-                source,
-            }
+        let cksum = Checksum::decode(&pa.padata_value).map_err(|source| ExchangeError::Decode {
+            realm: self.realm.clone(),
+            what: "PA-REQ-ENC-PA-REP",
+            source,
         })?;
         let kind = ChecksumType::from_i32(cksum.cksumtype)
             .ok_or_else(|| ExchangeError::Mismatch("unknown PA-REQ-ENC-PA-REP type".into()))?;

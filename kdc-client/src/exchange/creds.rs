@@ -34,7 +34,10 @@ impl Credentials {
             source,
         };
         let enctype = Enctype::from_i32(part.key.keytype).ok_or_else(|| {
-            ExchangeError::Mismatch(format!("session key of unknown enctype {}", part.key.keytype))
+            ExchangeError::Mismatch(format!(
+                "session key of unknown enctype {}",
+                part.key.keytype
+            ))
         })?;
         let session_key = EncryptionKey::new(enctype, part.key.keyvalue.as_bytes())
             .map_err(|e| ExchangeError::Crypto(e.into()))?;

@@ -45,7 +45,13 @@ impl KdcError {
 impl fmt::Display for KdcError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let msg = error_code::error_message(self.code).unwrap_or("Unknown Kerberos error");
-        write!(f, "{msg} ({}, code {}) from realm {}", self.name(), self.code, self.realm)?;
+        write!(
+            f,
+            "{msg} ({}, code {}) from realm {}",
+            self.name(),
+            self.code,
+            self.realm
+        )?;
         if let Some(kdc) = &self.kdc {
             write!(f, ", KDC {kdc}")?;
         }

@@ -194,14 +194,14 @@ impl TgsExchange {
         if part.nonce.0 != self.nonce {
             return Err(ExchangeError::Mismatch("nonce".into()));
         }
-        let client = rep
-            .cname
-            .to_principal(&rep.crealm)
-            .map_err(|source| ExchangeError::Decode {
-                realm: self.realm.clone(),
-                what: "TGS-REP cname",
-                source,
-            })?;
+        let client =
+            rep.cname
+                .to_principal(&rep.crealm)
+                .map_err(|source| ExchangeError::Decode {
+                    realm: self.realm.clone(),
+                    what: "TGS-REP cname",
+                    source,
+                })?;
         if client.name.components() != self.tgt.client.name.components()
             || client.realm != self.tgt.client.realm
         {
