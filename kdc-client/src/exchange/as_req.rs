@@ -469,3 +469,7 @@ pub(crate) fn default_salt_for(p: &Principal) -> Vec<u8> {
     }
     s
 }
+
+#[cfg(test)]
+#[path = "as_req_tests.rs"]
+mod tests;
