@@ -134,7 +134,8 @@ pub fn opt_name(arg: &lexopt::Arg<'_>) -> String {
     }
 }
 
-/// MIT's `etype_string`: the enctype name (with `DEPRECATED:` for weak ones), else `etype N`.
+/// MIT's `etype_string`: the enctype name, else `etype N`; `DEPRECATED:` before weak and
+/// unknown ones (MIT 1.20 counts enctypes it does not know as deprecated).
 pub fn etype_string(etype: i32) -> String {
     let name = match etype {
         16 => "DEPRECATED:des3-cbc-sha1",
@@ -146,7 +147,7 @@ pub fn etype_string(etype: i32) -> String {
         24 => "DEPRECATED:arcfour-hmac-exp",
         25 => "camellia128-cts-cmac",
         26 => "camellia256-cts-cmac",
-        _ => return format!("etype {etype}"),
+        _ => return format!("DEPRECATED:etype {etype}"),
     };
     name.to_owned()
 }
@@ -175,8 +176,8 @@ mod tests {
     fn etype_names_like_mit() {
         assert_eq!(etype_string(18), "aes256-cts-hmac-sha1-96");
         assert_eq!(etype_string(23), "DEPRECATED:arcfour-hmac");
-        assert_eq!(etype_string(99), "etype 99");
-        assert_eq!(etype_string(-128), "etype -128");
+        assert_eq!(etype_string(99), "DEPRECATED:etype 99");
+        assert_eq!(etype_string(-128), "DEPRECATED:etype -128");
     }
 
     #[test]

@@ -96,7 +96,7 @@ pub fn parse_args(args: Vec<OsString>) -> Result<KlistArgs, String> {
         }
     }
     if cache_opt && a.keytab {
-        return Err(format!("Only one of -c or -k allowed\n{USAGE}"));
+        return Err(USAGE.trim_end().into());
     }
     if a.keytab && (a.flags || a.status_only || a.addresses || a.adtype) {
         return Err(USAGE.trim_end().into());
