@@ -223,12 +223,12 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
         } else {
             "default"
         };
-        println!("Using {how} cache: {}", path.display());
+        eprintln!("Using {how} cache: {}", path.display());
     }
     let existing = Ccache::read_file(&path).ok();
     let client = client_principal(args, &conf, existing.as_ref())?;
     if args.verbose {
-        println!("Using principal: {client}");
+        eprintln!("Using principal: {client}");
     }
     let service = match &args.service {
         Some(s) => Some(
@@ -257,7 +257,7 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
         let kt_path = kdc_client::keytab::resolve_name(&name)
             .map_err(|e| Failure::Krb(format!("{e} while resolving keytab {name}")))?;
         if args.verbose {
-            println!("Using keytab: {}", common::keytab_display(&name));
+            eprintln!("Using keytab: {}", common::keytab_display(&name));
         }
         let kt = Keytab::read_file(&kt_path)
             .map_err(|e| Failure::Krb(format!("{e} while getting initial credentials")))?;
@@ -334,7 +334,7 @@ fn save(
         .write_file(path)
         .map_err(|e| Failure::Krb(format!("{e} while storing credentials")))?;
     if verbose {
-        println!("Authenticated to Kerberos v5");
+        eprintln!("Authenticated to Kerberos v5");
     }
     Ok(())
 }

@@ -212,9 +212,29 @@ fn list_ccache(
     zone: &LocalZone,
 ) -> Result<String, Option<String>> {
     let path = common::ccache_path(a.name.as_deref(), conf).map_err(Some)?;
-    let cache = match Ccache::read_file(&path) {
+    let read = Ccache::read_file(&path);
+    if a.list {
+        // A FILE "collection" is the one cache.
+        let mut s = format!(
+            "{:<30} Cache name\n{:<30} ----------\n",
+            "Principal name", "--------------"
+        );
+        return match read {
+            Ok(c) => {
+                let p = c.default_principal.to_string();
+                let p: String = p.chars().take(30).collect();
+                let _ = writeln!(s, "{p:<30} {}", common::ccache_display(&path));
+                Ok(s)
+            }
+            Err(_) => {
+                print!("{s}");
+                Err(None)
+            }
+        };
+    }
+    let cache = match read {
         Ok(c) => c,
-        Err(e) if a.status_only => {
+        Err(e) if a.status_only || a.all => {
             let _ = e;
             return Err(None);
         }
@@ -286,18 +306,13 @@ fn show_credential(
 ) {
     if c.is_config() {
         let comps = c.server.name.components();
-        let _ = write!(s, "config: {}", comps.get(1).map_or("", String::as_str));
-        if let Some(p) = comps.get(2) {
-            let _ = write!(s, "({p})");
+        let mut head = format!("config: {}", comps.get(1).map_or("", String::as_str));
+        for extra in comps.iter().skip(2) {
+            let _ = write!(head, "({extra})");
         }
-        s.push_str(" = ");
-        for &b in &c.ticket {
-            if b.is_ascii_graphic() || b == b' ' {
-                s.push(char::from(b));
-            } else {
-                let _ = write!(s, "\\{b:03o}");
-            }
-        }
+        head.push_str(" = ");
+        s.push_str(&head);
+        config_data(s, head.chars().count(), &c.ticket);
         s.push('\n');
     } else {
         let start = if c.starttime == 0 {
@@ -375,6 +390,24 @@ fn show_credential(
     }
     if let Some(server) = ticket.as_ref().and_then(|t| ticket_server(t, c)) {
         let _ = writeln!(s, "\tTicket server: {server}");
+    }
+}
+
+/// MIT's `print_config_data`: graphic ASCII as is, other bytes as `\ooo`, wrapped before a
+/// byte once the column passes 72, continuation lines indented by 8 spaces.
+fn config_data(s: &mut String, mut col: usize, data: &[u8]) {
+    for &b in data {
+        if col > 72 {
+            s.push_str("\n        ");
+            col = 8;
+        }
+        if b.is_ascii_graphic() {
+            s.push(char::from(b));
+            col += 1;
+        } else {
+            let _ = write!(s, "\\{b:03o}");
+            col += 4;
+        }
     }
 }
 

@@ -320,6 +320,27 @@ fn kinit_and_kvno_are_not_wired_yet() {
     let o = run(KERB, &["kvno", "HTTP/www.example.com"], &env).unwrap();
     assert_eq!(o.stderr, "kerb kvno: not wired yet\n");
     assert_eq!(o.code, Some(1));
+    // KRB5_TRACE: MIT's `[pid] seconds.micros: message` lines, appended to the file.
+    let trace = d.join("trace");
+    let mut tenv = env.to_vec();
+    let t = trace.display().to_string();
+    tenv.push(("KRB5_TRACE", &t));
+    let o = run(KERB, &["kvno", "HTTP/www.example.com"], &tenv).unwrap();
+    assert_eq!(o.code, Some(1));
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let line = text.lines().next().unwrap();
+    let (pid, rest) = line.strip_prefix('[').unwrap().split_once("] ").unwrap();
+    assert!(pid.parse::<u32>().is_ok(), "{line}");
+    let (stamp, msg) = rest.split_once(": ").unwrap();
+    let (secs, micros) = stamp.split_once('.').unwrap();
+    assert!(secs.parse::<u64>().is_ok() && micros.len() == 6, "{line}");
+    assert!(
+        msg.starts_with("Getting credentials user@EXAMPLE.COM -> HTTP/www.example.com@EXAMPLE.COM")
+    );
+    // -V traces to stderr.
+    let o = run(KERB, &["kvno", "-V", "HTTP/www.example.com"], &env).unwrap();
+    assert!(o.stderr.starts_with('['), "{o:?}");
+    assert!(o.stderr.ends_with("kerb kvno: not wired yet\n"));
     let o = run(KERB, &["kinit", "-Z"], &env).unwrap();
     assert_eq!(o.code, Some(2));
     assert!(
@@ -379,4 +400,33 @@ fn lab_caches_from_mit_kinit_match() {
     let o = run(KERB, &["kdestroy"], &env).unwrap();
     assert_eq!(o.code, Some(0));
     same("klist", &[], &env);
+}
+
+/// Config entries with binary values, and `-l` / `-A` on a FILE "collection".
+#[test]
+fn config_data_and_collections_match_mit() {
+    if !have("klist") {
+        return;
+    }
+    let d = tmpdir("config");
+    let path = d.join("cc");
+    let mut cache = mit_cache();
+    let tgt = Principal::parse("krbtgt/EXAMPLE.COM@EXAMPLE.COM", None).unwrap();
+    cache.set_config(
+        "pa_config_data",
+        Some(&tgt),
+        &[0, 1, 0x7f, 0xff, b'a', b' ', b'\\'],
+    );
+    cache.set_config("refresh_time", None, b"1732538123");
+    cache.set_config("long", None, &[0xa5; 60]);
+    cache.write_file(&path).unwrap();
+    for flags in [&["-C"][..], &["-C", "-a"], &["-l"], &["-A"], &["-A", "-C"]] {
+        let mut args = vec!["-c", s(&path)];
+        args.extend_from_slice(flags);
+        same("klist", &args, &[]);
+        same("klist", flags, &[("KRB5CCNAME", s(&path))]);
+    }
+    let missing = d.join("missing");
+    same("klist", &["-l"], &[("KRB5CCNAME", s(&missing))]);
+    same("klist", &["-A"], &[("KRB5CCNAME", s(&missing))]);
 }
