@@ -359,6 +359,20 @@ fn client_principal(
         return Principal::parse(name, realm)
             .map_err(|e| Failure::Krb(format!("{e} when parsing name {name}")));
     }
+    if args.use_keytab && args.client_keytab {
+        // MIT: the first principal of the default client keytab.
+        let name = common::client_keytab_name(None, Some(conf));
+        let first = kdc_client::keytab::resolve_name(&name)
+            .ok()
+            .and_then(|p| Keytab::read_file(&p).ok())
+            .and_then(|kt| kt.entries.first().map(|e| e.principal.clone()));
+        return first.ok_or_else(|| {
+            Failure::Krb(format!(
+                "No suitable keys in {} while getting initial credentials",
+                common::keytab_display(&name)
+            ))
+        });
+    }
     if args.use_keytab {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|h| h.trim().to_ascii_lowercase())

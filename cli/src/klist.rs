@@ -161,6 +161,13 @@ fn list_keytab(
                 path.display()
             )));
         }
+        // MIT's wording for files that are not keytabs of version 0x0502.
+        Err(KeytabError::BadMagic(_) | KeytabError::UnsupportedVersion(_))
+        | Err(KeytabError::Truncated) => {
+            return Err(Some(
+                "Unsupported key table format version number while starting keytab scan".into(),
+            ));
+        }
         Err(e) => return Err(Some(format!("{e} while starting keytab scan"))),
     };
     Ok(format_keytab("", &kt, a, zone))
@@ -244,7 +251,7 @@ fn list_ccache(
                 path.display()
             )));
         }
-        Err(e) => return Err(Some(format!("{e} while retrieving principal name"))),
+        Err(e) => return Err(Some(ccache_error(&e, &path))),
     };
     if a.status_only {
         return if has_valid_tgt(&cache, crate::timefmt::now()) {
@@ -259,6 +266,23 @@ fn list_ccache(
         a,
         zone,
     ))
+}
+
+/// MIT's messages for unreadable caches.
+fn ccache_error(e: &CcacheError, path: &std::path::Path) -> String {
+    let p = path.display();
+    match e {
+        CcacheError::BadMagic(_) | CcacheError::UnsupportedVersion(_) => {
+            format!("Unsupported credentials cache format version number (filename: {p})")
+        }
+        CcacheError::Truncated | CcacheError::Malformed(_) => {
+            format!("Bad format in credentials cache (filename: {p})")
+        }
+        CcacheError::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
+            format!("Credentials cache permissions incorrect (filename: {p})")
+        }
+        e => format!("{e} while retrieving principal name"),
+    }
 }
 
 /// MIT's `check_ccache`: a current local TGT, or no TGT at all but some current credential.

@@ -430,3 +430,21 @@ fn config_data_and_collections_match_mit() {
     same("klist", &["-l"], &[("KRB5CCNAME", s(&missing))]);
     same("klist", &["-A"], &[("KRB5CCNAME", s(&missing))]);
 }
+
+/// Files that are not caches or keytabs: MIT's messages and status.
+#[test]
+fn bad_files_match_mit() {
+    if !have("klist") {
+        return;
+    }
+    let d = tmpdir("bad");
+    for (i, bytes) in [&b"garbage"[..], b"\x05\x04\x00", b"", b"\x05\x09"]
+        .iter()
+        .enumerate()
+    {
+        let f = d.join(format!("f{i}"));
+        std::fs::write(&f, bytes).unwrap();
+        same("klist", &["-c", s(&f)], &[]);
+        same("klist", &["-k", s(&f)], &[]);
+    }
+}
