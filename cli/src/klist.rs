@@ -162,8 +162,14 @@ fn list_keytab(
             )));
         }
         // MIT's wording for files that are not keytabs of version 0x0502.
-        Err(KeytabError::BadMagic(_) | KeytabError::UnsupportedVersion(_))
-        | Err(KeytabError::Truncated) => {
+        Err(KeytabError::BadMagic(_) | KeytabError::UnsupportedVersion(_)) => {
+            return Err(Some(
+                "Unsupported key table format version number while starting keytab scan".into(),
+            ));
+        }
+        // Shorter than the version number: MIT says the same. A truncated entry after a
+        // good header is listed up to the damage by MIT; this engine refuses the file.
+        Err(KeytabError::Truncated) if std::fs::metadata(&path).is_ok_and(|m| m.len() < 2) => {
             return Err(Some(
                 "Unsupported key table format version number while starting keytab scan".into(),
             ));
