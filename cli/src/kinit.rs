@@ -244,7 +244,6 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
                 path.display()
             ))
         })?;
-        // WIRE: client call (renewal: TGS-REQ with the RENEW option for the cache's TGT).
         let cred = renew_credentials(&conf, &cache, &client)?;
         return save(&path, &client, cred, args.verbose);
     }
