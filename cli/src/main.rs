@@ -1,7 +1,16 @@
 //! `kerb`: Kerberos tickets and MySQL/MariaDB Kerberos logins with no C Kerberos library.
 #![forbid(unsafe_code)]
 
+use std::ffi::OsString;
 use std::process::ExitCode;
+
+mod common;
+mod kdestroy;
+mod kinit;
+mod klist;
+mod kvno;
+mod timefmt;
+mod trace;
 
 const USAGE: &str = "\
 Usage: kerb <command> [options]
@@ -22,8 +31,31 @@ Options:
 Environment: KRB5_CONFIG, KRB5CCNAME, KRB5_KTNAME, KRB5_CLIENT_KTNAME, KRB5_TRACE.
 ";
 
+/// Run one subcommand with the arguments after its name; `None` for unknown names.
+fn dispatch(cmd: &str, rest: Vec<OsString>) -> Option<ExitCode> {
+    Some(match cmd {
+        "kinit" => kinit::run(rest),
+        "klist" => klist::run(rest),
+        "kdestroy" => kdestroy::run(rest),
+        "kvno" => kvno::run(rest),
+        _ => return None,
+    })
+}
+
 fn main() -> ExitCode {
-    let mut args = std::env::args_os().skip(1);
+    let all: Vec<OsString> = std::env::args_os().collect();
+    // Multi-call: a link named `klist` (etc.) to `kerb` behaves as that tool.
+    let argv0 = all.first().cloned().unwrap_or_default();
+    let mut args = all.into_iter().skip(1);
+    let base = std::path::Path::new(&argv0)
+        .file_name()
+        .and_then(|b| b.to_str())
+        .unwrap_or("");
+    if base != "kerb"
+        && let Some(code) = dispatch(base, args.clone().collect())
+    {
+        return code;
+    }
     let Some(first) = args.next() else {
         eprint!("{USAGE}");
         return ExitCode::from(1);
@@ -37,8 +69,11 @@ fn main() -> ExitCode {
             println!("kerb {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
-        Some(cmd @ ("kinit" | "klist" | "kdestroy" | "kvno" | "mysql")) => {
-            eprintln!("kerb: '{cmd}' is not available in this build yet");
+        Some(cmd @ ("kinit" | "klist" | "kdestroy" | "kvno")) => {
+            dispatch(cmd, args.collect()).unwrap_or(ExitCode::from(1))
+        }
+        Some("mysql") => {
+            eprintln!("kerb: 'mysql' is not available in this build yet");
             ExitCode::from(1)
         }
         _ => {

@@ -1,0 +1,189 @@
+//! Shared plumbing of the subcommands: environment, krb5.conf, cache and keytab names,
+//! passwords, MIT-style errors and enctype names. No protocol logic lives here.
+
+use std::ffi::OsString;
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use kdc_client::config::krb5conf::Krb5Conf;
+use kdc_client::{ccache, keytab};
+use zeroize::Zeroizing;
+
+/// An environment variable as UTF-8, `None` when unset, empty or not UTF-8 (MIT ignores
+/// empty values of `KRB5CCNAME`/`KRB5_KTNAME` too).
+pub fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The krb5.conf view, honouring `KRB5_CONFIG`. A missing default file gives an empty
+/// configuration, as MIT's tools run without one.
+pub fn load_config() -> Result<Krb5Conf, String> {
+    let files = env("KRB5_CONFIG");
+    Krb5Conf::load(files.as_deref()).map_err(|e| e.to_string())
+}
+
+/// The uid used by `%{uid}` and the default cache name.
+pub fn uid() -> u32 {
+    kdc_client::config::current_uid().unwrap_or(0)
+}
+
+/// The cache path: `-c NAME` first, else `KRB5CCNAME`, else `default_ccache_name`, else
+/// `FILE:/tmp/krb5cc_<uid>`.
+pub fn ccache_path(explicit: Option<&str>, conf: Option<&Krb5Conf>) -> Result<PathBuf, String> {
+    let from_env = env("KRB5CCNAME");
+    let name = explicit.map(str::to_owned).or(from_env);
+    let default = conf.and_then(|c| c.default_ccache_name.as_deref());
+    ccache::resolve_name(name.as_deref(), default, uid()).map_err(|e| e.to_string())
+}
+
+/// MIT's display form of a FILE cache name.
+pub fn ccache_display(path: &std::path::Path) -> String {
+    format!("FILE:{}", path.display())
+}
+
+/// The acceptor keytab name: explicit, else `KRB5_KTNAME`, else `default_keytab_name`,
+/// else `FILE:/etc/krb5.keytab`.
+pub fn keytab_name(explicit: Option<&str>, conf: Option<&Krb5Conf>) -> String {
+    if let Some(n) = explicit {
+        return n.to_owned();
+    }
+    let e = env("KRB5_KTNAME");
+    let c = conf.and_then(|c| c.default_keytab_name.as_deref());
+    keytab::default_name(e.as_deref(), c).to_owned()
+}
+
+/// The client keytab name: explicit, else `KRB5_CLIENT_KTNAME`, else
+/// `default_client_keytab_name`, else MIT's default, with `%{uid}` tokens expanded.
+pub fn client_keytab_name(explicit: Option<&str>, conf: Option<&Krb5Conf>) -> String {
+    if let Some(n) = explicit {
+        return n.to_owned();
+    }
+    let e = env("KRB5_CLIENT_KTNAME");
+    let c = conf.and_then(|c| c.default_client_keytab_name.as_deref());
+    let name = keytab::default_client_name(e.as_deref(), c);
+    kdc_client::config::expand_path(name, uid()).unwrap_or_else(|_| name.to_owned())
+}
+
+/// MIT's display form of a keytab name (`FILE:` added to bare paths).
+pub fn keytab_display(name: &str) -> String {
+    if name.starts_with('/') || !name.contains(':') {
+        format!("FILE:{name}")
+    } else {
+        name.to_owned()
+    }
+}
+
+/// The login name for the default client principal (`USER`, `LOGNAME`, else `/etc/passwd`).
+pub fn user_name() -> Option<String> {
+    if let Some(u) = env("USER").or_else(|| env("LOGNAME")) {
+        return Some(u);
+    }
+    let uid = uid().to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        let _pw = f.next()?;
+        (f.next()? == uid).then(|| name.to_owned())
+    })
+}
+
+/// Read a password like MIT's `krb5_prompter_posix`: the prompt on stdout, no echo when stdin
+/// is a terminal, else one line from stdin; a newline is printed after a hidden read.
+pub fn read_password(prompt: &str) -> Result<Zeroizing<String>, String> {
+    let mut out = std::io::stdout();
+    let _ = write!(out, "{prompt}: ");
+    let _ = out.flush();
+    if std::io::stdin().is_terminal() {
+        let pw = rpassword::read_password().map_err(|e| e.to_string())?;
+        return Ok(Zeroizing::new(pw));
+    }
+    let mut line = Zeroizing::new(String::new());
+    let n = std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    let _ = writeln!(out);
+    if n == 0 {
+        return Err("Cannot read password".into());
+    }
+    while line.ends_with('\n') || line.ends_with('\r') {
+        line.pop();
+    }
+    Ok(line)
+}
+
+/// Print `prog: message` to stderr and return exit status 1.
+pub fn fail(prog: &str, message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("{prog}: {message}");
+    ExitCode::from(1)
+}
+
+/// The arguments after the subcommand, for `lexopt`.
+pub fn parser(args: Vec<OsString>) -> lexopt::Parser {
+    lexopt::Parser::from_args(args)
+}
+
+/// The `-x` of a lexopt short option, for messages.
+pub fn opt_name(arg: &lexopt::Arg<'_>) -> String {
+    match arg {
+        lexopt::Arg::Short(c) => c.to_string(),
+        lexopt::Arg::Long(l) => format!("-{l}"),
+        lexopt::Arg::Value(v) => v.to_string_lossy().into_owned(),
+    }
+}
+
+/// MIT's `etype_string`: the enctype name, else `etype N`; `DEPRECATED:` before weak and
+/// unknown ones (MIT 1.20 counts enctypes it does not know as deprecated).
+pub fn etype_string(etype: i32) -> String {
+    let name = match etype {
+        16 => "DEPRECATED:des3-cbc-sha1",
+        17 => "aes128-cts-hmac-sha1-96",
+        18 => "aes256-cts-hmac-sha1-96",
+        19 => "aes128-cts-hmac-sha256-128",
+        20 => "aes256-cts-hmac-sha384-192",
+        23 => "DEPRECATED:arcfour-hmac",
+        24 => "DEPRECATED:arcfour-hmac-exp",
+        25 => "camellia128-cts-cmac",
+        26 => "camellia256-cts-cmac",
+        _ => return format!("DEPRECATED:etype {etype}"),
+    };
+    name.to_owned()
+}
+
+/// Map a lexopt error to MIT's getopt wording.
+pub fn getopt_message(prog: &str, e: &lexopt::Error) -> String {
+    match e {
+        lexopt::Error::MissingValue { option: Some(o) } => {
+            format!(
+                "{prog}: option requires an argument -- '{}'",
+                o.trim_start_matches('-')
+            )
+        }
+        lexopt::Error::UnexpectedOption(o) => {
+            format!("{prog}: invalid option -- '{}'", o.trim_start_matches('-'))
+        }
+        other => format!("{prog}: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etype_names_like_mit() {
+        assert_eq!(etype_string(18), "aes256-cts-hmac-sha1-96");
+        assert_eq!(etype_string(23), "DEPRECATED:arcfour-hmac");
+        assert_eq!(etype_string(99), "DEPRECATED:etype 99");
+        assert_eq!(etype_string(-128), "DEPRECATED:etype -128");
+    }
+
+    #[test]
+    fn keytab_display_adds_file_prefix() {
+        assert_eq!(keytab_display("/x/y"), "FILE:/x/y");
+        assert_eq!(keytab_display("WRFILE:/x"), "WRFILE:/x");
+        assert_eq!(keytab_display("rel.kt"), "FILE:rel.kt");
+    }
+}
