@@ -168,6 +168,15 @@ pub fn getopt_message(prog: &str, e: &lexopt::Error) -> String {
     }
 }
 
+/// Run a future on a current-thread tokio runtime (the CLI's only use of async).
+pub fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map(|rt| rt.block_on(f))
+        .map_err(|e| format!("cannot start the I/O runtime: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,9 +5,12 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use kdc_client::ccache::{Ccache, Credential};
+use kdc_client::ccache::{Ccache, Credential, KdcOffset};
+use kdc_client::client::Client;
 use kdc_client::config::Krb5Conf;
 use kdc_client::config::krb5conf::parse_duration;
+use kdc_client::crypto::Enctype;
+use kdc_client::exchange::{self, Credentials};
 use kdc_client::keytab::Keytab;
 use kdc_client::{NameType, Principal};
 use zeroize::Zeroizing;
@@ -177,7 +180,6 @@ pub struct InitialRequest {
 }
 
 /// How the client proves its identity.
-#[allow(dead_code)] // read by the client call once it is wired
 pub enum Secret {
     Password(Zeroizing<String>),
     Keytab(Keytab),
@@ -185,8 +187,6 @@ pub enum Secret {
 
 /// Errors of the flow, printed MIT-style.
 pub enum Failure {
-    /// The protocol call is not wired yet.
-    NotWired,
     /// `kinit: <message> while <context>`.
     Krb(String),
 }
@@ -207,7 +207,6 @@ pub fn run_kinit(args: KinitArgs) -> ExitCode {
     crate::trace::init(args.verbose);
     match kinit(&args) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::NotWired) => common::fail("kerb kinit", "not wired yet"),
         Err(Failure::Krb(m)) => common::fail(PROG, m),
     }
 }
@@ -245,7 +244,7 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
             ))
         })?;
         let cred = renew_credentials(&conf, &cache, &client)?;
-        return save(&path, &client, cred, args.verbose);
+        return save(&path, &client, cred, 0, args.verbose);
     }
     let secret = if args.use_keytab {
         let name = if args.client_keytab {
@@ -282,36 +281,80 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
         secret,
         conf,
     };
-    let cred = get_initial_credentials(&req)?;
+    let (cred, kdc_offset) = get_initial_credentials(&req)?;
     // The KDC may canonicalize the client name: the cache is initialised with the reply's.
     let client = cred.client.clone();
-    save(&path, &client, cred, args.verbose)
+    save(&path, &client, cred, kdc_offset, args.verbose)
 }
 
 /// The AS exchange. Expected from the client: the credential to cache (client principal as
 /// the KDC returned it, session key, times, flags, ticket bytes verbatim); a failure as a
 /// message MIT-style, e.g. `Password incorrect`.
-fn get_initial_credentials(req: &InitialRequest) -> Result<Credential, Failure> {
+fn get_initial_credentials(req: &InitialRequest) -> Result<(Credential, i64), Failure> {
     tracing::debug!("Getting initial credentials for {}", req.client);
-    // WIRE: client call (AS exchange: kdc_client::client::Client::get_initial(...)).
-    // Map its error to Failure::Krb(format!("{e} while getting initial credentials")).
-    Err(Failure::NotWired)
+    let failed =
+        |e: &dyn std::fmt::Display| Failure::Krb(format!("{e} while getting initial credentials"));
+    if let Some(service) = &req.service {
+        return Err(failed(&format!(
+            "initial tickets for {service} (-S) are not supported by this build"
+        )));
+    }
+    let client = Client::new(req.conf.clone());
+    let mut opts = client.as_options(req.client.clone());
+    if let Some(l) = req.lifetime {
+        opts.lifetime = secs(l);
+    }
+    if let Some(r) = req.renew_life {
+        opts.renew_lifetime = secs(r);
+    }
+    if let Some(f) = req.forwardable {
+        opts.forwardable = f;
+    }
+    if let Some(p) = req.proxiable {
+        opts.proxiable = p;
+    }
+    opts.canonicalize |= req.canonicalize;
+    let secret = match &req.secret {
+        Secret::Password(pw) => exchange::Secret::Password(pw.clone()),
+        Secret::Keytab(kt) => exchange::Secret::Keys(
+            Enctype::ALL
+                .iter()
+                .filter_map(|&e| kt.find(&req.client, None, &[e]))
+                .collect(),
+        ),
+    };
+    let init = common::block_on(client.get_initial_creds(opts, secret))
+        .map_err(|e| failed(&e))?
+        .map_err(|e| failed(&e))?;
+    Ok((init.creds.to_ccache(), init.kdc_offset))
+}
+
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
 /// `kinit -R`: renew the TGT of `cache`.
 fn renew_credentials(
-    _conf: &Krb5Conf,
+    conf: &Krb5Conf,
     cache: &Ccache,
     client: &Principal,
 ) -> Result<Credential, Failure> {
     let tgt = local_tgt(client);
-    if cache.retrieve(&tgt).is_none() {
-        return Err(Failure::Krb(format!(
-            "Matching credential not found while renewing credentials for {client}"
-        )));
-    }
-    // WIRE: client call (renewal of `tgt`); map errors to "... while renewing credentials".
-    Err(Failure::NotWired)
+    let tgt = cache
+        .retrieve(&tgt)
+        .and_then(Credentials::from_ccache)
+        .ok_or_else(|| {
+            Failure::Krb(format!(
+                "Matching credential not found while renewing credentials for {client}"
+            ))
+        })?;
+    let failed =
+        |e: &dyn std::fmt::Display| Failure::Krb(format!("{e} while renewing credentials"));
+    let client = Client::new(conf.clone());
+    let renewed = common::block_on(client.renew(&tgt))
+        .map_err(|e| failed(&e))?
+        .map_err(|e| failed(&e))?;
+    Ok(renewed.to_ccache())
 }
 
 fn local_tgt(client: &Principal) -> Principal {
@@ -325,9 +368,17 @@ fn save(
     path: &std::path::Path,
     client: &Principal,
     cred: Credential,
+    kdc_offset: i64,
     verbose: bool,
 ) -> Result<(), Failure> {
     let mut cache = Ccache::new(client.clone());
+    // Like MIT, remember the KDC's clock offset learned from a skew retry.
+    if let Ok(seconds @ (i32::MIN..=-1 | 1..=i32::MAX)) = i32::try_from(kdc_offset) {
+        cache.kdc_offset = Some(KdcOffset {
+            seconds,
+            microseconds: 0,
+        });
+    }
     cache.store(cred);
     cache
         .write_file(path)

@@ -7,8 +7,10 @@ use std::process::ExitCode;
 
 use kdc_client::asn1::Ticket;
 use kdc_client::ccache::{Ccache, CcacheError, Credential};
+use kdc_client::client::Client;
 use kdc_client::config::Krb5Conf;
 use kdc_client::crypto::Enctype;
+use kdc_client::exchange::Credentials;
 use kdc_client::{NameType, Principal, PrincipalName, Realm};
 
 use crate::common;
@@ -195,7 +197,6 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
                     println!("{t}: kvno = {kvno}");
                 }
             }
-            Err(Failure::NotWired) => return common::fail("kerb kvno", "not wired yet"),
             Err(Failure::Krb(m)) => {
                 failed = true;
                 eprintln!("{PROG}: {m} while getting credentials for {t}");
@@ -211,10 +212,7 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
 
 /// Errors of the flow.
 pub enum Failure {
-    /// The protocol call is not wired yet.
-    NotWired,
     /// `kvno: <message> while getting credentials for <name>`.
-    #[allow(dead_code)] // constructed by the client call once wired
     Krb(String),
 }
 
@@ -224,7 +222,7 @@ pub enum Failure {
 /// session-key enctype (`-e`); with `keytab` (`-k`) the client should check the ticket
 /// decrypts with that keytab. Errors as MIT messages (`Server not found in Kerberos database`).
 fn get_service_ticket(
-    _conf: &Krb5Conf,
+    conf: &Krb5Conf,
     cache: &Ccache,
     target: &Target,
     etype: Option<i32>,
@@ -234,8 +232,92 @@ fn get_service_ticket(
         "Getting credentials {} -> {target} (etype {etype:?}, keytab {keytab:?})",
         cache.default_principal
     );
-    // WIRE: client call (TGS exchange: kdc_client::client::Client::get_service_ticket(...)).
-    Err(Failure::NotWired)
+    let failed = |e: &dyn fmt::Display| Failure::Krb(e.to_string());
+    let client = Client::new(conf.clone());
+    let mut opts = client.tgs_options();
+    if let Some(e) = etype {
+        let e =
+            Enctype::from_i32(e).ok_or_else(|| failed(&format!("enctype {e} is not supported")))?;
+        opts.enctypes = vec![e];
+    }
+    let home = &cache.default_principal.realm;
+    let tgt_name = Principal::new(PrincipalName::krbtgt(home), home.clone());
+    let tgt = cache
+        .retrieve(&tgt_name)
+        .and_then(Credentials::from_ccache)
+        .ok_or_else(|| failed(&format!("Matching credential not found ({tgt_name})")))?;
+    let mut creds = common::block_on(walk(&client, tgt, target, opts))
+        .map_err(|e| failed(&e))?
+        .map_err(|e| failed(&e))?;
+    if let Some(kt) = keytab {
+        verify_with_keytab(creds.last(), kt)?;
+    }
+    Ok(creds.drain(..).map(|c| c.to_ccache()).collect())
+}
+
+/// The TGS exchanges from the home TGT to the service: directly, over a direct trust to an
+/// explicit realm, or by following referrals when the realm is unknown (RFC 6806 §8).
+async fn walk(
+    client: &Client,
+    tgt: Credentials,
+    target: &Target,
+    mut opts: kdc_client::exchange::TgsOptions,
+) -> Result<Vec<Credentials>, kdc_client::client::ClientError> {
+    let home = tgt.server.realm.clone();
+    match &target.realm {
+        Some(realm) if *realm == home => {
+            let server = Principal::new(target.name.clone(), realm.clone());
+            Ok(vec![client.tgs(&tgt, &server, &opts).await?])
+        }
+        Some(realm) => {
+            let cross = Principal::new(PrincipalName::krbtgt(realm), home);
+            let x = client.tgs(&tgt, &cross, &opts).await?;
+            let server = Principal::new(target.name.clone(), realm.clone());
+            let s = client.tgs(&x, &server, &opts).await?;
+            Ok(vec![x, s])
+        }
+        None => {
+            opts.canonicalize = true;
+            let mut out = Vec::new();
+            let mut cur = tgt;
+            for _ in 0..10 {
+                let realm = cur.tgt_realm().unwrap_or_else(|| cur.server.realm.clone());
+                let server = Principal::new(target.name.clone(), realm);
+                let c = client.tgs(&cur, &server, &opts).await?;
+                let referral = c.is_tgt() && c.server.name != target.name;
+                out.push(c.clone());
+                if !referral {
+                    return Ok(out);
+                }
+                cur = c;
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// `kvno -k`: the service ticket must decrypt with a key of the keytab.
+fn verify_with_keytab(creds: Option<&Credentials>, keytab: &str) -> Result<(), Failure> {
+    let creds = creds.ok_or_else(|| Failure::Krb("no ticket".into()))?;
+    let path = kdc_client::keytab::resolve_name(keytab).map_err(|e| Failure::Krb(e.to_string()))?;
+    let kt =
+        kdc_client::keytab::Keytab::read_file(&path).map_err(|e| Failure::Krb(e.to_string()))?;
+    let ticket = creds
+        .ticket
+        .decode()
+        .map_err(|e| Failure::Krb(e.to_string()))?;
+    let etype = Enctype::from_i32(ticket.enc_part.etype)
+        .ok_or_else(|| Failure::Krb(format!("ticket enctype {}", ticket.enc_part.etype)))?;
+    let key = kt
+        .find(&creds.server, ticket.enc_part.kvno.map(|k| k.0), &[etype])
+        .ok_or_else(|| Failure::Krb("No key table entry found for the ticket's server".into()))?;
+    kdc_client::crypto::decrypt(
+        &key,
+        kdc_client::crypto::KeyUsage::TICKET,
+        &ticket.enc_part.cipher,
+    )
+    .map(drop)
+    .map_err(|_| Failure::Krb("Ticket does not decrypt with the keytab's key".into()))
 }
 
 #[cfg(test)]

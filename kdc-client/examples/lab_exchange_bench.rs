@@ -77,7 +77,10 @@ fn main() {
     let opts = client.tgs_options();
     let service = |tgt: &Credentials| -> Credentials {
         rt.block_on(async {
-            let x = client.tgs(tgt, &cross, &opts).await.expect("cross-realm TGT");
+            let x = client
+                .tgs(tgt, &cross, &opts)
+                .await
+                .expect("cross-realm TGT");
             client.tgs(&x, &spn, &opts).await.expect("service ticket")
         })
     };
