@@ -1,0 +1,152 @@
+//! `kerb kinit/kvno/klist` against the lab's real MIT KDCs, and cache interop with MIT's tools
+//! in both directions. `#[ignore]`d: `scripts/test.sh` runs them with the lab up and
+//! `lab/state/env.sh` sourced.
+
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+
+const KERB: &str = env!("CARGO_BIN_EXE_kerb");
+
+fn lab(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} unset: source lab/state/env.sh"))
+}
+
+/// A fresh FILE cache name for one test.
+fn cache(name: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("kerb-lab-kinit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    format!("FILE:{}", dir.join(name).display())
+}
+
+fn run(program: &str, args: &[&str], ccache: &str, stdin: Option<&str>) -> Output {
+    let mut child = Command::new(program)
+        .args(args)
+        .env("KRB5CCNAME", ccache)
+        .env_remove("KRB5_TRACE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(format!("{s}\n").as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn ok(o: &Output) -> String {
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {out}\nstderr: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
+#[test]
+#[ignore = "needs the lab"]
+fn our_kinit_and_kvno_feed_mit_klist_and_kvno() {
+    let cc = cache("ours");
+    let user = lab("LAB_USER_PRINCIPAL");
+    ok(&run(
+        KERB,
+        &["kinit", "-f", &user],
+        &cc,
+        Some(&lab("LAB_USER_PASSWORD")),
+    ));
+    let listing = ok(&run("klist", &["-f"], &cc, None));
+    assert!(
+        listing.contains(&format!("Default principal: {user}")),
+        "{listing}"
+    );
+    assert!(
+        listing.contains("krbtgt/ONPREM.LOCAL@ONPREM.LOCAL"),
+        "{listing}"
+    );
+    assert!(listing.contains("Flags: FIA"), "{listing}");
+    // MIT's kvno uses our TGT to cross the trust.
+    let spn = lab("LAB_MARIADB_SPN");
+    let kvno = ok(&run("kvno", &[&spn], &cc, None));
+    assert_eq!(kvno.trim(), format!("{spn}: kvno = 1"));
+    // And our kvno walks referrals for a host-based name.
+    let host = lab("LAB_SERVICE_HOST");
+    let ours = ok(&run(KERB, &["kvno", "-S", "host", &host], &cc, None));
+    assert_eq!(ours.trim(), format!("host/{host}@: kvno = 1"));
+    let listing = ok(&run("klist", &[], &cc, None));
+    assert!(
+        listing.contains(&format!("host/{host}@AD.MYAWS.COM")),
+        "{listing}"
+    );
+}
+
+#[test]
+#[ignore = "needs the lab"]
+fn mit_kinit_feeds_our_klist_and_kvno() {
+    let cc = cache("mit");
+    let user = lab("LAB_USER_PRINCIPAL");
+    ok(&run(
+        "kinit",
+        &[&user],
+        &cc,
+        Some(&lab("LAB_USER_PASSWORD")),
+    ));
+    let listing = ok(&run(KERB, &["klist"], &cc, None));
+    assert!(
+        listing.contains(&format!("Default principal: {user}")),
+        "{listing}"
+    );
+    let spn = lab("LAB_MARIADB_SPN");
+    let kvno = ok(&run(KERB, &["kvno", &spn], &cc, None));
+    assert_eq!(kvno.trim(), format!("{spn}: kvno = 1"));
+    // The service ticket we stored is one MIT's klist lists.
+    let listing = ok(&run("klist", &[], &cc, None));
+    assert!(listing.contains(&spn), "{listing}");
+    // -k: the ticket decrypts with the service's keytab.
+    let keytab = format!("FILE:{}", lab("LAB_MARIADB_KEYTAB"));
+    ok(&run(KERB, &["kvno", "-k", &keytab, &spn], &cc, None));
+}
+
+#[test]
+#[ignore = "needs the lab"]
+fn keytab_kinit_renewal_and_errors() {
+    let cc = cache("kt");
+    let principal = lab("LAB_KT_USER_PRINCIPAL");
+    let keytab = lab("LAB_KT_USER_KEYTAB");
+    ok(&run(
+        KERB,
+        &["kinit", "-r", "2d", "-k", "-t", &keytab, &principal],
+        &cc,
+        None,
+    ));
+    let before = ok(&run("klist", &[], &cc, None));
+    assert!(before.contains("renew until"), "{before}");
+    ok(&run(KERB, &["kinit", "-R"], &cc, None));
+    let after = ok(&run("klist", &[], &cc, None));
+    assert!(
+        after.contains(&format!("Default principal: {principal}")),
+        "{after}"
+    );
+
+    let o = run(
+        KERB,
+        &["kinit", &lab("LAB_USER_PRINCIPAL")],
+        &cc,
+        Some("wrong password"),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("KDC_ERR_PREAUTH_FAILED"), "{err}");
+    let o = run(
+        KERB,
+        &["kinit", "nobody-at-all@ONPREM.LOCAL"],
+        &cc,
+        Some("x"),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("KDC_ERR_C_PRINCIPAL_UNKNOWN"), "{err}");
+}
