@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -230,6 +230,39 @@ impl PacketIo {
         }
     }
 
+    /// Read one single-chunk packet without reading past its end (the peer may follow it
+    /// with a TLS ClientHello right away; used by the test server after the greeting).
+    #[cfg(feature = "test-server")]
+    pub(crate) async fn read_packet_exact(&mut self) -> Result<Packet, Error> {
+        if let Some(p) = self.decoder.next_packet()? {
+            return Ok(p);
+        }
+        let mut hdr = [0u8; 4];
+        let mut got = 0;
+        while got < 4 {
+            let n = self.stream.read(&mut hdr[got..]).await?;
+            if n == 0 {
+                return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
+            }
+            got += n;
+        }
+        let len = usize::from(hdr[0]) | usize::from(hdr[1]) << 8 | usize::from(hdr[2]) << 16;
+        let mut body = vec![0u8; len];
+        let mut got = 0;
+        while got < len {
+            let n = self.stream.read(&mut body[got..]).await?;
+            if n == 0 {
+                return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
+            }
+            got += n;
+        }
+        self.decoder.extend(&hdr);
+        self.decoder.extend(&body);
+        self.decoder
+            .next_packet()?
+            .ok_or(Error::Protocol(ProtocolError::Truncated("packet")))
+    }
+
     pub(crate) async fn write_packet(&mut self, p: &Packet) -> Result<(), Error> {
         self.stream.write_all(&p.encode()).await?;
         Ok(())
@@ -400,10 +433,12 @@ pub fn tls_client_config(
             let ca = ssl_ca.ok_or_else(|| {
                 Error::Config("--ssl-mode VERIFY_CA/VERIFY_IDENTITY needs --ssl-ca".into())
             })?;
-            let webpki =
-                WebPkiServerVerifier::builder_with_provider(Arc::new(load_roots(ca)?), provider.clone())
-                    .build()
-                    .map_err(|e| Error::Tls(e.to_string()))?;
+            let webpki = WebPkiServerVerifier::builder_with_provider(
+                Arc::new(load_roots(ca)?),
+                provider.clone(),
+            )
+            .build()
+            .map_err(|e| Error::Tls(e.to_string()))?;
             if mode == SslMode::VerifyCa {
                 Arc::new(CaOnlyVerification(webpki))
             } else {
@@ -481,10 +516,8 @@ impl Connection {
                             .connect(server_name.clone(), tcp)
                             .await
                             .map_err(|e| Error::Tls(e.to_string()))?;
-                        io = PacketIo::with_tls(
-                            tokio_rustls::TlsStream::Client(s),
-                            opts.max_packet,
-                        );
+                        io =
+                            PacketIo::with_tls(tokio_rustls::TlsStream::Client(s), opts.max_packet);
                         if let Step::Send(p) = hs.tls_established()? {
                             io.write_packet(&p).await?;
                         }
@@ -590,7 +623,9 @@ impl Connection {
                 if r.payload.first() == Some(&0xFF) {
                     return Err(Error::Server(ErrPacket::parse(&r.payload)?));
                 }
-                return Err(ProtocolError::Unexpected("LOCAL INFILE is not supported".into()).into());
+                return Err(
+                    ProtocolError::Unexpected("LOCAL INFILE is not supported".into()).into(),
+                );
             }
             _ => {}
         }
@@ -612,7 +647,10 @@ impl Connection {
         if !deprecate_eof {
             let e = self.read_seq(seq).await?;
             if !is_result_terminator(&e.payload, false) {
-                return Err(ProtocolError::Unexpected("missing EOF after column definitions".into()).into());
+                return Err(ProtocolError::Unexpected(
+                    "missing EOF after column definitions".into(),
+                )
+                .into());
             }
         }
         loop {

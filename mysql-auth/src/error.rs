@@ -65,7 +65,9 @@ pub enum AuthError {
     #[error("GSS-API initiator: {0}")]
     Gss(GssError),
     /// The server sent OK before mutual authentication completed.
-    #[error("server accepted the login before the GSS-API context was complete (mutual authentication not performed)")]
+    #[error(
+        "server accepted the login before the GSS-API context was complete (mutual authentication not performed)"
+    )]
     ContextIncomplete,
     /// Too many round trips or plugin switches.
     #[error("authentication exchange exceeded {0} round trips")]

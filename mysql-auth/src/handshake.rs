@@ -312,9 +312,10 @@ impl ClientHandshake {
                 }
                 self.state = State::Done;
                 // server is Some: set in on_greeting before State::Auth is reachable.
-                let server = self.server.clone().ok_or_else(|| {
-                    ProtocolError::Unexpected("OK before the greeting".into())
-                })?;
+                let server = self
+                    .server
+                    .clone()
+                    .ok_or_else(|| ProtocolError::Unexpected("OK before the greeting".into()))?;
                 Ok(Step::Authenticated(Box::new(Authenticated {
                     ok,
                     server,
@@ -498,10 +499,8 @@ mod tests {
             mutual: true,
             ..Fake::default()
         };
-        let mut hs = ClientHandshake::new(HandshakeOptions::new(
-            "karl",
-            KerberosPlugin::MysqlKerberos,
-        ));
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
         run_greeting(&mut hs, &mut g, false);
         expect_send(
             hs.handle_packet(&Packet::new(2, mysql_switch()), &mut g)
@@ -526,10 +525,8 @@ mod tests {
             mutual: true,
             ..Fake::default()
         };
-        let mut hs = ClientHandshake::new(HandshakeOptions::new(
-            "karl",
-            KerberosPlugin::MysqlKerberos,
-        ));
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
         run_greeting(&mut hs, &mut g, false);
         expect_send(
             hs.handle_packet(&Packet::new(2, mysql_switch()), &mut g)
@@ -547,10 +544,8 @@ mod tests {
             mutual: true,
             ..Fake::default()
         };
-        let mut hs = ClientHandshake::new(HandshakeOptions::new(
-            "karl",
-            KerberosPlugin::MysqlKerberos,
-        ));
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
         run_greeting(&mut hs, &mut g, false);
         expect_send(
             hs.handle_packet(&Packet::new(2, mysql_switch()), &mut g)
@@ -565,10 +560,8 @@ mod tests {
     #[test]
     fn err_surfaced_verbatim() {
         let mut g = Fake::default();
-        let mut hs = ClientHandshake::new(HandshakeOptions::new(
-            "karl",
-            KerberosPlugin::MysqlKerberos,
-        ));
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
         run_greeting(&mut hs, &mut g, false);
         expect_send(
             hs.handle_packet(&Packet::new(2, mysql_switch()), &mut g)
@@ -599,10 +592,8 @@ mod tests {
             realm: "EXAMPLE.COM".into(),
         }
         .encode();
-        let mut hs = ClientHandshake::new(HandshakeOptions::new(
-            "karl",
-            KerberosPlugin::MysqlKerberos,
-        ));
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
         let p = Packet::new(0, greeting("authentication_kerberos_client", &data, false));
         let resp = expect_send(hs.handle_packet(&p, &mut g).unwrap());
         let mut tail = b"karl\0".to_vec();
@@ -626,10 +617,8 @@ mod tests {
             realm: "R".into(),
         }
         .encode();
-        let mut hs = ClientHandshake::new(HandshakeOptions::new(
-            "karl",
-            KerberosPlugin::MysqlKerberos,
-        ));
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
         let p = Packet::new(0, greeting("authentication_kerberos_client", &data, false));
         expect_send(hs.handle_packet(&p, &mut g).unwrap());
         let t = expect_send(
@@ -663,10 +652,8 @@ mod tests {
                 mutual: true,
                 ..Fake::default()
             };
-            let mut hs = ClientHandshake::new(HandshakeOptions::new(
-                "u",
-                KerberosPlugin::MariadbGssapi,
-            ));
+            let mut hs =
+                ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MariadbGssapi));
             let resp = run_greeting(&mut hs, &mut g, false);
             assert!(resp.payload.ends_with(b"u\0\0auth_gssapi_client\0"));
             let t = expect_send(
@@ -695,10 +682,8 @@ mod tests {
     #[test]
     fn mariadb_empty_spn() {
         let mut g = Fake::default();
-        let mut hs = ClientHandshake::new(HandshakeOptions::new(
-            "u",
-            KerberosPlugin::MariadbGssapi,
-        ));
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MariadbGssapi));
         run_greeting(&mut hs, &mut g, false);
         let e = hs
             .handle_packet(&Packet::new(2, mariadb_switch("")), &mut g)
@@ -709,10 +694,8 @@ mod tests {
     #[test]
     fn unsupported_plugin_and_seq_errors() {
         let mut g = Fake::default();
-        let mut hs = ClientHandshake::new(HandshakeOptions::new(
-            "u",
-            KerberosPlugin::MariadbGssapi,
-        ));
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MariadbGssapi));
         run_greeting(&mut hs, &mut g, false);
         let sw = AuthSwitchRequest {
             plugin: "caching_sha2_password".into(),
@@ -723,10 +706,8 @@ mod tests {
             hs.handle_packet(&Packet::new(3, sw.clone()), &mut g),
             Err(AuthError::Protocol(ProtocolError::SequenceMismatch { .. }))
         ));
-        let mut hs = ClientHandshake::new(HandshakeOptions::new(
-            "u",
-            KerberosPlugin::MariadbGssapi,
-        ));
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MariadbGssapi));
         run_greeting(&mut hs, &mut g, false);
         assert!(matches!(
             hs.handle_packet(&Packet::new(2, sw), &mut g),
@@ -783,28 +764,22 @@ mod tests {
             sql_state: "HY000".into(),
             message: "Host '10.0.0.1' is not allowed to connect to this MySQL server".into(),
         };
-        let mut hs = ClientHandshake::new(HandshakeOptions::new(
-            "u",
-            KerberosPlugin::MysqlKerberos,
-        ));
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MysqlKerberos));
         assert!(matches!(
             hs.handle_packet(&Packet::new(0, e.encode()), &mut g),
             Err(AuthError::Server(x)) if x == e
         ));
         let full = greeting("caching_sha2_password", &[1; 20], true);
         for cut in 0..full.len() {
-            let mut hs = ClientHandshake::new(HandshakeOptions::new(
-                "u",
-                KerberosPlugin::MysqlKerberos,
-            ));
+            let mut hs =
+                ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MysqlKerberos));
             let _ = hs.handle_packet(&Packet::new(0, full[..cut].to_vec()), &mut g);
         }
         let sw = mysql_switch();
         for cut in 0..sw.len() {
-            let mut hs = ClientHandshake::new(HandshakeOptions::new(
-                "u",
-                KerberosPlugin::MysqlKerberos,
-            ));
+            let mut hs =
+                ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MysqlKerberos));
             run_greeting(&mut hs, &mut g, false);
             assert!(
                 hs.handle_packet(&Packet::new(2, sw[..cut].to_vec()), &mut g)

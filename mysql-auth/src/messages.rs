@@ -220,7 +220,10 @@ impl OkPacket {
         let mut r = Reader::new(payload, W);
         let h = r.u8()?;
         if h != 0x00 && h != 0xFE {
-            return Err(ProtocolError::Malformed(W, "header is neither 0x00 nor 0xFE"));
+            return Err(ProtocolError::Malformed(
+                W,
+                "header is neither 0x00 nor 0xFE",
+            ));
         }
         let affected_rows = r.lenenc_int()?;
         let last_insert_id = r.lenenc_int()?;
@@ -480,7 +483,9 @@ mod tests {
 
     #[test]
     fn ok_err_switch() {
-        let ok = [0x00, 0x01, 0xFC, 0x00, 0x01, 0x02, 0x00, 0x03, 0x00, b'h', b'i'];
+        let ok = [
+            0x00, 0x01, 0xFC, 0x00, 0x01, 0x02, 0x00, 0x03, 0x00, b'h', b'i',
+        ];
         let o = OkPacket::parse(&ok).unwrap();
         assert_eq!(
             o,
@@ -507,7 +512,9 @@ mod tests {
             assert!(ErrPacket::parse(&enc[..cut]).is_err(), "{cut}");
         }
         assert_eq!(
-            ErrPacket::parse(&[0xFF, 0x10, 0x04, b'x']).unwrap().sql_state,
+            ErrPacket::parse(&[0xFF, 0x10, 0x04, b'x'])
+                .unwrap()
+                .sql_state,
             "HY000"
         );
         let s = AuthSwitchRequest {

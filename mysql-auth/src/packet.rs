@@ -267,7 +267,10 @@ impl<'a> Reader<'a> {
     pub fn lenenc_int(&mut self) -> Result<u64, ProtocolError> {
         match self.lenenc_int_or_null()? {
             Some(v) => Ok(v),
-            None => Err(ProtocolError::Malformed(self.what, "unexpected NULL (0xFB)")),
+            None => Err(ProtocolError::Malformed(
+                self.what,
+                "unexpected NULL (0xFB)",
+            )),
         }
     }
 
@@ -344,7 +347,10 @@ mod tests {
             assert_eq!(d.next_packet().unwrap(), None);
         }
         d.extend(&wire[wire.len() - 1..]);
-        assert_eq!(d.next_packet().unwrap(), Some(Packet::new(3, b"abc".to_vec())));
+        assert_eq!(
+            d.next_packet().unwrap(),
+            Some(Packet::new(3, b"abc".to_vec()))
+        );
         assert_eq!(d.buffered(), 0);
     }
 
@@ -385,7 +391,16 @@ mod tests {
 
     #[test]
     fn lenenc() {
-        for v in [0u64, 0xFA, 0xFB, 0xFFFF, 0x10000, 0xFF_FFFF, 0x100_0000, u64::MAX] {
+        for v in [
+            0u64,
+            0xFA,
+            0xFB,
+            0xFFFF,
+            0x10000,
+            0xFF_FFFF,
+            0x100_0000,
+            u64::MAX,
+        ] {
             let mut out = Vec::new();
             put_lenenc_int(&mut out, v);
             let mut r = Reader::new(&out, "t");
@@ -395,7 +410,10 @@ mod tests {
                 assert!(Reader::new(&out[..cut], "t").lenenc_int().is_err());
             }
         }
-        assert_eq!(Reader::new(&[0xFB], "t").lenenc_int_or_null().unwrap(), None);
+        assert_eq!(
+            Reader::new(&[0xFB], "t").lenenc_int_or_null().unwrap(),
+            None
+        );
         assert!(Reader::new(&[0xFF], "t").lenenc_int().is_err());
         assert!(
             Reader::new(&[0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], "t")

@@ -281,7 +281,9 @@ impl KerberosExchange {
         self.complete = step.complete;
         match step.token {
             Some(t) if !t.is_empty() => Ok(t),
-            _ => Err(AuthError::Gss("initiator produced no initial context token".into())),
+            _ => Err(AuthError::Gss(
+                "initiator produced no initial context token".into(),
+            )),
         }
     }
 
