@@ -305,10 +305,10 @@ impl ClientHandshake {
     fn on_auth(&mut self, payload: &[u8], gss: &mut dyn GssInitiator) -> Result<Step, AuthError> {
         match AuthPacket::parse(payload)? {
             AuthPacket::Ok(ok) => {
-                if let Some(ex) = &self.exchange {
-                    if !ex.is_complete() {
-                        return Err(AuthError::ContextIncomplete);
-                    }
+                if let Some(ex) = &self.exchange
+                    && !ex.is_complete()
+                {
+                    return Err(AuthError::ContextIncomplete);
                 }
                 self.state = State::Done;
                 // server is Some: set in on_greeting before State::Auth is reachable.
@@ -342,16 +342,13 @@ impl ClientHandshake {
                     return Ok(Step::Send(self.out(token)));
                 }
                 #[cfg(feature = "test-native-password")]
-                if sw.plugin == "mysql_native_password" {
-                    if let Some(pw) = self.opts.native_password_test_aid.clone() {
-                        self.exchange = None;
-                        let mut scramble = sw.data.as_slice();
-                        if scramble.last() == Some(&0) {
-                            scramble = &scramble[..scramble.len() - 1];
-                        }
-                        let resp = crate::native_password::scramble(pw.as_bytes(), scramble);
-                        return Ok(Step::Send(self.out(resp)));
-                    }
+                if sw.plugin == "mysql_native_password"
+                    && let Some(pw) = self.opts.native_password_test_aid.clone()
+                {
+                    self.exchange = None;
+                    let scramble = sw.data.strip_suffix(&[0]).unwrap_or(&sw.data);
+                    let resp = crate::native_password::scramble(pw.as_bytes(), scramble);
+                    return Ok(Step::Send(self.out(resp)));
                 }
                 Err(AuthError::UnsupportedPlugin(sw.plugin))
             }
