@@ -20,7 +20,10 @@ impl GssInitiator for NoGss {
 }
 
 fn opts(mode: SslMode, password: &str) -> Option<ConnectOptions> {
-    let port: u16 = std::env::var("MYSQL_AUTH_REAL_MARIADB_PORT").ok()?.parse().ok()?;
+    let port: u16 = std::env::var("MYSQL_AUTH_REAL_MARIADB_PORT")
+        .ok()?
+        .parse()
+        .ok()?;
     // Only ever loopback.
     let mut o = ConnectOptions::new("127.0.0.1", "tuser", KerberosPlugin::MariadbGssapi);
     o.port = port;
@@ -69,7 +72,10 @@ async fn real_mariadb_all_modes() {
             Err(Error::Server(e)) => {
                 assert_eq!(e.code, 1064);
                 assert_eq!(e.sql_state, "42000");
-                assert!(e.message.starts_with("You have an error in your SQL syntax"));
+                assert!(
+                    e.message
+                        .starts_with("You have an error in your SQL syntax")
+                );
             }
             r => panic!("{r:?}"),
         }
@@ -88,5 +94,58 @@ async fn real_mariadb_all_modes() {
             );
         }
         r => panic!("{r:?}"),
+    }
+}
+
+/// Records the context request; sends a token MIT's acceptor must reject.
+struct Recorder(Vec<ContextRequest>);
+impl GssInitiator for Recorder {
+    fn initial_token(&mut self, req: &ContextRequest) -> Result<GssStep, GssError> {
+        self.0.push(req.clone());
+        // RFC 2743 framing with the krb5 OID and TOK_ID 01 00, but a garbage AP-REQ.
+        let mut t = vec![0x60, 0x0f, 0x06, 0x09];
+        t.extend_from_slice(&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x12, 0x01, 0x02, 0x02]);
+        t.extend_from_slice(&[0x01, 0x00, 0x6E, 0x00]);
+        Ok(GssStep {
+            token: Some(t),
+            complete: true,
+        })
+    }
+    fn step(&mut self, _: &[u8]) -> Result<GssStep, GssError> {
+        Err("unexpected".into())
+    }
+}
+
+/// Real MariaDB `gssapi` plugin: the AuthSwitchRequest carries the SPN, our token is handed to
+/// MIT's acceptor inside mariadbd, and its ERR comes back verbatim. Needs
+/// `MYSQL_AUTH_REAL_MARIADB_GSSAPI_USER` (account `IDENTIFIED VIA gssapi`) and
+/// `MYSQL_AUTH_REAL_MARIADB_GSSAPI_SPN` (the server's `gssapi_principal_name`).
+#[tokio::test]
+async fn real_mariadb_gssapi_switch_and_err() {
+    let (Some(mut o), Ok(user), Ok(spn)) = (
+        opts(SslMode::Required, ""),
+        std::env::var("MYSQL_AUTH_REAL_MARIADB_GSSAPI_USER"),
+        std::env::var("MYSQL_AUTH_REAL_MARIADB_GSSAPI_SPN"),
+    ) else {
+        eprintln!("real MariaDB gssapi variables not set; skipping");
+        return;
+    };
+    o.user = user;
+    o.native_password_test_aid = None;
+    for mode in [SslMode::Disabled, SslMode::Required] {
+        o.ssl_mode = mode;
+        let mut g = Recorder(Vec::new());
+        match Connection::connect(&o, &mut g).await {
+            Err(Error::Server(e)) => {
+                assert_eq!(e.code, 1105, "{e}");
+                assert!(e.message.starts_with("Server GSSAPI error"), "{e}");
+                eprintln!("{mode:?}: server said: {e}");
+            }
+            r => panic!("{r:?}"),
+        }
+        assert_eq!(g.0.len(), 1);
+        assert_eq!(g.0[0].spn, spn);
+        assert_eq!(g.0[0].mech.as_deref(), Some(""));
+        assert_eq!(g.0[0].plugin, KerberosPlugin::MariadbGssapi);
     }
 }
