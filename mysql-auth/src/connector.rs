@@ -246,6 +246,7 @@ impl PacketIo {
             }
             got += n;
         }
+        // hdr is a fixed [u8; 4]; got < 4 / got < len keep the slices in bounds.
         let len = usize::from(hdr[0]) | usize::from(hdr[1]) << 8 | usize::from(hdr[2]) << 16;
         let mut body = vec![0u8; len];
         let mut got = 0;

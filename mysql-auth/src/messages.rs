@@ -101,6 +101,7 @@ impl Handshake {
         let capabilities = cap_lo | cap_hi << 16;
         let auth_data_len = r.u8()?;
         let reserved = r.take(10)?;
+        // `reserved` is exactly 10 bytes (take(10)), so indexes 6..=9 are in bounds.
         let mariadb_ext_capabilities = if capabilities & caps::LONG_PASSWORD == 0 {
             Some(u32::from_le_bytes([
                 reserved[6],

@@ -288,6 +288,7 @@ async fn session(
         .await?;
     let mut p = io.read_packet_exact().await?;
     seq.recv(&p)?;
+    // An SSLRequest is exactly 32 bytes (so indexes 0..4 are in bounds).
     if p.payload.len() == 32 {
         let c = u32::from_le_bytes([p.payload[0], p.payload[1], p.payload[2], p.payload[3]]);
         let Some(tls) = cfg.tls.clone().filter(|_| c & caps::SSL != 0) else {
