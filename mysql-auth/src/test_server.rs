@@ -6,7 +6,8 @@
 //! (MariaDB), the client's tokens handed to a pluggable [`TestAcceptor`] (later MIT's or
 //! gss-mech's acceptor), acceptor tokens sent as AuthMoreData (`0x01`) or raw (MariaDB 10.11),
 //! then OK or ERR. In the command phase it answers `SELECT CURRENT_USER()` with a one-row text
-//! result set, `SELECT 1, NULL` with one row containing a NULL, COM_PING, COM_QUIT.
+//! result set, `SELECT 1, NULL` with one row containing a NULL, `SELECT BIG` with one 16 MiB
+//! value (split packets), `DO ...` with OK, COM_PING, COM_QUIT.
 //!
 //! This is a test double of the MySQL Enterprise server plugin, whose source is not public.
 
@@ -366,12 +367,13 @@ async fn session(
             Some((0x03, sql)) => {
                 let sql = String::from_utf8_lossy(sql);
                 let sql = sql.trim().to_ascii_uppercase();
-                let current_user = format!("{}@%", resp.user);
-                let (cols, row): (&[&str], Vec<Option<&[u8]>>) = match sql.as_str() {
-                    "SELECT CURRENT_USER()" => {
-                        (&["CURRENT_USER()"], vec![Some(current_user.as_bytes())])
-                    }
-                    "SELECT 1, NULL" => (&["1", "NULL"], vec![Some(b"1"), None]),
+                let current_user = format!("{}@%", resp.user).into_bytes();
+                let (cols, row): (&[&str], Vec<Option<Vec<u8>>>) = match sql.as_str() {
+                    "SELECT CURRENT_USER()" => (&["CURRENT_USER()"], vec![Some(current_user)]),
+                    "SELECT 1, NULL" => (&["1", "NULL"], vec![Some(b"1".to_vec()), None]),
+                    // 2^24 bytes: the row's length prefix is 0xFE + 8 bytes and the row packet
+                    // is split at 0xFFFFFF (exercises framing and the EOF/row ambiguity).
+                    "SELECT BIG" => (&["big"], vec![Some(vec![b'x'; 1 << 24])]),
                     s if s.starts_with("DO ") => {
                         io.write_packet(&seq.pkt(ok_packet(0, 0, 2))).await?;
                         continue;
@@ -404,7 +406,7 @@ async fn session(
                 let mut r = Vec::new();
                 for v in row {
                     match v {
-                        Some(b) => put_lenenc_bytes(&mut r, b),
+                        Some(b) => put_lenenc_bytes(&mut r, &b),
                         None => r.push(0xFB),
                     }
                 }

@@ -154,6 +154,68 @@ async fn mysql_switch_path_and_queries() {
 }
 
 #[tokio::test]
+async fn split_packets_and_fe_prefixed_row() {
+    for deprecate_eof in [true, false] {
+        let mut cfg = TestServerConfig::mysql(MY_SPN, "EXAMPLE.COM");
+        cfg.deprecate_eof = deprecate_eof;
+        let srv = server(cfg, Some("karl@EXAMPLE.COM")).await;
+        let mut g = FakeInitiator {
+            mutual: false,
+            verified: false,
+        };
+        let mut o = opts(
+            &srv,
+            "karl",
+            KerberosPlugin::MysqlKerberos,
+            SslMode::Disabled,
+        );
+        o.max_packet = 32 << 20;
+        let mut c = Connection::connect(&o, &mut g).await.unwrap();
+        let r = c.query("SELECT BIG").await.unwrap();
+        assert_eq!(r.rows.len(), 1);
+        let v = r.rows[0][0].as_ref().unwrap();
+        assert_eq!(v.len(), 1 << 24);
+        assert!(v.iter().all(|&b| b == b'x'));
+        // The connection is still in sync afterwards.
+        assert_eq!(current_user(&mut c).await, "karl@%");
+        // With the default 16 MiB bound the same row is refused, not buffered.
+        let mut o2 = o.clone();
+        o2.max_packet = 16 << 20;
+        let mut c2 = Connection::connect(&o2, &mut g).await.unwrap();
+        assert!(matches!(
+            c2.query("SELECT BIG").await,
+            Err(Error::Protocol(
+                mysql_auth::ProtocolError::PacketTooLarge { .. }
+            ))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn mariadb_greeting_path() {
+    let mut cfg = TestServerConfig::mariadb(MA_SPN);
+    cfg.announce = Announce::Greeting;
+    let srv = server(cfg, None).await;
+    let mut g = FakeInitiator {
+        mutual: true,
+        verified: false,
+    };
+    let mut c = Connection::connect(
+        &opts(
+            &srv,
+            "usr1",
+            KerberosPlugin::MariadbGssapi,
+            SslMode::Disabled,
+        ),
+        &mut g,
+    )
+    .await
+    .unwrap();
+    assert!(g.verified);
+    assert_eq!(current_user(&mut c).await, "usr1@%");
+}
+
+#[tokio::test]
 async fn mysql_greeting_path_mutual() {
     let mut cfg = TestServerConfig::mysql(MY_SPN, "EXAMPLE.COM");
     cfg.announce = Announce::Greeting;
