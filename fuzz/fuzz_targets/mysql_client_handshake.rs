@@ -11,11 +11,17 @@ use mysql_auth::{
 struct Fake(bool);
 impl GssInitiator for Fake {
     fn initial_token(&mut self, _: &ContextRequest) -> Result<GssStep, GssError> {
-        Ok(GssStep { token: Some(vec![0x60, 0]), complete: !self.0 })
+        Ok(GssStep {
+            token: Some(vec![0x60, 0]),
+            complete: !self.0,
+        })
     }
     fn step(&mut self, t: &[u8]) -> Result<GssStep, GssError> {
         if t.first() == Some(&0x60) {
-            Ok(GssStep { token: None, complete: true })
+            Ok(GssStep {
+                token: None,
+                complete: true,
+            })
         } else {
             Err("bad token".into())
         }
@@ -23,7 +29,9 @@ impl GssInitiator for Fake {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     let plugin = if mode & 1 == 0 {
         KerberosPlugin::MysqlKerberos
     } else {
