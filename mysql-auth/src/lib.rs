@@ -1,1 +1,33 @@
+//! MySQL / MariaDB connection phase with Kerberos authentication, without any C library.
+//!
+//! * [`packet`]: framing (3-byte length + sequence id, 0xFFFFFF splits, bounded size).
+//! * [`messages`]: Initial Handshake v10, HandshakeResponse41, SSLRequest, AuthSwitchRequest,
+//!   AuthMoreData, OK, ERR, text result sets.
+//! * [`plugin`]: the `authentication_kerberos_client` (MySQL/Aurora) and `auth_gssapi_client`
+//!   (MariaDB) exchanges over the [`GssInitiator`] abstraction (implemented by `gss-mech`).
+//! * [`handshake`]: [`ClientHandshake`], the sans-IO connection-phase state machine.
+//! * `connector` (feature `connector`, default): tokio + rustls connector, COM_QUERY/PING/QUIT.
+//! * `test_server` (feature `test-server`): an in-process MySQL-protocol test peer.
+//!
+//! Byte layouts and reference-client behaviour: `docs/wire-protocols.md` §1–§3.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod handshake;
+pub mod messages;
+pub mod packet;
+pub mod plugin;
+
+#[cfg(feature = "connector")]
+pub mod connector;
+#[cfg(feature = "test-native-password")]
+pub mod native_password;
+#[cfg(feature = "test-server")]
+pub mod test_server;
+
+pub use error::{AuthError, GssError, ProtocolError};
+pub use handshake::{Authenticated, ClientHandshake, HandshakeOptions, Step, TlsIntent};
+pub use messages::{ErrPacket, OkPacket};
+pub use packet::{Packet, PacketDecoder};
+pub use plugin::{ContextRequest, GssInitiator, GssStep, KerberosExchange, KerberosPlugin};

@@ -1,0 +1,787 @@
+//! The client side of the connection phase as a sans-IO state machine.
+//!
+//! Packet sequence (wire-protocols.md §2.4 and §3.4):
+//!
+//! ```text
+//! S->C 0  Initial Handshake v10                     -> ClientHandshake::handle_packet
+//! C->S 1  [SSLRequest, then TLS]                    <- Step::StartTls (call tls_established)
+//! C->S 1/2 HandshakeResponse41 (plugin = Kerberos plugin, EMPTY auth data)
+//! S->C    AuthSwitchRequest 0xFE plugin\0 data      -> initial context token (raw)
+//! S->C    AuthMoreData 0x01 token / raw token       -> GssInitiator::step
+//! S->C    OK 0x00 / ERR 0xFF                        -> Step::Authenticated / AuthError::Server
+//! ```
+//!
+//! Greeting path: when the greeting's plugin is a Kerberos plugin, its auth-plugin-data is that
+//! plugin's first packet, so the initial context token goes into the HandshakeResponse
+//! (libmysqlclient does the same for any plugin whose name matches the greeting's).
+
+use crate::error::{AuthError, ProtocolError};
+use crate::messages::{AuthPacket, ErrPacket, Handshake, HandshakeResponse, OkPacket, caps};
+use crate::packet::Packet;
+use crate::plugin::{GssInitiator, KerberosExchange, KerberosPlugin};
+
+/// Whether to ask for TLS (the connector maps `--ssl-mode` onto this).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsIntent {
+    /// Never send an SSLRequest.
+    Disabled,
+    /// Use TLS if the server offers CLIENT_SSL.
+    Preferred,
+    /// Fail unless the server offers CLIENT_SSL.
+    Required,
+}
+
+/// Options for [`ClientHandshake`].
+#[derive(Debug, Clone)]
+pub struct HandshakeOptions {
+    /// Account name for the HandshakeResponse. With no `--user`, callers pass the ccache
+    /// principal's name without the realm (libmysqlclient behaviour, wire-protocols.md §2.2).
+    pub user: String,
+    /// Initial database (CLIENT_CONNECT_WITH_DB).
+    pub database: Option<String>,
+    /// Plugin to announce in the HandshakeResponse. Either Kerberos plugin is accepted when
+    /// the server switches to it.
+    pub plugin: KerberosPlugin,
+    /// TLS wish.
+    pub tls: TlsIntent,
+    /// Max packet size announced to the server.
+    pub max_packet: u32,
+    /// Client collation id (45 = utf8mb4_general_ci, known to MySQL and MariaDB).
+    pub charset: u8,
+    /// Maximum number of AuthSwitchRequests accepted.
+    pub max_switches: usize,
+    /// TEST AID ONLY: password for `mysql_native_password` (to exercise the connector against
+    /// a real server without Kerberos). Never use for production logins.
+    #[cfg(feature = "test-native-password")]
+    pub native_password_test_aid: Option<String>,
+}
+
+impl HandshakeOptions {
+    /// Defaults for `user` and `plugin`: no database, TLS preferred, 16 MiB packets.
+    pub fn new(user: impl Into<String>, plugin: KerberosPlugin) -> Self {
+        Self {
+            user: user.into(),
+            database: None,
+            plugin,
+            tls: TlsIntent::Preferred,
+            max_packet: crate::packet::DEFAULT_MAX_PAYLOAD as u32,
+            charset: 45,
+            max_switches: 3,
+            #[cfg(feature = "test-native-password")]
+            native_password_test_aid: None,
+        }
+    }
+}
+
+/// Result of a successful connection phase.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The final OK packet.
+    pub ok: OkPacket,
+    /// The parsed greeting.
+    pub server: Handshake,
+    /// Negotiated capabilities (client ∩ server).
+    pub capabilities: u32,
+    /// Whether the connection switched to TLS.
+    pub tls: bool,
+    /// The client plugin that authenticated.
+    pub plugin: String,
+    /// Sequence id the next packet in the connection phase would have had (informational).
+    pub next_seq: u8,
+}
+
+/// What the driver must do next.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Write this packet, then read the next server packet.
+    Send(Packet),
+    /// Nothing to write; read the next server packet.
+    Wait,
+    /// NeedTls: write this SSLRequest, run the TLS client handshake on the same stream, then
+    /// call [`ClientHandshake::tls_established`].
+    StartTls(Packet),
+    /// Authentication finished; the connection is in the command phase.
+    Authenticated(Box<Authenticated>),
+}
+
+#[derive(Debug)]
+enum State {
+    Greeting,
+    Tls,
+    Auth,
+    Done,
+}
+
+/// The connection-phase state machine. Feed it every server packet; it returns what to send.
+#[derive(Debug)]
+pub struct ClientHandshake {
+    opts: HandshakeOptions,
+    state: State,
+    seq: u8,
+    server: Option<Handshake>,
+    capabilities: u32,
+    tls: bool,
+    exchange: Option<KerberosExchange>,
+    plugin_name: String,
+    switches: usize,
+    greeting_token: Option<Vec<u8>>,
+}
+
+impl ClientHandshake {
+    /// A fresh handshake; the first packet fed must be the server greeting (seq 0).
+    pub fn new(opts: HandshakeOptions) -> Self {
+        let plugin_name = opts.plugin.client_name().to_owned();
+        Self {
+            opts,
+            state: State::Greeting,
+            seq: 0,
+            server: None,
+            capabilities: 0,
+            tls: false,
+            exchange: None,
+            plugin_name,
+            switches: 0,
+            greeting_token: None,
+        }
+    }
+
+    /// Negotiated capabilities (valid after the greeting).
+    pub fn capabilities(&self) -> u32 {
+        self.capabilities
+    }
+
+    /// The parsed greeting, once received.
+    pub fn server(&self) -> Option<&Handshake> {
+        self.server.as_ref()
+    }
+
+    fn out(&mut self, payload: Vec<u8>) -> Packet {
+        let p = Packet::new(self.seq, payload);
+        self.seq = p.next_seq();
+        p
+    }
+
+    /// Handle one server packet.
+    pub fn handle_packet(
+        &mut self,
+        pkt: &Packet,
+        gss: &mut dyn GssInitiator,
+    ) -> Result<Step, AuthError> {
+        if pkt.seq != self.seq {
+            return Err(ProtocolError::SequenceMismatch {
+                expected: self.seq,
+                got: pkt.seq,
+            }
+            .into());
+        }
+        self.seq = pkt.next_seq();
+        match self.state {
+            State::Greeting => self.on_greeting(&pkt.payload, gss),
+            State::Auth => self.on_auth(&pkt.payload, gss),
+            State::Tls => Err(ProtocolError::Unexpected(
+                "server packet while the TLS handshake was expected".into(),
+            )
+            .into()),
+            State::Done => Err(ProtocolError::Unexpected(
+                "server packet after authentication completed".into(),
+            )
+            .into()),
+        }
+    }
+
+    /// Call after the TLS handshake following [`Step::StartTls`] succeeded; returns the
+    /// HandshakeResponse to send over TLS.
+    pub fn tls_established(&mut self) -> Result<Step, AuthError> {
+        if !matches!(self.state, State::Tls) {
+            return Err(AuthError::Tls("tls_established called in the wrong state"));
+        }
+        self.tls = true;
+        Ok(Step::Send(self.handshake_response()))
+    }
+
+    fn on_greeting(
+        &mut self,
+        payload: &[u8],
+        gss: &mut dyn GssInitiator,
+    ) -> Result<Step, AuthError> {
+        if payload.first() == Some(&0xFF) {
+            return Err(ErrPacket::parse(payload)?.into());
+        }
+        let hs = Handshake::parse(payload)?;
+        let sc = hs.capabilities;
+        for (bit, name) in [
+            (caps::PROTOCOL_41, "CLIENT_PROTOCOL_41"),
+            (caps::SECURE_CONNECTION, "CLIENT_SECURE_CONNECTION"),
+            (caps::PLUGIN_AUTH, "CLIENT_PLUGIN_AUTH"),
+        ] {
+            if sc & bit == 0 {
+                return Err(ProtocolError::MissingCapability(name).into());
+            }
+        }
+        let mut want = caps::LONG_PASSWORD
+            | caps::LONG_FLAG
+            | caps::PROTOCOL_41
+            | caps::TRANSACTIONS
+            | caps::SECURE_CONNECTION
+            | caps::PLUGIN_AUTH
+            | caps::PLUGIN_AUTH_LENENC_CLIENT_DATA
+            | caps::DEPRECATE_EOF;
+        if self.opts.database.is_some() {
+            if sc & caps::CONNECT_WITH_DB == 0 {
+                return Err(ProtocolError::MissingCapability("CLIENT_CONNECT_WITH_DB").into());
+            }
+            want |= caps::CONNECT_WITH_DB;
+        }
+        let use_tls = match self.opts.tls {
+            TlsIntent::Disabled => false,
+            TlsIntent::Preferred => sc & caps::SSL != 0,
+            TlsIntent::Required => {
+                if sc & caps::SSL == 0 {
+                    return Err(AuthError::Tls(
+                        "TLS is required but the server does not offer CLIENT_SSL",
+                    ));
+                }
+                true
+            }
+        };
+        if use_tls {
+            want |= caps::SSL;
+        }
+        self.capabilities = want & sc;
+
+        // Greeting path: the server's default plugin is a Kerberos plugin and its first packet
+        // is the greeting's auth-plugin-data (wire-protocols.md §2.4 D). If that data does not
+        // parse, fall back to the empty response and wait for a switch request.
+        if let Some(plugin) = hs
+            .auth_plugin_name
+            .as_deref()
+            .and_then(KerberosPlugin::from_client_name)
+        {
+            let mut ex = KerberosExchange::new(plugin, self.opts.user.clone());
+            if ex.context_request(&hs.auth_plugin_data).is_ok() {
+                let token = ex.start(&hs.auth_plugin_data, gss)?;
+                if self.capabilities & caps::PLUGIN_AUTH_LENENC_CLIENT_DATA == 0
+                    && token.len() > 255
+                {
+                    return Err(ProtocolError::MissingCapability(
+                        "CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA",
+                    )
+                    .into());
+                }
+                self.plugin_name = plugin.client_name().to_owned();
+                self.greeting_token = Some(token);
+                self.exchange = Some(ex);
+            }
+        }
+        self.server = Some(hs);
+        if use_tls {
+            self.state = State::Tls;
+            let req = crate::messages::ssl_request(
+                self.capabilities,
+                self.opts.max_packet,
+                self.opts.charset,
+            );
+            return Ok(Step::StartTls(self.out(req)));
+        }
+        Ok(Step::Send(self.handshake_response()))
+    }
+
+    fn handshake_response(&mut self) -> Packet {
+        self.state = State::Auth;
+        let token = self.greeting_token.take().unwrap_or_default();
+        let payload = HandshakeResponse {
+            capabilities: self.capabilities,
+            max_packet: self.opts.max_packet,
+            charset: self.opts.charset,
+            user: &self.opts.user,
+            auth_response: &token,
+            database: self.opts.database.as_deref(),
+            plugin: &self.plugin_name,
+        }
+        .encode();
+        self.out(payload)
+    }
+
+    fn on_auth(&mut self, payload: &[u8], gss: &mut dyn GssInitiator) -> Result<Step, AuthError> {
+        match AuthPacket::parse(payload)? {
+            AuthPacket::Ok(ok) => {
+                if let Some(ex) = &self.exchange
+                    && !ex.is_complete()
+                {
+                    return Err(AuthError::ContextIncomplete);
+                }
+                self.state = State::Done;
+                // server is Some: set in on_greeting before State::Auth is reachable.
+                let server = self
+                    .server
+                    .clone()
+                    .ok_or_else(|| ProtocolError::Unexpected("OK before the greeting".into()))?;
+                Ok(Step::Authenticated(Box::new(Authenticated {
+                    ok,
+                    server,
+                    capabilities: self.capabilities,
+                    tls: self.tls,
+                    plugin: self.plugin_name.clone(),
+                    next_seq: self.seq,
+                })))
+            }
+            AuthPacket::Err(e) => {
+                self.state = State::Done;
+                Err(AuthError::Server(e))
+            }
+            AuthPacket::Switch(sw) => {
+                self.switches += 1;
+                if self.switches > self.opts.max_switches {
+                    return Err(AuthError::TooManyRounds(self.opts.max_switches));
+                }
+                self.plugin_name = sw.plugin.clone();
+                if let Some(plugin) = KerberosPlugin::from_client_name(&sw.plugin) {
+                    let mut ex = KerberosExchange::new(plugin, self.opts.user.clone());
+                    let token = ex.start(&sw.data, gss)?;
+                    self.exchange = Some(ex);
+                    return Ok(Step::Send(self.out(token)));
+                }
+                #[cfg(feature = "test-native-password")]
+                if sw.plugin == "mysql_native_password"
+                    && let Some(pw) = self.opts.native_password_test_aid.clone()
+                {
+                    self.exchange = None;
+                    let scramble = sw.data.strip_suffix(&[0]).unwrap_or(&sw.data);
+                    let resp = crate::native_password::scramble(pw.as_bytes(), scramble);
+                    return Ok(Step::Send(self.out(resp)));
+                }
+                Err(AuthError::UnsupportedPlugin(sw.plugin))
+            }
+            AuthPacket::MoreData(d) | AuthPacket::Raw(d) => {
+                let Some(ex) = self.exchange.as_mut() else {
+                    return Err(ProtocolError::Unexpected(format!(
+                        "plugin data (first byte {:#04x}) before any Kerberos plugin started",
+                        payload.first().copied().unwrap_or(0)
+                    ))
+                    .into());
+                };
+                match ex.more(d, gss)? {
+                    Some(t) => Ok(Step::Send(self.out(t))),
+                    None => Ok(Step::Wait),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::GssError;
+    use crate::messages::AuthSwitchRequest;
+    use crate::plugin::{ContextRequest, GssStep, GssapiData, MysqlKerberosData};
+
+    /// Scripted initiator: records the request, returns fixed tokens.
+    #[derive(Default)]
+    struct Fake {
+        mutual: bool,
+        reqs: Vec<ContextRequest>,
+        fed: Vec<Vec<u8>>,
+        fail_step: bool,
+    }
+    const AP_REQ: &[u8] = &[0x60, 0x03, 0x06, 0x01, 0x00];
+    const AP_REP: &[u8] = &[0x60, 0x03, 0x06, 0x02, 0x00];
+
+    impl GssInitiator for Fake {
+        fn initial_token(&mut self, req: &ContextRequest) -> Result<GssStep, GssError> {
+            self.reqs.push(req.clone());
+            Ok(GssStep {
+                token: Some(AP_REQ.to_vec()),
+                complete: !self.mutual,
+            })
+        }
+        fn step(&mut self, token: &[u8]) -> Result<GssStep, GssError> {
+            self.fed.push(token.to_vec());
+            if self.fail_step || token != AP_REP {
+                return Err("AP-REP did not verify".into());
+            }
+            Ok(GssStep {
+                token: None,
+                complete: true,
+            })
+        }
+    }
+
+    fn greeting(plugin: &str, data: &[u8], ssl: bool) -> Vec<u8> {
+        let mut p = vec![10];
+        p.extend_from_slice(b"8.0.36\0");
+        p.extend_from_slice(&7u32.to_le_bytes());
+        let mut d = data.to_vec();
+        d.resize(d.len().max(20), 0);
+        p.extend_from_slice(&d[..8]);
+        p.push(0);
+        let mut c: u32 = 0xFFFF_F7FF;
+        if ssl {
+            c |= caps::SSL;
+        }
+        p.extend_from_slice(&(c as u16).to_le_bytes());
+        p.push(255);
+        p.extend_from_slice(&2u16.to_le_bytes());
+        p.extend_from_slice(&((c >> 16) as u16).to_le_bytes());
+        p.push((d.len() + 1) as u8);
+        p.extend_from_slice(&[0; 10]);
+        p.extend_from_slice(&d[8..]);
+        p.push(0);
+        p.extend_from_slice(plugin.as_bytes());
+        p.push(0);
+        p
+    }
+
+    fn ok() -> Vec<u8> {
+        vec![0, 0, 0, 2, 0, 0, 0]
+    }
+
+    fn mysql_switch() -> Vec<u8> {
+        AuthSwitchRequest {
+            plugin: "authentication_kerberos_client".into(),
+            data: MysqlKerberosData {
+                spn: "mysql/db.example.com@EXAMPLE.COM".into(),
+                realm: "EXAMPLE.COM".into(),
+            }
+            .encode(),
+        }
+        .encode()
+    }
+
+    fn expect_send(s: Step) -> Packet {
+        match s {
+            Step::Send(p) => p,
+            other => panic!("expected Send, got {other:?}"),
+        }
+    }
+
+    fn run_greeting(hs: &mut ClientHandshake, g: &mut Fake, ssl: bool) -> Packet {
+        let greet = Packet::new(0, greeting("caching_sha2_password", &[1; 20], ssl));
+        expect_send(hs.handle_packet(&greet, g).unwrap())
+    }
+
+    #[test]
+    fn mysql_switch_path_no_mutual() {
+        let mut g = Fake::default();
+        let mut o = HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos);
+        o.database = Some("db1".into());
+        let mut hs = ClientHandshake::new(o);
+        let resp = run_greeting(&mut hs, &mut g, false);
+        assert_eq!(resp.seq, 1);
+        // user, EMPTY auth data, db, plugin name
+        assert!(
+            resp.payload
+                .ends_with(b"karl\0\0db1\0authentication_kerberos_client\0")
+        );
+        assert!(hs.capabilities() & caps::SSL == 0);
+        let tok = expect_send(
+            hs.handle_packet(&Packet::new(2, mysql_switch()), &mut g)
+                .unwrap(),
+        );
+        assert_eq!(tok, Packet::new(3, AP_REQ.to_vec()));
+        assert_eq!(g.reqs[0].spn, "mysql/db.example.com@EXAMPLE.COM");
+        assert_eq!(g.reqs[0].upn().as_deref(), Some("karl@EXAMPLE.COM"));
+        match hs.handle_packet(&Packet::new(4, ok()), &mut g).unwrap() {
+            Step::Authenticated(a) => {
+                assert_eq!(a.plugin, "authentication_kerberos_client");
+                assert!(!a.tls);
+            }
+            s => panic!("{s:?}"),
+        }
+    }
+
+    #[test]
+    fn mysql_mutual_ap_rep_in_auth_more_data() {
+        let mut g = Fake {
+            mutual: true,
+            ..Fake::default()
+        };
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
+        run_greeting(&mut hs, &mut g, false);
+        expect_send(
+            hs.handle_packet(&Packet::new(2, mysql_switch()), &mut g)
+                .unwrap(),
+        );
+        let mut more = vec![0x01];
+        more.extend_from_slice(AP_REP);
+        assert!(matches!(
+            hs.handle_packet(&Packet::new(4, more), &mut g).unwrap(),
+            Step::Wait
+        ));
+        assert_eq!(g.fed, vec![AP_REP.to_vec()]);
+        assert!(matches!(
+            hs.handle_packet(&Packet::new(5, ok()), &mut g).unwrap(),
+            Step::Authenticated(_)
+        ));
+    }
+
+    #[test]
+    fn mutual_ok_without_ap_rep_is_error() {
+        let mut g = Fake {
+            mutual: true,
+            ..Fake::default()
+        };
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
+        run_greeting(&mut hs, &mut g, false);
+        expect_send(
+            hs.handle_packet(&Packet::new(2, mysql_switch()), &mut g)
+                .unwrap(),
+        );
+        assert!(matches!(
+            hs.handle_packet(&Packet::new(4, ok()), &mut g),
+            Err(AuthError::ContextIncomplete)
+        ));
+    }
+
+    #[test]
+    fn bad_ap_rep_fails() {
+        let mut g = Fake {
+            mutual: true,
+            ..Fake::default()
+        };
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
+        run_greeting(&mut hs, &mut g, false);
+        expect_send(
+            hs.handle_packet(&Packet::new(2, mysql_switch()), &mut g)
+                .unwrap(),
+        );
+        assert!(matches!(
+            hs.handle_packet(&Packet::new(4, vec![1, 0x60, 0]), &mut g),
+            Err(AuthError::Gss(_))
+        ));
+    }
+
+    #[test]
+    fn err_surfaced_verbatim() {
+        let mut g = Fake::default();
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
+        run_greeting(&mut hs, &mut g, false);
+        expect_send(
+            hs.handle_packet(&Packet::new(2, mysql_switch()), &mut g)
+                .unwrap(),
+        );
+        let e = ErrPacket {
+            code: 1045,
+            sql_state: "28000".into(),
+            message: "Access denied for user 'karl'@'localhost' (using password: NO)".into(),
+        };
+        match hs.handle_packet(&Packet::new(4, e.encode()), &mut g) {
+            Err(AuthError::Server(got)) => {
+                assert_eq!(got, e);
+                assert_eq!(
+                    AuthError::Server(got).to_string(),
+                    "ERROR 1045 (28000): Access denied for user 'karl'@'localhost' (using password: NO)"
+                );
+            }
+            r => panic!("{r:?}"),
+        }
+    }
+
+    #[test]
+    fn mysql_greeting_path() {
+        let mut g = Fake::default();
+        let data = MysqlKerberosData {
+            spn: "mysql/db.example.com@EXAMPLE.COM".into(),
+            realm: "EXAMPLE.COM".into(),
+        }
+        .encode();
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
+        let p = Packet::new(0, greeting("authentication_kerberos_client", &data, false));
+        let resp = expect_send(hs.handle_packet(&p, &mut g).unwrap());
+        let mut tail = b"karl\0".to_vec();
+        tail.push(AP_REQ.len() as u8);
+        tail.extend_from_slice(AP_REQ);
+        tail.extend_from_slice(b"authentication_kerberos_client\0");
+        assert!(resp.payload.ends_with(&tail));
+        assert_eq!(g.reqs[0].upn_realm.as_deref(), Some("EXAMPLE.COM"));
+        assert!(matches!(
+            hs.handle_packet(&Packet::new(2, ok()), &mut g).unwrap(),
+            Step::Authenticated(_)
+        ));
+    }
+
+    #[test]
+    fn switch_naming_announced_plugin_restarts_context() {
+        // §2.4 C: the server restarts with the plugin already announced.
+        let mut g = Fake::default();
+        let data = MysqlKerberosData {
+            spn: "mysql/a@R".into(),
+            realm: "R".into(),
+        }
+        .encode();
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
+        let p = Packet::new(0, greeting("authentication_kerberos_client", &data, false));
+        expect_send(hs.handle_packet(&p, &mut g).unwrap());
+        let t = expect_send(
+            hs.handle_packet(&Packet::new(2, mysql_switch()), &mut g)
+                .unwrap(),
+        );
+        assert_eq!(t.seq, 3);
+        assert_eq!(g.reqs.len(), 2);
+        assert!(matches!(
+            hs.handle_packet(&Packet::new(4, ok()), &mut g).unwrap(),
+            Step::Authenticated(_)
+        ));
+    }
+
+    fn mariadb_switch(spn: &str) -> Vec<u8> {
+        AuthSwitchRequest {
+            plugin: "auth_gssapi_client".into(),
+            data: GssapiData {
+                spn: spn.into(),
+                mech: String::new(),
+            }
+            .encode(),
+        }
+        .encode()
+    }
+
+    #[test]
+    fn mariadb_raw_and_prefixed_ap_rep() {
+        for prefixed in [false, true] {
+            let mut g = Fake {
+                mutual: true,
+                ..Fake::default()
+            };
+            let mut hs =
+                ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MariadbGssapi));
+            let resp = run_greeting(&mut hs, &mut g, false);
+            assert!(resp.payload.ends_with(b"u\0\0auth_gssapi_client\0"));
+            let t = expect_send(
+                hs.handle_packet(
+                    &Packet::new(2, mariadb_switch("mariadb/db.example.com@EXAMPLE.COM")),
+                    &mut g,
+                )
+                .unwrap(),
+            );
+            assert_eq!(t.payload, AP_REQ);
+            assert_eq!(g.reqs[0].mech.as_deref(), Some(""));
+            assert_eq!(g.reqs[0].upn(), None);
+            let mut rep = if prefixed { vec![1] } else { vec![] };
+            rep.extend_from_slice(AP_REP);
+            assert!(matches!(
+                hs.handle_packet(&Packet::new(4, rep), &mut g).unwrap(),
+                Step::Wait
+            ));
+            assert!(matches!(
+                hs.handle_packet(&Packet::new(5, ok()), &mut g).unwrap(),
+                Step::Authenticated(_)
+            ));
+        }
+    }
+
+    #[test]
+    fn mariadb_empty_spn() {
+        let mut g = Fake::default();
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MariadbGssapi));
+        run_greeting(&mut hs, &mut g, false);
+        let e = hs
+            .handle_packet(&Packet::new(2, mariadb_switch("")), &mut g)
+            .unwrap_err();
+        assert!(matches!(e, AuthError::ServerMisconfiguration(_)), "{e}");
+    }
+
+    #[test]
+    fn unsupported_plugin_and_seq_errors() {
+        let mut g = Fake::default();
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MariadbGssapi));
+        run_greeting(&mut hs, &mut g, false);
+        let sw = AuthSwitchRequest {
+            plugin: "caching_sha2_password".into(),
+            data: vec![1; 21],
+        }
+        .encode();
+        assert!(matches!(
+            hs.handle_packet(&Packet::new(3, sw.clone()), &mut g),
+            Err(AuthError::Protocol(ProtocolError::SequenceMismatch { .. }))
+        ));
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MariadbGssapi));
+        run_greeting(&mut hs, &mut g, false);
+        assert!(matches!(
+            hs.handle_packet(&Packet::new(2, sw), &mut g),
+            Err(AuthError::UnsupportedPlugin(p)) if p == "caching_sha2_password"
+        ));
+    }
+
+    #[test]
+    fn tls_negotiation() {
+        let mut g = Fake::default();
+        let mut o = HandshakeOptions::new("u", KerberosPlugin::MysqlKerberos);
+        o.tls = TlsIntent::Required;
+        let mut hs = ClientHandshake::new(o.clone());
+        let greet = Packet::new(0, greeting("caching_sha2_password", &[1; 20], true));
+        let Step::StartTls(req) = hs.handle_packet(&greet, &mut g).unwrap() else {
+            panic!()
+        };
+        assert_eq!(req.seq, 1);
+        assert_eq!(req.payload.len(), 32);
+        let resp = expect_send(hs.tls_established().unwrap());
+        assert_eq!(resp.seq, 2);
+        let t = expect_send(
+            hs.handle_packet(&Packet::new(3, mysql_switch()), &mut g)
+                .unwrap(),
+        );
+        assert_eq!(t.seq, 4);
+        let Step::Authenticated(a) = hs.handle_packet(&Packet::new(5, ok()), &mut g).unwrap()
+        else {
+            panic!()
+        };
+        assert!(a.tls);
+        // Required but not offered.
+        let mut hs = ClientHandshake::new(o.clone());
+        let greet = Packet::new(0, greeting("caching_sha2_password", &[1; 20], false));
+        assert!(matches!(
+            hs.handle_packet(&greet, &mut g),
+            Err(AuthError::Tls(_))
+        ));
+        // Disabled although offered.
+        o.tls = TlsIntent::Disabled;
+        let mut hs = ClientHandshake::new(o);
+        let greet = Packet::new(0, greeting("caching_sha2_password", &[1; 20], true));
+        assert!(matches!(
+            hs.handle_packet(&greet, &mut g).unwrap(),
+            Step::Send(_)
+        ));
+    }
+
+    #[test]
+    fn greeting_err_and_garbage_never_panic() {
+        let mut g = Fake::default();
+        let e = ErrPacket {
+            code: 1130,
+            sql_state: "HY000".into(),
+            message: "Host '10.0.0.1' is not allowed to connect to this MySQL server".into(),
+        };
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MysqlKerberos));
+        assert!(matches!(
+            hs.handle_packet(&Packet::new(0, e.encode()), &mut g),
+            Err(AuthError::Server(x)) if x == e
+        ));
+        let full = greeting("caching_sha2_password", &[1; 20], true);
+        for cut in 0..full.len() {
+            let mut hs =
+                ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MysqlKerberos));
+            let _ = hs.handle_packet(&Packet::new(0, full[..cut].to_vec()), &mut g);
+        }
+        let sw = mysql_switch();
+        for cut in 0..sw.len() {
+            let mut hs =
+                ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MysqlKerberos));
+            run_greeting(&mut hs, &mut g, false);
+            assert!(
+                hs.handle_packet(&Packet::new(2, sw[..cut].to_vec()), &mut g)
+                    .is_err()
+            );
+        }
+    }
+}

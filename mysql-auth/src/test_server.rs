@@ -1,0 +1,429 @@
+//! An in-process MySQL-protocol test peer (feature `test-server`).
+//!
+//! It speaks the server side of the connection phase as wire-protocols.md §2.4/§3.4 describe:
+//! greeting (optionally announcing the Kerberos plugin with its data, §2.4 D), SSLRequest + TLS,
+//! HandshakeResponse41, AuthSwitchRequest with the SPN/realm (MySQL) or `SPN\0mech\0`
+//! (MariaDB), the client's tokens handed to a pluggable [`TestAcceptor`] (later MIT's or
+//! gss-mech's acceptor), acceptor tokens sent as AuthMoreData (`0x01`) or raw (MariaDB 10.11),
+//! then OK or ERR. In the command phase it answers `SELECT CURRENT_USER()` with a one-row text
+//! result set, `SELECT 1, NULL` with one row containing a NULL, `SELECT BIG` with one 16 MiB
+//! value (split packets), `DO ...` with OK, COM_PING, COM_QUIT.
+//!
+//! This is a test double of the MySQL Enterprise server plugin, whose source is not public.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::connector::{Error, PacketIo};
+use crate::messages::{AuthSwitchRequest, ErrPacket, caps};
+use crate::packet::{Packet, Reader, put_lenenc_bytes, put_lenenc_int};
+use crate::plugin::{GssapiData, KerberosPlugin, MysqlKerberosData};
+
+/// One `gss_accept_sec_context` result.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AcceptStep {
+    /// Token for the client (the AP-REP with mutual authentication).
+    pub token: Option<Vec<u8>>,
+    /// Whether the context is established.
+    pub complete: bool,
+}
+
+/// The acceptor the test server hands client tokens to. An `Err(message)` becomes an ERR
+/// packet 1045 / 28000 with that message.
+pub trait TestAcceptor: Send {
+    /// Accept one client token.
+    fn accept(&mut self, user: &str, token: &[u8]) -> Result<AcceptStep, String>;
+}
+
+/// Where the server announces the Kerberos plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Announce {
+    /// Greeting names `caching_sha2_password`; the Kerberos plugin comes in an AuthSwitchRequest.
+    Switch,
+    /// The greeting itself names the Kerberos plugin and carries its data.
+    Greeting,
+}
+
+/// How acceptor tokens are framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenFraming {
+    /// `0x01` + token (MySQL AuthMoreData).
+    AuthMoreData,
+    /// The token as is (MariaDB 10.11).
+    Raw,
+}
+
+/// Test server configuration.
+#[derive(Clone)]
+pub struct TestServerConfig {
+    /// Which plugin (selects the data format).
+    pub plugin: KerberosPlugin,
+    /// SPN sent to the client.
+    pub spn: String,
+    /// UPN realm (MySQL) or mech (MariaDB).
+    pub realm_or_mech: String,
+    /// Where the plugin is announced.
+    pub announce: Announce,
+    /// Framing of acceptor tokens.
+    pub framing: TokenFraming,
+    /// TLS server configuration (offers CLIENT_SSL when set).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Offer CLIENT_DEPRECATE_EOF.
+    pub deprecate_eof: bool,
+    /// Server version string in the greeting.
+    pub server_version: String,
+}
+
+impl TestServerConfig {
+    /// A MySQL-flavoured server (`authentication_kerberos`), switch path, no TLS.
+    pub fn mysql(spn: &str, realm: &str) -> Self {
+        Self {
+            plugin: KerberosPlugin::MysqlKerberos,
+            spn: spn.into(),
+            realm_or_mech: realm.into(),
+            announce: Announce::Switch,
+            framing: TokenFraming::AuthMoreData,
+            tls: None,
+            deprecate_eof: true,
+            server_version: "8.0.36-test".into(),
+        }
+    }
+
+    /// A MariaDB-flavoured server (`gssapi`), switch path, raw tokens, no TLS.
+    pub fn mariadb(spn: &str) -> Self {
+        Self {
+            plugin: KerberosPlugin::MariadbGssapi,
+            spn: spn.into(),
+            realm_or_mech: String::new(),
+            announce: Announce::Switch,
+            framing: TokenFraming::Raw,
+            tls: None,
+            deprecate_eof: false,
+            server_version: "5.5.5-10.11.6-MariaDB-test".into(),
+        }
+    }
+
+    fn plugin_data(&self) -> Vec<u8> {
+        match self.plugin {
+            KerberosPlugin::MysqlKerberos => MysqlKerberosData {
+                spn: self.spn.clone(),
+                realm: self.realm_or_mech.clone(),
+            }
+            .encode(),
+            KerberosPlugin::MariadbGssapi => GssapiData {
+                spn: self.spn.clone(),
+                mech: self.realm_or_mech.clone(),
+            }
+            .encode(),
+        }
+    }
+}
+
+/// A running test server on 127.0.0.1 (one task per connection).
+pub struct TestServer {
+    addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl TestServer {
+    /// Listen on 127.0.0.1 on an ephemeral port; `acceptor` makes one acceptor per connection.
+    pub async fn start<F>(config: TestServerConfig, acceptor: F) -> std::io::Result<Self>
+    where
+        F: Fn() -> Box<dyn TestAcceptor> + Send + Sync + 'static,
+    {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let acceptor = Arc::new(acceptor);
+        let task = tokio::spawn(async move {
+            let mut conn_id = 1u32;
+            while let Ok((tcp, _)) = listener.accept().await {
+                let cfg = config.clone();
+                let acc = acceptor();
+                conn_id = conn_id.wrapping_add(1);
+                tokio::spawn(async move {
+                    let _ = session(tcp, cfg, acc, conn_id).await;
+                });
+            }
+        });
+        Ok(Self { addr, task })
+    }
+
+    /// Listening address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+struct Seq(u8);
+impl Seq {
+    fn pkt(&mut self, payload: Vec<u8>) -> Packet {
+        let p = Packet::new(self.0, payload);
+        self.0 = p.next_seq();
+        p
+    }
+    fn recv(&mut self, p: &Packet) -> Result<(), Error> {
+        if p.seq != self.0 {
+            return Err(crate::ProtocolError::SequenceMismatch {
+                expected: self.0,
+                got: p.seq,
+            }
+            .into());
+        }
+        self.0 = p.next_seq();
+        Ok(())
+    }
+}
+
+fn ok_packet(header: u8, affected: u64, status: u16) -> Vec<u8> {
+    let mut out = vec![header];
+    put_lenenc_int(&mut out, affected);
+    put_lenenc_int(&mut out, 0);
+    out.extend_from_slice(&status.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+fn err(code: u16, state: &str, msg: &str) -> Vec<u8> {
+    ErrPacket {
+        code,
+        sql_state: state.into(),
+        message: msg.into(),
+    }
+    .encode()
+}
+
+fn greeting(cfg: &TestServerConfig, conn_id: u32, server_caps: u32) -> Vec<u8> {
+    let (plugin, mut data) = match cfg.announce {
+        Announce::Greeting => (cfg.plugin.client_name().to_owned(), cfg.plugin_data()),
+        Announce::Switch => (
+            "caching_sha2_password".to_owned(),
+            (1u8..=20).map(|b| b.wrapping_mul(37) | 1).collect(),
+        ),
+    };
+    data.resize(data.len().max(20), 0);
+    let mut p = vec![10];
+    p.extend_from_slice(cfg.server_version.as_bytes());
+    p.push(0);
+    p.extend_from_slice(&conn_id.to_le_bytes());
+    p.extend_from_slice(&data[..8]); // len >= 20
+    p.push(0);
+    p.extend_from_slice(&(server_caps as u16).to_le_bytes());
+    p.push(45);
+    p.extend_from_slice(&2u16.to_le_bytes());
+    p.extend_from_slice(&((server_caps >> 16) as u16).to_le_bytes());
+    p.push(u8::try_from(data.len() + 1).unwrap_or(255));
+    p.extend_from_slice(&[0; 10]);
+    p.extend_from_slice(&data[8..]);
+    p.push(0);
+    p.extend_from_slice(plugin.as_bytes());
+    p.push(0);
+    p
+}
+
+struct Response {
+    caps: u32,
+    user: String,
+    auth: Vec<u8>,
+    plugin: String,
+}
+
+fn parse_response(payload: &[u8]) -> Result<Response, crate::ProtocolError> {
+    let mut r = Reader::new(payload, "HandshakeResponse41");
+    let caps_ = r.u32le()?;
+    r.take(28)?;
+    let user = String::from_utf8_lossy(r.null_str()?).into_owned();
+    let auth = if caps_ & caps::PLUGIN_AUTH_LENENC_CLIENT_DATA != 0 {
+        r.lenenc_bytes()?.to_vec()
+    } else {
+        let n = usize::from(r.u8()?);
+        r.take(n)?.to_vec()
+    };
+    if caps_ & caps::CONNECT_WITH_DB != 0 {
+        r.null_str()?;
+    }
+    let plugin = if caps_ & caps::PLUGIN_AUTH != 0 {
+        String::from_utf8_lossy(r.null_str_or_eof()).into_owned()
+    } else {
+        String::new()
+    };
+    Ok(Response {
+        caps: caps_,
+        user,
+        auth,
+        plugin,
+    })
+}
+
+async fn session(
+    tcp: tokio::net::TcpStream,
+    cfg: TestServerConfig,
+    mut acceptor: Box<dyn TestAcceptor>,
+    conn_id: u32,
+) -> Result<(), Error> {
+    let mut server_caps = caps::LONG_PASSWORD
+        | caps::LONG_FLAG
+        | caps::CONNECT_WITH_DB
+        | caps::PROTOCOL_41
+        | caps::TRANSACTIONS
+        | caps::SECURE_CONNECTION
+        | caps::PLUGIN_AUTH
+        | caps::PLUGIN_AUTH_LENENC_CLIENT_DATA;
+    if cfg.deprecate_eof {
+        server_caps |= caps::DEPRECATE_EOF;
+    }
+    if cfg.tls.is_some() {
+        server_caps |= caps::SSL;
+    }
+    let mut io = PacketIo::new(tcp, crate::packet::DEFAULT_MAX_PAYLOAD);
+    let mut seq = Seq(0);
+    io.write_packet(&seq.pkt(greeting(&cfg, conn_id, server_caps)))
+        .await?;
+    let mut p = io.read_packet_exact().await?;
+    seq.recv(&p)?;
+    // An SSLRequest is exactly 32 bytes (so indexes 0..4 are in bounds).
+    if p.payload.len() == 32 {
+        let c = u32::from_le_bytes([p.payload[0], p.payload[1], p.payload[2], p.payload[3]]);
+        let Some(tls) = cfg.tls.clone().filter(|_| c & caps::SSL != 0) else {
+            return Err(crate::ProtocolError::Unexpected("SSLRequest without TLS".into()).into());
+        };
+        let tcp = io.take_plain()?;
+        let s = tokio_rustls::TlsAcceptor::from(tls).accept(tcp).await?;
+        io = PacketIo::with_tls(
+            tokio_rustls::TlsStream::Server(s),
+            crate::packet::DEFAULT_MAX_PAYLOAD,
+        );
+        p = io.read_packet().await?;
+        seq.recv(&p)?;
+    }
+    let resp = match parse_response(&p.payload) {
+        Ok(r) => r,
+        Err(e) => {
+            io.write_packet(&seq.pkt(err(1043, "08S01", "Bad handshake")))
+                .await?;
+            return Err(e.into());
+        }
+    };
+    let negotiated = resp.caps & server_caps;
+    let ours = cfg.plugin.client_name();
+    let mut token =
+        if cfg.announce == Announce::Greeting && resp.plugin == ours && !resp.auth.is_empty() {
+            resp.auth.clone()
+        } else {
+            let sw = AuthSwitchRequest {
+                plugin: ours.into(),
+                data: cfg.plugin_data(),
+            };
+            io.write_packet(&seq.pkt(sw.encode())).await?;
+            let t = io.read_packet().await?;
+            seq.recv(&t)?;
+            t.payload
+        };
+    loop {
+        match acceptor.accept(&resp.user, &token) {
+            Err(msg) => {
+                io.write_packet(&seq.pkt(err(1045, "28000", &msg))).await?;
+                return Ok(());
+            }
+            Ok(step) => {
+                if let Some(t) = step.token {
+                    let framed = match cfg.framing {
+                        TokenFraming::AuthMoreData => {
+                            let mut v = vec![0x01];
+                            v.extend_from_slice(&t);
+                            v
+                        }
+                        TokenFraming::Raw => t,
+                    };
+                    io.write_packet(&seq.pkt(framed)).await?;
+                }
+                if step.complete {
+                    break;
+                }
+                let t = io.read_packet().await?;
+                seq.recv(&t)?;
+                token = t.payload;
+            }
+        }
+    }
+    io.write_packet(&seq.pkt(ok_packet(0, 0, 2))).await?;
+
+    // Command phase.
+    let deprecate_eof = negotiated & caps::DEPRECATE_EOF != 0;
+    loop {
+        let cmd = io.read_packet().await?;
+        let mut seq = Seq(1);
+        match cmd.payload.split_first() {
+            Some((0x01, _)) | None => return Ok(()),
+            Some((0x0E, _)) => io.write_packet(&seq.pkt(ok_packet(0, 0, 2))).await?,
+            Some((0x03, sql)) => {
+                let sql = String::from_utf8_lossy(sql);
+                let sql = sql.trim().to_ascii_uppercase();
+                let current_user = format!("{}@%", resp.user).into_bytes();
+                let (cols, row): (&[&str], Vec<Option<Vec<u8>>>) = match sql.as_str() {
+                    "SELECT CURRENT_USER()" => (&["CURRENT_USER()"], vec![Some(current_user)]),
+                    "SELECT 1, NULL" => (&["1", "NULL"], vec![Some(b"1".to_vec()), None]),
+                    // 2^24 bytes: the row's length prefix is 0xFE + 8 bytes and the row packet
+                    // is split at 0xFFFFFF (exercises framing and the EOF/row ambiguity).
+                    "SELECT BIG" => (&["big"], vec![Some(vec![b'x'; 1 << 24])]),
+                    s if s.starts_with("DO ") => {
+                        io.write_packet(&seq.pkt(ok_packet(0, 0, 2))).await?;
+                        continue;
+                    }
+                    _ => {
+                        io.write_packet(&seq.pkt(err(
+                            1064,
+                            "42000",
+                            "You have an error in your SQL syntax (test server)",
+                        )))
+                        .await?;
+                        continue;
+                    }
+                };
+                let mut out = Vec::new();
+                let mut c = Vec::new();
+                put_lenenc_int(&mut c, cols.len() as u64);
+                out.push(seq.pkt(c));
+                for name in cols {
+                    let mut c = Vec::new();
+                    for s in ["def", "", "", "", name, ""] {
+                        put_lenenc_bytes(&mut c, s.as_bytes());
+                    }
+                    c.extend_from_slice(&[0x0c, 45, 0, 0, 1, 0, 0, 253, 0, 0, 0x1f, 0, 0]);
+                    out.push(seq.pkt(c));
+                }
+                if !deprecate_eof {
+                    out.push(seq.pkt(vec![0xFE, 0, 0, 2, 0]));
+                }
+                let mut r = Vec::new();
+                for v in row {
+                    match v {
+                        Some(b) => put_lenenc_bytes(&mut r, &b),
+                        None => r.push(0xFB),
+                    }
+                }
+                out.push(seq.pkt(r));
+                out.push(seq.pkt(if deprecate_eof {
+                    ok_packet(0xFE, 0, 2)
+                } else {
+                    vec![0xFE, 0, 0, 2, 0]
+                }));
+                for p in &out {
+                    io.write_packet(p).await?;
+                }
+            }
+            Some(_) => {
+                io.write_packet(&seq.pkt(err(1047, "08S01", "Unknown command")))
+                    .await?
+            }
+        }
+    }
+}
