@@ -504,6 +504,9 @@ impl Connection {
             let mut hs = ClientHandshake::new(ho);
             let mut pkt = io.read_packet().await?;
             loop {
+                if let Some(req) = hs.context_request_in(&pkt) {
+                    initiator.prepare(&req).await.map_err(AuthError::Gss)?;
+                }
                 match hs.handle_packet(&pkt, initiator)? {
                     Step::Send(p) => io.write_packet(&p).await?,
                     Step::Wait => {}

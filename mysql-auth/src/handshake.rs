@@ -18,7 +18,7 @@
 use crate::error::{AuthError, ProtocolError};
 use crate::messages::{AuthPacket, ErrPacket, Handshake, HandshakeResponse, OkPacket, caps};
 use crate::packet::Packet;
-use crate::plugin::{GssInitiator, KerberosExchange, KerberosPlugin};
+use crate::plugin::{ContextRequest, GssInitiator, KerberosExchange, KerberosPlugin};
 
 /// Whether to ask for TLS (the connector maps `--ssl-mode` onto this).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,6 +159,28 @@ impl ClientHandshake {
         let p = Packet::new(self.seq, payload);
         self.seq = p.next_seq();
         p
+    }
+
+    /// The security context that handling `pkt` would start: the server's greeting or
+    /// AuthSwitchRequest naming a Kerberos plugin, with parseable plugin data. A driver uses
+    /// it to obtain credentials (network I/O, e.g. a cross-realm service ticket) before
+    /// calling [`ClientHandshake::handle_packet`], which stays free of I/O.
+    pub fn context_request_in(&self, pkt: &Packet) -> Option<ContextRequest> {
+        let (plugin, data) = match self.state {
+            State::Greeting => {
+                let hs = Handshake::parse(&pkt.payload).ok()?;
+                (hs.auth_plugin_name?, hs.auth_plugin_data)
+            }
+            State::Auth => match AuthPacket::parse(&pkt.payload).ok()? {
+                AuthPacket::Switch(sw) => (sw.plugin, sw.data),
+                _ => return None,
+            },
+            State::Tls | State::Done => return None,
+        };
+        let plugin = KerberosPlugin::from_client_name(&plugin)?;
+        KerberosExchange::new(plugin, self.opts.user.clone())
+            .context_request(&data)
+            .ok()
     }
 
     /// Handle one server packet.
@@ -488,6 +510,26 @@ mod tests {
             }
             s => panic!("{s:?}"),
         }
+    }
+
+    #[test]
+    fn context_request_in_announces_what_the_packet_starts() {
+        let mut g = Fake::default();
+        let mut hs = ClientHandshake::new(HandshakeOptions::new(
+            "karl",
+            KerberosPlugin::MysqlKerberos,
+        ));
+        let greet = Packet::new(0, greeting("caching_sha2_password", &[1; 20], false));
+        assert_eq!(hs.context_request_in(&greet), None);
+        expect_send(hs.handle_packet(&greet, &mut g).unwrap());
+        let switch = Packet::new(2, mysql_switch());
+        let req = hs.context_request_in(&switch).expect("a Kerberos switch");
+        assert_eq!(req.spn, "mysql/db.example.com@EXAMPLE.COM");
+        assert_eq!(req.upn().as_deref(), Some("karl@EXAMPLE.COM"));
+        assert!(g.reqs.is_empty(), "peeking starts no context");
+        expect_send(hs.handle_packet(&switch, &mut g).unwrap());
+        assert_eq!(g.reqs, vec![req]);
+        assert_eq!(hs.context_request_in(&Packet::new(4, ok())), None);
     }
 
     #[test]

@@ -30,4 +30,6 @@ pub use error::{AuthError, GssError, ProtocolError};
 pub use handshake::{Authenticated, ClientHandshake, HandshakeOptions, Step, TlsIntent};
 pub use messages::{ErrPacket, OkPacket};
 pub use packet::{Packet, PacketDecoder};
-pub use plugin::{ContextRequest, GssInitiator, GssStep, KerberosExchange, KerberosPlugin};
+pub use plugin::{
+    ContextRequest, GssInitiator, GssStep, KerberosExchange, KerberosPlugin, PrepareFuture,
+};

@@ -97,11 +97,26 @@ pub trait GssInitiator: Send {
     /// KRB-ERROR token); returns the next token to send, if any, and whether the context is
     /// complete. Errors fail the login (an AP-REP that does not verify must be an error).
     fn step(&mut self, token: &[u8]) -> Result<GssStep, GssError>;
+
+    /// Obtain what [`GssInitiator::initial_token`] will need for `req` (a service ticket
+    /// for `req.spn`, which may take KDC round trips). The connector awaits it before
+    /// handing the server's packet to the I/O-free state machine. The default does nothing.
+    fn prepare<'a>(&'a mut self, req: &'a ContextRequest) -> PrepareFuture<'a> {
+        let _ = req;
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
+
+/// The future returned by [`GssInitiator::prepare`].
+pub type PrepareFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), GssError>> + Send + 'a>>;
 
 impl<T: GssInitiator + ?Sized> GssInitiator for &mut T {
     fn initial_token(&mut self, req: &ContextRequest) -> Result<GssStep, GssError> {
         (**self).initial_token(req)
+    }
+    fn prepare<'a>(&'a mut self, req: &'a ContextRequest) -> PrepareFuture<'a> {
+        (**self).prepare(req)
     }
     fn step(&mut self, token: &[u8]) -> Result<GssStep, GssError> {
         (**self).step(token)
