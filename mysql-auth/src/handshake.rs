@@ -515,10 +515,8 @@ mod tests {
     #[test]
     fn context_request_in_announces_what_the_packet_starts() {
         let mut g = Fake::default();
-        let mut hs = ClientHandshake::new(HandshakeOptions::new(
-            "karl",
-            KerberosPlugin::MysqlKerberos,
-        ));
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
         let greet = Packet::new(0, greeting("caching_sha2_password", &[1; 20], false));
         assert_eq!(hs.context_request_in(&greet), None);
         expect_send(hs.handle_packet(&greet, &mut g).unwrap());
