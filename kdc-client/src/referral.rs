@@ -128,10 +128,14 @@ pub enum WalkError {
     },
     #[error("more than {limit} cross-realm hops (path walked: {path})")]
     HopLimit { limit: usize, path: RealmPath },
-    #[error("{source} (path walked: {path})")]
+    #[error("{source} (asking for {asked}; path walked: {path}{})", route_note(.route))]
     Exchange {
         source: ExchangeError,
+        /// The principal the failed request asked for.
+        asked: Principal,
         path: RealmPath,
+        /// The planned route when the target realm is known.
+        route: Option<RealmPath>,
     },
     #[error("got a ticket for {got} but asked for {wanted} (path walked: {path})")]
     Unexpected {
@@ -147,6 +151,13 @@ pub enum WalkError {
     BadName(String),
     #[error("the walk is already finished")]
     Finished,
+}
+
+fn route_note(route: &Option<RealmPath>) -> String {
+    route
+        .as_ref()
+        .map(|r| format!("; route: {r}"))
+        .unwrap_or_default()
 }
 
 impl WalkError {
@@ -249,6 +260,8 @@ pub struct ReferralWalker {
     hops: usize,
     max_hops: usize,
     pending: Pending,
+    /// The server of the last request.
+    asked: Principal,
 }
 
 impl ReferralWalker {
@@ -306,6 +319,7 @@ impl ReferralWalker {
                 .map(|(n, _)| n.clone())
                 .collect(),
         );
+        let tgt_name = home_tgt.server.clone();
         let mut path = vec![home_tgt.server.realm.clone()];
         if current != home_tgt.server.realm {
             path.push(current.clone());
@@ -323,6 +337,7 @@ impl ReferralWalker {
             hops: 0,
             max_hops: MAX_HOPS,
             pending: Pending::None,
+            asked: tgt_name,
         })
     }
 
@@ -445,10 +460,7 @@ impl ReferralWalker {
                     };
                     return self.next_request();
                 }
-                return Err(WalkError::Exchange {
-                    source: e,
-                    path: self.path(),
-                });
+                return Err(self.exchange_error(e));
             }
         };
         if creds.server.realm != self.current {
@@ -522,10 +534,7 @@ impl ReferralWalker {
                 return self.request_tgt(index - 1);
             }
             Err(e) => {
-                return Err(WalkError::Exchange {
-                    source: e,
-                    path: self.path(),
-                });
+                return Err(self.exchange_error(e));
             }
         };
         let next = match creds.tgt_realm() {
@@ -544,6 +553,15 @@ impl ReferralWalker {
         );
         self.advance(next, creds)?;
         self.next_request()
+    }
+
+    fn exchange_error(&self, source: ExchangeError) -> WalkError {
+        WalkError::Exchange {
+            source,
+            asked: self.asked.clone(),
+            path: self.path(),
+            route: self.route().map(|r| RealmPath(r.to_vec())),
+        }
     }
 
     fn off_path(&self, realm: &Realm, creds: &Credentials) -> WalkError {
@@ -639,6 +657,7 @@ impl ReferralWalker {
         }
         self.exchanges += 1;
         self.pending = pending;
+        self.asked = server.clone();
         tracing::debug!(
             realm = %self.current,
             server = %server,
