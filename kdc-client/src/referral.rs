@@ -30,9 +30,7 @@ use crate::ccache::Ccache;
 use crate::config::krb5conf::Krb5Conf;
 use crate::crypto::RandomSource;
 use crate::error_code::KDC_ERR_S_PRINCIPAL_UNKNOWN;
-use crate::exchange::{
-    Credentials, ExchangeError, KdcRequest, TgsExchange, TgsOptions, Timestamp,
-};
+use crate::exchange::{Credentials, ExchangeError, KdcRequest, TgsExchange, TgsOptions, Timestamp};
 use crate::{NameType, Principal, PrincipalName, Realm};
 
 /// Cross-realm hops followed at most (MIT's `KRB5_REFERRAL_MAXHOPS`).
@@ -117,9 +115,7 @@ pub enum WalkError {
     Loop { path: RealmPath },
     #[error("referral to realm {realm}, which has no known KDC (path walked: {path})")]
     NoKdc { realm: Realm, path: RealmPath },
-    #[error(
-        "realm {realm} of {ticket} is off the expected path {expected} (path walked: {path})"
-    )]
+    #[error("realm {realm} of {ticket} is off the expected path {expected} (path walked: {path})")]
     OffPath {
         realm: Realm,
         ticket: Principal,
@@ -240,7 +236,9 @@ enum Pending {
     /// The service itself (in the target realm, or a referral request).
     Service,
     /// `krbtgt/route[index]@current`.
-    Tgt { index: usize },
+    Tgt {
+        index: usize,
+    },
     Finished,
 }
 
@@ -285,8 +283,9 @@ impl ReferralWalker {
                 },
             ),
             ServiceName::HostBased { service, host } => {
-                let name = PrincipalName::new(NameType::SrvHst, vec![service.clone(), host.clone()])
-                    .map_err(|e| WalkError::BadName(e.to_string()))?;
+                let name =
+                    PrincipalName::new(NameType::SrvHst, vec![service.clone(), host.clone()])
+                        .map_err(|e| WalkError::BadName(e.to_string()))?;
                 if service.is_empty() || host.is_empty() {
                     return Err(WalkError::BadName(format!("{service}/{host}")));
                 }
@@ -752,12 +751,20 @@ pub fn hierarchical(client: &Realm, server: &Realm) -> Vec<Realm> {
     let suffix = |parts: &[&str], from: usize| parts[from..].join(".");
     let mut out = Vec::new();
     // Client side: its parents down to and including the common suffix (if any).
-    let c_last = if common > 0 { c.len() - common } else { c.len() - 1 };
+    let c_last = if common > 0 {
+        c.len() - common
+    } else {
+        c.len() - 1
+    };
     for i in 1..=c_last.min(c.len() - 1) {
         out.push(suffix(&c, i));
     }
     // Server side: from the top (exclusive of the common suffix) down to the server's parent.
-    let s_first = if common > 0 { s.len() - common } else { s.len() };
+    let s_first = if common > 0 {
+        s.len() - common
+    } else {
+        s.len()
+    };
     for i in (1..s_first).rev() {
         out.push(suffix(&s, i));
     }

@@ -99,7 +99,11 @@ fn explicit_realm_over_the_direct_trust_then_reuse_of_the_cross_realm_tgt() {
         .expect("service ticket over the direct trust");
     assert_eq!(svc.server.to_string(), env("LAB_MARIADB_SPN"));
     assert_eq!(svc.client, user());
-    assert_eq!(c.kdc_exchanges() - before, 2, "cross-realm TGT + service ticket");
+    assert_eq!(
+        c.kdc_exchanges() - before,
+        2,
+        "cross-realm TGT + service ticket"
+    );
     assert!(
         servers(&cache).contains(&"krbtgt/AD.MYAWS.COM@ONPREM.LOCAL".to_owned()),
         "{:?}",
@@ -147,7 +151,10 @@ fn explicit_realm_over_the_direct_trust_then_reuse_of_the_cross_realm_tgt() {
 fn referral_chasing_from_a_host_based_name() {
     let rt = runtime();
     let c = client();
-    assert!(c.config().domain_realm.is_empty(), "lab config has no [domain_realm]");
+    assert!(
+        c.config().domain_realm.is_empty(),
+        "lab config has no [domain_realm]"
+    );
     let mut cache = kinit(&rt, &c);
     let opts = c.tgs_options();
     let service = ServiceName::host_based("mariadb", &env("LAB_SERVICE_HOST"));
@@ -201,8 +208,14 @@ fn two_hop_capaths_route_then_reuse() {
     // krbtgt/APPS.LOCAL@HUB.LOCAL; APPS issues.
     assert_eq!(c.kdc_exchanges() - before, 3);
     let s = servers(&cache);
-    assert!(s.contains(&"krbtgt/HUB.LOCAL@ONPREM.LOCAL".to_owned()), "{s:?}");
-    assert!(s.contains(&"krbtgt/APPS.LOCAL@HUB.LOCAL".to_owned()), "{s:?}");
+    assert!(
+        s.contains(&"krbtgt/HUB.LOCAL@ONPREM.LOCAL".to_owned()),
+        "{s:?}"
+    );
+    assert!(
+        s.contains(&"krbtgt/APPS.LOCAL@HUB.LOCAL".to_owned()),
+        "{s:?}"
+    );
 
     // Drop the service ticket: the next request starts from krbtgt/APPS.LOCAL@HUB.LOCAL.
     cache.remove(&svc.server);
@@ -243,8 +256,12 @@ fn unknown_service_names_the_error_and_the_path() {
     let opts = c.tgs_options();
     // Explicit realm, unknown service: AD's KDC answers S_PRINCIPAL_UNKNOWN.
     let nobody = ServiceName::Principal(
-        Principal::parse_as("nosuch/db.ad.myaws.com@AD.MYAWS.COM", NameType::SrvHst, None)
-            .unwrap(),
+        Principal::parse_as(
+            "nosuch/db.ad.myaws.com@AD.MYAWS.COM",
+            NameType::SrvHst,
+            None,
+        )
+        .unwrap(),
     );
     let err = rt
         .block_on(c.get_service_creds(&mut cache, &nobody, &opts))
