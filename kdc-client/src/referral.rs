@@ -108,9 +108,46 @@ impl fmt::Display for RealmPath {
     }
 }
 
-/// Why a walk failed; every variant names the path walked.
+/// Why a walk failed (boxed: errors stay one pointer wide). Displays the path walked.
+#[derive(Debug)]
+pub struct WalkError(Box<WalkErrorKind>);
+
+impl WalkError {
+    /// What went wrong.
+    pub fn kind(&self) -> &WalkErrorKind {
+        &self.0
+    }
+
+    /// The KDC error that ended the walk, if any.
+    pub fn kdc_error(&self) -> Option<&crate::exchange::KdcError> {
+        match self.kind() {
+            WalkErrorKind::Exchange { source, .. } => source.kdc_error(),
+            _ => None,
+        }
+    }
+}
+
+impl From<WalkErrorKind> for WalkError {
+    fn from(kind: WalkErrorKind) -> Self {
+        Self(Box::new(kind))
+    }
+}
+
+impl fmt::Display for WalkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for WalkError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&*self.0)
+    }
+}
+
+/// The kinds of [`WalkError`]; the variants about the route name the path walked.
 #[derive(Debug, thiserror::Error)]
-pub enum WalkError {
+pub enum WalkErrorKind {
     #[error("referral loop: {path}")]
     Loop { path: RealmPath },
     #[error("referral to realm {realm}, which has no known KDC (path walked: {path})")]
@@ -154,16 +191,6 @@ fn route_note(route: &Option<RealmPath>) -> String {
         .as_ref()
         .map(|r| format!("; route: {r}"))
         .unwrap_or_default()
-}
-
-impl WalkError {
-    /// The KDC error that ended the walk, if any.
-    pub fn kdc_error(&self) -> Option<&crate::exchange::KdcError> {
-        match self {
-            Self::Exchange { source, .. } => source.kdc_error(),
-            _ => None,
-        }
-    }
 }
 
 /// One TGS request the driver must run: `server` asked with `tgt` of the current realm.
@@ -214,7 +241,7 @@ pub struct WalkResult {
 #[derive(Debug)]
 pub enum WalkStep {
     /// Run this TGS exchange and pass its result to [`ReferralWalker::step`].
-    Tgs(TgsHop),
+    Tgs(Box<TgsHop>),
     /// The service ticket.
     Done(Box<WalkResult>),
 }
@@ -272,7 +299,7 @@ impl ReferralWalker {
     ) -> Result<Self, WalkError> {
         let current = home_tgt
             .tgt_realm()
-            .ok_or_else(|| WalkError::NotTgt(home_tgt.server.clone()))?;
+            .ok_or_else(|| WalkErrorKind::NotTgt(home_tgt.server.clone()))?;
         let home = home_tgt.client.realm.clone();
         let (name, mode) = match service {
             ServiceName::Principal(p) => (
@@ -285,9 +312,9 @@ impl ReferralWalker {
             ServiceName::HostBased { service, host } => {
                 let name =
                     PrincipalName::new(NameType::SrvHst, vec![service.clone(), host.clone()])
-                        .map_err(|e| WalkError::BadName(e.to_string()))?;
+                        .map_err(|e| WalkErrorKind::BadName(e.to_string()))?;
                 if service.is_empty() || host.is_empty() {
-                    return Err(WalkError::BadName(format!("{service}/{host}")));
+                    return Err(WalkErrorKind::BadName(format!("{service}/{host}")).into());
                 }
                 match conf.realm_for_host(host) {
                     Some(target) => (
@@ -374,18 +401,19 @@ impl ReferralWalker {
     pub fn start_from_cached(&mut self, tgt: Credentials) -> Result<(), WalkError> {
         let x = tgt
             .tgt_realm()
-            .ok_or_else(|| WalkError::NotTgt(tgt.server.clone()))?;
+            .ok_or_else(|| WalkErrorKind::NotTgt(tgt.server.clone()))?;
         let route = self.route().unwrap_or(&[]);
         let pos = |r: &Realm| route.iter().position(|v| v == r);
         match (pos(&tgt.server.realm), pos(&x)) {
             (Some(i), Some(j)) if i < j => {}
             _ => {
-                return Err(WalkError::OffPath {
+                return Err(WalkErrorKind::OffPath {
                     realm: x,
                     ticket: tgt.server.clone(),
                     expected: RealmPath(route.to_vec()),
                     path: RealmPath(self.path.clone()),
-                });
+                }
+                .into());
             }
         }
         tracing::debug!(tgt = %tgt.server, "Starting from a cached cross-realm TGT");
@@ -404,7 +432,7 @@ impl ReferralWalker {
     /// The first request.
     pub fn start(&mut self) -> Result<WalkStep, WalkError> {
         if !matches!(self.pending, Pending::None) {
-            return Err(WalkError::Finished);
+            return Err(WalkErrorKind::Finished.into());
         }
         self.next_request()
     }
@@ -416,7 +444,7 @@ impl ReferralWalker {
     ) -> Result<WalkStep, WalkError> {
         let pending = std::mem::replace(&mut self.pending, Pending::Finished);
         let outcome = match pending {
-            Pending::None | Pending::Finished => return Err(WalkError::Finished),
+            Pending::None | Pending::Finished => return Err(WalkErrorKind::Finished.into()),
             Pending::Service => self.on_service(reply),
             Pending::Tgt { index } => self.on_tgt(index, reply),
         };
@@ -463,18 +491,19 @@ impl ReferralWalker {
             }
         };
         if creds.server.realm != self.current {
-            return Err(WalkError::OffPath {
+            return Err(WalkErrorKind::OffPath {
                 realm: creds.server.realm.clone(),
                 ticket: creds.server.clone(),
                 expected: RealmPath(vec![self.current.clone()]),
                 path: self.path(),
-            });
+            }
+            .into());
         }
         if creds.is_tgt() && !self.name.is_krbtgt() {
             // A referral: krbtgt/NEXT@CURRENT (RFC 6806 §8).
             let next = creds
                 .tgt_realm()
-                .ok_or_else(|| WalkError::NotTgt(creds.server.clone()))?;
+                .ok_or_else(|| WalkErrorKind::NotTgt(creds.server.clone()))?;
             if !referral_mode {
                 return Err(self.off_path(&next, &creds));
             }
@@ -488,11 +517,12 @@ impl ReferralWalker {
             return self.next_request();
         }
         if creds.server.name.components() != self.name.components() {
-            return Err(WalkError::Unexpected {
+            return Err(WalkErrorKind::Unexpected {
                 got: creds.server.clone(),
                 wanted: Principal::new(self.name.clone(), self.current.clone()),
                 path: self.path(),
-            });
+            }
+            .into());
         }
         tracing::debug!(
             realm = %self.current,
@@ -517,7 +547,7 @@ impl ReferralWalker {
     ) -> Result<WalkStep, WalkError> {
         let route = match &self.mode {
             Mode::Direct { route, .. } => route.clone(),
-            Mode::Referral { .. } => return Err(WalkError::Finished),
+            Mode::Referral { .. } => return Err(WalkErrorKind::Finished.into()),
         };
         let here = route.iter().position(|r| *r == self.current).unwrap_or(0);
         let creds = match reply {
@@ -555,12 +585,12 @@ impl ReferralWalker {
     }
 
     fn exchange_error(&self, source: ExchangeError) -> WalkError {
-        WalkError::Exchange {
+        WalkError::from(WalkErrorKind::Exchange {
             source,
             asked: self.asked.clone(),
             path: self.path(),
             route: self.route().map(|r| RealmPath(r.to_vec())),
-        }
+        })
     }
 
     fn off_path(&self, realm: &Realm, creds: &Credentials) -> WalkError {
@@ -568,12 +598,12 @@ impl ReferralWalker {
             Mode::Direct { route, .. } => route.clone(),
             Mode::Referral { .. } => vec![self.current.clone()],
         };
-        WalkError::OffPath {
+        WalkError::from(WalkErrorKind::OffPath {
             realm: realm.clone(),
             ticket: creds.server.clone(),
             expected: RealmPath(expected),
             path: self.path(),
-        }
+        })
     }
 
     /// Move to `next` with its TGT, checking the bounds.
@@ -581,23 +611,26 @@ impl ReferralWalker {
         let mut walked = self.path.clone();
         walked.push(next.clone());
         if self.visited.contains(&next) {
-            return Err(WalkError::Loop {
+            return Err(WalkErrorKind::Loop {
                 path: RealmPath(walked),
-            });
+            }
+            .into());
         }
         if self.hops >= self.max_hops {
-            return Err(WalkError::HopLimit {
+            return Err(WalkErrorKind::HopLimit {
                 limit: self.max_hops,
                 path: RealmPath(walked),
-            });
+            }
+            .into());
         }
         if let Some(known) = &self.kdc_realms
             && !known.contains(next.as_str())
         {
-            return Err(WalkError::NoKdc {
+            return Err(WalkErrorKind::NoKdc {
                 realm: next,
                 path: RealmPath(walked),
-            });
+            }
+            .into());
         }
         self.hops += 1;
         self.visited.insert(next.clone());
@@ -622,10 +655,11 @@ impl ReferralWalker {
                 let here = route.iter().position(|r| *r == self.current);
                 match here {
                     Some(i) if i + 1 < route.len() => self.request_tgt(route.len() - 1),
-                    _ => Err(WalkError::NoRoute {
+                    _ => Err(WalkErrorKind::NoRoute {
                         from: self.current.clone(),
                         to: target.clone(),
-                    }),
+                    }
+                    .into()),
                 }
             }
         }
@@ -636,7 +670,7 @@ impl ReferralWalker {
             Mode::Direct { route, .. } => route.get(index).cloned(),
             Mode::Referral { .. } => None,
         }
-        .ok_or(WalkError::Finished)?;
+        .ok_or(WalkErrorKind::Finished)?;
         let server = Principal::new(PrincipalName::krbtgt(&realm), self.current.clone());
         self.request(server, false, Pending::Tgt { index })
     }
@@ -649,10 +683,11 @@ impl ReferralWalker {
     ) -> Result<WalkStep, WalkError> {
         // Each request is a hop's worth of work; bound them too (back-offs included).
         if self.exchanges >= self.max_hops.saturating_mul(3) {
-            return Err(WalkError::HopLimit {
+            return Err(WalkErrorKind::HopLimit {
                 limit: self.max_hops,
                 path: self.path(),
-            });
+            }
+            .into());
         }
         self.exchanges += 1;
         self.pending = pending;
@@ -664,11 +699,11 @@ impl ReferralWalker {
             canonicalize,
             "TGS hop"
         );
-        Ok(WalkStep::Tgs(TgsHop {
+        Ok(WalkStep::Tgs(Box::new(TgsHop {
             tgt: self.tgt.clone(),
             server,
             canonicalize,
-        }))
+        })))
     }
 }
 

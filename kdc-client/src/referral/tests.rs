@@ -130,7 +130,11 @@ fn explicit_realm_over_a_direct_trust() {
     assert_eq!(r.exchanges, 2);
     assert_eq!(r.tgts.len(), 1);
     // Finished: further input is refused, not a panic.
-    assert!(matches!(w.step(Ok(home_tgt())), Err(WalkError::Finished)));
+    assert!(matches!(
+        w.step(Ok(home_tgt()))
+            .map_err(|e| matches!(e.kind(), WalkErrorKind::Finished)),
+        Err(true)
+    ));
 }
 
 #[test]
@@ -229,7 +233,7 @@ fn tgt_for_a_realm_off_the_route_is_refused() {
     let err = w
         .step(Ok(creds("krbtgt/AD.MYAWS.COM@ONPREM.LOCAL")))
         .unwrap_err();
-    assert!(matches!(err, WalkError::OffPath { .. }), "{err}");
+    assert!(matches!(err.kind(), WalkErrorKind::OffPath { .. }), "{err}");
     let msg = err.to_string();
     assert!(
         msg.contains("AD.MYAWS.COM")
@@ -244,7 +248,7 @@ fn tgt_for_a_realm_off_the_route_is_refused() {
     let err = w
         .step(Ok(creds("krbtgt/APPS.LOCAL@HUB.LOCAL")))
         .unwrap_err();
-    assert!(matches!(err, WalkError::OffPath { .. }), "{err}");
+    assert!(matches!(err.kind(), WalkErrorKind::OffPath { .. }), "{err}");
     // And a TGT back towards the home realm.
     let mut w =
         ReferralWalker::new(home_tgt(), &spn("host/app.apps.local@APPS.LOCAL"), &c).unwrap();
@@ -253,7 +257,7 @@ fn tgt_for_a_realm_off_the_route_is_refused() {
     let err = w
         .step(Ok(creds("krbtgt/ONPREM.LOCAL@HUB.LOCAL")))
         .unwrap_err();
-    assert!(matches!(err, WalkError::OffPath { .. }), "{err}");
+    assert!(matches!(err.kind(), WalkErrorKind::OffPath { .. }), "{err}");
 }
 
 #[test]
@@ -344,7 +348,7 @@ fn referral_ticket_from_another_realm_than_asked_is_refused() {
     let err = w
         .step(Ok(creds("krbtgt/APPS.LOCAL@HUB.LOCAL")))
         .unwrap_err();
-    assert!(matches!(err, WalkError::OffPath { .. }), "{err}");
+    assert!(matches!(err.kind(), WalkErrorKind::OffPath { .. }), "{err}");
 }
 
 #[test]
@@ -456,7 +460,10 @@ fn wrong_service_ticket_is_refused() {
     let err = w
         .step(Ok(creds("host/other.onprem.local@ONPREM.LOCAL")))
         .unwrap_err();
-    assert!(matches!(err, WalkError::Unexpected { .. }), "{err}");
+    assert!(
+        matches!(err.kind(), WalkErrorKind::Unexpected { .. }),
+        "{err}"
+    );
     // A referral TGT when the realm was explicit is off the route.
     let mut w =
         ReferralWalker::new(home_tgt(), &spn("host/h.onprem.local@ONPREM.LOCAL"), &c).unwrap();
@@ -464,7 +471,7 @@ fn wrong_service_ticket_is_refused() {
     let err = w
         .step(Ok(creds("krbtgt/AD.MYAWS.COM@ONPREM.LOCAL")))
         .unwrap_err();
-    assert!(matches!(err, WalkError::OffPath { .. }), "{err}");
+    assert!(matches!(err.kind(), WalkErrorKind::OffPath { .. }), "{err}");
 }
 
 #[test]
@@ -571,7 +578,7 @@ fn start_ticket_must_be_a_tgt_and_names_must_be_complete() {
     let c = conf(LAB);
     let err = ReferralWalker::new(creds("host/x@ONPREM.LOCAL"), &spn("a/b@ONPREM.LOCAL"), &c)
         .unwrap_err();
-    assert!(matches!(err, WalkError::NotTgt(_)));
+    assert!(matches!(err.kind(), WalkErrorKind::NotTgt(_)));
     assert!(ReferralWalker::new(home_tgt(), &ServiceName::host_based("", "h"), &c).is_err());
     assert!(ReferralWalker::new(home_tgt(), &ServiceName::host_based("s", ""), &c).is_err());
 }
