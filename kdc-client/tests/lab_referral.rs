@@ -318,3 +318,61 @@ fn enterprise_client_names_against_mit() {
         "krbtgt/ONPREM.LOCAL@ONPREM.LOCAL"
     );
 }
+
+/// Records the debug events of the walk (a minimal subscriber; `kerb -V` installs a real one).
+#[derive(Default, Clone)]
+struct Recorder(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+struct Line<'a>(&'a mut String);
+
+impl tracing::field::Visit for Line<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        use std::fmt::Write;
+        let _ = write!(self.0, " {}={:?}", field.name(), value);
+    }
+}
+
+impl tracing::Subscriber for Recorder {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut line = String::new();
+        event.record(&mut Line(&mut line));
+        self.0.lock().unwrap().push(line);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+#[ignore = "needs the lab"]
+fn each_hop_is_logged_with_realm_kdc_and_ticket() {
+    let rt = runtime();
+    let c = client();
+    let mut cache = kinit(&rt, &c);
+    let rec = Recorder::default();
+    let service = ServiceName::host_based("host", &env("LAB_APPS_HOST"));
+    tracing::subscriber::with_default(rec.clone(), || {
+        rt.block_on(c.get_service_creds(&mut cache, &service, &c.tgs_options()))
+            .expect("service ticket");
+    });
+    let log = rec.0.lock().unwrap().join("\n");
+    for needle in [
+        "TGS hop realm=ONPREM.LOCAL server=host/app.apps.local@ONPREM.LOCAL",
+        "TGS hop realm=HUB.LOCAL",
+        "TGS hop realm=APPS.LOCAL",
+        &format!("realm=ONPREM.LOCAL kdc={}", env("LAB_KDC_ONPREM")),
+        &format!("realm=HUB.LOCAL kdc={}", env("LAB_KDC_HUB")),
+        "to=HUB.LOCAL ticket=krbtgt/HUB.LOCAL@ONPREM.LOCAL",
+        "to=APPS.LOCAL ticket=krbtgt/APPS.LOCAL@HUB.LOCAL",
+        "path=ONPREM.LOCAL -> HUB.LOCAL -> APPS.LOCAL",
+    ] {
+        assert!(log.contains(needle), "no {needle:?} in\n{log}");
+    }
+}
