@@ -238,3 +238,6 @@ impl TgsExchange {
         Ok(creds)
     }
 }
+
+#[cfg(test)]
+mod tests;
