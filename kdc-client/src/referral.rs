@@ -56,9 +56,14 @@ impl ServiceName {
             host: host.trim_end_matches('.').to_ascii_lowercase(),
         }
     }
-}
 
-impl ServiceName {
+    /// A GSS-API host-based service name (RFC 2743 §4.1, `GSS_C_NT_HOSTBASED_SERVICE`):
+    /// `service@host`, or a bare `service` (the host then is `local_host`).
+    pub fn from_gss_hostbased(name: &str, local_host: &str) -> Option<Self> {
+        let (service, host) = name.split_once('@').unwrap_or((name, local_host));
+        (!service.is_empty() && !host.is_empty()).then(|| Self::host_based(service, host))
+    }
+
     /// The service principal when its realm is known without asking a KDC: the explicit realm,
     /// or the host's `[domain_realm]` mapping. `None` means referrals decide.
     pub fn resolve(&self, conf: &Krb5Conf) -> Option<Principal> {
@@ -399,6 +404,9 @@ impl ReferralWalker {
     /// Start from a cached cross-realm TGT `krbtgt/X@Y` instead of the home TGT, before
     /// [`start`](Self::start). Both X and Y must be on the route, X after Y.
     pub fn start_from_cached(&mut self, tgt: Credentials) -> Result<(), WalkError> {
+        if !matches!(self.pending, Pending::None) {
+            return Err(WalkErrorKind::Finished.into());
+        }
         let x = tgt
             .tgt_realm()
             .ok_or_else(|| WalkErrorKind::NotTgt(tgt.server.clone()))?;
@@ -556,7 +564,7 @@ impl ReferralWalker {
                 // MIT asks for a nearer realm of the route when the farthest is refused.
                 tracing::debug!(
                     realm = %self.current,
-                    refused = %route[index],
+                    refused = ?route.get(index),
                     error = %e,
                     "Asking for a nearer realm of the route"
                 );

@@ -627,3 +627,21 @@ fn arbitrary_answers_always_terminate() {
         }
     }
 }
+
+#[test]
+fn gss_host_based_names() {
+    assert_eq!(
+        ServiceName::from_gss_hostbased("mariadb@DB.ad.myaws.com", "me"),
+        Some(ServiceName::host_based("mariadb", "db.ad.myaws.com"))
+    );
+    assert_eq!(
+        ServiceName::from_gss_hostbased("host", "me.onprem.local"),
+        Some(ServiceName::host_based("host", "me.onprem.local"))
+    );
+    assert_eq!(ServiceName::from_gss_hostbased("@h", "me"), None);
+    assert_eq!(ServiceName::from_gss_hostbased("svc@", "me"), None);
+    assert_eq!(
+        ServiceName::host_based("mariadb", "db.ad.myaws.com").to_string(),
+        "mariadb/db.ad.myaws.com@"
+    );
+}
