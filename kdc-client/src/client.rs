@@ -254,7 +254,14 @@ impl Client {
         let mut step = walker.start()?;
         loop {
             let hop = match step {
-                WalkStep::Tgs(hop) => hop,
+                WalkStep::Tgs(hop) => {
+                    // A cross-realm TGT the walker accepted: cache it now, so it survives a
+                    // failure further along the route.
+                    if hop.realm().is_some_and(|r| r != hop.tgt.server.realm) {
+                        ccache.store(hop.tgt.to_ccache());
+                    }
+                    hop
+                }
                 WalkStep::Done(result) => {
                     for tgt in &result.tgts {
                         ccache.store(tgt.to_ccache());

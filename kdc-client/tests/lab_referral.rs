@@ -376,3 +376,38 @@ fn each_hop_is_logged_with_realm_kdc_and_ticket() {
         assert!(log.contains(needle), "no {needle:?} in\n{log}");
     }
 }
+
+/// A KDC that does not answer on the way: the transport error names the path walked.
+#[test]
+#[ignore = "needs the lab"]
+fn silent_kdc_on_the_route_names_the_path() {
+    let rt = runtime();
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let text = std::fs::read_to_string(env("LAB_KRB5_CONFIG"))
+        .unwrap()
+        .replace(
+            &format!("kdc = {}", env("LAB_KDC_AD")),
+            &format!("kdc = udp/127.0.0.1:{port}"),
+        );
+    let path = temp_ccache("silent-conf");
+    std::fs::write(&path, text).unwrap();
+    let conf = Krb5Conf::load(path.to_str()).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let c = Client::new(conf).with_transport(kdc_client::transport::TransportConfig {
+        kdc_timeout: std::time::Duration::from_millis(200),
+        ..kdc_client::transport::TransportConfig::default()
+    });
+    let mut cache = kinit(&rt, &c);
+    let err = rt
+        .block_on(c.get_service_creds(&mut cache, &spn("LAB_MARIADB_SPN"), &c.tgs_options()))
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("path walked: ONPREM.LOCAL -> AD.MYAWS.COM"),
+        "{msg}"
+    );
+    // The cross-realm TGT obtained before the failure is kept in the caller's cache.
+    assert!(servers(&cache).contains(&"krbtgt/AD.MYAWS.COM@ONPREM.LOCAL".to_owned()));
+    drop(silent);
+}
