@@ -1,8 +1,10 @@
 //! The tokio driver: runs the sans-IO exchanges against the KDCs named in krb5.conf.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::asn1::KrbError;
+use crate::ccache::Ccache;
 use crate::config::krb5conf::{KdcServer, Krb5Conf, Transport as ConfTransport};
 use crate::crypto::{CryptoPolicy, OsRandom};
 use crate::error_code::KRB_ERR_RESPONSE_TOO_BIG;
@@ -10,8 +12,9 @@ use crate::exchange::{
     AsExchange, AsOptions, AsStep, Credentials, ExchangeError, InitialCreds, KdcRequest, Secret,
     TgsExchange, TgsOptions, Timestamp,
 };
+use crate::referral::{self, RealmPath, ReferralWalker, ServiceName, WalkError, WalkStep};
 use crate::transport::{self, KdcAddr, KdcReply, Transport, TransportConfig, TransportError};
-use crate::{Principal, Realm};
+use crate::{Principal, PrincipalName, Realm};
 
 /// Why the client failed: no KDC answered, or an exchange failed (with the KDC that said so).
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +25,16 @@ pub enum ClientError {
     Transport(#[from] TransportError),
     #[error(transparent)]
     Exchange(#[from] ExchangeError),
+    #[error(transparent)]
+    Walk(#[from] WalkError),
+    /// A failure during a cross-realm walk, with the realms walked so far.
+    #[error("{source} (path walked: {path})")]
+    OnPath {
+        path: RealmPath,
+        source: Box<ClientError>,
+    },
+    #[error("No ticket-granting ticket for {0} in the credential cache (or it has expired)")]
+    NoTgt(Principal),
 }
 
 impl ClientError {
@@ -29,6 +42,8 @@ impl ClientError {
     pub fn kdc_error_code(&self) -> Option<i32> {
         match self {
             Self::Exchange(e) => e.kdc_error().map(|k| k.code),
+            Self::Walk(e) => e.kdc_error().map(|k| k.code),
+            Self::OnPath { source, .. } => source.kdc_error_code(),
             _ => None,
         }
     }
@@ -43,6 +58,8 @@ pub struct Client {
     conf: Arc<Krb5Conf>,
     transport: TransportConfig,
     clock: Clock,
+    /// KDC round trips made through [`Client::send`] (shared by clones).
+    exchanges: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Client {
@@ -64,6 +81,7 @@ impl Client {
             conf: Arc::new(conf),
             transport,
             clock: Arc::new(Timestamp::now),
+            exchanges: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -133,9 +151,16 @@ impl Client {
         Ok(kdcs)
     }
 
+    /// How many KDC exchanges (requests answered or failed, retries over other KDCs or TCP not
+    /// counted twice) this client and its clones have made.
+    pub fn kdc_exchanges(&self) -> u64 {
+        self.exchanges.load(Ordering::Relaxed)
+    }
+
     /// Send one request to its realm's KDCs.
     pub async fn send(&self, req: &KdcRequest) -> Result<KdcReply, ClientError> {
         let kdcs = self.kdcs(&req.realm)?;
+        self.exchanges.fetch_add(1, Ordering::Relaxed);
         let too_big = |b: &[u8]| {
             transport::looks_like_krb_error(b)
                 && KrbError::decode(b).is_ok_and(|e| e.error_code == KRB_ERR_RESPONSE_TOO_BIG)
@@ -179,6 +204,90 @@ impl Client {
         let reply = self.send(&req).await?;
         let kdc = reply.kdc.to_string();
         Ok(ex.step(&reply.bytes).map_err(|e| e.with_kdc(&kdc))?)
+    }
+
+    /// A service ticket for `service`, from `ccache` when it holds a valid one, else by walking
+    /// from the cache's TGTs ([`referral::ReferralWalker`]: explicit realm over `[capaths]` or
+    /// the hierarchical route, or referrals, RFC 6806 §8). A cached cross-realm TGT on the route
+    /// shortens the walk, so a second ticket through the same trust costs one TGS exchange.
+    /// The new cross-realm TGTs and the service ticket are stored into `ccache` (the caller
+    /// writes the file). `opts.canonicalize` is decided per hop by the walker.
+    pub async fn get_service_creds(
+        &self,
+        ccache: &mut Ccache,
+        service: &ServiceName,
+        opts: &TgsOptions,
+    ) -> Result<Credentials, ClientError> {
+        let offset = ccache.kdc_offset.map_or(0, |o| i64::from(o.seconds));
+        let now = self.now().offset(offset).secs;
+        let client = ccache.default_principal.clone();
+        let cached = match service.resolve(&self.conf) {
+            Some(p) => referral::cached_creds(ccache, &client, &p, now),
+            None => {
+                let wanted = service.components();
+                ccache
+                    .credentials
+                    .iter()
+                    .filter(|c| !c.is_config() && referral::same_name(&c.client, &client))
+                    .filter(|c| c.server.name.components() == wanted.as_slice())
+                    .filter_map(Credentials::from_ccache)
+                    .find(|c| c.endtime > now)
+            }
+        };
+        if let Some(creds) = cached {
+            tracing::debug!(server = %creds.server, "Service ticket found in the credential cache");
+            return Ok(creds);
+        }
+        let home = client.realm.clone();
+        let home_tgt_name = Principal::new(PrincipalName::krbtgt(&home), home.clone());
+        let home_tgt = referral::cached_creds(ccache, &client, &home_tgt_name, now)
+            .ok_or(ClientError::NoTgt(home_tgt_name))?;
+        let mut walker = ReferralWalker::new(home_tgt, service, &self.conf)?;
+        let start = walker
+            .route()
+            .and_then(|route| referral::find_cached_tgt(ccache, &client, route, now));
+        if let Some(tgt) = start {
+            walker.start_from_cached(tgt)?;
+        }
+        let before = self.kdc_exchanges();
+        let mut rng = OsRandom;
+        let mut step = walker.start()?;
+        loop {
+            let hop = match step {
+                WalkStep::Tgs(hop) => {
+                    // A cross-realm TGT the walker accepted: cache it now, so it survives a
+                    // failure further along the route.
+                    if hop.realm().is_some_and(|r| r != hop.tgt.server.realm) {
+                        ccache.store(hop.tgt.to_ccache());
+                    }
+                    hop
+                }
+                WalkStep::Done(result) => {
+                    for tgt in &result.tgts {
+                        ccache.store(tgt.to_ccache());
+                    }
+                    ccache.store(result.creds.to_ccache());
+                    tracing::debug!(
+                        server = %result.creds.server,
+                        path = %result.path,
+                        tgs_exchanges = self.kdc_exchanges() - before,
+                        "Service ticket obtained and stored in the credential cache"
+                    );
+                    return Ok(result.creds);
+                }
+            };
+            let on_path = |e: ClientError| ClientError::OnPath {
+                path: walker.path(),
+                source: Box::new(e),
+            };
+            let (ex, req) = hop
+                .exchange(opts, self.now(), &mut rng)
+                .map_err(|e| on_path(e.into()))?;
+            let reply = self.send(&req).await.map_err(on_path)?;
+            let kdc = reply.kdc.to_string();
+            tracing::debug!(realm = %req.realm, kdc = %kdc, server = %hop.server, "TGS reply");
+            step = walker.step(ex.step(&reply.bytes).map_err(|e| e.with_kdc(&kdc)))?;
+        }
     }
 
     /// Renew a TGT (`kinit -R`).

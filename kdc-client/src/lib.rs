@@ -13,6 +13,7 @@ pub mod error_code;
 pub mod exchange;
 pub mod keytab;
 pub mod principal;
+pub mod referral;
 #[cfg(feature = "transport")]
 pub mod transport;
 mod wire;

@@ -218,7 +218,11 @@ impl TgsExchange {
         )?;
         let same = creds.server.name.components() == self.server.name.components()
             && creds.server.realm == self.server.realm;
-        let referral = self.canonicalize && creds.is_tgt() && creds.server.realm == self.realm;
+        // A referral (RFC 6806 §8) or, when a TGT was asked for, a TGT for a nearer realm of
+        // the route (MIT's KDC answers per its `[capaths]`): the walker checks the route.
+        let referral = (self.canonicalize || self.server.name.is_krbtgt())
+            && creds.is_tgt()
+            && creds.server.realm == self.realm;
         if !same && !referral && !self.renew {
             return Err(ExchangeError::Mismatch(format!(
                 "ticket for {} but {} was requested",
@@ -234,3 +238,6 @@ impl TgsExchange {
         Ok(creds)
     }
 }
+
+#[cfg(test)]
+mod tests;
