@@ -5,12 +5,12 @@ use std::ffi::OsString;
 use std::fmt;
 use std::process::ExitCode;
 
-use kdc_client::asn1::Ticket;
-use kdc_client::ccache::{Ccache, CcacheError, Credential};
+use kdc_client::ccache::{Ccache, CcacheError};
 use kdc_client::client::Client;
 use kdc_client::config::Krb5Conf;
 use kdc_client::crypto::Enctype;
 use kdc_client::exchange::Credentials;
+use kdc_client::referral::ServiceName;
 use kdc_client::{NameType, Principal, PrincipalName, Realm};
 
 use crate::common;
@@ -178,16 +178,14 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
     };
     let mut failed = false;
     for t in &targets {
-        match get_service_ticket(&conf, &cache, t, args.etype, args.keytab.as_deref()) {
+        match get_service_ticket(&conf, &mut cache, t, args.etype, args.keytab.as_deref()) {
             Ok(creds) => {
                 let kvno = creds
-                    .last()
-                    .and_then(|c| Ticket::decode(&c.ticket).ok())
+                    .ticket
+                    .decode()
+                    .ok()
                     .and_then(|tk| tk.enc_part.kvno)
                     .map_or(0, |k| k.0);
-                for c in creds {
-                    cache.store(c);
-                }
                 if let Err(e) = cache.write_file(&path) {
                     failed = true;
                     eprintln!("{PROG}: {e} while storing credentials for {t}");
@@ -216,18 +214,17 @@ pub enum Failure {
     Krb(String),
 }
 
-/// The TGS exchange(s) for `target` from the cache's TGT, walking referrals. Expected from
-/// the client: the credentials to store, the service ticket LAST (any cross-realm TGTs
-/// obtained on the way before it, as MIT caches them); `etype` restricts the ticket's
-/// session-key enctype (`-e`); with `keytab` (`-k`) the client should check the ticket
-/// decrypts with that keytab. Errors as MIT messages (`Server not found in Kerberos database`).
+/// The service ticket for `target`, from the cache or by walking from its TGTs across
+/// trusts (`kdc_client::client::Client::get_service_creds`); new tickets are stored into
+/// `cache` (the caller writes it). `etype` restricts the session-key enctype (`-e`); with
+/// `keytab` (`-k`) the ticket must decrypt with that keytab.
 fn get_service_ticket(
     conf: &Krb5Conf,
-    cache: &Ccache,
+    cache: &mut Ccache,
     target: &Target,
     etype: Option<i32>,
     keytab: Option<&str>,
-) -> Result<Vec<Credential>, Failure> {
+) -> Result<Credentials, Failure> {
     tracing::debug!(
         "Getting credentials {} -> {target} (etype {etype:?}, keytab {keytab:?})",
         cache.default_principal
@@ -240,65 +237,27 @@ fn get_service_ticket(
             Enctype::from_i32(e).ok_or_else(|| failed(&format!("enctype {e} is not supported")))?;
         opts.enctypes = vec![e];
     }
-    let home = &cache.default_principal.realm;
-    let tgt_name = Principal::new(PrincipalName::krbtgt(home), home.clone());
-    let tgt = cache
-        .retrieve(&tgt_name)
-        .and_then(Credentials::from_ccache)
-        .ok_or_else(|| failed(&format!("Matching credential not found ({tgt_name})")))?;
-    let mut creds = common::block_on(walk(&client, tgt, target, opts))
+    let service = match &target.realm {
+        Some(realm) => ServiceName::Principal(Principal::new(target.name.clone(), realm.clone())),
+        None => match target.name.components() {
+            [service, host] => ServiceName::host_based(service, host),
+            _ => ServiceName::Principal(Principal::new(
+                target.name.clone(),
+                cache.default_principal.realm.clone(),
+            )),
+        },
+    };
+    let creds = common::block_on(client.get_service_creds(cache, &service, &opts))
         .map_err(|e| failed(&e))?
         .map_err(|e| failed(&e))?;
     if let Some(kt) = keytab {
-        verify_with_keytab(creds.last(), kt)?;
+        verify_with_keytab(&creds, kt)?;
     }
-    Ok(creds.drain(..).map(|c| c.to_ccache()).collect())
-}
-
-/// The TGS exchanges from the home TGT to the service: directly, over a direct trust to an
-/// explicit realm, or by following referrals when the realm is unknown (RFC 6806 §8).
-async fn walk(
-    client: &Client,
-    tgt: Credentials,
-    target: &Target,
-    mut opts: kdc_client::exchange::TgsOptions,
-) -> Result<Vec<Credentials>, kdc_client::client::ClientError> {
-    let home = tgt.server.realm.clone();
-    match &target.realm {
-        Some(realm) if *realm == home => {
-            let server = Principal::new(target.name.clone(), realm.clone());
-            Ok(vec![client.tgs(&tgt, &server, &opts).await?])
-        }
-        Some(realm) => {
-            let cross = Principal::new(PrincipalName::krbtgt(realm), home);
-            let x = client.tgs(&tgt, &cross, &opts).await?;
-            let server = Principal::new(target.name.clone(), realm.clone());
-            let s = client.tgs(&x, &server, &opts).await?;
-            Ok(vec![x, s])
-        }
-        None => {
-            opts.canonicalize = true;
-            let mut out = Vec::new();
-            let mut cur = tgt;
-            for _ in 0..10 {
-                let realm = cur.tgt_realm().unwrap_or_else(|| cur.server.realm.clone());
-                let server = Principal::new(target.name.clone(), realm);
-                let c = client.tgs(&cur, &server, &opts).await?;
-                let referral = c.is_tgt() && c.server.name != target.name;
-                out.push(c.clone());
-                if !referral {
-                    return Ok(out);
-                }
-                cur = c;
-            }
-            Ok(out)
-        }
-    }
+    Ok(creds)
 }
 
 /// `kvno -k`: the service ticket must decrypt with a key of the keytab.
-fn verify_with_keytab(creds: Option<&Credentials>, keytab: &str) -> Result<(), Failure> {
-    let creds = creds.ok_or_else(|| Failure::Krb("no ticket".into()))?;
+fn verify_with_keytab(creds: &Credentials, keytab: &str) -> Result<(), Failure> {
     let path = kdc_client::keytab::resolve_name(keytab).map_err(|e| Failure::Krb(e.to_string()))?;
     let kt =
         kdc_client::keytab::Keytab::read_file(&path).map_err(|e| Failure::Krb(e.to_string()))?;

@@ -381,7 +381,11 @@ fn read_string(r: &mut Reader<'_>) -> Result<String, CcacheError> {
 fn read_principal(r: &mut Reader<'_>) -> Result<Principal, CcacheError> {
     let name_type = NameType::from_i32(r.i32()?);
     let count = r.u32()?;
-    let realm = Realm::new(read_string(r)?).map_err(|_| CcacheError::Malformed("bad realm"))?;
+    let realm = match read_string(r)? {
+        // MIT's referral realm: `kvno -S` caches `host/db.example.com@`.
+        s if s.is_empty() => Realm::referral(),
+        s => Realm::new(s).map_err(|_| CcacheError::Malformed("bad realm"))?,
+    };
     let mut components = Vec::new();
     for _ in 0..count {
         components.push(read_string(r)?);

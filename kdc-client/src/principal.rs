@@ -33,6 +33,18 @@ impl Realm {
         Ok(Realm(name))
     }
 
+    /// The empty "referral realm" MIT writes in credential caches for a service ticket
+    /// obtained by referrals (`host/db.example.com@`, RFC 6806 §8). Only caches hold it; it
+    /// is never sent to a KDC.
+    pub fn referral() -> Self {
+        Realm(String::new())
+    }
+
+    /// True for [`Realm::referral`].
+    pub fn is_referral(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
