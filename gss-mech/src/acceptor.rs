@@ -109,6 +109,10 @@ impl Acceptor {
             return Err(GssError::TokId { expected: TOK_AP_REQ, got: f.tok_id });
         }
         let req = ApReq::decode(f.inner).map_err(GssError::asn1("AP-REQ"))?;
+        if req.ap_options.is_set(ap_options::USE_SESSION_KEY) {
+            // User-to-user (RFC 4120 §2.9.2) needs a TGT session key this acceptor lacks.
+            return Err(GssError::Invalid("use-session-key (user-to-user) is not supported"));
+        }
         let ticket = req.ticket.decode().map_err(GssError::asn1("Ticket"))?;
         let service = ticket.sname.to_principal(&ticket.realm).map_err(GssError::asn1("Ticket sname"))?;
         if let Some(expected) = &self.opts.service {

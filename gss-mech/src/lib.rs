@@ -59,3 +59,6 @@ impl ContextFlags {
         self.0 & bit == bit
     }
 }
+
+#[cfg(test)]
+mod tests;
