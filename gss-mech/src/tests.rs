@@ -330,10 +330,12 @@ fn acceptor_rejections() {
     // Corrupted: every byte of the token flipped in turn is refused (never a panic).
     let mut acc4 = Acceptor::new(kt.clone(), AcceptorOptions::default());
     let opts_at = tok.windows(5).position(|w| w == [0xa2, 0x07, 0x03, 0x05, 0x00]).unwrap() + 5;
+    let nt_at = opts_at + tok[opts_at..].windows(5).position(|w| w == [0xa0, 3, 2, 1, 1]).unwrap() + 4;
     for n in 0..tok.len() {
         // ap-options are not integrity-protected in Kerberos (RFC 4120 §5.5.1); only the
         // use-session-key bit (0x40 of the first octet) changes the outcome.
-        if (opts_at + 1..opts_at + 4).contains(&n) {
+        // Likewise the ticket's outer sname name-type (keys are looked up by components).
+        if (opts_at + 1..opts_at + 4).contains(&n) || n == nt_at {
             continue;
         }
         let mut b = tok.clone();
@@ -416,3 +418,4 @@ fn ap_rep_forms_and_errors() {
     let (ini, _) = InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut rng).unwrap();
     assert!(matches!(ini.step(&tok), Err(GssError::TokId { .. })));
 }
+
