@@ -143,6 +143,9 @@ impl Acceptor {
         let session_key = EncryptionKey::new(ske, part.key.keyvalue.as_bytes())
             .map_err(|e| GssError::crypto("ticket session key")(e.into()))?;
 
+        if req.authenticator.etype != ske.to_i32() {
+            return Err(GssError::Enctype(req.authenticator.etype));
+        }
         let auth_cipher = &req.authenticator.cipher;
         let plain = Zeroizing::new(
             crypto::decrypt(&session_key, KeyUsage::AP_REQ_AUTHENTICATOR, auth_cipher)

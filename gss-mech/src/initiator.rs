@@ -207,6 +207,9 @@ impl InitiatorContext {
             return Err(GssError::TokId { expected: TOK_AP_REP, got: kind });
         }
         let rep = ApRep::decode(inner).map_err(GssError::asn1("AP-REP"))?;
+        if rep.enc_part.etype != self.session_key.enctype().to_i32() {
+            return Err(GssError::Enctype(rep.enc_part.etype));
+        }
         let plain = crypto::decrypt(&self.session_key, KeyUsage::AP_REP_ENC_PART, &rep.enc_part.cipher)
             .map_err(GssError::crypto("AP-REP enc-part"))?;
         let part = EncApRepPart::decode(&plain).map_err(GssError::asn1("EncAPRepPart"))?;
