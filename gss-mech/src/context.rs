@@ -209,8 +209,8 @@ impl SecurityContext {
 
     /// GSS_Wrap (RFC 4121 §4.2.6.2). With `confidential`: `header || E(message || header)`
     /// with EC = 0 and RRC = 0 (MIT's choice for non-DCE contexts). Without: `header ||
-    /// message || checksum`, EC = checksum length, the checksum taken over `message ||
-    /// header` with EC and RRC zeroed (RFC 4121 §4.2.4).
+    /// message || checksum`, EC = checksum length, the checksum (SEAL usage 22/24, as for
+    /// sealed tokens) taken over `message || header` with EC and RRC zeroed (RFC 4121 §4.2.4).
     pub fn wrap(
         &mut self,
         message: &[u8],
@@ -219,7 +219,8 @@ impl SecurityContext {
     ) -> Result<Vec<u8>, GssError> {
         let sealed = if confidential { FLAG_SEALED } else { 0 };
         let (mut h, key) = self.next_header(TOK_WRAP, sealed);
-        let (seal, sign) = self.usages(self.acceptor);
+        // Wrap tokens use the SEAL usage with or without confidentiality (RFC 4121 §2, §4.2.4).
+        let (seal, _) = self.usages(self.acceptor);
         let mut plain = Zeroizing::new(Vec::with_capacity(message.len() + HEADER_LEN));
         plain.extend_from_slice(message);
         if confidential {
@@ -230,7 +231,7 @@ impl SecurityContext {
             Ok(out)
         } else {
             plain.extend_from_slice(&h.to_bytes());
-            let ck = crypto::checksum(&key, sign, &plain).map_err(GssError::crypto("Wrap"))?;
+            let ck = crypto::checksum(&key, seal, &plain).map_err(GssError::crypto("Wrap"))?;
             h.ec = u16::try_from(ck.len()).map_err(|_| GssError::Invalid("checksum too long"))?;
             let mut out = h.to_bytes().to_vec();
             out.extend_from_slice(message);
@@ -247,7 +248,7 @@ impl SecurityContext {
         let (h, body) = PerMsgHeader::parse(token, TOK_WRAP)?;
         self.check_direction(&h)?;
         let key = self.recv_key(h.flags)?;
-        let (seal, sign) = self.usages(!self.acceptor);
+        let (seal, _) = self.usages(!self.acceptor);
         let mut body = body.to_vec();
         if !body.is_empty() {
             let r = usize::from(h.rrc) % body.len();
@@ -282,7 +283,7 @@ impl SecurityContext {
             input.extend_from_slice(msg);
             input.extend_from_slice(&zeroed.to_bytes());
             let ty = ChecksumType::for_enctype(key.enctype());
-            crypto::verify_checksum(key, sign, ty, &input, cksum).map_err(bad_sig("Unwrap"))?;
+            crypto::verify_checksum(key, seal, ty, &input, cksum).map_err(bad_sig("Unwrap"))?;
             msg.to_vec()
         };
         let seq = self.recv.check(h.seq)?;
