@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use kdc_client::Principal;
 use kdc_client::asn1::{
     ApRep, ApReq, Authenticator, EncApRepPart, EncTicketPart, EncryptedData, UInt32Lenient,
     ap_options, msg_type,
@@ -10,7 +11,6 @@ use kdc_client::asn1::{
 use kdc_client::crypto::{self, EncryptionKey, Enctype, KeyUsage, RandomSource};
 use kdc_client::exchange::Timestamp;
 use kdc_client::keytab::Keytab;
-use kdc_client::Principal;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -106,28 +106,42 @@ impl Acceptor {
     ) -> Result<Accepted, GssError> {
         let f = token::unframe(token)?;
         if f.tok_id != TOK_AP_REQ {
-            return Err(GssError::TokId { expected: TOK_AP_REQ, got: f.tok_id });
+            return Err(GssError::TokId {
+                expected: TOK_AP_REQ,
+                got: f.tok_id,
+            });
         }
         let req = ApReq::decode(f.inner).map_err(GssError::asn1("AP-REQ"))?;
         if req.ap_options.is_set(ap_options::USE_SESSION_KEY) {
             // User-to-user (RFC 4120 §2.9.2) needs a TGT session key this acceptor lacks.
-            return Err(GssError::Invalid("use-session-key (user-to-user) is not supported"));
+            return Err(GssError::Invalid(
+                "use-session-key (user-to-user) is not supported",
+            ));
         }
         let ticket = req.ticket.decode().map_err(GssError::asn1("Ticket"))?;
-        let service = ticket.sname.to_principal(&ticket.realm).map_err(GssError::asn1("Ticket sname"))?;
-        if let Some(expected) = &self.opts.service {
-            if !same_principal(expected, &service) {
-                return Err(GssError::WrongService { expected: expected.clone(), got: service });
-            }
+        let service = ticket
+            .sname
+            .to_principal(&ticket.realm)
+            .map_err(GssError::asn1("Ticket sname"))?;
+        if let Some(expected) = &self.opts.service
+            && !same_principal(expected, &service)
+        {
+            return Err(GssError::WrongService {
+                expected: expected.clone(),
+                got: service,
+            });
         }
         let etype = ticket.enc_part.etype;
         let enctype = Enctype::from_i32(etype).ok_or(GssError::Enctype(etype))?;
         let kvno = ticket.enc_part.kvno.map(|k| k.0);
-        let key = self.keytab.find(&service, kvno, &[enctype]).ok_or_else(|| GssError::NoKey {
-            principal: service.clone(),
-            kvno,
-            enctype: etype,
-        })?;
+        let key = self
+            .keytab
+            .find(&service, kvno, &[enctype])
+            .ok_or_else(|| GssError::NoKey {
+                principal: service.clone(),
+                kvno,
+                enctype: etype,
+            })?;
         let plain = crypto::decrypt(&key, KeyUsage::TICKET, &ticket.enc_part.cipher)
             .map_err(GssError::crypto("Ticket enc-part"))?;
         let part = EncTicketPart::decode(&plain).map_err(GssError::asn1("EncTicketPart"))?;
@@ -153,12 +167,13 @@ impl Acceptor {
                 .to_vec(),
         );
         let auth = Authenticator::decode(&plain).map_err(GssError::asn1("Authenticator"))?;
-        if auth.crealm != part.crealm
-            || auth.cname.name_string != part.cname.name_string
-        {
+        if auth.crealm != part.crealm || auth.cname.name_string != part.cname.name_string {
             return Err(GssError::ClientMismatch);
         }
-        let initiator = part.cname.to_principal(&part.crealm).map_err(GssError::asn1("ticket cname"))?;
+        let initiator = part
+            .cname
+            .to_principal(&part.crealm)
+            .map_err(GssError::asn1("ticket cname"))?;
         let delta = auth.ctime.unix().saturating_sub(now.secs);
         if delta.saturating_abs() > skew {
             return Err(GssError::Skew(delta));
@@ -210,7 +225,11 @@ impl Acceptor {
                 },
             };
             let der = rep.to_der().map_err(GssError::asn1("AP-REP"))?;
-            (Some(token::frame(TOK_AP_REP, &der)), Some(sub), u64::from(seq))
+            (
+                Some(token::frame(TOK_AP_REP, &der)),
+                Some(sub),
+                u64::from(seq),
+            )
         } else {
             flags.0 &= !ContextFlags::MUTUAL;
             // No AP-REP: both directions use the initiator's sequence number (as MIT).

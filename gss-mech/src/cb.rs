@@ -98,12 +98,18 @@ impl GssChecksum {
             return Err(GssError::BadGssChecksum("Lgth is not 16"));
         }
         let mut bnd = [0u8; 16];
-        bnd.copy_from_slice(b.get(4..20).ok_or(GssError::BadGssChecksum("truncated Bnd"))?);
-        let f = b.get(20..24).ok_or(GssError::BadGssChecksum("truncated Flags"))?;
-        let mut flags = u32::from_le_bytes([f[0], f[1], f[2], f[3]]);
+        bnd.copy_from_slice(
+            b.get(4..20)
+                .ok_or(GssError::BadGssChecksum("truncated Bnd"))?,
+        );
+        let f: [u8; 4] = b
+            .get(20..24)
+            .and_then(|f| f.try_into().ok())
+            .ok_or(GssError::BadGssChecksum("truncated Flags"))?;
+        let mut flags = u32::from_le_bytes(f);
         let mut delegation = false;
         if flags & ContextFlags::DELEG != 0 {
-            if let Some(opt) = b.get(24..28) {
+            if let Some(opt) = b.get(24..28).and_then(|o| <[u8; 4]>::try_from(o).ok()) {
                 if opt[0..2] != [1, 0] {
                     return Err(GssError::BadGssChecksum("DlgOpt is not 1"));
                 }
@@ -165,7 +171,12 @@ mod tests {
 
     #[test]
     fn delegation_fields_are_checked_and_skipped() {
-        let mut e = GssChecksum { bnd: [0; 16], flags: ContextFlags(0x33), delegation: false }.encode();
+        let mut e = GssChecksum {
+            bnd: [0; 16],
+            flags: ContextFlags(0x33),
+            delegation: false,
+        }
+        .encode();
         e.extend_from_slice(&[1, 0, 3, 0, 0xaa, 0xbb]);
         assert!(GssChecksum::decode(&e).is_err());
         e.push(0xcc);
@@ -180,11 +191,18 @@ mod tests {
         let empty = ChannelBindings::default().md5();
         assert_eq!(hex::encode(empty), "441018525208457705bf09a8ee3c1093");
         let cb = ChannelBindings::tls_server_end_point(&[1, 2, 3]);
-        let ok = GssChecksum { bnd: cb.md5(), flags: ContextFlags(0), delegation: false };
+        let ok = GssChecksum {
+            bnd: cb.md5(),
+            flags: ContextFlags(0),
+            delegation: false,
+        };
         assert!(ok.check_bindings(Some(&cb)).is_ok());
         assert!(ok.check_bindings(None).is_ok());
         let other = ChannelBindings::tls_server_end_point(&[1, 2, 4]);
-        assert!(matches!(ok.check_bindings(Some(&other)), Err(GssError::ChannelBindings)));
+        assert!(matches!(
+            ok.check_bindings(Some(&other)),
+            Err(GssError::ChannelBindings)
+        ));
         let none = GssChecksum { bnd: [0; 16], ..ok };
         assert!(none.check_bindings(Some(&cb)).is_ok());
     }

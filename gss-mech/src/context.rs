@@ -137,7 +137,10 @@ impl SecurityContext {
     /// (an error if absent), else the initiator subkey or the session key.
     fn recv_key(&self, flags: u8) -> Result<&EncryptionKey, GssError> {
         if flags & FLAG_ACCEPTOR_SUBKEY != 0 {
-            return self.acceptor_subkey.as_ref().ok_or(GssError::NoAcceptorSubkey);
+            return self
+                .acceptor_subkey
+                .as_ref()
+                .ok_or(GssError::NoAcceptorSubkey);
         }
         Ok(self.initiator_subkey.as_ref().unwrap_or(&self.session_key))
     }
@@ -153,7 +156,11 @@ impl SecurityContext {
     fn next_header(&mut self, tok_id: [u8; 2], extra_flags: u8) -> (PerMsgHeader, EncryptionKey) {
         let (key, kflag) = self.send_key();
         let key = key.clone();
-        let dir = if self.acceptor { FLAG_SENT_BY_ACCEPTOR } else { 0 };
+        let dir = if self.acceptor {
+            FLAG_SENT_BY_ACCEPTOR
+        } else {
+            0
+        };
         let h = PerMsgHeader {
             tok_id,
             flags: dir | kflag | extra_flags,
@@ -265,7 +272,9 @@ impl SecurityContext {
             let outer = token.get(..HEADER_LEN).unwrap_or_default();
             let same = inner.get(..6) == outer.get(..6) && inner.get(8..) == outer.get(8..);
             if !same {
-                return Err(GssError::Defective("encrypted header copy differs from the header"));
+                return Err(GssError::Defective(
+                    "encrypted header copy differs from the header",
+                ));
             }
             plain.get(..keep).unwrap_or_default().to_vec()
         } else {
@@ -298,9 +307,12 @@ impl SecurityContext {
 /// Integrity failures become [`GssError::BadSignature`]; other crypto errors keep their cause.
 fn bad_sig(what: &'static str) -> impl FnOnce(CryptoError) -> GssError {
     move |e| match e {
-        CryptoError::Integrity | CryptoError::BadChecksum | CryptoError::CiphertextTooShort { .. } => {
-            GssError::BadSignature
-        }
-        other => GssError::Crypto { what, source: other },
+        CryptoError::Integrity
+        | CryptoError::BadChecksum
+        | CryptoError::CiphertextTooShort { .. } => GssError::BadSignature,
+        other => GssError::Crypto {
+            what,
+            source: other,
+        },
     }
 }

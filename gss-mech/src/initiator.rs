@@ -1,6 +1,7 @@
 //! The initiator: the initial context token (RFC 2743 §3.1, RFC 4121 §4.1) and the check of
 //! the acceptor's AP-REP (RFC 4120 §3.2.5, §5.5.2).
 
+use kdc_client::Principal;
 use kdc_client::asn1::{
     ApRep, ApReq, Authenticator, Checksum, EncApRepPart, EncryptedData, KerberosFlags,
     KerberosString, KerberosTime, KeyBlock, KrbError, Microseconds, PrincipalNameAsn1,
@@ -9,7 +10,6 @@ use kdc_client::asn1::{
 use kdc_client::crypto::{self, EncryptionKey, Enctype, KeyUsage, RandomSource};
 use kdc_client::error_code::error_name;
 use kdc_client::exchange::{Credentials, Timestamp};
-use kdc_client::Principal;
 use zeroize::Zeroizing;
 
 use crate::cb::{CKSUMTYPE_GSSAPI, ChannelBindings, GssChecksum};
@@ -53,7 +53,8 @@ pub struct InitiatorContext {
 }
 
 fn ts(now: Timestamp) -> Result<(KerberosTime, Microseconds), GssError> {
-    let t = KerberosTime::from_unix(now.secs).ok_or(GssError::Invalid("time outside KerberosTime"))?;
+    let t =
+        KerberosTime::from_unix(now.secs).ok_or(GssError::Invalid("time outside KerberosTime"))?;
     let u = Microseconds::new(now.usec).ok_or(GssError::Invalid("microseconds above 999999"))?;
     Ok((t, u))
 }
@@ -75,7 +76,8 @@ pub(crate) fn fresh_subkey(
 /// so that peers decoding it as a signed 32-bit integer never see a negative or wrapping value.
 pub(crate) fn fresh_seq(rng: &mut dyn RandomSource) -> Result<u32, GssError> {
     let mut b = [0u8; 4];
-    rng.fill(&mut b).map_err(GssError::crypto("sequence number"))?;
+    rng.fill(&mut b)
+        .map_err(GssError::crypto("sequence number"))?;
     Ok(u32::from_be_bytes(b) & 0x3fff_ffff)
 }
 
@@ -100,8 +102,15 @@ impl InitiatorContext {
         let enctype = creds.session_key.enctype();
         let (subkey, subkey_block) = fresh_subkey(enctype, rng)?;
         let seq = fresh_seq(rng)?;
-        let bnd = opts.channel_bindings.as_ref().map_or([0u8; 16], ChannelBindings::md5);
-        let gss_cksum = GssChecksum { bnd, flags, delegation: false };
+        let bnd = opts
+            .channel_bindings
+            .as_ref()
+            .map_or([0u8; 16], ChannelBindings::md5);
+        let gss_cksum = GssChecksum {
+            bnd,
+            flags,
+            delegation: false,
+        };
         let auth = Authenticator {
             authenticator_vno: 5,
             crealm: KerberosString::from(&creds.client.realm),
@@ -117,8 +126,13 @@ impl InitiatorContext {
             authorization_data: None,
         };
         let plain = Zeroizing::new(auth.to_der().map_err(GssError::asn1("Authenticator"))?);
-        let cipher = crypto::encrypt(&creds.session_key, KeyUsage::AP_REQ_AUTHENTICATOR, &plain, rng)
-            .map_err(GssError::crypto("Authenticator"))?;
+        let cipher = crypto::encrypt(
+            &creds.session_key,
+            KeyUsage::AP_REQ_AUTHENTICATOR,
+            &plain,
+            rng,
+        )
+        .map_err(GssError::crypto("Authenticator"))?;
         let mut ap_opts = KerberosFlags::default();
         if mutual {
             ap_opts.set(ap_options::MUTUAL_REQUIRED);
@@ -170,7 +184,11 @@ impl InitiatorContext {
         Ok(self.into_context(None, seq))
     }
 
-    fn into_context(self, acceptor_subkey: Option<EncryptionKey>, recv_seq: u64) -> SecurityContext {
+    fn into_context(
+        self,
+        acceptor_subkey: Option<EncryptionKey>,
+        recv_seq: u64,
+    ) -> SecurityContext {
         SecurityContext::new(ContextParts {
             acceptor: false,
             flags: self.flags,
@@ -204,14 +222,21 @@ impl InitiatorContext {
             return Err(krb_error(inner));
         }
         if kind != TOK_AP_REP {
-            return Err(GssError::TokId { expected: TOK_AP_REP, got: kind });
+            return Err(GssError::TokId {
+                expected: TOK_AP_REP,
+                got: kind,
+            });
         }
         let rep = ApRep::decode(inner).map_err(GssError::asn1("AP-REP"))?;
         if rep.enc_part.etype != self.session_key.enctype().to_i32() {
             return Err(GssError::Enctype(rep.enc_part.etype));
         }
-        let plain = crypto::decrypt(&self.session_key, KeyUsage::AP_REP_ENC_PART, &rep.enc_part.cipher)
-            .map_err(GssError::crypto("AP-REP enc-part"))?;
+        let plain = crypto::decrypt(
+            &self.session_key,
+            KeyUsage::AP_REP_ENC_PART,
+            &rep.enc_part.cipher,
+        )
+        .map_err(GssError::crypto("AP-REP enc-part"))?;
         let part = EncApRepPart::decode(&plain).map_err(GssError::asn1("EncAPRepPart"))?;
         if part.ctime != self.ctime || part.cusec != self.cusec {
             return Err(GssError::ApRepMismatch);

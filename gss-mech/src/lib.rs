@@ -11,6 +11,15 @@
 //! Nothing here does I/O: the clock ([`Timestamp`]) and the random source
 //! ([`RandomSource`]) are injected. No decoder panics on any input.
 #![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
 
 mod acceptor;
 mod cb;
@@ -21,7 +30,7 @@ mod seqstate;
 pub mod token;
 
 pub use acceptor::{Accepted, Acceptor, AcceptorOptions, DEFAULT_MAX_SKEW};
-pub use cb::{ChannelBindings, GssChecksum, CKSUMTYPE_GSSAPI};
+pub use cb::{CKSUMTYPE_GSSAPI, ChannelBindings, GssChecksum};
 pub use context::{SecurityContext, Unwrapped};
 pub use error::GssError;
 pub use initiator::{InitiatorContext, InitiatorOptions};
@@ -52,7 +61,8 @@ impl ContextFlags {
     pub const KNOWN: u32 =
         Self::DELEG | Self::MUTUAL | Self::REPLAY | Self::SEQUENCE | Self::CONF | Self::INTEG;
     /// What the lab's MIT peer calls "all five": mutual, replay, sequence, conf, integ.
-    pub const ALL: Self = Self(Self::MUTUAL | Self::REPLAY | Self::SEQUENCE | Self::CONF | Self::INTEG);
+    pub const ALL: Self =
+        Self(Self::MUTUAL | Self::REPLAY | Self::SEQUENCE | Self::CONF | Self::INTEG);
 
     /// True when every bit of `bit` is set.
     pub fn has(self, bit: u32) -> bool {

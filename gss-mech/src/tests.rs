@@ -1,6 +1,7 @@
 //! Our initiator against our acceptor (no network), and the invalid-token classes of MIT's
 //! `t_invalid.c` applied to RFC 4121 tokens.
 
+use kdc_client::Principal;
 use kdc_client::asn1::{
     EncTicketPart, EncryptedData, KerberosFlags, KerberosString, KerberosTime, KeyBlock,
     PrincipalNameAsn1, Raw, SecretOctets, Ticket, TransitedEncoding, UInt32Lenient,
@@ -8,7 +9,6 @@ use kdc_client::asn1::{
 use kdc_client::crypto::{self, CryptoError, EncryptionKey, Enctype, KeyUsage, RandomSource};
 use kdc_client::exchange::{Credentials, Timestamp};
 use kdc_client::keytab::{Keytab, KeytabEntry};
-use kdc_client::Principal;
 use zeroize::Zeroizing;
 
 use crate::token::{self, FLAG_ACCEPTOR_SUBKEY, FLAG_SENT_BY_ACCEPTOR, HEADER_LEN, TOK_AP_REP};
@@ -30,7 +30,10 @@ impl RandomSource for Counter {
 const NOW: i64 = 1_764_000_000;
 
 fn now() -> Timestamp {
-    Timestamp { secs: NOW, usec: 123_456 }
+    Timestamp {
+        secs: NOW,
+        usec: 123_456,
+    }
 }
 
 fn client() -> Principal {
@@ -55,7 +58,10 @@ fn ticket_and_keytab(enctype: Enctype, svc: &Principal) -> (Credentials, Keytab)
         },
         crealm: KerberosString::from(&c.realm),
         cname: PrincipalNameAsn1::from(&c.name),
-        transited: TransitedEncoding { tr_type: 1, contents: Vec::new().into() },
+        transited: TransitedEncoding {
+            tr_type: 1,
+            contents: Vec::new().into(),
+        },
         authtime: KerberosTime::from_unix(NOW - 60).unwrap(),
         starttime: None,
         endtime: KerberosTime::from_unix(NOW + 36_000).unwrap(),
@@ -63,7 +69,13 @@ fn ticket_and_keytab(enctype: Enctype, svc: &Principal) -> (Credentials, Keytab)
         caddr: None,
         authorization_data: None,
     };
-    let enc = crypto::encrypt(&svc_key, KeyUsage::TICKET, &part.to_der().unwrap(), &mut rng).unwrap();
+    let enc = crypto::encrypt(
+        &svc_key,
+        KeyUsage::TICKET,
+        &part.to_der().unwrap(),
+        &mut rng,
+    )
+    .unwrap();
     let ticket = Ticket {
         tkt_vno: 5,
         realm: KerberosString::from(&svc.realm),
@@ -100,9 +112,18 @@ fn ticket_and_keytab(enctype: Enctype, svc: &Principal) -> (Credentials, Keytab)
 fn establish(enctype: Enctype, flags: ContextFlags) -> (SecurityContext, SecurityContext) {
     let (creds, kt) = ticket_and_keytab(enctype, &service());
     let mut rng = Counter(9);
-    let opts = InitiatorOptions { flags, channel_bindings: None };
+    let opts = InitiatorOptions {
+        flags,
+        channel_bindings: None,
+    };
     let (ini, tok) = InitiatorContext::new(&creds, &opts, now(), &mut rng).unwrap();
-    let mut acc = Acceptor::new(kt, AcceptorOptions { service: Some(service()), ..Default::default() });
+    let mut acc = Acceptor::new(
+        kt,
+        AcceptorOptions {
+            service: Some(service()),
+            ..Default::default()
+        },
+    );
     let a = acc.accept(&tok, now(), &mut rng).unwrap();
     assert_eq!(a.initiator, client());
     let ini = if ini.needs_reply() {
@@ -117,7 +138,9 @@ fn establish(enctype: Enctype, flags: ContextFlags) -> (SecurityContext, Securit
 #[test]
 fn initial_token_layout() {
     let (creds, _) = ticket_and_keytab(Enctype::Aes256CtsHmacSha196, &service());
-    let (ctx, tok) = InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut Counter(3)).unwrap();
+    let (ctx, tok) =
+        InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut Counter(3))
+            .unwrap();
     assert_eq!(tok[0], 0x60);
     let f = token::unframe(&tok).unwrap();
     assert_eq!(f.tok_id, [1, 0]);
@@ -125,20 +148,37 @@ fn initial_token_layout() {
     assert_eq!(ctx.flags(), ContextFlags(0x3e));
     assert!(ctx.needs_reply());
     let req = kdc_client::asn1::ApReq::decode(f.inner).unwrap();
-    assert!(req.ap_options.is_set(kdc_client::asn1::ap_options::MUTUAL_REQUIRED));
-    let plain = crypto::decrypt(&creds.session_key, KeyUsage::AP_REQ_AUTHENTICATOR, &req.authenticator.cipher).unwrap();
+    assert!(
+        req.ap_options
+            .is_set(kdc_client::asn1::ap_options::MUTUAL_REQUIRED)
+    );
+    let plain = crypto::decrypt(
+        &creds.session_key,
+        KeyUsage::AP_REQ_AUTHENTICATOR,
+        &req.authenticator.cipher,
+    )
+    .unwrap();
     let auth = kdc_client::asn1::Authenticator::decode(&plain).unwrap();
     let ck = auth.cksum.unwrap();
     assert_eq!(ck.cksumtype, 0x8003);
-    assert_eq!(&ck.checksum[..], &[&[16u8, 0, 0, 0][..], &[0; 16], &[0x3e, 0, 0, 0]].concat()[..]);
+    assert_eq!(
+        &ck.checksum[..],
+        &[&[16u8, 0, 0, 0][..], &[0; 16], &[0x3e, 0, 0, 0]].concat()[..]
+    );
     assert_eq!(auth.subkey.unwrap().keytype, 18);
     assert!(auth.seq_number.unwrap().0 < 1 << 30);
     assert_eq!(auth.cusec.get(), 123_456);
-    let no_mutual = InitiatorOptions { flags: ContextFlags(0), channel_bindings: None };
+    let no_mutual = InitiatorOptions {
+        flags: ContextFlags(0),
+        channel_bindings: None,
+    };
     let (ctx, tok) = InitiatorContext::new(&creds, &no_mutual, now(), &mut Counter(3)).unwrap();
     assert_eq!(ctx.flags(), ContextFlags(0x30));
     let req = kdc_client::asn1::ApReq::decode(token::unframe(&tok).unwrap().inner).unwrap();
-    assert!(!req.ap_options.is_set(kdc_client::asn1::ap_options::MUTUAL_REQUIRED));
+    assert!(
+        !req.ap_options
+            .is_set(kdc_client::asn1::ap_options::MUTUAL_REQUIRED)
+    );
 }
 
 #[test]
@@ -149,9 +189,15 @@ fn per_message_tokens_both_ways_all_enctypes() {
         Enctype::Aes128CtsHmacSha256128,
         Enctype::Aes256CtsHmacSha384192,
     ] {
-        for flags in [ContextFlags::ALL, ContextFlags(ContextFlags::REPLAY | ContextFlags::SEQUENCE)] {
+        for flags in [
+            ContextFlags::ALL,
+            ContextFlags(ContextFlags::REPLAY | ContextFlags::SEQUENCE),
+        ] {
             let (mut i, mut a) = establish(e, flags);
-            assert_eq!(i.flags().has(ContextFlags::MUTUAL), a.flags().has(ContextFlags::MUTUAL));
+            assert_eq!(
+                i.flags().has(ContextFlags::MUTUAL),
+                a.flags().has(ContextFlags::MUTUAL)
+            );
             exercise(&mut i, &mut a);
             exercise(&mut a, &mut i);
         }
@@ -173,9 +219,15 @@ fn exercise(s: &mut SecurityContext, r: &mut SecurityContext) {
     }
     let m = s.get_mic(b"msg").unwrap();
     assert_eq!(r.verify_mic(b"msg", &m).unwrap(), SeqStatus::InOrder);
-    assert!(matches!(r.verify_mic(b"msg", &m), Err(GssError::Duplicate(_))));
+    assert!(matches!(
+        r.verify_mic(b"msg", &m),
+        Err(GssError::Duplicate(_))
+    ));
     let m = s.get_mic(b"").unwrap();
-    assert!(matches!(r.verify_mic(b"other", &m), Err(GssError::BadSignature)));
+    assert!(matches!(
+        r.verify_mic(b"other", &m),
+        Err(GssError::BadSignature)
+    ));
     let t = s.wrap(b"", true, &mut rng).unwrap();
     assert_eq!(r.unwrap(&t).unwrap().seq, SeqStatus::Gap);
 }
@@ -193,7 +245,10 @@ fn acceptor_subkey_flag_is_used_with_mutual() {
     let (mut i, _a) = establish(Enctype::Aes128CtsHmacSha196, ContextFlags(0));
     let mut t = t;
     t[2] = FLAG_SENT_BY_ACCEPTOR | FLAG_ACCEPTOR_SUBKEY;
-    assert!(matches!(i.verify_mic(b"x", &t), Err(GssError::NoAcceptorSubkey)));
+    assert!(matches!(
+        i.verify_mic(b"x", &t),
+        Err(GssError::NoAcceptorSubkey)
+    ));
 }
 
 /// Rotate the body of a Wrap token right by `rrc` and set the RRC field (RFC 4121 §4.2.5).
@@ -208,7 +263,10 @@ fn rotate(t: &[u8], rrc: u16) -> Vec<u8> {
 
 #[test]
 fn rrc_rotation_any_value() {
-    let (mut i, mut a) = establish(Enctype::Aes256CtsHmacSha196, ContextFlags(ContextFlags::REPLAY));
+    let (mut i, mut a) = establish(
+        Enctype::Aes256CtsHmacSha196,
+        ContextFlags(ContextFlags::REPLAY),
+    );
     let mut rng = Counter(1);
     for rrc in [0u16, 1, 12, 16, 28, 44, 60, 1000, u16::MAX] {
         for conf in [true, false] {
@@ -248,7 +306,13 @@ fn invalid_wrap_tokens() {
     assert!(matches!(a.unwrap(&t), Err(GssError::Defective(_))));
     // A sealed token whose EC exceeds the plaintext (case 4): build it with the right key.
     let sub = i_send_key(&i);
-    let hdr = token::PerMsgHeader { tok_id: token::TOK_WRAP, flags: 0x02, ec: 40, rrc: 0, seq: 99 };
+    let hdr = token::PerMsgHeader {
+        tok_id: token::TOK_WRAP,
+        flags: 0x02,
+        ec: 40,
+        rrc: 0,
+        seq: 99,
+    };
     let mut pt = b"abcd".to_vec();
     pt.extend_from_slice(&hdr.to_bytes());
     let ct = crypto::encrypt(&sub, KeyUsage::GSS_INITIATOR_SEAL, &pt, &mut rng).unwrap();
@@ -279,7 +343,10 @@ fn invalid_wrap_tokens() {
     // A MIC token given to unwrap and vice versa.
     let m = i.get_mic(b"m").unwrap();
     assert!(matches!(a.unwrap(&m), Err(GssError::TokId { .. })));
-    assert!(matches!(a.verify_mic(b"m", &t), Err(GssError::TokId { .. })));
+    assert!(matches!(
+        a.verify_mic(b"m", &t),
+        Err(GssError::TokId { .. })
+    ));
 }
 
 /// The initiator subkey of [`establish`]: the first key drawn from `Counter(9)`.
@@ -312,25 +379,53 @@ fn invalid_mic_tokens() {
 fn acceptor_rejections() {
     let (creds, kt) = ticket_and_keytab(Enctype::Aes256CtsHmacSha196, &service());
     let mut rng = Counter(4);
-    let (_, tok) = InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut rng).unwrap();
+    let (_, tok) =
+        InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut rng).unwrap();
     let mut acc = Acceptor::new(kt.clone(), AcceptorOptions::default());
     acc.accept(&tok, now(), &mut rng).unwrap();
     // Replay.
-    assert!(matches!(acc.accept(&tok, now(), &mut rng), Err(GssError::Replay)));
+    assert!(matches!(
+        acc.accept(&tok, now(), &mut rng),
+        Err(GssError::Replay)
+    ));
     // After the skew window the entry is forgotten, but then the skew check refuses it.
-    assert!(matches!(acc.accept(&tok, now().offset(400), &mut rng), Err(GssError::Skew(-400))));
+    assert!(matches!(
+        acc.accept(&tok, now().offset(400), &mut rng),
+        Err(GssError::Skew(-400))
+    ));
     // Another service.
     let other = Principal::parse("host/db.ad.myaws.com@AD.MYAWS.COM", None).unwrap();
-    let mut acc2 = Acceptor::new(kt.clone(), AcceptorOptions { service: Some(other.clone()), ..Default::default() });
-    assert!(matches!(acc2.accept(&tok, now(), &mut rng), Err(GssError::WrongService { .. })));
+    let mut acc2 = Acceptor::new(
+        kt.clone(),
+        AcceptorOptions {
+            service: Some(other.clone()),
+            ..Default::default()
+        },
+    );
+    assert!(matches!(
+        acc2.accept(&tok, now(), &mut rng),
+        Err(GssError::WrongService { .. })
+    ));
     // No key (a keytab for another principal).
     let (_, kt_other) = ticket_and_keytab(Enctype::Aes256CtsHmacSha196, &other);
     let mut acc3 = Acceptor::new(kt_other, AcceptorOptions::default());
-    assert!(matches!(acc3.accept(&tok, now(), &mut rng), Err(GssError::NoKey { .. })));
+    assert!(matches!(
+        acc3.accept(&tok, now(), &mut rng),
+        Err(GssError::NoKey { .. })
+    ));
     // Corrupted: every byte of the token flipped in turn is refused (never a panic).
     let mut acc4 = Acceptor::new(kt.clone(), AcceptorOptions::default());
-    let opts_at = tok.windows(5).position(|w| w == [0xa2, 0x07, 0x03, 0x05, 0x00]).unwrap() + 5;
-    let nt_at = opts_at + tok[opts_at..].windows(5).position(|w| w == [0xa0, 3, 2, 1, 1]).unwrap() + 4;
+    let opts_at = tok
+        .windows(5)
+        .position(|w| w == [0xa2, 0x07, 0x03, 0x05, 0x00])
+        .unwrap()
+        + 5;
+    let nt_at = opts_at
+        + tok[opts_at..]
+            .windows(5)
+            .position(|w| w == [0xa0, 3, 2, 1, 1])
+            .unwrap()
+        + 4;
     for n in 0..tok.len() {
         // ap-options are not integrity-protected in Kerberos (RFC 4120 §5.5.1); only the
         // use-session-key bit (0x40 of the first octet) changes the outcome.
@@ -346,7 +441,10 @@ fn acceptor_rejections() {
         assert!(acc4.accept(&tok[..n], now(), &mut rng).is_err());
     }
     // Expired ticket.
-    assert!(matches!(acc4.accept(&tok, now().offset(40_000), &mut rng), Err(GssError::TicketExpired)));
+    assert!(matches!(
+        acc4.accept(&tok, now().offset(40_000), &mut rng),
+        Err(GssError::TicketExpired)
+    ));
 }
 
 #[test]
@@ -354,8 +452,14 @@ fn channel_bindings() {
     let (creds, kt) = ticket_and_keytab(Enctype::Aes256CtsHmacSha196, &service());
     let mut rng = Counter(6);
     let cb = ChannelBindings::tls_server_end_point(&[0xab; 32]);
-    let with = |cb: Option<ChannelBindings>| InitiatorOptions { flags: ContextFlags::ALL, channel_bindings: cb };
-    let acc_opts = AcceptorOptions { channel_bindings: Some(cb.clone()), ..Default::default() };
+    let with = |cb: Option<ChannelBindings>| InitiatorOptions {
+        flags: ContextFlags::ALL,
+        channel_bindings: cb,
+    };
+    let acc_opts = AcceptorOptions {
+        channel_bindings: Some(cb.clone()),
+        ..Default::default()
+    };
     let mut acc = Acceptor::new(kt.clone(), acc_opts);
     let (_, tok) = InitiatorContext::new(&creds, &with(Some(cb.clone())), now(), &mut rng).unwrap();
     acc.accept(&tok, now(), &mut rng).unwrap();
@@ -374,18 +478,30 @@ fn ap_rep_forms_and_errors() {
     let (creds, kt) = ticket_and_keytab(Enctype::Aes128CtsHmacSha196, &service());
     let mut rng = Counter(8);
     let mut acc = Acceptor::new(kt, AcceptorOptions::default());
-    let (ini, tok) = InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut rng).unwrap();
-    let rep = acc.accept(&tok, now(), &mut rng).unwrap().output_token.unwrap();
+    let (ini, tok) =
+        InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut rng).unwrap();
+    let rep = acc
+        .accept(&tok, now(), &mut rng)
+        .unwrap()
+        .output_token
+        .unwrap();
     let f = token::unframe(&rep).unwrap();
     assert_eq!(f.tok_id, TOK_AP_REP);
     // Raw (unframed) AP-REP, as MariaDB sends it.
     let raw = f.inner.to_vec();
     ini.step(&raw).unwrap();
     // A reply answering another authenticator: decrypts but ctime/cusec differ.
-    let (ini2, _) = InitiatorContext::new(&creds, &InitiatorOptions::default(), now().offset(1), &mut rng).unwrap();
+    let (ini2, _) = InitiatorContext::new(
+        &creds,
+        &InitiatorOptions::default(),
+        now().offset(1),
+        &mut rng,
+    )
+    .unwrap();
     assert!(matches!(ini2.step(&rep), Err(GssError::ApRepMismatch)));
     // needs_reply / complete.
-    let (ini3, _) = InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut rng).unwrap();
+    let (ini3, _) =
+        InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut rng).unwrap();
     assert!(matches!(ini3.complete(), Err(GssError::NeedsReply)));
     // KRB-ERROR token.
     let err = kdc_client::asn1::KrbError {
@@ -405,17 +521,29 @@ fn ap_rep_forms_and_errors() {
     };
     let der = err.to_der().unwrap();
     for t in [token::frame([3, 0], &der), der.clone()] {
-        let (ini, _) = InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut rng).unwrap();
+        let (ini, _) =
+            InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut rng).unwrap();
         let e = ini.step(&t).unwrap_err();
-        assert!(matches!(&e, GssError::KrbError { code: 34, name: "KRB_AP_ERR_REPEAT", .. }), "{e}");
+        assert!(
+            matches!(
+                &e,
+                GssError::KrbError {
+                    code: 34,
+                    name: "KRB_AP_ERR_REPEAT",
+                    ..
+                }
+            ),
+            "{e}"
+        );
         assert!(e.to_string().contains("Request is a replay"));
     }
     // Garbage and truncations.
     for n in 0..rep.len() {
-        let (ini, _) = InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut rng).unwrap();
+        let (ini, _) =
+            InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut rng).unwrap();
         assert!(ini.step(&rep[..n]).is_err());
     }
-    let (ini, _) = InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut rng).unwrap();
+    let (ini, _) =
+        InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut rng).unwrap();
     assert!(matches!(ini.step(&tok), Err(GssError::TokId { .. })));
 }
-

@@ -75,12 +75,18 @@ pub struct FramedToken<'a> {
 pub fn unframe(token: &[u8]) -> Result<FramedToken<'_>, GssError> {
     let rest = match token.split_first() {
         Some((0x60, rest)) => rest,
-        Some(_) => return Err(GssError::Defective("initial context token does not start with 0x60")),
+        Some(_) => {
+            return Err(GssError::Defective(
+                "initial context token does not start with 0x60",
+            ));
+        }
         None => return Err(GssError::Defective("empty token")),
     };
     let (len, rest) = read_der_len(rest)?;
     if len != rest.len() {
-        return Err(GssError::Defective("framing length does not match the token length"));
+        return Err(GssError::Defective(
+            "framing length does not match the token length",
+        ));
     }
     let rest = match rest.split_first() {
         Some((0x06, _)) => rest,
@@ -121,8 +127,12 @@ fn read_der_len(b: &[u8]) -> Result<(usize, &[u8]), GssError> {
     if n > 4 {
         return Err(GssError::Defective("framing length too large"));
     }
-    let digits = rest.get(..n).ok_or(GssError::Defective("truncated framing length"))?;
-    let len = digits.iter().fold(0usize, |acc, d| (acc << 8) | usize::from(*d));
+    let digits = rest
+        .get(..n)
+        .ok_or(GssError::Defective("truncated framing length"))?;
+    let len = digits
+        .iter()
+        .fold(0usize, |acc, d| (acc << 8) | usize::from(*d));
     if len > MAX_TOKEN {
         return Err(GssError::Defective("framing length too large"));
     }
@@ -163,16 +173,26 @@ impl PerMsgHeader {
     /// octets that follow. Checks the TOK_ID, the filler and that no unknown flag is set.
     /// Wrap tokens must not carry the RFC 2743 framing (RFC 4121 §4.2.6: they never do).
     pub fn parse(token: &[u8], expected: [u8; 2]) -> Result<(Self, &[u8]), GssError> {
-        let Some(h) = token.get(..HEADER_LEN) else {
-            return Err(GssError::Defective("per-message token shorter than its 16-octet header"));
+        let Some(h) = token
+            .get(..HEADER_LEN)
+            .and_then(|h| <&[u8; HEADER_LEN]>::try_from(h).ok())
+        else {
+            return Err(GssError::Defective(
+                "per-message token shorter than its 16-octet header",
+            ));
         };
         let tok_id = [h[0], h[1]];
         if tok_id != expected {
-            return Err(GssError::TokId { expected, got: tok_id });
+            return Err(GssError::TokId {
+                expected,
+                got: tok_id,
+            });
         }
         let flags = h[2];
         if flags & !(FLAG_SENT_BY_ACCEPTOR | FLAG_SEALED | FLAG_ACCEPTOR_SUBKEY) != 0 {
-            return Err(GssError::Defective("unknown flag bits in the per-message token"));
+            return Err(GssError::Defective(
+                "unknown flag bits in the per-message token",
+            ));
         }
         let (ec, rrc) = if expected == TOK_MIC {
             if flags & FLAG_SEALED != 0 {
@@ -230,13 +250,20 @@ mod tests {
             &[0x60, 0x84, 0x00, 0x00],
             &[0x60, 0x01, 0x06],
             &[0x60, 0x02, 0x06, 0x09],
-            &[0x60, 0x0b, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02],
-            &[0x60, 0x0c, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02, 0x01],
+            &[
+                0x60, 0x0b, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02,
+            ],
+            &[
+                0x60, 0x0c, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02, 0x01,
+            ],
             &[0x60, 0x80, 0x06, 0x00, 0x00, 0x00],
             &[0x61, 0x00],
         ];
         for b in bad {
-            assert!(matches!(unframe(b), Err(GssError::Defective(_))), "{b:02x?}");
+            assert!(
+                matches!(unframe(b), Err(GssError::Defective(_))),
+                "{b:02x?}"
+            );
         }
         let mut other = frame(TOK_AP_REQ, b"x");
         other[12] = 0x03;
@@ -248,10 +275,19 @@ mod tests {
 
     #[test]
     fn header_checks() {
-        let h = PerMsgHeader { tok_id: TOK_WRAP, flags: 1, ec: 12, rrc: 28, seq: 7 };
+        let h = PerMsgHeader {
+            tok_id: TOK_WRAP,
+            flags: 1,
+            ec: 12,
+            rrc: 28,
+            seq: 7,
+        };
         let b = h.to_bytes();
         assert_eq!(PerMsgHeader::parse(&b, TOK_WRAP).unwrap(), (h, &[][..]));
-        assert!(matches!(PerMsgHeader::parse(&b, TOK_MIC), Err(GssError::TokId { .. })));
+        assert!(matches!(
+            PerMsgHeader::parse(&b, TOK_MIC),
+            Err(GssError::TokId { .. })
+        ));
         for n in 0..16 {
             assert!(PerMsgHeader::parse(&b[..n], TOK_WRAP).is_err());
         }
@@ -261,7 +297,14 @@ mod tests {
         let mut f = b;
         f[2] = 0x08;
         assert!(PerMsgHeader::parse(&f, TOK_WRAP).is_err());
-        let m = PerMsgHeader { tok_id: TOK_MIC, flags: 0, ec: 0, rrc: 0, seq: 1 }.to_bytes();
+        let m = PerMsgHeader {
+            tok_id: TOK_MIC,
+            flags: 0,
+            ec: 0,
+            rrc: 0,
+            seq: 1,
+        }
+        .to_bytes();
         assert_eq!(&m[3..8], &[0xff; 5]);
         let mut f = m;
         f[5] = 0;
