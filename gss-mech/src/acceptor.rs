@@ -65,6 +65,19 @@ pub struct Accepted {
     pub context: SecurityContext,
 }
 
+/// Decode an initial context token (RFC 2743 §3.1 framing, TOK_ID `01 00`, RFC 4121 §4.1)
+/// into its AP-REQ. No cryptographic check happens here.
+pub fn decode_initial_token(token: &[u8]) -> Result<ApReq, GssError> {
+    let f = token::unframe(token)?;
+    if f.tok_id != TOK_AP_REQ {
+        return Err(GssError::TokId {
+            expected: TOK_AP_REQ,
+            got: f.tok_id,
+        });
+    }
+    ApReq::decode(f.inner).map_err(GssError::asn1("AP-REQ"))
+}
+
 /// Replay-cache key: client, ctime, cusec and a hash of the authenticator ciphertext.
 type RcKey = (String, i64, u32, [u8; 32]);
 
@@ -104,14 +117,7 @@ impl Acceptor {
         now: Timestamp,
         rng: &mut dyn RandomSource,
     ) -> Result<Accepted, GssError> {
-        let f = token::unframe(token)?;
-        if f.tok_id != TOK_AP_REQ {
-            return Err(GssError::TokId {
-                expected: TOK_AP_REQ,
-                got: f.tok_id,
-            });
-        }
-        let req = ApReq::decode(f.inner).map_err(GssError::asn1("AP-REQ"))?;
+        let req = decode_initial_token(token)?;
         if req.ap_options.is_set(ap_options::USE_SESSION_KEY) {
             // User-to-user (RFC 4120 §2.9.2) needs a TGT session key this acceptor lacks.
             return Err(GssError::Invalid(

@@ -208,26 +208,7 @@ impl InitiatorContext {
     /// ctime/cusec; its subkey becomes the acceptor subkey and its seq-number the start of
     /// the receive window.
     pub fn step(self, reply: &[u8]) -> Result<SecurityContext, GssError> {
-        let (kind, inner) = match reply.first() {
-            Some(0x60) => {
-                let f = token::unframe(reply)?;
-                (f.tok_id, f.inner)
-            }
-            Some(0x6f) => (TOK_AP_REP, reply),
-            Some(0x7e) => (TOK_ERROR, reply),
-            Some(_) => return Err(GssError::Defective("not a context token")),
-            None => return Err(GssError::Defective("empty token")),
-        };
-        if kind == TOK_ERROR {
-            return Err(krb_error(inner));
-        }
-        if kind != TOK_AP_REP {
-            return Err(GssError::TokId {
-                expected: TOK_AP_REP,
-                got: kind,
-            });
-        }
-        let rep = ApRep::decode(inner).map_err(GssError::asn1("AP-REP"))?;
+        let rep = decode_reply_token(reply)?;
         if rep.enc_part.etype != self.session_key.enctype().to_i32() {
             return Err(GssError::Enctype(rep.enc_part.etype));
         }
@@ -256,6 +237,32 @@ impl InitiatorContext {
             .ok_or(GssError::ApRepMissing("seq-number"))?;
         Ok(self.into_context(acceptor_subkey, recv_seq))
     }
+}
+
+/// Decode the acceptor's reply to an initial context token (RFC 4121 §4.1): a framed AP-REP
+/// (`60 … 02 00 6F …`), a raw AP-REP (`6F …`, MariaDB), or a KRB-ERROR, framed (`03 00`) or
+/// raw (`7E`), which becomes [`GssError::KrbError`]. No cryptographic check happens here.
+pub fn decode_reply_token(reply: &[u8]) -> Result<ApRep, GssError> {
+    let (kind, inner) = match reply.first() {
+        Some(0x60) => {
+            let f = token::unframe(reply)?;
+            (f.tok_id, f.inner)
+        }
+        Some(0x6f) => (TOK_AP_REP, reply),
+        Some(0x7e) => (TOK_ERROR, reply),
+        Some(_) => return Err(GssError::Defective("not a context token")),
+        None => return Err(GssError::Defective("empty token")),
+    };
+    if kind == TOK_ERROR {
+        return Err(krb_error(inner));
+    }
+    if kind != TOK_AP_REP {
+        return Err(GssError::TokId {
+            expected: TOK_AP_REP,
+            got: kind,
+        });
+    }
+    ApRep::decode(inner).map_err(GssError::asn1("AP-REP"))
 }
 
 /// Decode a KRB-ERROR into [`GssError::KrbError`] (or the decode error).

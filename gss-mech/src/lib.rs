@@ -29,11 +29,11 @@ mod initiator;
 mod seqstate;
 pub mod token;
 
-pub use acceptor::{Accepted, Acceptor, AcceptorOptions, DEFAULT_MAX_SKEW};
+pub use acceptor::{Accepted, Acceptor, AcceptorOptions, DEFAULT_MAX_SKEW, decode_initial_token};
 pub use cb::{CKSUMTYPE_GSSAPI, ChannelBindings, GssChecksum};
 pub use context::{SecurityContext, Unwrapped};
 pub use error::GssError;
-pub use initiator::{InitiatorContext, InitiatorOptions};
+pub use initiator::{InitiatorContext, InitiatorOptions, decode_reply_token};
 pub use seqstate::SeqStatus;
 
 pub use kdc_client::crypto::RandomSource;
