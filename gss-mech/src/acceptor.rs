@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use kdc_client::Principal;
 use kdc_client::asn1::{
     ApRep, ApReq, Authenticator, EncApRepPart, EncTicketPart, EncryptedData, UInt32Lenient,
-    ap_options, msg_type,
+    ap_options, msg_type, ticket_flags,
 };
 use kdc_client::crypto::{self, EncryptionKey, Enctype, KeyUsage, RandomSource};
 use kdc_client::exchange::Timestamp;
@@ -152,6 +152,10 @@ impl Acceptor {
             .map_err(GssError::crypto("Ticket enc-part"))?;
         let part = EncTicketPart::decode(&plain).map_err(GssError::asn1("EncTicketPart"))?;
         let skew = self.opts.max_skew;
+        if part.flags.is_set(ticket_flags::INVALID) {
+            // RFC 4120 §2.2: an invalid (postdated, not validated) ticket is refused.
+            return Err(GssError::TicketNotYetValid);
+        }
         let start = part.starttime.unwrap_or(part.authtime).unix();
         if start.saturating_sub(skew) > now.secs {
             return Err(GssError::TicketNotYetValid);

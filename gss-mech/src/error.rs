@@ -43,9 +43,6 @@ pub enum GssError {
     /// The AP-REP does not answer our authenticator (ctime/cusec differ, RFC 4120 §3.2.5).
     #[error("the AP-REP does not echo our authenticator's ctime/cusec")]
     ApRepMismatch,
-    /// The AP-REP lacks a field RFC 4121 contexts need.
-    #[error("the AP-REP carries no {0}")]
-    ApRepMissing(&'static str),
     /// A mutual-auth context needs the acceptor's AP-REP before it is complete.
     #[error("mutual authentication was requested: the AP-REP token is still needed")]
     NeedsReply,

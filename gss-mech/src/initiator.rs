@@ -231,10 +231,8 @@ impl InitiatorContext {
             }
             None => None,
         };
-        let recv_seq = part
-            .seq_number
-            .map(|s| u64::from(s.0))
-            .ok_or(GssError::ApRepMissing("seq-number"))?;
+        // An absent seq-number counts as 0, as in MIT's init_sec_context.
+        let recv_seq = part.seq_number.map_or(0, |s| u64::from(s.0));
         Ok(self.into_context(acceptor_subkey, recv_seq))
     }
 }
