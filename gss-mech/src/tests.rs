@@ -547,3 +547,26 @@ fn ap_rep_forms_and_errors() {
         InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut rng).unwrap();
     assert!(matches!(ini.step(&tok), Err(GssError::TokId { .. })));
 }
+
+#[test]
+fn debug_output_never_shows_keys() {
+    let (creds, kt) = ticket_and_keytab(Enctype::Aes256CtsHmacSha196, &service());
+    let secrets = [
+        format!("{:?}", creds.session_key.as_bytes()),
+        format!("{:?}", kt.entries[0].key.as_slice()),
+        format!("{:?}", &creds.session_key.as_bytes()[..4])
+            .trim_end_matches(']')
+            .to_owned(),
+    ];
+    let mut rng = Counter(3);
+    let (ini, tok) =
+        InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut rng).unwrap();
+    let mut acc = Acceptor::new(kt, AcceptorOptions::default());
+    let a = acc.accept(&tok, now(), &mut rng).unwrap();
+    let ctx = ini.step(a.output_token.as_deref().unwrap()).unwrap();
+    for d in [format!("{acc:?}"), format!("{a:?}"), format!("{ctx:?}")] {
+        for s in &secrets {
+            assert!(!d.contains(s.as_str()), "{d}");
+        }
+    }
+}
