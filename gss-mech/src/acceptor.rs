@@ -5,10 +5,11 @@ use std::collections::HashMap;
 
 use kdc_client::Principal;
 use kdc_client::asn1::{
-    ApRep, ApReq, Authenticator, EncApRepPart, EncTicketPart, EncryptedData, UInt32Lenient,
-    ap_options, msg_type, ticket_flags,
+    ApRep, ApReq, Authenticator, EncApRepPart, EncTicketPart, EncryptedData, KerberosString,
+    KerberosTime, KrbError, Microseconds, UInt32Lenient, ap_options, msg_type, ticket_flags,
 };
 use kdc_client::crypto::{self, EncryptionKey, Enctype, KeyUsage, RandomSource};
+use kdc_client::error_code::error_message;
 use kdc_client::exchange::Timestamp;
 use kdc_client::keytab::Keytab;
 use sha2::{Digest, Sha256};
@@ -17,7 +18,7 @@ use zeroize::Zeroizing;
 use crate::cb::{CKSUMTYPE_GSSAPI, ChannelBindings, GssChecksum};
 use crate::context::{ContextParts, SecurityContext};
 use crate::initiator::{fresh_seq, fresh_subkey};
-use crate::token::{self, TOK_AP_REP, TOK_AP_REQ};
+use crate::token::{self, TOK_AP_REP, TOK_AP_REQ, TOK_ERROR};
 use crate::{ContextFlags, GssError};
 
 /// Default clock-skew limit, 300 s (MIT's `clockskew` default).
@@ -263,6 +264,40 @@ impl Acceptor {
             output_token,
             context,
         })
+    }
+
+    /// The KRB-ERROR token (TOK_ID `03 00`, RFC 4121 §4.1, RFC 4120 §5.9.1) telling the
+    /// initiator why `token` was refused with `err`, as MIT's acceptor sends it. The server
+    /// name is the ticket's if the token decodes that far, else the configured service;
+    /// `None` when neither is known or the error is not an acceptor failure. The e-text is
+    /// the standard message, never internal detail.
+    pub fn error_token(&self, token: &[u8], err: &GssError, now: Timestamp) -> Option<Vec<u8>> {
+        let code = err.krb_error_code()?;
+        let (realm, sname) = match decode_initial_token(token)
+            .and_then(|r| r.ticket.decode().map_err(GssError::asn1("Ticket")))
+        {
+            Ok(t) => (t.realm, t.sname),
+            Err(_) => {
+                let s = self.opts.service.as_ref()?;
+                ((&s.realm).into(), (&s.name).into())
+            }
+        };
+        let e = KrbError {
+            pvno: 5,
+            msg_type: msg_type::KRB_ERROR,
+            ctime: None,
+            cusec: None,
+            stime: KerberosTime::from_unix(now.secs)?,
+            susec: Microseconds::new(now.usec)?,
+            error_code: code,
+            crealm: None,
+            cname: None,
+            realm,
+            sname,
+            e_text: error_message(code).map(KerberosString::from),
+            e_data: None,
+        };
+        Some(token::frame(TOK_ERROR, &e.to_der().ok()?))
     }
 
     /// KRB_AP_ERR_REPEAT detection (RFC 4120 §3.2.3): an authenticator seen within the skew

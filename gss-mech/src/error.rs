@@ -98,6 +98,27 @@ pub enum GssError {
 }
 
 impl GssError {
+    /// The Kerberos error code (RFC 4120 §7.5.9) an acceptor reports for this failure in a
+    /// KRB-ERROR token, as MIT's acceptor would; `None` for errors that are not acceptor
+    /// failures of an AP-REQ.
+    pub fn krb_error_code(&self) -> Option<i32> {
+        Some(match self {
+            Self::Defective(_) | Self::TokId { .. } | Self::Asn1 { .. } => 40, // MSG_TYPE
+            Self::Crypto { .. } | Self::BadSignature => 31,                    // BAD_INTEGRITY
+            Self::TicketExpired => 32,
+            Self::TicketNotYetValid => 33,
+            Self::Replay => 34,
+            Self::WrongService { .. } => 35, // NOT_US
+            Self::ClientMismatch => 36,      // BADMATCH
+            Self::Skew(_) => 37,
+            Self::NoKey { .. } => 45,                              // NOKEY
+            Self::Enctype(_) => 14,                                // KDC_ERR_ETYPE_NOSUPP
+            Self::BadGssChecksum(_) | Self::ChannelBindings => 50, // INAPP_CKSUM
+            Self::Invalid(_) => 40,
+            _ => return None,
+        })
+    }
+
     pub(crate) fn asn1(what: &'static str) -> impl FnOnce(Asn1Error) -> Self {
         move |source| Self::Asn1 { what, source }
     }

@@ -570,3 +570,33 @@ fn debug_output_never_shows_keys() {
         }
     }
 }
+
+#[test]
+fn acceptor_error_tokens_reach_the_initiator_typed() {
+    let (creds, kt) = ticket_and_keytab(Enctype::Aes256CtsHmacSha196, &service());
+    let mut rng = Counter(12);
+    let mut acc = Acceptor::new(kt, AcceptorOptions::default());
+    let (_, tok) =
+        InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut rng).unwrap();
+    acc.accept(&tok, now(), &mut rng).unwrap();
+    let err = acc.accept(&tok, now(), &mut rng).unwrap_err();
+    let et = acc.error_token(&tok, &err, now()).unwrap();
+    assert_eq!(token::unframe(&et).unwrap().tok_id, [3, 0]);
+    let (ini, _) =
+        InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut rng).unwrap();
+    let e = ini.step(&et).unwrap_err();
+    assert!(
+        matches!(&e, GssError::KrbError { code: 34, name: "KRB_AP_ERR_REPEAT", e_text: Some(t) } if t == "Request is a replay"),
+        "{e}"
+    );
+    // Garbage with no configured service: nothing to name in the error.
+    assert!(
+        acc.error_token(b"junk", &GssError::Defective("x"), now())
+            .is_none()
+    );
+    // A per-message error is not an AP failure.
+    assert!(
+        acc.error_token(&tok, &GssError::Duplicate(1), now())
+            .is_none()
+    );
+}

@@ -416,3 +416,30 @@ fn rejections_replay_other_service_corruption_bindings() {
     }
     let _ = p5.finish();
 }
+
+#[test]
+#[ignore = "needs the lab"]
+fn our_error_token_is_understood_by_mit_initiator() {
+    let cc = mit_ccache("error");
+    let mut peer = Peer::spawn(
+        &["--initiate", &env("LAB_MARIADB_SPN"), "--ccache", &cc],
+        &[],
+    );
+    let tok = hex::decode(peer.line()).unwrap();
+    // An acceptor for another service refuses it: KRB_AP_ERR_NOT_US.
+    let mut acc = our_acceptor("LAB_HOST_KEYTAB", "LAB_HOST_SPN", None);
+    let err = acc
+        .accept(&tok, Timestamp::now(), &mut OsRandom)
+        .unwrap_err();
+    assert!(matches!(err, GssError::WrongService { .. }), "{err}");
+    let et = acc
+        .error_token(&tok, &err, Timestamp::now())
+        .expect("error token");
+    peer.send(&hex::encode(&et));
+    let (code, stderr) = peer.finish();
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("isn't for us") || stderr.contains("NOT_US"),
+        "{stderr}"
+    );
+}
