@@ -172,11 +172,9 @@ impl Acceptor {
             return Err(GssError::Enctype(req.authenticator.etype));
         }
         let auth_cipher = &req.authenticator.cipher;
-        let plain = Zeroizing::new(
-            crypto::decrypt(&session_key, KeyUsage::AP_REQ_AUTHENTICATOR, auth_cipher)
-                .map_err(GssError::crypto("Authenticator"))?
-                .to_vec(),
-        );
+        // Zeroizing: the plaintext holds the initiator subkey.
+        let plain = crypto::decrypt(&session_key, KeyUsage::AP_REQ_AUTHENTICATOR, auth_cipher)
+            .map_err(GssError::crypto("Authenticator"))?;
         let auth = Authenticator::decode(&plain).map_err(GssError::asn1("Authenticator"))?;
         if auth.crealm != part.crealm || auth.cname.name_string != part.cname.name_string {
             return Err(GssError::ClientMismatch);

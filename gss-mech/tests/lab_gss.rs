@@ -134,6 +134,16 @@ fn init(
     InitiatorContext::new(creds, &opts, Timestamp::now(), &mut OsRandom).expect("initial token")
 }
 
+/// A Wrap token with its body rotated right by `rrc` and the RRC field set (RFC 4121 §4.2.5).
+fn rotate(tok: &[u8], rrc: u16) -> Vec<u8> {
+    let mut out = tok.to_vec();
+    out[6..8].copy_from_slice(&rrc.to_be_bytes());
+    let body = &mut out[16..];
+    let n = body.len();
+    body.rotate_right(usize::from(rrc) % n);
+    out
+}
+
 /// Per-message tokens both ways between our context and the MIT peer.
 fn exchange_messages(ours: &mut SecurityContext, peer: &mut Peer) {
     for conf in [true, false] {
@@ -159,6 +169,15 @@ fn exchange_messages(ours: &mut SecurityContext, peer: &mut Peer) {
         let tok = ours.wrap(msg.as_bytes(), conf, &mut OsRandom).unwrap();
         let back = peer.cmd(&format!("unwrap {}", hex::encode(&tok)), "message");
         assert_eq!(hex::decode(back).unwrap(), msg.as_bytes());
+
+        // The same with the body rotated right by RRC = 28 (as Windows sends): MIT undoes
+        // the rotation, so our rotation direction matches RFC 4121 §4.2.5 as MIT reads it.
+        let tok = ours.wrap(b"rotated", conf, &mut OsRandom).unwrap();
+        let back = peer.cmd(
+            &format!("unwrap {}", hex::encode(rotate(&tok, 28))),
+            "message",
+        );
+        assert_eq!(hex::decode(back).unwrap(), b"rotated");
     }
     let mic =
         hex::decode(peer.cmd(&format!("mic {}", hex::encode("mic from MIT")), "token")).unwrap();
