@@ -254,6 +254,7 @@ impl Acceptor {
             acceptor_subkey,
             send_seq,
             recv_seq,
+            endtime: part.endtime.unix(),
         });
         Ok(Accepted {
             initiator,

@@ -27,6 +27,7 @@ pub struct SecurityContext {
     acceptor_subkey: Option<EncryptionKey>,
     send_seq: u64,
     recv: SeqState,
+    endtime: i64,
 }
 
 /// The result of [`SecurityContext::unwrap`].
@@ -51,6 +52,7 @@ pub(crate) struct ContextParts {
     pub acceptor_subkey: Option<EncryptionKey>,
     pub send_seq: u64,
     pub recv_seq: u64,
+    pub endtime: i64,
 }
 
 /// Length of the keyed checksum of the enctype (RFC 3962 §6: 12, RFC 8009 §5: 16 / 24).
@@ -75,6 +77,7 @@ impl SecurityContext {
             acceptor_subkey: p.acceptor_subkey,
             send_seq: p.send_seq,
             recv: SeqState::new(p.recv_seq, check),
+            endtime: p.endtime,
         }
     }
 
@@ -95,7 +98,14 @@ impl SecurityContext {
             acceptor_subkey: None,
             send_seq: 0,
             recv_seq: 0,
+            endtime: i64::MAX,
         })
+    }
+
+    /// When the context expires (the ticket's endtime, Unix seconds). Per-message calls do not
+    /// check it; callers that hold contexts for long should (GSS_S_CONTEXT_EXPIRED).
+    pub fn endtime(&self) -> i64 {
+        self.endtime
     }
 
     /// True for the acceptor's side of the context.

@@ -50,6 +50,7 @@ pub struct InitiatorContext {
     seq: u32,
     ctime: KerberosTime,
     cusec: Microseconds,
+    endtime: i64,
 }
 
 fn ts(now: Timestamp) -> Result<(KerberosTime, Microseconds), GssError> {
@@ -158,6 +159,7 @@ impl InitiatorContext {
             seq,
             ctime,
             cusec,
+            endtime: creds.endtime,
         };
         Ok((ctx, token::frame(TOK_AP_REQ, &der)))
     }
@@ -199,6 +201,7 @@ impl InitiatorContext {
             acceptor_subkey,
             send_seq: u64::from(self.seq),
             recv_seq,
+            endtime: self.endtime,
         })
     }
 

@@ -340,6 +340,17 @@ fn invalid_wrap_tokens() {
         assert!(a.unwrap(&b).is_err(), "{pos} {val}");
     }
     assert!(a.unwrap(&token::frame([5, 4], &t[2..])).is_err());
+    // RFC 1964 (pre-CFX) tokens given to a CFX context (t_invalid.c case 1): refused by TOK_ID.
+    for id in [[0x01u8, 0x01], [0x02, 0x01], [0x01, 0x02]] {
+        let mut b = t.clone();
+        b[..2].copy_from_slice(&id);
+        assert!(matches!(a.unwrap(&b), Err(GssError::TokId { .. })));
+        assert!(matches!(
+            a.verify_mic(b"m", &b),
+            Err(GssError::TokId { .. })
+        ));
+    }
+    assert_eq!(i.endtime(), NOW + 36_000);
     // A MIC token given to unwrap and vice versa.
     let m = i.get_mic(b"m").unwrap();
     assert!(matches!(a.unwrap(&m), Err(GssError::TokId { .. })));
