@@ -7,6 +7,8 @@
 //!   (MariaDB) exchanges over the [`GssInitiator`] abstraction (implemented by `gss-mech`).
 //! * [`handshake`]: [`ClientHandshake`], the sans-IO connection-phase state machine.
 //! * `connector` (feature `connector`, default): tokio + rustls connector, COM_QUERY/PING/QUIT.
+//! * `kerberos` (feature `connector`): [`GssInitiator`] over `kdc-client` and `gss-mech`
+//!   (ccache, in-process AS with a password, cross-realm service tickets).
 //! * `test_server` (feature `test-server`): an in-process MySQL-protocol test peer.
 //!
 //! Byte layouts and reference-client behaviour: `docs/wire-protocols.md` §1–§3.
@@ -21,6 +23,8 @@ pub mod plugin;
 
 #[cfg(feature = "connector")]
 pub mod connector;
+#[cfg(feature = "connector")]
+pub mod kerberos;
 #[cfg(feature = "test-native-password")]
 pub mod native_password;
 #[cfg(feature = "test-server")]

@@ -1,0 +1,441 @@
+//! [`KerberosInitiator`]: the [`GssInitiator`] the connector drives, built on `kdc-client`
+//! (credential cache, AS exchange, cross-realm TGS walk) and `gss-mech` (RFC 4121 tokens).
+//!
+//! * [`GssInitiator::prepare`] finds the client principal (the MySQL UPN `user@realm`, or the
+//!   cache's default principal for MariaDB), makes sure a valid TGT for it exists (else, with a
+//!   password, runs the AS exchange in-process, as libmysqlclient's
+//!   `authentication_kerberos_client` does), and gets the service ticket for the server's SPN,
+//!   walking trusts and referrals. New tickets are written back to the cache file.
+//! * [`GssInitiator::initial_token`] builds the AP-REQ token; with mutual authentication
+//!   [`GssInitiator::step`] verifies the server's AP-REP.
+
+use std::path::{Path, PathBuf};
+
+use gss_mech::{ChannelBindings, ContextFlags, InitiatorContext, InitiatorOptions};
+use kdc_client::ccache::{Ccache, CcacheError, KdcOffset};
+use kdc_client::client::{Client, ClientError};
+use kdc_client::crypto::OsRandom;
+use kdc_client::exchange::{Credentials, Secret};
+use kdc_client::referral::{self, ServiceName};
+use kdc_client::{NameType, Principal, PrincipalName};
+use zeroize::Zeroizing;
+
+use crate::error::GssError;
+use crate::plugin::{ContextRequest, GssInitiator, GssStep, PrepareFuture};
+
+/// Why a Kerberos login could not start or finish on the client side.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KerberosError {
+    /// No usable TGT and no password to get one.
+    #[error(
+        "No Kerberos credentials for {client} (credential cache {cache}); run kinit or supply the password"
+    )]
+    NoCredentials {
+        /// The principal a TGT was needed for.
+        client: String,
+        /// The cache looked at.
+        cache: String,
+    },
+    /// A name (UPN or SPN) is not a valid Kerberos principal.
+    #[error("{0}")]
+    Name(String),
+    /// A KDC exchange failed (the Kerberos error text).
+    #[error("{message} while {context}")]
+    Kdc {
+        /// What the client library said.
+        message: String,
+        /// What we were doing.
+        context: String,
+        /// The KDC's error code, if one came.
+        code: Option<i32>,
+    },
+    /// The credential cache could not be read or written.
+    #[error("{0}")]
+    Ccache(String),
+    /// The GSS-API mechanism failed (building the AP-REQ or checking the AP-REP).
+    #[error("{0}")]
+    Mech(#[from] gss_mech::GssError),
+    /// `initial_token` without a successful `prepare`, or a token without a context.
+    #[error("{0}")]
+    State(&'static str),
+}
+
+/// Where the credential cache lives and whether to create it.
+#[derive(Debug, Clone)]
+pub struct CacheSource {
+    /// The cache file (`KRB5CCNAME` resolved).
+    pub path: PathBuf,
+    /// Store a TGT obtained with the password into `path` (like a kinit).
+    pub store_tgt: bool,
+}
+
+/// A GSS-API initiator over the krb5 credential cache.
+pub struct KerberosInitiator {
+    client: Client,
+    cache: CacheSource,
+    /// The cache read from `cache.path` (None if the file did not exist).
+    loaded: Option<Ccache>,
+    /// The cache this login works with (the loaded one, or an in-memory one for the UPN).
+    work: Option<Ccache>,
+    /// Whether `work` is written back to `cache.path`.
+    write_back: bool,
+    password: Option<Zeroizing<String>>,
+    mutual: bool,
+    channel_bindings: Option<ChannelBindings>,
+    creds: Option<Credentials>,
+    from_cache: bool,
+    ctx: Option<InitiatorContext>,
+}
+
+impl std::fmt::Debug for KerberosInitiator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KerberosInitiator")
+            .field("cache", &self.cache)
+            .field("mutual", &self.mutual)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl KerberosInitiator {
+    /// An initiator reading (and updating) the cache at `cache.path`. A missing file is not an
+    /// error here: a password may still obtain a TGT.
+    pub fn new(client: Client, cache: CacheSource) -> Result<Self, KerberosError> {
+        let loaded = match Ccache::read_file(&cache.path) {
+            Ok(c) => Some(c),
+            Err(CcacheError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                None
+            }
+            Err(e) => {
+                return Err(KerberosError::Ccache(format!(
+                    "{e} while reading the credential cache {}",
+                    cache.path.display()
+                )));
+            }
+        };
+        Ok(Self {
+            client,
+            cache,
+            loaded,
+            work: None,
+            write_back: false,
+            password: None,
+            mutual: false,
+            channel_bindings: None,
+            creds: None,
+            from_cache: false,
+            ctx: None,
+        })
+    }
+
+    /// The Kerberos password for the in-process AS exchange when no TGT is cached.
+    pub fn with_password(mut self, password: Zeroizing<String>) -> Self {
+        self.password = Some(password);
+        self
+    }
+
+    /// Request mutual authentication (the server's AP-REP is verified).
+    pub fn with_mutual(mut self, mutual: bool) -> Self {
+        self.mutual = mutual;
+        self
+    }
+
+    /// Channel bindings hashed into the authenticator checksum.
+    pub fn with_channel_bindings(mut self, cb: Option<ChannelBindings>) -> Self {
+        self.channel_bindings = cb;
+        self
+    }
+
+    /// The default principal of the cache file, if it was read.
+    pub fn cache_principal(&self) -> Option<&Principal> {
+        self.loaded.as_ref().map(|c| &c.default_principal)
+    }
+
+    /// The cache file path.
+    pub fn cache_path(&self) -> &Path {
+        &self.cache.path
+    }
+
+    /// Whether the last service ticket came from the cache (no KDC exchange for it).
+    pub fn ticket_from_cache(&self) -> bool {
+        self.from_cache
+    }
+
+    /// The service ticket of the last `prepare`.
+    pub fn service_credentials(&self) -> Option<&Credentials> {
+        self.creds.as_ref()
+    }
+
+    /// Drop the last service ticket from the cache (memory and file), so the next login asks
+    /// the KDC again (the server's key may have rotated). Returns how many entries went.
+    pub fn forget_service_ticket(&mut self) -> Result<usize, KerberosError> {
+        let Some(creds) = self.creds.take() else {
+            return Ok(0);
+        };
+        self.ctx = None;
+        let mut n = 0;
+        for c in [self.work.as_mut(), self.loaded.as_mut()].into_iter().flatten() {
+            n += c.remove(&creds.server);
+        }
+        if self.write_back
+            && let Some(w) = &self.work
+        {
+            self.save(w)?;
+        }
+        Ok(n)
+    }
+
+    fn save(&self, c: &Ccache) -> Result<(), KerberosError> {
+        c.write_file(&self.cache.path).map_err(|e| {
+            KerberosError::Ccache(format!(
+                "{e} while storing credentials in {}",
+                self.cache.path.display()
+            ))
+        })
+    }
+
+    fn kdc_err(e: ClientError, context: String) -> KerberosError {
+        KerberosError::Kdc {
+            code: e.kdc_error_code(),
+            message: e.to_string(),
+            context,
+        }
+    }
+
+    /// The client principal for `req`.
+    fn client_principal(&self, req: &ContextRequest) -> Result<Principal, KerberosError> {
+        if let Some(upn) = req.upn() {
+            return Principal::parse(&upn, None)
+                .map_err(|e| KerberosError::Name(format!("{e} while parsing the UPN '{upn}'")));
+        }
+        if let Some(c) = &self.loaded {
+            return Ok(c.default_principal.clone());
+        }
+        if self.password.is_some() {
+            let realm = self.client.config().default_realm.as_ref();
+            return Principal::parse(&req.user, realm).map_err(|e| {
+                KerberosError::Name(format!("{e} while parsing the principal '{}'", req.user))
+            });
+        }
+        Err(KerberosError::NoCredentials {
+            client: req.user.clone(),
+            cache: self.cache.path.display().to_string(),
+        })
+    }
+
+    /// Pick or build the working cache with a valid TGT for `client`.
+    async fn ensure_tgt(&mut self, client: &Principal) -> Result<(), KerberosError> {
+        let now = self.client.now();
+        let has_tgt = |c: &Ccache| {
+            let off = c.kdc_offset.map_or(0, |o| i64::from(o.seconds));
+            let tgt = Principal::new(PrincipalName::krbtgt(&client.realm), client.realm.clone());
+            referral::cached_creds(c, client, &tgt, now.offset(off).secs).is_some()
+        };
+        if let Some(w) = &self.work
+            && referral::same_name(&w.default_principal, client)
+            && has_tgt(w)
+        {
+            return Ok(());
+        }
+        if let Some(c) = &self.loaded
+            && referral::same_name(&c.default_principal, client)
+            && has_tgt(c)
+        {
+            self.work = Some(c.clone());
+            self.write_back = true;
+            return Ok(());
+        }
+        let Some(pw) = self.password.clone() else {
+            return Err(KerberosError::NoCredentials {
+                client: client.to_string(),
+                cache: self.cache.path.display().to_string(),
+            });
+        };
+        tracing::debug!(%client, "No TGT in the cache: AS exchange with the password");
+        let opts = self.client.as_options(client.clone());
+        let init = self
+            .client
+            .get_initial_creds(opts, Secret::Password(pw))
+            .await
+            .map_err(|e| Self::kdc_err(e, format!("getting initial credentials for {client}")))?;
+        let mut c = Ccache::new(client.clone());
+        if let Ok(seconds @ (i32::MIN..=-1 | 1..=i32::MAX)) = i32::try_from(init.kdc_offset) {
+            c.kdc_offset = Some(KdcOffset {
+                seconds,
+                microseconds: 0,
+            });
+        }
+        c.store(init.creds.to_ccache());
+        self.write_back = self.cache.store_tgt;
+        if self.write_back {
+            self.save(&c)?;
+        }
+        self.work = Some(c);
+        Ok(())
+    }
+
+    /// The service name for an SPN as the servers send it.
+    pub fn service_name(spn: &str) -> Result<ServiceName, KerberosError> {
+        let bad = |e: kdc_client::PrincipalError| {
+            KerberosError::Name(format!("{e} while parsing the service principal '{spn}'"))
+        };
+        let p = Principal::parse(spn, None);
+        match p {
+            // An explicit realm: a two-component SPN is a host-based name (NT-SRV-HST).
+            Ok(p) if spn_has_realm(spn) => {
+                let p = match p.name.components() {
+                    [_, _] => Principal::new(
+                        PrincipalName::new(NameType::SrvHst, p.name.components().to_vec())
+                            .map_err(bad)?,
+                        p.realm,
+                    ),
+                    _ => p,
+                };
+                Ok(ServiceName::Principal(p))
+            }
+            _ => match spn.split_once('/') {
+                Some((svc, host)) if !svc.is_empty() && !host.is_empty() && !host.contains('/') => {
+                    Ok(ServiceName::host_based(svc, host))
+                }
+                _ => Err(bad(kdc_client::PrincipalError::Empty)).or_else(|e| {
+                    Principal::parse(spn, None)
+                        .map(ServiceName::Principal)
+                        .map_err(|_| e)
+                }),
+            },
+        }
+    }
+
+    async fn prepare_inner(&mut self, req: &ContextRequest) -> Result<(), KerberosError> {
+        self.ctx = None;
+        let client = self.client_principal(req)?;
+        self.ensure_tgt(&client).await?;
+        let service = Self::service_name(&req.spn)?;
+        let opts = self.client.tgs_options();
+        let Some(work) = self.work.as_mut() else {
+            return Err(KerberosError::State("no credential cache"));
+        };
+        let before = self.client.kdc_exchanges();
+        let creds = self
+            .client
+            .get_service_creds(work, &service, &opts)
+            .await
+            .map_err(|e| Self::kdc_err(e, format!("getting credentials for {service}")))?;
+        self.from_cache = self.client.kdc_exchanges() == before;
+        if !self.from_cache && self.write_back {
+            let w = self.work.clone();
+            if let Some(w) = w {
+                self.save(&w)?;
+            }
+        }
+        self.creds = Some(creds);
+        Ok(())
+    }
+}
+
+/// Whether an SPN string names its realm (an unescaped `@`).
+fn spn_has_realm(spn: &str) -> bool {
+    let mut esc = false;
+    for c in spn.chars() {
+        match c {
+            _ if esc => esc = false,
+            '\\' => esc = true,
+            '@' => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+impl GssInitiator for KerberosInitiator {
+    fn prepare<'a>(&'a mut self, req: &'a ContextRequest) -> PrepareFuture<'a> {
+        Box::pin(async move {
+            self.prepare_inner(req)
+                .await
+                .map_err(|e| Box::new(e) as GssError)
+        })
+    }
+
+    fn initial_token(&mut self, req: &ContextRequest) -> Result<GssStep, GssError> {
+        let _ = req;
+        let creds = self
+            .creds
+            .as_ref()
+            .ok_or(KerberosError::State("no service ticket (prepare did not run)"))?;
+        let mut flags = ContextFlags::REPLAY
+            | ContextFlags::SEQUENCE
+            | ContextFlags::CONF
+            | ContextFlags::INTEG;
+        if self.mutual {
+            flags |= ContextFlags::MUTUAL;
+        }
+        let opts = InitiatorOptions {
+            flags: ContextFlags(flags),
+            channel_bindings: self.channel_bindings.clone(),
+        };
+        let off = self
+            .work
+            .as_ref()
+            .and_then(|c| c.kdc_offset)
+            .map_or(0, |o| i64::from(o.seconds));
+        let now = self.client.now().offset(off);
+        let (ctx, token) = InitiatorContext::new(creds, &opts, now, &mut OsRandom)
+            .map_err(KerberosError::from)?;
+        if ctx.needs_reply() {
+            self.ctx = Some(ctx);
+            Ok(GssStep {
+                token: Some(token),
+                complete: false,
+            })
+        } else {
+            ctx.complete().map_err(KerberosError::from)?;
+            self.ctx = None;
+            Ok(GssStep {
+                token: Some(token),
+                complete: true,
+            })
+        }
+    }
+
+    fn step(&mut self, token: &[u8]) -> Result<GssStep, GssError> {
+        let ctx = self.ctx.take().ok_or(KerberosError::State(
+            "a token from the server without a pending security context",
+        ))?;
+        ctx.step(token).map_err(KerberosError::from)?;
+        Ok(GssStep {
+            token: None,
+            complete: true,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spn_forms() {
+        let s = KerberosInitiator::service_name("mariadb/db.ad.myaws.com@AD.MYAWS.COM").unwrap();
+        match s {
+            ServiceName::Principal(p) => {
+                assert_eq!(p.name.name_type, NameType::SrvHst);
+                assert_eq!(p.realm.as_str(), "AD.MYAWS.COM");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            KerberosInitiator::service_name("mysql/Db.Example.com").unwrap(),
+            ServiceName::host_based("mysql", "db.example.com")
+        );
+        assert!(matches!(
+            KerberosInitiator::service_name("a/b/c@R").unwrap(),
+            ServiceName::Principal(_)
+        ));
+        assert!(KerberosInitiator::service_name("").is_err());
+        assert!(KerberosInitiator::service_name("@").is_err());
+        assert!(!spn_has_realm("a\\@b"));
+    }
+}
