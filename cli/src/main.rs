@@ -9,6 +9,7 @@ mod kdestroy;
 mod kinit;
 mod klist;
 mod kvno;
+mod mysql;
 mod timefmt;
 mod trace;
 
@@ -38,6 +39,7 @@ fn dispatch(cmd: &str, rest: Vec<OsString>) -> Option<ExitCode> {
         "klist" => klist::run(rest),
         "kdestroy" => kdestroy::run(rest),
         "kvno" => kvno::run(rest),
+        "mysql" => mysql::run(rest),
         _ => return None,
     })
 }
@@ -69,12 +71,8 @@ fn main() -> ExitCode {
             println!("kerb {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
-        Some(cmd @ ("kinit" | "klist" | "kdestroy" | "kvno")) => {
+        Some(cmd @ ("kinit" | "klist" | "kdestroy" | "kvno" | "mysql")) => {
             dispatch(cmd, args.collect()).unwrap_or(ExitCode::from(1))
-        }
-        Some("mysql") => {
-            eprintln!("kerb: 'mysql' is not available in this build yet");
-            ExitCode::from(1)
         }
         _ => {
             eprintln!("kerb: unknown command '{}'\n", first.to_string_lossy());

@@ -716,6 +716,43 @@ mod tests {
         }
     }
 
+    /// The server may switch to either Kerberos plugin whatever the client announced
+    /// (`kerb mysql` announces `authentication_kerberos_client`; MariaDB switches to
+    /// `auth_gssapi_client`, and the other way round).
+    #[test]
+    fn switch_to_the_other_kerberos_plugin() {
+        for (announce, switch, plugin) in [
+            (
+                KerberosPlugin::MysqlKerberos,
+                mariadb_switch("mariadb/db.example.com@EXAMPLE.COM"),
+                "auth_gssapi_client",
+            ),
+            (
+                KerberosPlugin::MariadbGssapi,
+                mysql_switch(),
+                "authentication_kerberos_client",
+            ),
+        ] {
+            let mut g = Fake::default();
+            let mut hs = ClientHandshake::new(HandshakeOptions::new("u", announce));
+            let resp = run_greeting(&mut hs, &mut g, false);
+            let announced = format!("u\0\0{}\0", announce.client_name());
+            assert!(resp.payload.ends_with(announced.as_bytes()));
+            let sw = Packet::new(2, switch);
+            assert_eq!(
+                hs.context_request_in(&sw).map(|r| r.plugin.client_name()),
+                Some(plugin)
+            );
+            let t = expect_send(hs.handle_packet(&sw, &mut g).unwrap());
+            assert_eq!(t.payload, AP_REQ);
+            assert_eq!(g.reqs[0].plugin.client_name(), plugin);
+            match hs.handle_packet(&Packet::new(4, ok()), &mut g).unwrap() {
+                Step::Authenticated(a) => assert_eq!(a.plugin, plugin),
+                s => panic!("{s:?}"),
+            }
+        }
+    }
+
     #[test]
     fn mariadb_empty_spn() {
         let mut g = Fake::default();

@@ -1,0 +1,433 @@
+//! `kerb mysql`: log in to MySQL / Aurora MySQL (`authentication_kerberos`) or MariaDB
+//! (`auth_gssapi`) with Kerberos and run statements, printing results like `mysql -B -e`.
+//!
+//! The client announces `authentication_kerberos_client` (as libmysqlclient does); a MariaDB
+//! server switches to `auth_gssapi_client`, which works the same way. The service ticket comes
+//! from the credential cache or the KDCs (cross-realm walk) during the login.
+
+use std::ffi::OsString;
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use kdc_client::client::Client;
+use mysql_auth::AuthError;
+use mysql_auth::connector::{ConnectOptions, Connection, Error, QueryResult, SslMode};
+use mysql_auth::kerberos::{CacheSource, KerberosInitiator};
+use mysql_auth::plugin::KerberosPlugin;
+use zeroize::Zeroizing;
+
+use crate::common;
+
+const PROG: &str = "mysql";
+
+const USAGE: &str = "\
+usage: kerb mysql -h host [-P port] [-u user] [-D database] [-e statements]
+\t[--password-stdin] [--ssl-mode mode] [--ssl-ca file] [--mutual] [-c ccache] [--store-tgt] [-V]
+\t-h, --host           server host name or IP address
+\t-P, --port           TCP port (3306)
+\t-u, --user           account name (default: the cache principal's name without realm)
+\t-D, --database       initial database
+\t-e, --execute        statements to run (else one statement per line from stdin)
+\t--password-stdin     read the Kerberos password (one line) from stdin, used when the
+\t                     credential cache has no ticket-granting ticket
+\t--store-tgt          keep a TGT obtained with the password in the credential cache
+\t--ssl-mode           DISABLED, PREFERRED (default), REQUIRED, VERIFY_CA, VERIFY_IDENTITY
+\t--ssl-ca             CA certificate file (implies VERIFY_CA unless --ssl-mode is given)
+\t--mutual             request mutual authentication (verify the server's AP-REP)
+\t-c                   credential cache (default: KRB5CCNAME)
+\t-V                   trace (also KRB5_TRACE)
+";
+
+/// Parsed `kerb mysql` options.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct MysqlArgs {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub database: Option<String>,
+    pub execute: Option<String>,
+    pub password_stdin: bool,
+    pub store_tgt: bool,
+    pub ssl_mode: Option<SslMode>,
+    pub ssl_ca: Option<PathBuf>,
+    pub mutual: bool,
+    pub cache: Option<String>,
+    pub verbose: bool,
+}
+
+pub fn parse_args(args: Vec<OsString>) -> Result<MysqlArgs, String> {
+    use lexopt::Arg::{Long, Short, Value};
+    let mut p = common::parser(args);
+    let mut a = MysqlArgs::default();
+    let val = |p: &mut lexopt::Parser| -> Result<String, String> {
+        let v = p.value().map_err(|e| common::getopt_message(PROG, &e))?;
+        v.into_string()
+            .map_err(|_| format!("{PROG}: argument is not UTF-8"))
+    };
+    loop {
+        let arg = match p.next() {
+            Ok(Some(arg)) => arg,
+            Ok(None) => break,
+            Err(e) => return Err(usage(&common::getopt_message(PROG, &e))),
+        };
+        match arg {
+            Short('h') | Long("host") => a.host = Some(val(&mut p)?),
+            Short('P') | Long("port") => {
+                let v = val(&mut p)?;
+                a.port = Some(
+                    v.parse()
+                        .map_err(|_| format!("{PROG}: invalid port '{v}'"))?,
+                );
+            }
+            Short('u') | Long("user") => a.user = Some(val(&mut p)?),
+            Short('D') | Long("database") => a.database = Some(val(&mut p)?),
+            Short('e') | Long("execute") => a.execute = Some(val(&mut p)?),
+            Short('c') => a.cache = Some(val(&mut p)?),
+            Short('V') | Long("verbose") => a.verbose = true,
+            Long("password-stdin") => a.password_stdin = true,
+            Long("store-tgt") => a.store_tgt = true,
+            Long("mutual") => a.mutual = true,
+            Long("ssl-mode") => {
+                let v = val(&mut p)?;
+                a.ssl_mode = Some(v.parse().map_err(|e: Error| format!("{PROG}: {e}"))?);
+            }
+            Long("ssl-ca") => a.ssl_ca = Some(PathBuf::from(val(&mut p)?)),
+            Long("help") => return Err(USAGE.to_owned()),
+            Value(v) if a.database.is_none() => {
+                a.database = Some(
+                    v.into_string()
+                        .map_err(|_| format!("{PROG}: argument is not UTF-8"))?,
+                );
+            }
+            other => {
+                return Err(usage(&format!(
+                    "{PROG}: invalid option -- '{}'",
+                    common::opt_name(&other)
+                )));
+            }
+        }
+    }
+    if a.host.is_none() {
+        return Err(usage(&format!("{PROG}: no host given (-h)")));
+    }
+    Ok(a)
+}
+
+fn usage(msg: &str) -> String {
+    format!("{msg}\n{USAGE}")
+}
+
+/// `kerb mysql`.
+pub fn run(args: Vec<OsString>) -> ExitCode {
+    match parse_args(args) {
+        Ok(a) => run_mysql(a),
+        Err(m) => {
+            eprint!("{m}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `mysql -B` escaping of a field: `\0`, `\t`, `\n`, `\\`.
+pub fn escape_field(out: &mut Vec<u8>, field: &[u8]) {
+    for &b in field {
+        match b {
+            0 => out.extend_from_slice(b"\\0"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b => out.push(b),
+        }
+    }
+}
+
+/// A result set as `mysql -B` prints it: header line, then rows, tab-separated, NULL as
+/// `NULL`. Statements without a result set print nothing.
+pub fn format_batch(r: &QueryResult) -> Vec<u8> {
+    let mut out = Vec::new();
+    if r.columns.is_empty() {
+        return out;
+    }
+    for (i, c) in r.columns.iter().enumerate() {
+        if i > 0 {
+            out.push(b'\t');
+        }
+        out.extend_from_slice(c.as_bytes());
+    }
+    out.push(b'\n');
+    for row in &r.rows {
+        for (i, f) in row.iter().enumerate() {
+            if i > 0 {
+                out.push(b'\t');
+            }
+            match f {
+                Some(f) => escape_field(&mut out, f),
+                None => out.extend_from_slice(b"NULL"),
+            }
+        }
+        out.push(b'\n');
+    }
+    out
+}
+
+/// Split `-e` text into statements at `;` outside quotes, backticks and comments' reach
+/// (quotes with backslash escapes, as the mysql client's lexer).
+pub fn split_statements(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut esc = false;
+    for c in sql.chars() {
+        if let Some(q) = quote {
+            cur.push(c);
+            if esc {
+                esc = false;
+            } else if c == '\\' && q != '`' {
+                esc = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' | '`' => {
+                quote = Some(c);
+                cur.push(c);
+            }
+            ';' => {
+                if !cur.trim().is_empty() {
+                    out.push(cur.trim().to_owned());
+                }
+                cur.clear();
+            }
+            _ => cur.push(c),
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur.trim().to_owned());
+    }
+    out
+}
+
+/// Whether a failed login may be cured by a fresh service ticket (the server's key rotated,
+/// as Aurora's keytabs do): an access-denied ERR or a GSS failure.
+fn auth_failure(e: &Error) -> bool {
+    match e {
+        Error::Server(p) => matches!(p.code, 1045 | 1698),
+        Error::Auth(AuthError::Gss(_) | AuthError::ContextIncomplete) => true,
+        _ => false,
+    }
+}
+
+fn report(e: &Error) {
+    match e {
+        Error::Server(p) => eprintln!("{p}"),
+        Error::Auth(AuthError::Gss(g)) => eprintln!("{PROG}: {g}"),
+        e => eprintln!("{PROG}: {e}"),
+    }
+}
+
+/// The account name when `-u` is not given: the cache principal's name without the realm
+/// (libmysqlclient), else the login name.
+fn default_user(init: &KerberosInitiator) -> Option<String> {
+    init.cache_principal()
+        .map(|p| p.name.to_escaped())
+        .or_else(common::user_name)
+}
+
+/// `kerb mysql` flow.
+pub fn run_mysql(args: MysqlArgs) -> ExitCode {
+    crate::trace::init(args.verbose);
+    let conf = match common::load_config() {
+        Ok(c) => c,
+        Err(e) => return common::fail(PROG, format!("{e} while initializing krb5 library")),
+    };
+    let path = match common::ccache_path(args.cache.as_deref(), Some(&conf)) {
+        Ok(p) => p,
+        Err(e) => return common::fail(PROG, format!("{e} while opening ccache")),
+    };
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock();
+    let password = if args.password_stdin {
+        let mut line = Zeroizing::new(String::new());
+        match lines.read_line(&mut line) {
+            Ok(n) if n > 0 => {}
+            _ => return common::fail(PROG, "Cannot read password from stdin"),
+        }
+        while line.ends_with('\n') || line.ends_with('\r') {
+            line.pop();
+        }
+        Some(line)
+    } else {
+        None
+    };
+    let client = Client::new(conf);
+    let cache = CacheSource {
+        path,
+        store_tgt: args.store_tgt,
+    };
+    let mut init = match KerberosInitiator::new(client, cache) {
+        Ok(i) => i.with_mutual(args.mutual),
+        Err(e) => return common::fail(PROG, e),
+    };
+    if let Some(pw) = password {
+        init = init.with_password(pw);
+    }
+    let Some(user) = args.user.clone().or_else(|| default_user(&init)) else {
+        return common::fail(PROG, "no user given (-u) and no Kerberos credentials to name one");
+    };
+    let host = args.host.clone().unwrap_or_default();
+    let mut opts = ConnectOptions::new(host, user, KerberosPlugin::MysqlKerberos);
+    opts.port = args.port.unwrap_or(3306);
+    opts.database = args.database.clone();
+    opts.ssl_ca = args.ssl_ca.clone();
+    opts.ssl_mode = match (args.ssl_mode, &args.ssl_ca) {
+        (Some(m), _) => m,
+        (None, Some(_)) => SslMode::VerifyCa,
+        (None, None) => SslMode::Preferred,
+    };
+    let statements: Option<Vec<String>> = args.execute.as_deref().map(split_statements);
+    let result = common::block_on(async move {
+        let mut conn = match Connection::connect(&opts, &mut init).await {
+            Ok(c) => c,
+            Err(e) if auth_failure(&e) && init.ticket_from_cache() => {
+                tracing::debug!(error = %e, "Login failed with a cached service ticket: retrying with a fresh one");
+                if let Err(fe) = init.forget_service_ticket() {
+                    tracing::debug!(error = %fe, "Could not drop the cached service ticket");
+                }
+                match Connection::connect(&opts, &mut init).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        report(&e);
+                        return ExitCode::from(1);
+                    }
+                }
+            }
+            Err(e) => {
+                report(&e);
+                return ExitCode::from(1);
+            }
+        };
+        let code = run_statements(&mut conn, statements, &mut lines).await;
+        let _ = conn.quit().await;
+        code
+    });
+    result.unwrap_or_else(|e| common::fail(PROG, e))
+}
+
+async fn run_statements(
+    conn: &mut Connection,
+    statements: Option<Vec<String>>,
+    input: &mut dyn BufRead,
+) -> ExitCode {
+    let mut stdout = std::io::stdout();
+    let mut lineno = 0usize;
+    let mut next = |lineno: &mut usize| -> Option<String> {
+        if let Some(s) = &statements {
+            *lineno += 1;
+            return s.get(*lineno - 1).cloned();
+        }
+        loop {
+            let mut l = String::new();
+            match input.read_line(&mut l) {
+                Ok(0) | Err(_) => return None,
+                Ok(_) => {}
+            }
+            *lineno += 1;
+            let t = l.trim().trim_end_matches(';').trim();
+            if !t.is_empty() {
+                return Some(t.to_owned());
+            }
+        }
+    };
+    while let Some(sql) = next(&mut lineno) {
+        let line = if statements.is_some() { 1 } else { lineno };
+        match conn.query(&sql).await {
+            Ok(r) => {
+                let _ = stdout.write_all(&format_batch(&r));
+                let _ = stdout.flush();
+            }
+            Err(Error::Server(p)) => {
+                eprintln!(
+                    "ERROR {} ({}) at line {line}: {}",
+                    p.code, p.sql_state, p.message
+                );
+                return ExitCode::from(1);
+            }
+            Err(e) => {
+                eprintln!("{PROG}: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<OsString> {
+        v.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn options() {
+        let a = parse_args(args(&[
+            "-h",
+            "db",
+            "-P",
+            "13306",
+            "-u",
+            "joe",
+            "-e",
+            "SELECT 1",
+            "--ssl-mode",
+            "verify_identity",
+            "--ssl-ca",
+            "/ca.pem",
+            "--mutual",
+            "--password-stdin",
+            "-Dlabdb",
+        ]))
+        .unwrap();
+        assert_eq!(a.host.as_deref(), Some("db"));
+        assert_eq!(a.port, Some(13306));
+        assert_eq!(a.user.as_deref(), Some("joe"));
+        assert_eq!(a.database.as_deref(), Some("labdb"));
+        assert_eq!(a.ssl_mode, Some(SslMode::VerifyIdentity));
+        assert!(a.mutual && a.password_stdin);
+        assert!(parse_args(args(&["-u", "x"])).is_err());
+        assert!(parse_args(args(&["-h", "x", "-P", "99999"])).is_err());
+        assert!(parse_args(args(&["-h", "x", "--ssl-mode", "bogus"])).is_err());
+        assert!(parse_args(args(&["-h", "x", "-Z"])).is_err());
+        assert!(parse_args(args(&["-h"])).is_err());
+    }
+
+    #[test]
+    fn batch_output_like_mysql() {
+        let r = QueryResult {
+            columns: vec!["a".into(), "b".into()],
+            rows: vec![
+                vec![Some(b"x\ty\nz\\\0".to_vec()), None],
+                vec![Some(b"".to_vec()), Some(b"NULL".to_vec())],
+            ],
+            ..QueryResult::default()
+        };
+        assert_eq!(
+            format_batch(&r),
+            b"a\tb\nx\\ty\\nz\\\\\\0\tNULL\n\tNULL\n".to_vec()
+        );
+        assert!(format_batch(&QueryResult::default()).is_empty());
+    }
+
+    #[test]
+    fn statements_split() {
+        assert_eq!(
+            split_statements("SELECT 1; SELECT ';' ;SELECT \"a\\\";\";;"),
+            vec!["SELECT 1", "SELECT ';'", "SELECT \"a\\\";\""]
+        );
+        assert!(split_statements(" ; ").is_empty());
+    }
+}
