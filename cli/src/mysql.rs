@@ -214,7 +214,12 @@ pub fn split_statements(sql: &str) -> Vec<String> {
 /// as Aurora's keytabs do): an access-denied ERR or a GSS failure.
 fn auth_failure(e: &Error) -> bool {
     match e {
-        Error::Server(p) => matches!(p.code, 1045 | 1698),
+        // 1045/1698: access denied (MySQL authentication_kerberos, MariaDB's name check);
+        // 1105 with "GSSAPI": MariaDB's auth_gssapi reports gss_accept_sec_context failures
+        // (e.g. "Cannot decrypt ticket") as ER_UNKNOWN_ERROR.
+        Error::Server(p) => {
+            matches!(p.code, 1045 | 1698) || (p.code == 1105 && p.message.contains("GSSAPI"))
+        }
         Error::Auth(AuthError::Gss(_) | AuthError::ContextIncomplete) => true,
         _ => false,
     }
