@@ -280,7 +280,10 @@ pub fn run_mysql(args: MysqlArgs) -> ExitCode {
         init = init.with_password(pw);
     }
     let Some(user) = args.user.clone().or_else(|| default_user(&init)) else {
-        return common::fail(PROG, "no user given (-u) and no Kerberos credentials to name one");
+        return common::fail(
+            PROG,
+            "no user given (-u) and no Kerberos credentials to name one",
+        );
     };
     let host = args.host.clone().unwrap_or_default();
     let mut opts = ConnectOptions::new(host, user, KerberosPlugin::MysqlKerberos);

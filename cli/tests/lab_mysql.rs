@@ -113,17 +113,26 @@ fn tls_required_account_and_statements_from_stdin() {
     let cc = kinit("stdin");
     let tls_user = lab("LAB_MARIADB_TLS_USER");
     let o = run(
-        &mysql_args(&port, &["-u", &tls_user, "--ssl-mode", "DISABLED", "-e", "SELECT 1"]),
+        &mysql_args(
+            &port,
+            &["-u", &tls_user, "--ssl-mode", "DISABLED", "-e", "SELECT 1"],
+        ),
         &cc,
         None,
     );
     assert_eq!(o.status.code(), Some(1));
     let out = ok(&run(
-        &mysql_args(&port, &["-u", &tls_user, "--ssl-mode", "REQUIRED", "-D", "labdb"]),
+        &mysql_args(
+            &port,
+            &["-u", &tls_user, "--ssl-mode", "REQUIRED", "-D", "labdb"],
+        ),
         &cc,
         Some("SELECT CURRENT_USER()\n\nSELECT DATABASE();\n"),
     ));
-    assert_eq!(out, format!("CURRENT_USER()\n{tls_user}@%\nDATABASE()\nlabdb\n"));
+    assert_eq!(
+        out,
+        format!("CURRENT_USER()\n{tls_user}@%\nDATABASE()\nlabdb\n")
+    );
 }
 
 #[test]
@@ -158,7 +167,14 @@ fn password_path_with_an_empty_cache() {
     let out = ok(&run(
         &mysql_args(
             &port,
-            &["-u", &user, "--password-stdin", "--mutual", "-e", "SELECT CURRENT_USER()"],
+            &[
+                "-u",
+                &user,
+                "--password-stdin",
+                "--mutual",
+                "-e",
+                "SELECT CURRENT_USER()",
+            ],
         ),
         &cc,
         Some(&pw),
@@ -167,7 +183,11 @@ fn password_path_with_an_empty_cache() {
     // Nothing stored without --store-tgt.
     assert!(!std::path::Path::new(cc.trim_start_matches("FILE:")).exists());
     // Without a password and without a cache: a clear error, exit 1.
-    let o = run(&mysql_args(&port, &["-u", &user, "-e", "SELECT 1"]), &cc, None);
+    let o = run(
+        &mysql_args(&port, &["-u", &user, "-e", "SELECT 1"]),
+        &cc,
+        None,
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("No Kerberos credentials for joedoe"),
@@ -184,12 +204,25 @@ fn password_path_with_an_empty_cache() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("PREAUTH_FAILED"));
     // With --store-tgt the TGT and the service ticket land in the cache.
     ok(&run(
-        &mysql_args(&port, &["--password-stdin", "--store-tgt", "-u", &user, "-e", "SELECT 1"]),
+        &mysql_args(
+            &port,
+            &[
+                "--password-stdin",
+                "--store-tgt",
+                "-u",
+                &user,
+                "-e",
+                "SELECT 1",
+            ],
+        ),
         &cc,
         Some(&pw),
     ));
     let listing = ok(&run(&["klist"], &cc, None));
-    assert!(listing.contains("krbtgt/ONPREM.LOCAL@ONPREM.LOCAL"), "{listing}");
+    assert!(
+        listing.contains("krbtgt/ONPREM.LOCAL@ONPREM.LOCAL"),
+        "{listing}"
+    );
     assert!(listing.contains(&lab("LAB_MARIADB_SPN")), "{listing}");
 }
 

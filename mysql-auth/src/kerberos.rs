@@ -177,7 +177,10 @@ impl KerberosInitiator {
         };
         self.ctx = None;
         let mut n = 0;
-        for c in [self.work.as_mut(), self.loaded.as_mut()].into_iter().flatten() {
+        for c in [self.work.as_mut(), self.loaded.as_mut()]
+            .into_iter()
+            .flatten()
+        {
             n += c.remove(&creds.server);
         }
         if self.write_back
@@ -361,10 +364,9 @@ impl GssInitiator for KerberosInitiator {
 
     fn initial_token(&mut self, req: &ContextRequest) -> Result<GssStep, GssError> {
         let _ = req;
-        let creds = self
-            .creds
-            .as_ref()
-            .ok_or(KerberosError::State("no service ticket (prepare did not run)"))?;
+        let creds = self.creds.as_ref().ok_or(KerberosError::State(
+            "no service ticket (prepare did not run)",
+        ))?;
         let mut flags = ContextFlags::REPLAY
             | ContextFlags::SEQUENCE
             | ContextFlags::CONF
@@ -382,8 +384,8 @@ impl GssInitiator for KerberosInitiator {
             .and_then(|c| c.kdc_offset)
             .map_or(0, |o| i64::from(o.seconds));
         let now = self.client.now().offset(off);
-        let (ctx, token) = InitiatorContext::new(creds, &opts, now, &mut OsRandom)
-            .map_err(KerberosError::from)?;
+        let (ctx, token) =
+            InitiatorContext::new(creds, &opts, now, &mut OsRandom).map_err(KerberosError::from)?;
         if ctx.needs_reply() {
             self.ctx = Some(ctx);
             Ok(GssStep {

@@ -19,13 +19,13 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use gss_mech::{Acceptor, AcceptorOptions};
+use kdc_client::Principal;
 use kdc_client::ccache::Ccache;
 use kdc_client::client::Client;
 use kdc_client::config::krb5conf::Krb5Conf;
 use kdc_client::crypto::OsRandom;
 use kdc_client::exchange::{Secret, Timestamp};
 use kdc_client::keytab::Keytab;
-use kdc_client::Principal;
 use mysql_auth::connector::{ConnectOptions, Connection, Error, SslMode};
 use mysql_auth::kerberos::{CacheSource, KerberosInitiator};
 use mysql_auth::test_server::{
@@ -254,10 +254,7 @@ async fn switch_and_greeting_paths_tls_and_mutual_with_both_acceptors() {
     let user = lab("LAB_USER");
     for which in [Which::Mech, Which::Mit] {
         for announce in [Announce::Switch, Announce::Greeting] {
-            for (tls, mode) in [
-                (false, SslMode::Disabled),
-                (true, SslMode::VerifyIdentity),
-            ] {
+            for (tls, mode) in [(false, SslMode::Disabled), (true, SslMode::VerifyIdentity)] {
                 for mutual in [false, true] {
                     let what = format!("{which:?} {announce:?} {mode:?} mutual={mutual}");
                     let (srv, seen) = server(which, announce, tls).await;
@@ -301,8 +298,8 @@ async fn password_path_with_an_empty_cache() {
     for which in [Which::Mech, Which::Mit] {
         let (srv, _) = server(which, Announce::Switch, false).await;
         let path = cache_path(&format!("empty-{which:?}"));
-        let mut init = initiator(&path, true)
-            .with_password(Zeroizing::new(lab("LAB_USER_PASSWORD")));
+        let mut init =
+            initiator(&path, true).with_password(Zeroizing::new(lab("LAB_USER_PASSWORD")));
         let user = lab("LAB_USER");
         let mut c = Connection::connect(&opts(&srv, &user, SslMode::Disabled), &mut init)
             .await
@@ -315,7 +312,8 @@ async fn password_path_with_an_empty_cache() {
             .await
             .unwrap_err();
         assert!(
-            e.to_string().contains("No Kerberos credentials for joedoe@ONPREM.LOCAL"),
+            e.to_string()
+                .contains("No Kerberos credentials for joedoe@ONPREM.LOCAL"),
             "{e}"
         );
     }
@@ -361,7 +359,8 @@ async fn wrong_user_refused() {
             .await
             .unwrap_err();
         assert!(
-            e.to_string().contains("No Kerberos credentials for alice@ONPREM.LOCAL"),
+            e.to_string()
+                .contains("No Kerberos credentials for alice@ONPREM.LOCAL"),
             "{e}"
         );
         // A client sending joedoe's ticket for account alice: the server refuses.
@@ -373,7 +372,9 @@ async fn wrong_user_refused() {
             Error::Server(p) => {
                 assert_eq!((p.code, p.sql_state.as_str()), (1045, "28000"));
                 assert!(
-                    p.message.contains("'joedoe@ONPREM.LOCAL' is not the account's UPN 'alice@ONPREM.LOCAL'"),
+                    p.message.contains(
+                        "'joedoe@ONPREM.LOCAL' is not the account's UPN 'alice@ONPREM.LOCAL'"
+                    ),
                     "{}",
                     p.message
                 );
