@@ -440,4 +440,55 @@ mod tests {
         assert!(KerberosInitiator::service_name("@").is_err());
         assert!(!spn_has_realm("a\\@b"));
     }
+
+    #[test]
+    fn misuse_is_an_error_not_a_panic() {
+        let dir = std::env::temp_dir().join(format!("kerb-init-{}", std::process::id()));
+        let cache = CacheSource {
+            path: dir.join("absent"),
+            store_tgt: false,
+        };
+        let client = Client::new(
+            kdc_client::config::krb5conf::Krb5Conf::load_from(
+                &[],
+                &kdc_client::config::profile::FsSource,
+            )
+            .unwrap(),
+        );
+        let mut init = KerberosInitiator::new(client, cache).unwrap();
+        assert!(init.cache_principal().is_none());
+        let req = ContextRequest {
+            plugin: crate::KerberosPlugin::MysqlKerberos,
+            spn: "mysql/db@R".into(),
+            user: "u".into(),
+            upn_realm: Some("R".into()),
+            mech: None,
+        };
+        assert!(init.initial_token(&req).is_err());
+        assert!(init.step(b"\x6f\x00").is_err());
+        assert_eq!(init.forget_service_ticket().unwrap(), 0);
+        // No cache and no password: a clear error naming the UPN.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let e = rt.block_on(init.prepare(&req)).unwrap_err();
+        assert!(
+            e.to_string().contains("No Kerberos credentials for u@R"),
+            "{e}"
+        );
+        // A directory is not a cache.
+        let client = Client::new(
+            kdc_client::config::krb5conf::Krb5Conf::load_from(
+                &[],
+                &kdc_client::config::profile::FsSource,
+            )
+            .unwrap(),
+        );
+        let bad = CacheSource {
+            path: std::env::temp_dir(),
+            store_tgt: false,
+        };
+        assert!(KerberosInitiator::new(client, bad).is_err());
+    }
 }
