@@ -320,8 +320,8 @@ fn kinit_without_password_and_kvno_without_kdc_fail_like_mit() {
     let o = run(KERB, &["kvno", "HTTP/absent.example.com"], &env).unwrap();
     assert_eq!(
         o.stderr,
-        "kvno: Cannot find KDC for realm \"EXAMPLE.COM\" while getting credentials for \
-         HTTP/absent.example.com@EXAMPLE.COM\n"
+        "kvno: Cannot find KDC for realm \"EXAMPLE.COM\" (path walked: EXAMPLE.COM) while \
+         getting credentials for HTTP/absent.example.com@EXAMPLE.COM\n"
     );
     assert_eq!(o.code, Some(1));
     // KRB5_TRACE: MIT's `[pid] seconds.micros: message` lines, appended to the file.
