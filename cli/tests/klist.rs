@@ -317,11 +317,11 @@ fn kinit_without_password_and_kvno_without_kdc_fail_like_mit() {
     assert_eq!(o.stdout, "Password for user@EXAMPLE.COM: \n");
     assert_eq!(o.code, Some(1));
     mit_cache().write_file(&cc).unwrap();
-    let o = run(KERB, &["kvno", "HTTP/www.example.com"], &env).unwrap();
+    let o = run(KERB, &["kvno", "HTTP/absent.example.com"], &env).unwrap();
     assert_eq!(
         o.stderr,
-        "kvno: Cannot find KDC for realm \"EXAMPLE.COM\" while getting credentials for \
-         HTTP/www.example.com@EXAMPLE.COM\n"
+        "kvno: Cannot find KDC for realm \"EXAMPLE.COM\" (path walked: EXAMPLE.COM) while \
+         getting credentials for HTTP/absent.example.com@EXAMPLE.COM\n"
     );
     assert_eq!(o.code, Some(1));
     // KRB5_TRACE: MIT's `[pid] seconds.micros: message` lines, appended to the file.
@@ -329,7 +329,7 @@ fn kinit_without_password_and_kvno_without_kdc_fail_like_mit() {
     let mut tenv = env.to_vec();
     let t = trace.display().to_string();
     tenv.push(("KRB5_TRACE", &t));
-    let o = run(KERB, &["kvno", "HTTP/www.example.com"], &tenv).unwrap();
+    let o = run(KERB, &["kvno", "HTTP/absent.example.com"], &tenv).unwrap();
     assert_eq!(o.code, Some(1));
     let text = std::fs::read_to_string(&trace).unwrap();
     let line = text.lines().next().unwrap();
@@ -338,15 +338,15 @@ fn kinit_without_password_and_kvno_without_kdc_fail_like_mit() {
     let (stamp, msg) = rest.split_once(": ").unwrap();
     let (secs, micros) = stamp.split_once('.').unwrap();
     assert!(secs.parse::<u64>().is_ok() && micros.len() == 6, "{line}");
-    assert!(
-        msg.starts_with("Getting credentials user@EXAMPLE.COM -> HTTP/www.example.com@EXAMPLE.COM")
-    );
+    assert!(msg.starts_with(
+        "Getting credentials user@EXAMPLE.COM -> HTTP/absent.example.com@EXAMPLE.COM"
+    ));
     // -V traces to stderr.
-    let o = run(KERB, &["kvno", "-V", "HTTP/www.example.com"], &env).unwrap();
+    let o = run(KERB, &["kvno", "-V", "HTTP/absent.example.com"], &env).unwrap();
     assert!(o.stderr.starts_with('['), "{o:?}");
     assert!(
         o.stderr
-            .ends_with("while getting credentials for HTTP/www.example.com@EXAMPLE.COM\n")
+            .ends_with("while getting credentials for HTTP/absent.example.com@EXAMPLE.COM\n")
     );
     let o = run(KERB, &["kinit", "-Z"], &env).unwrap();
     assert_eq!(o.code, Some(2));

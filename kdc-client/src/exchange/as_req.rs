@@ -6,7 +6,7 @@ use zeroize::Zeroizing;
 
 use super::{
     Credentials, ExchangeError, KdcError, KdcRequest, Timestamp, as_krb_error, decrypt_rep_part,
-    encrypt_data, find_padata, nonce,
+    encrypt_data, find_padata, nonce, reply_client,
 };
 use crate::asn1::{
     AsRep, AsReq, Checksum, EtypeInfo2, EtypeInfo2Entry, KdcOptions, KdcReqBody, KerberosString,
@@ -371,17 +371,7 @@ impl AsExchange {
                 e => e,
             },
         )?;
-        if part.nonce.0 != self.nonce {
-            return Err(ExchangeError::Mismatch("nonce".into()));
-        }
-        let client =
-            rep.cname
-                .to_principal(&rep.crealm)
-                .map_err(|source| ExchangeError::Decode {
-                    realm: self.realm.clone(),
-                    what: "AS-REP cname",
-                    source,
-                })?;
+        let client = reply_client(rep, &part, self.nonce, &self.realm)?;
         let canonicalize =
             self.opts.canonicalize || self.opts.client.name.name_type == NameType::Enterprise;
         if !canonicalize

@@ -95,6 +95,26 @@ fn encrypt_data(
     })
 }
 
+/// The reply's client name, once the nonce shows the reply answers our request
+/// (RFC 4120 §3.1.5, §3.3.4).
+fn reply_client(
+    rep: &KdcRep,
+    part: &EncKdcRepPart,
+    nonce: u32,
+    realm: &Realm,
+) -> Result<crate::Principal, ExchangeError> {
+    if part.nonce.0 != nonce {
+        return Err(ExchangeError::Mismatch("nonce".into()));
+    }
+    rep.cname
+        .to_principal(&rep.crealm)
+        .map_err(|source| ExchangeError::Decode {
+            realm: realm.clone(),
+            what: "KDC-REP cname",
+            source,
+        })
+}
+
 /// Decrypt and decode a KDC-REP's enc-part (RFC 4120 §5.4.2).
 fn decrypt_rep_part(
     rep: &KdcRep,

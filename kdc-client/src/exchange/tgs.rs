@@ -4,7 +4,7 @@
 
 use super::{
     Credentials, ExchangeError, KdcError, KdcRequest, Timestamp, as_krb_error, decrypt_rep_part,
-    encrypt_data, nonce,
+    encrypt_data, nonce, reply_client,
 };
 use crate::asn1::{
     ApOptions, ApReq, Authenticator, Checksum, KdcOptions, KdcReqBody, KerberosString, KeyBlock,
@@ -191,17 +191,7 @@ impl TgsExchange {
                 &self.realm,
             )
         })?;
-        if part.nonce.0 != self.nonce {
-            return Err(ExchangeError::Mismatch("nonce".into()));
-        }
-        let client =
-            rep.cname
-                .to_principal(&rep.crealm)
-                .map_err(|source| ExchangeError::Decode {
-                    realm: self.realm.clone(),
-                    what: "TGS-REP cname",
-                    source,
-                })?;
+        let client = reply_client(rep, &part, self.nonce, &self.realm)?;
         if client.name.components() != self.tgt.client.name.components()
             || client.realm != self.tgt.client.realm
         {
