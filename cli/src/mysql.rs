@@ -122,6 +122,10 @@ fn usage(msg: &str) -> String {
 pub fn run(args: Vec<OsString>) -> ExitCode {
     match parse_args(args) {
         Ok(a) => run_mysql(a),
+        Err(m) if m == USAGE => {
+            print!("{m}");
+            ExitCode::SUCCESS
+        }
         Err(m) => {
             eprint!("{m}");
             ExitCode::from(1)
