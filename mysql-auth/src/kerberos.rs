@@ -407,6 +407,7 @@ impl GssInitiator for KerberosInitiator {
             "a token from the server without a pending security context",
         ))?;
         ctx.step(token).map_err(KerberosError::from)?;
+        tracing::debug!("The server's AP-REP verified: mutual authentication complete");
         Ok(GssStep {
             token: None,
             complete: true,
