@@ -47,8 +47,59 @@ pub(crate) fn string_to_key(
     iterations: u32,
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     let mut tkey = Zeroizing::new(vec![0u8; key_len]);
-    pbkdf2::pbkdf2_hmac::<Sha1>(password, salt, iterations, &mut tkey);
+    pbkdf2_hmac_sha1(password, salt, iterations, &mut tkey);
     dk(&tkey, b"kerberos")
+}
+
+/// PBKDF2-HMAC-SHA1 (RFC 8018 §5.2). Its 160-bit blocks are independent: a 256-bit key needs
+/// two, so the second is computed on another thread while this one computes the first (this
+/// halves aes256 string-to-key on a machine with two cores). If no thread can be started,
+/// the blocks are computed one after the other.
+fn pbkdf2_hmac_sha1(password: &[u8], salt: &[u8], iterations: u32, out: &mut [u8]) {
+    const BLOCK: usize = 20;
+    let (first, rest) = out.split_at_mut(out.len().min(BLOCK));
+    if rest.is_empty() {
+        pbkdf2::pbkdf2_hmac::<Sha1>(password, salt, iterations, first);
+        return;
+    }
+    let block = |index: u32| {
+        let mut t = Zeroizing::new([0u8; BLOCK]);
+        pbkdf2_block(password, salt, iterations, index, &mut t);
+        t
+    };
+    let second = std::thread::scope(|s| {
+        let worker = std::thread::Builder::new().spawn_scoped(s, || block(2));
+        let t1 = block(1);
+        first.copy_from_slice(&t1[..first.len()]);
+        // A worker that could not start (or failed) is replaced by computing here.
+        worker.ok().and_then(|w| w.join().ok())
+    });
+    let t2 = second.unwrap_or_else(|| block(2));
+    let n = rest.len().min(BLOCK);
+    rest[..n].copy_from_slice(&t2[..n]);
+    if rest.len() > BLOCK {
+        // Longer outputs (not used by Kerberos): the standard loop over the whole output.
+        pbkdf2::pbkdf2_hmac::<Sha1>(password, salt, iterations, out);
+    }
+}
+
+/// F(P, S, c, i) of RFC 8018 §5.2: U1 = PRF(P, S || INT(i)), Uj = PRF(P, Uj-1), T = XOR of all.
+fn pbkdf2_block(password: &[u8], salt: &[u8], iterations: u32, index: u32, t: &mut [u8; 20]) {
+    // HMAC accepts keys of any length, so `new_from_slice` cannot fail.
+    let prf = <Hmac<Sha1> as KeyInit>::new_from_slice(password).expect("HMAC takes any key length");
+    let mut mac = prf.clone();
+    mac.update(salt);
+    mac.update(&index.to_be_bytes());
+    let mut u = Zeroizing::new(mac.finalize().into_bytes());
+    t.copy_from_slice(&u);
+    for _ in 1..iterations {
+        let mut mac = prf.clone();
+        mac.update(&u);
+        *u = mac.finalize().into_bytes();
+        for (a, b) in t.iter_mut().zip(u.iter()) {
+            *a ^= b;
+        }
+    }
 }
 
 fn hmac_sha1_96(key: &[u8], data: &[u8]) -> [u8; MAC_LEN] {
