@@ -179,8 +179,15 @@ impl Client {
     ) -> Result<InitialCreds, ClientError> {
         let mut rng = OsRandom;
         let (mut ex, mut req) = AsExchange::new(opts, secret, self.now(), &mut rng)?;
+        // The password's likely key is derived while the first request is in flight.
+        let mut precomputation = ex.key_precomputation().map(tokio::task::spawn_blocking);
         loop {
             let reply = self.send(&req).await?;
+            if let Some(task) = precomputation.take()
+                && let Ok(Some(key)) = task.await
+            {
+                ex.use_precomputed_key(key);
+            }
             let kdc = reply.kdc.to_string();
             match ex
                 .step(&reply.bytes, self.now(), &mut rng)

@@ -71,6 +71,21 @@ pub enum AsStep {
     Done(Box<InitialCreds>),
 }
 
+/// What a password's key is derived from (RFC 3961 §3 string-to-key inputs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct S2kInput {
+    enctype: Enctype,
+    salt: Vec<u8>,
+    params: Option<Vec<u8>>,
+}
+
+/// A key derived from the password ahead of time (see [`AsExchange::key_precomputation`]).
+#[derive(Debug)]
+pub struct PrecomputedKey {
+    input: S2kInput,
+    key: EncryptionKey,
+}
+
 /// Pre-authentication chosen from the KDC's hints.
 struct Preauth {
     key: EncryptionKey,
@@ -89,6 +104,7 @@ pub struct AsExchange {
     nonce: u32,
     request: Vec<u8>,
     finished: bool,
+    precomputed: Option<PrecomputedKey>,
 }
 
 impl AsExchange {
@@ -111,9 +127,39 @@ impl AsExchange {
             nonce: 0,
             request: Vec::new(),
             finished: false,
+            precomputed: None,
         };
         let req = ex.build_request(now, rng)?;
         Ok((ex, req))
+    }
+
+    /// Work a driver may run while the first request is in flight: string-to-key of the
+    /// password for the first offered enctype with the default salt (RFC 4120 §4) and
+    /// default parameters, which is what the KDC asks for unless the account has a special
+    /// salt. Give the result to [`AsExchange::use_precomputed_key`]; the exchange uses it only
+    /// if the KDC's ETYPE-INFO2 asks for exactly these inputs.
+    pub fn key_precomputation(
+        &self,
+    ) -> Option<impl FnOnce() -> Option<PrecomputedKey> + Send + 'static> {
+        let Secret::Password(pw) = &self.secret else {
+            return None;
+        };
+        let enctype = *self.opts.enctypes.first()?;
+        let input = S2kInput {
+            enctype,
+            salt: default_salt_for(&self.opts.client),
+            params: None,
+        };
+        let pw = pw.clone();
+        Some(move || {
+            let key = crypto::string_to_key(enctype, pw.as_bytes(), &input.salt, None).ok()?;
+            Some(PrecomputedKey { input, key })
+        })
+    }
+
+    /// Offer a key from [`AsExchange::key_precomputation`].
+    pub fn use_precomputed_key(&mut self, key: PrecomputedKey) {
+        self.precomputed = Some(key);
     }
 
     /// The realm the current request is for.
@@ -279,6 +325,13 @@ impl AsExchange {
                     }
                 };
                 let params = entry.and_then(|x| x.s2kparams.as_deref());
+                if let Some(pre) = &self.precomputed
+                    && pre.input.enctype == enctype
+                    && pre.input.salt == salt
+                    && pre.input.params.as_deref() == params
+                {
+                    return Ok(pre.key.clone());
+                }
                 Ok(crypto::string_to_key(enctype, pw.as_bytes(), salt, params)?)
             }
         }

@@ -334,3 +334,47 @@ fn garbage_replies_are_errors() {
         assert!(ex.step(reply, NOW, rng).is_err());
     }
 }
+
+#[test]
+fn a_precomputed_key_is_used_only_for_matching_inputs() {
+    let rng = &mut Counter(0);
+    // The precomputation guesses the default salt, which is what the scripted KDC asks for.
+    let (ex, _) = AsExchange::new(options(), password(), NOW, rng).unwrap();
+    let key = ex.key_precomputation().expect("a password")().expect("a key");
+    assert_eq!(key.key, user_key());
+    assert_eq!(key.input.salt, SALT.as_bytes());
+
+    // A precomputed key for the same inputs is taken as is (a wrong one then fails).
+    let (mut ex, _) = AsExchange::new(options(), password(), NOW, rng).unwrap();
+    let wrong = crypto::string_to_key(
+        Enctype::Aes256CtsHmacSha196,
+        b"not the password",
+        SALT.as_bytes(),
+        None,
+    )
+    .unwrap();
+    ex.use_precomputed_key(PrecomputedKey {
+        input: key.input.clone(),
+        key: wrong.clone(),
+    });
+    let second = send(ex.step(&preauth_required(), NOW, rng).unwrap());
+    assert!(matches!(
+        ex.step(&as_rep(&second.bytes, 0), NOW, rng),
+        Err(ExchangeError::BadReplyKey)
+    ));
+
+    // For other inputs (another salt) it is ignored.
+    let (mut ex, _) = AsExchange::new(options(), password(), NOW, rng).unwrap();
+    ex.use_precomputed_key(PrecomputedKey {
+        input: S2kInput {
+            salt: b"OTHER.SALT".to_vec(),
+            ..key.input
+        },
+        key: wrong,
+    });
+    let second = send(ex.step(&preauth_required(), NOW, rng).unwrap());
+    assert!(matches!(
+        ex.step(&as_rep(&second.bytes, 0), NOW, rng),
+        Ok(AsStep::Done(_))
+    ));
+}

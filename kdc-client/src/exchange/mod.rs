@@ -9,7 +9,7 @@ mod creds;
 mod error;
 mod tgs;
 
-pub use as_req::{AsExchange, AsOptions, AsStep, InitialCreds, Secret};
+pub use as_req::{AsExchange, AsOptions, AsStep, InitialCreds, PrecomputedKey, Secret};
 pub use creds::Credentials;
 pub use error::{ExchangeError, KdcError};
 pub use tgs::{TgsExchange, TgsOptions};
