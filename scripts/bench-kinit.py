@@ -6,8 +6,8 @@ stdin, then kvno for the database's service principal across the trust. Prints t
 wall time and child CPU time of each pair of commands, the ratio, and kerb kinit's peak RSS.
 
     lab/up.sh && . lab/state/env.sh
-    cargo build --release -p cli
-    scripts/bench-kinit.py [N]
+    scripts/musl-build.sh          # or KERB=target/release/kerb for the glibc build
+    scripts/bench-kinit.py [N]     # needs /usr/bin/time (Debian package `time`)
 """
 import os
 import resource
@@ -17,7 +17,9 @@ import sys
 import tempfile
 import time
 
-KERB = os.environ.get("KERB", os.path.join(os.path.dirname(__file__), "..", "target", "release", "kerb"))
+# The binary users ship: the static musl build (scripts/musl-build.sh); KERB overrides.
+KERB = os.environ.get("KERB", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                           "target", "x86_64-unknown-linux-musl", "release", "kerb"))
 
 
 def env(name):
@@ -54,15 +56,11 @@ def main():
         for _ in range(n):
             res["kerb"].append(pair(*ours, cache, user, password, spn))
             res["mit"].append(pair(*mit, cache, user, password, spn))
-        # Peak RSS of one `kerb kinit`, measured in a fresh process that waits only for it.
-        probe = ("import resource, subprocess, sys; "
-                 "subprocess.run(sys.argv[1:], input=sys.stdin.read(), text=True, "
-                 "stdout=subprocess.DEVNULL, check=True); "
-                 "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-        peak_kib = int(subprocess.run([sys.executable, "-c", probe, KERB, "kinit", user],
-                                      input=password + "\n", text=True, check=True,
-                                      capture_output=True,
-                                      env=dict(os.environ, KRB5CCNAME=f"FILE:{cache}")).stdout)
+        # Peak RSS of one `kerb kinit`, from GNU time (Debian package `time`).
+        t = subprocess.run(["/usr/bin/time", "-f", "%M", KERB, "kinit", user],
+                           input=password + "\n", text=True, check=True, capture_output=True,
+                           env=dict(os.environ, KRB5CCNAME=f"FILE:{cache}"))
+        peak_kib = int(t.stderr.strip().splitlines()[-1])
     print(f"{'':<28}{'median wall ms':>16}{'median CPU ms':>16}")
     for k in ("kerb", "mit"):
         w = statistics.median(x[0] for x in res[k]) * 1e3

@@ -6,6 +6,7 @@ set -euo pipefail
 need_apt=()
 command -v musl-gcc >/dev/null 2>&1 || need_apt+=(musl-tools)
 command -v file >/dev/null 2>&1 || need_apt+=(file)
+[ -x /usr/bin/time ] || need_apt+=(time)
 if [ "${#need_apt[@]}" -gt 0 ]; then
     echo "setup: apt-get install ${need_apt[*]}"
     apt-get update -qq
