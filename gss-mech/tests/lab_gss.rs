@@ -462,3 +462,57 @@ fn our_error_token_is_understood_by_mit_initiator() {
         "{stderr}"
     );
 }
+
+/// A service ticket reached by the library's walker (referrals or `[capaths]`), from a fresh
+/// TGT, as `kerb kvno` and `kerb mysql` obtain it.
+fn walked_ticket(service: &kdc_client::referral::ServiceName) -> Credentials {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let conf = Krb5Conf::load(Some(&env("LAB_KRB5_CONFIG"))).expect("lab krb5.conf");
+    let c = Client::new(conf);
+    let user = Principal::parse(&env("LAB_USER_PRINCIPAL"), None).unwrap();
+    let pw = Secret::Password(Zeroizing::new(env("LAB_USER_PASSWORD")));
+    let tgt = rt
+        .block_on(c.get_initial_creds(c.as_options(user.clone()), pw))
+        .expect("AS")
+        .creds;
+    let mut cache = kdc_client::ccache::Ccache::new(user);
+    cache.store(tgt.to_ccache());
+    rt.block_on(c.get_service_creds(&mut cache, service, &c.tgs_options()))
+        .expect("service ticket through the walker")
+}
+
+/// The service tickets of each cross-realm path (issue: the forest-trust path) are accepted
+/// by MIT's acceptor holding the service's keytab, which reports our client principal.
+#[test]
+#[ignore = "needs the lab"]
+fn tickets_from_referrals_and_capaths_are_accepted_by_mit() {
+    use kdc_client::referral::ServiceName;
+    let user = env("LAB_USER_PRINCIPAL");
+    let apps = Principal::parse_as(&env("LAB_APPS_SPN"), NameType::SrvHst, None).unwrap();
+    let cases = [
+        // Referral chasing from a host-based name (no client-side [domain_realm]).
+        (
+            ServiceName::host_based("mariadb", &env("LAB_SERVICE_HOST")),
+            "LAB_MARIADB_KEYTAB",
+        ),
+        // The two-hop [capaths] path ONPREM.LOCAL -> HUB.LOCAL -> APPS.LOCAL.
+        (ServiceName::Principal(apps), "LAB_APPS_KEYTAB"),
+    ];
+    for (service, keytab) in cases {
+        let creds = walked_ticket(&service);
+        let mut peer = Peer::acceptor(keytab, &["--expect-initiator", &user]);
+        let (_ini, tok) = init(&creds, ContextFlags(0), None);
+        peer.send(&hex::encode(&tok));
+        let est = peer.line();
+        assert_eq!(
+            json_str(&est, "initiator").as_deref(),
+            Some(user.as_str()),
+            "{service:?}: {est}"
+        );
+        let (code, err) = peer.finish();
+        assert_eq!(code, 0, "{service:?}: {err}");
+    }
+}
