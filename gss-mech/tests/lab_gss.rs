@@ -21,9 +21,8 @@ fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: source lab/state/env.sh"))
 }
 
-/// A service ticket for `spn` from the lab KDCs: AS for the user, the cross-realm TGT
-/// `krbtgt/AD.MYAWS.COM@ONPREM.LOCAL`, then the service ticket from AD.MYAWS.COM.
-fn service_ticket(spn: &str) -> Credentials {
+/// A runtime, a client on the lab's krb5.conf and a fresh TGT for the lab user.
+fn fresh_tgt() -> (tokio::runtime::Runtime, Client, Credentials) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -36,6 +35,13 @@ fn service_ticket(spn: &str) -> Credentials {
         .block_on(c.get_initial_creds(c.as_options(user), pw))
         .expect("AS")
         .creds;
+    (rt, c, tgt)
+}
+
+/// A service ticket for `spn` from the lab KDCs: AS for the user, the cross-realm TGT
+/// `krbtgt/AD.MYAWS.COM@ONPREM.LOCAL`, then the service ticket from AD.MYAWS.COM.
+fn service_ticket(spn: &str) -> Credentials {
+    let (rt, c, tgt) = fresh_tgt();
     let spn = Principal::parse_as(spn, NameType::SrvHst, None).unwrap();
     let cross = Principal::new(PrincipalName::krbtgt(&spn.realm), tgt.server.realm.clone());
     let opts = c.tgs_options();
@@ -466,19 +472,8 @@ fn our_error_token_is_understood_by_mit_initiator() {
 /// A service ticket reached by the library's walker (referrals or `[capaths]`), from a fresh
 /// TGT, as `kerb kvno` and `kerb mysql` obtain it.
 fn walked_ticket(service: &kdc_client::referral::ServiceName) -> Credentials {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let conf = Krb5Conf::load(Some(&env("LAB_KRB5_CONFIG"))).expect("lab krb5.conf");
-    let c = Client::new(conf);
-    let user = Principal::parse(&env("LAB_USER_PRINCIPAL"), None).unwrap();
-    let pw = Secret::Password(Zeroizing::new(env("LAB_USER_PASSWORD")));
-    let tgt = rt
-        .block_on(c.get_initial_creds(c.as_options(user.clone()), pw))
-        .expect("AS")
-        .creds;
-    let mut cache = kdc_client::ccache::Ccache::new(user);
+    let (rt, c, tgt) = fresh_tgt();
+    let mut cache = kdc_client::ccache::Ccache::new(tgt.client.clone());
     cache.store(tgt.to_ccache());
     rt.block_on(c.get_service_creds(&mut cache, service, &c.tgs_options()))
         .expect("service ticket through the walker")
