@@ -14,6 +14,9 @@ stage() { printf '\n==== %s\n' "$*"; }
 
 stage "setup"
 scripts/setup.sh
+# MIT's tools (klist, ktutil, kinit), MariaDB and python3-gssapi: the unit stage cross-checks
+# our ccache/keytab/klist output against MIT's tools too, so they are installed first.
+lab/install.sh
 
 stage "format, lint, docs"
 cargo fmt --all -- --check
@@ -35,11 +38,12 @@ fi
 
 if [ "${SKIP_LAB:-0}" != 1 ] && [ -x lab/up.sh ]; then
     stage "lab integration"
-    lab/install.sh
-    trap 'lab/down.sh || true' EXIT
+    trap 'lab/down.sh || true; mysql-auth/tests/mariadb-lab.sh stop >/dev/null 2>&1 || true' EXIT
     lab/up.sh
     # shellcheck disable=SC1091
     . lab/state/env.sh
+    # A second, throwaway MariaDB with a native-password test user (mysql-auth/tests/mariadb_real.rs).
+    eval "$(mysql-auth/tests/mariadb-lab.sh start)"
     cargo test --locked --workspace --all-features -- --ignored 2>&1 | tee target/test-lab.log
 fi
 
