@@ -2,49 +2,20 @@
 //! in both directions. `#[ignore]`d: `scripts/test.sh` runs them with the lab up and
 //! `lab/state/env.sh` sourced.
 
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-const KERB: &str = env!("CARGO_BIN_EXE_kerb");
+use std::process::Output;
 
-fn lab(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} unset: source lab/state/env.sh"))
-}
+use common::{KERB, lab, ok};
 
-/// A fresh FILE cache name for one test.
 fn cache(name: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("kerb-lab-kinit-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    format!("FILE:{}", dir.join(name).display())
+    common::cache("lab-kinit", name)
 }
 
+/// `program args` with the password line (if any) on stdin.
 fn run(program: &str, args: &[&str], ccache: &str, stdin: Option<&str>) -> Output {
-    let mut child = Command::new(program)
-        .args(args)
-        .env("KRB5CCNAME", ccache)
-        .env_remove("KRB5_TRACE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    let mut input = child.stdin.take().unwrap();
-    if let Some(s) = stdin {
-        input.write_all(format!("{s}\n").as_bytes()).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-fn ok(o: &Output) -> String {
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {out}\nstderr: {}",
-        o.status,
-        String::from_utf8_lossy(&o.stderr)
-    );
-    out
+    let line = stdin.map(|s| format!("{s}\n"));
+    common::run(program, args, ccache, line.as_deref())
 }
 
 #[test]

@@ -4,51 +4,16 @@
 //! cross-realm walk (ONPREM.LOCAL -> AD.MYAWS.COM) happens during the login.
 //! `#[ignore]`d: run with the lab up and its `env.sh` sourced.
 
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-const KERB: &str = env!("CARGO_BIN_EXE_kerb");
+use common::{KERB, lab, ok};
 
-fn lab(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} unset: source the lab's env.sh"))
-}
-
-/// A fresh FILE cache name for one test.
 fn cache(name: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("kerb-lab-mysql-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    let _ = std::fs::remove_file(&path);
-    format!("FILE:{}", path.display())
+    common::cache("lab-mysql", name)
 }
 
-fn run(args: &[&str], ccache: &str, stdin: Option<&str>) -> Output {
-    let mut child = Command::new(KERB)
-        .args(args)
-        .env("KRB5CCNAME", ccache)
-        .env_remove("KRB5_TRACE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{KERB}: {e}"));
-    let mut input = child.stdin.take().unwrap();
-    if let Some(s) = stdin {
-        input.write_all(s.as_bytes()).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-fn ok(o: &Output) -> String {
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {out}\nstderr: {}",
-        o.status,
-        String::from_utf8_lossy(&o.stderr)
-    );
-    out
+fn run(args: &[&str], ccache: &str, stdin: Option<&str>) -> std::process::Output {
+    common::run(KERB, args, ccache, stdin)
 }
 
 /// A cache with joedoe's TGT only.
