@@ -60,7 +60,11 @@ impl KdcServer {
             Some(p) => Some(p.parse::<u16>().ok().filter(|&p| p != 0)?),
             None => None,
         };
-        if host.is_empty() || host.contains(char::is_whitespace) {
+        if host.is_empty()
+            || host
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "/[]".contains(c))
+        {
             return None;
         }
         Some(Self::Host {

@@ -34,7 +34,7 @@ use tokio::time::{Instant, timeout_at};
 use tracing::Instrument;
 
 use crate::Realm;
-pub use kdc_addr::{DEFAULT_KDC_PORT, KdcAddr, KdcAddrError, Transport};
+pub use kdc_addr::{DEFAULT_KDC_PORT, KdcAddr, Transport};
 pub use udp::looks_like_kdc_reply;
 
 /// MIT's hard cap on `udp_preference_limit` (`HARD_UDP_LIMIT` in `sendto_kdc.c`).

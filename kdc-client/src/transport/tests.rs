@@ -25,7 +25,15 @@ fn cfg() -> TransportConfig {
 }
 
 fn kdc(transport: &str, addr: SocketAddr) -> KdcAddr {
-    format!("{transport}{addr}").parse().unwrap()
+    KdcAddr {
+        transport: match transport {
+            "udp/" => Some(Transport::Udp),
+            "tcp/" => Some(Transport::Tcp),
+            _ => None,
+        },
+        host: addr.ip().to_string(),
+        port: addr.port(),
+    }
 }
 
 async fn send(kdcs: &[KdcAddr], cfg: &TransportConfig) -> Result<KdcReply, TransportError> {

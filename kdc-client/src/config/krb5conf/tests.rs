@@ -143,6 +143,13 @@ fn reads_realms_and_kdc_forms() {
         "[::1]x",
         "",
         "tcp/",
+        "   ",
+        ":88",
+        "kdc:",
+        "[]:88",
+        "sctp/kdc:88",
+        "k dc:88",
+        "ünïcödé\u{0}:1",
     ] {
         assert_eq!(KdcServer::parse(bad), None, "{bad}");
     }
