@@ -95,6 +95,7 @@ fn ticket_and_keytab(enctype: Enctype, svc: &Principal) -> (Credentials, Keytab)
         starttime: None,
         endtime: NOW + 36_000,
         renew_till: None,
+        addresses: Vec::new(),
         ticket: Raw::new(&ticket).unwrap(),
     };
     let kt = Keytab {

@@ -35,6 +35,21 @@ pub enum ClientError {
     },
     #[error("No ticket-granting ticket for {0} in the credential cache (or it has expired)")]
     NoTgt(Principal),
+    /// [`CacheUse::cached_only`] and the cache holds no valid ticket for the service
+    /// (MIT's `KRB5_CC_NOTFOUND`).
+    #[error("Matching credential not found")]
+    NotCached,
+}
+
+/// How [`Client::get_service_creds_with`] uses the credential cache: MIT's
+/// `KRB5_GC_CACHED` (`kvno --cached-only`) and `KRB5_GC_NO_STORE` (`kvno --no-store`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheUse {
+    /// Only look in the cache; never ask a KDC ([`ClientError::NotCached`] when absent).
+    pub cached_only: bool,
+    /// Do not store the service ticket in the cache. Cross-realm TGTs obtained on the way
+    /// are still stored, as MIT does.
+    pub no_store: bool,
 }
 
 impl ClientError {
@@ -124,6 +139,9 @@ impl Client {
             canonicalize: c.canonicalize,
             clockskew: secs(c.clockskew),
             policy: self.policy(),
+            service: None,
+            start_offset: 0,
+            addresses: Vec::new(),
         }
     }
 
@@ -133,6 +151,7 @@ impl Client {
             enctypes: self.conf.default_tgs_enctypes.clone(),
             canonicalize: false,
             renew: false,
+            validate: false,
             policy: self.policy(),
         }
     }
@@ -225,6 +244,19 @@ impl Client {
         service: &ServiceName,
         opts: &TgsOptions,
     ) -> Result<Credentials, ClientError> {
+        self.get_service_creds_with(ccache, service, opts, CacheUse::default())
+            .await
+    }
+
+    /// [`Client::get_service_creds`], with `cache_use` saying whether to ask KDCs at all and
+    /// whether to store the service ticket (`kvno --cached-only`, `--no-store`).
+    pub async fn get_service_creds_with(
+        &self,
+        ccache: &mut Ccache,
+        service: &ServiceName,
+        opts: &TgsOptions,
+        cache_use: CacheUse,
+    ) -> Result<Credentials, ClientError> {
         let offset = ccache.kdc_offset.map_or(0, |o| i64::from(o.seconds));
         let now = self.now().offset(offset).secs;
         let client = ccache.default_principal.clone();
@@ -244,6 +276,9 @@ impl Client {
         if let Some(creds) = cached {
             tracing::debug!(server = %creds.server, "Service ticket found in the credential cache");
             return Ok(creds);
+        }
+        if cache_use.cached_only {
+            return Err(ClientError::NotCached);
         }
         let home = client.realm.clone();
         let home_tgt_name = Principal::new(PrincipalName::krbtgt(&home), home.clone());
@@ -273,12 +308,15 @@ impl Client {
                     for tgt in &result.tgts {
                         ccache.store(tgt.to_ccache());
                     }
-                    ccache.store(result.creds.to_ccache());
+                    if !cache_use.no_store {
+                        ccache.store(result.creds.to_ccache());
+                    }
                     tracing::debug!(
                         server = %result.creds.server,
                         path = %result.path,
                         tgs_exchanges = self.kdc_exchanges() - before,
-                        "Service ticket obtained and stored in the credential cache"
+                        stored = !cache_use.no_store,
+                        "Service ticket obtained"
                     );
                     return Ok(result.creds);
                 }
@@ -305,6 +343,17 @@ impl Client {
         };
         self.tgs(tgt, &tgt.server, &opts).await
     }
+
+    /// Validate a postdated ticket whose start time has come (`kinit -v`, RFC 4120 §3.3.1):
+    /// the KDC returns it without the INVALID flag. Usually the TGT; with `kinit -S` the
+    /// initial service ticket, asked of its own realm.
+    pub async fn validate(&self, ticket: &Credentials) -> Result<Credentials, ClientError> {
+        let opts = TgsOptions {
+            validate: true,
+            ..self.tgs_options()
+        };
+        self.tgs(ticket, &ticket.server, &opts).await
+    }
 }
 
 fn secs(d: std::time::Duration) -> i64 {
@@ -327,5 +376,74 @@ fn kdc_addr(s: &KdcServer) -> Option<KdcAddr> {
             port: port.unwrap_or(transport::DEFAULT_KDC_PORT),
         }),
         KdcServer::Https(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ccache::{Credential, Keyblock};
+
+    fn conf() -> Krb5Conf {
+        let text = "[libdefaults]\n default_realm = ONPREM.LOCAL\n";
+        let mut m = std::collections::BTreeMap::new();
+        m.insert(std::path::PathBuf::from("/k"), text.to_owned());
+        Krb5Conf::load_from(&["/k".into()], &crate::config::MemSource(m)).unwrap()
+    }
+
+    fn cred(server: &str) -> Credential {
+        let mut c = Credential::config(
+            Principal::parse("joedoe@ONPREM.LOCAL", None).unwrap(),
+            "unused",
+            None,
+            b"",
+        );
+        c.server = Principal::parse(server, None).unwrap();
+        c.key = Keyblock {
+            enctype: 18,
+            bytes: zeroize::Zeroizing::new(vec![1; 32]),
+        };
+        c.ticket = vec![0x61, 0x00];
+        c.endtime = u32::MAX;
+        c
+    }
+
+    /// `kvno --cached-only`: the cache answers or the lookup fails without asking a KDC
+    /// (the configuration names none, so any attempt would fail differently).
+    #[tokio::test]
+    async fn cached_only_never_asks_a_kdc() {
+        let client = Client::new(conf());
+        let mut cache = Ccache::new(Principal::parse("joedoe@ONPREM.LOCAL", None).unwrap());
+        cache.store(cred("krbtgt/ONPREM.LOCAL@ONPREM.LOCAL"));
+        cache.store(cred("host/a.onprem.local@ONPREM.LOCAL"));
+        let only = CacheUse {
+            cached_only: true,
+            no_store: false,
+        };
+        let opts = client.tgs_options();
+        let cached = ServiceName::Principal(
+            Principal::parse("host/a.onprem.local@ONPREM.LOCAL", None).unwrap(),
+        );
+        let got = client
+            .get_service_creds_with(&mut cache, &cached, &opts, only)
+            .await
+            .unwrap();
+        assert_eq!(got.server.to_string(), "host/a.onprem.local@ONPREM.LOCAL");
+        let missing = ServiceName::Principal(
+            Principal::parse("host/b.onprem.local@ONPREM.LOCAL", None).unwrap(),
+        );
+        let err = client
+            .get_service_creds_with(&mut cache, &missing, &opts, only)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ClientError::NotCached), "{err}");
+        assert_eq!(err.to_string(), "Matching credential not found");
+        // Without --cached-only the same lookup goes to the (missing) KDC.
+        let err = client
+            .get_service_creds_with(&mut cache, &missing, &opts, CacheUse::default())
+            .await
+            .unwrap_err();
+        assert!(!matches!(err, ClientError::NotCached), "{err}");
+        assert_eq!(client.kdc_exchanges(), 0);
     }
 }

@@ -223,6 +223,7 @@ impl TgsHop {
         let opts = TgsOptions {
             canonicalize: self.canonicalize,
             renew: false,
+            validate: false,
             ..opts.clone()
         };
         TgsExchange::new(&self.tgt, &self.server, &opts, now, rng)

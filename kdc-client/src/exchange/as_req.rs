@@ -9,9 +9,9 @@ use super::{
     encrypt_data, find_padata, nonce, reply_client,
 };
 use crate::asn1::{
-    AsRep, AsReq, Checksum, EtypeInfo2, EtypeInfo2Entry, KdcOptions, KdcReqBody, KerberosString,
-    KrbError, MethodData, Microseconds, PaData, PaEncTsEnc, PrincipalNameAsn1, Raw, UInt32Lenient,
-    kdc_options, pa_type, ticket_flags,
+    AsRep, AsReq, Checksum, EtypeInfo2, EtypeInfo2Entry, HostAddress, KdcOptions, KdcReqBody,
+    KerberosString, KrbError, MethodData, Microseconds, PaData, PaEncTsEnc, PrincipalNameAsn1, Raw,
+    UInt32Lenient, kdc_options, pa_type, ticket_flags,
 };
 use crate::crypto::{
     self, ChecksumType, CryptoError, CryptoPolicy, EncryptionKey, Enctype, KeyUsage, RandomSource,
@@ -55,6 +55,17 @@ pub struct AsOptions {
     /// The allowed clock skew, seconds (`clockskew`).
     pub clockskew: i64,
     pub policy: CryptoPolicy,
+    /// The service of the initial ticket (`kinit -S`); its realm is always the realm of the
+    /// request, as MIT's `build_in_tkt_name` does. `None` asks for `krbtgt/REALM`.
+    pub service: Option<PrincipalName>,
+    /// Seconds from now at which the ticket should start (`kinit -s`). A positive value asks
+    /// for a postdated ticket (`from`, POSTDATED and ALLOW-POSTDATE, RFC 4120 §2.2); the KDC
+    /// issues it with the INVALID flag until it is validated. 0 asks for a ticket valid now.
+    /// Like MIT, a negative value is sent as a `from` in the past without the options.
+    pub start_offset: i64,
+    /// Client addresses for the ticket (`kinit -a`, RFC 4120 §5.4.1 `addresses`); empty sends
+    /// none (`kinit -A`, and MIT's default `noaddresses = true`).
+    pub addresses: Vec<HostAddress>,
 }
 
 /// Initial credentials and the KDC time offset learned on the way (KDC time minus local).
@@ -102,6 +113,8 @@ pub struct AsExchange {
     kdc_offset: i64,
     skew_retried: bool,
     nonce: u32,
+    /// The `from` (start time) of the last request, if it had one.
+    from: Option<i64>,
     request: Vec<u8>,
     finished: bool,
     precomputed: Option<PrecomputedKey>,
@@ -125,6 +138,7 @@ impl AsExchange {
             kdc_offset: 0,
             skew_retried: false,
             nonce: 0,
+            from: None,
             request: Vec::new(),
             finished: false,
             precomputed: None,
@@ -355,9 +369,18 @@ impl AsExchange {
         if o.canonicalize || o.client.name.name_type == NameType::Enterprise {
             options.set(kdc_options::CANONICALIZE);
         }
+        if o.start_offset > 0 {
+            options.set(kdc_options::ALLOW_POSTDATE);
+            options.set(kdc_options::POSTDATED);
+        }
+        // As MIT's `set_request_times`: the lifetimes count from the requested start time, and
+        // the renewable time is never asked shorter than the lifetime.
+        let start = kdc_now.offset(o.start_offset);
+        self.from = (o.start_offset != 0).then_some(start.secs);
+        let till = start.offset(o.lifetime);
         let rtime = if o.renew_lifetime > 0 {
             options.set(kdc_options::RENEWABLE);
-            Some(kdc_now.offset(o.renew_lifetime).kerberos_time()?)
+            Some(start.offset(o.renew_lifetime).max(till).kerberos_time()?)
         } else {
             None
         };
@@ -365,9 +388,9 @@ impl AsExchange {
             kdc_options: options,
             cname: Some(PrincipalNameAsn1::from(&o.client.name)),
             realm: KerberosString::from(&self.realm),
-            sname: Some(PrincipalNameAsn1::from(&PrincipalName::krbtgt(&self.realm))),
-            from: None,
-            till: kdc_now.offset(o.lifetime).kerberos_time()?,
+            sname: Some(PrincipalNameAsn1::from(&self.server_name())),
+            from: self.from.map(from_unix).transpose()?,
+            till: till.kerberos_time()?,
             rtime,
             nonce: UInt32Lenient(self.nonce),
             etype: o
@@ -376,7 +399,7 @@ impl AsExchange {
                 .filter(|e| o.policy.permits(**e))
                 .map(|e| e.to_i32())
                 .collect(),
-            addresses: None,
+            addresses: (!o.addresses.is_empty()).then(|| o.addresses.clone()),
             enc_authorization_data: None,
             additional_tickets: None,
         };
@@ -399,9 +422,12 @@ impl AsExchange {
         tracing::debug!(
             realm = %self.realm,
             client = %self.opts.client,
+            server = %Principal::new(self.server_name(), self.realm.clone()),
             nonce = self.nonce,
             enctypes = %names(&self.opts.enctypes),
             preauth = self.preauth.is_some(),
+            from = ?self.from,
+            addresses = self.opts.addresses.len(),
             "Sending AS-REQ ({} bytes)",
             self.request.len()
         );
@@ -437,15 +463,29 @@ impl AsExchange {
             )));
         }
         let creds = Credentials::from_rep_part(client, &part, rep.ticket.clone(), &self.realm)?;
-        if !creds.is_tgt() || (!canonicalize && creds.server.realm != self.realm) {
+        // MIT's `verify_as_reply`: the server asked for, or with canonicalize any TGS when a
+        // TGS was asked for.
+        let asked = self.server_name();
+        let canon_ok = canonicalize && asked.is_krbtgt() && creds.is_tgt();
+        let same = creds.server.name.components() == asked.components()
+            && creds.server.realm == self.realm;
+        if !canon_ok && !same {
             return Err(ExchangeError::Mismatch(format!(
-                "server {} is not the ticket-granting service of {}",
-                creds.server, self.realm
+                "server {} is not the {} asked for",
+                creds.server,
+                Principal::new(asked, self.realm.clone())
             )));
         }
         let kdc_now = now.offset(self.kdc_offset).secs;
         let start = creds.starttime.unwrap_or(creds.authtime);
-        if (start - kdc_now).abs() > self.opts.clockskew {
+        if self.opts.start_offset > 0 && self.from != Some(start) {
+            return Err(ExchangeError::Mismatch(format!(
+                "postdated ticket starts at {start}, not at the requested {}",
+                self.from.unwrap_or_default()
+            )));
+        }
+        // A requested start time replaces the skew check, as in MIT.
+        if self.from.is_none() && (start - kdc_now).abs() > self.opts.clockskew {
             return Err(KdcError {
                 code: ec::KRB_AP_ERR_SKEW,
                 realm: self.realm.clone(),
@@ -463,6 +503,14 @@ impl AsExchange {
             "AS-REP decrypted; ticket obtained"
         );
         Ok(creds)
+    }
+
+    /// The service asked for: `-S`'s name or `krbtgt/REALM`, in the realm of the request.
+    fn server_name(&self) -> PrincipalName {
+        match &self.opts.service {
+            Some(name) => name.clone(),
+            None => PrincipalName::krbtgt(&self.realm),
+        }
     }
 
     /// RFC 6806 §11: when the KDC sets `enc-pa-rep`, the reply must carry a valid checksum
@@ -491,6 +539,10 @@ impl AsExchange {
         crypto::verify_checksum(key, KeyUsage::AS_REQ, kind, &self.request, &cksum.checksum)
             .map_err(|_| ExchangeError::Mismatch("PA-REQ-ENC-PA-REP checksum".into()))
     }
+}
+
+fn from_unix(secs: i64) -> Result<crate::asn1::KerberosTime, ExchangeError> {
+    crate::asn1::KerberosTime::from_unix(secs).ok_or(ExchangeError::Clock(secs))
 }
 
 fn pa_data(kind: i32, value: Vec<u8>) -> PaData {

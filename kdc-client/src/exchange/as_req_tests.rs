@@ -2,9 +2,10 @@
 
 use super::*;
 use crate::asn1::{
-    AsReq, EncAsRepPart, EncKdcRepPart, EncryptedData, EtypeInfo2, EtypeInfo2Entry, KdcRep,
-    KerberosFlags, KerberosTime, KeyBlock, KrbError, MethodData, Microseconds, PaData, PaEncTsEnc,
-    PrincipalNameAsn1, Raw, SecretOctets, Ticket, msg_type, pa_type,
+    AsReq, EncAsRepPart, EncKdcRepPart, EncryptedData, EtypeInfo2, EtypeInfo2Entry, HostAddress,
+    KdcRep, KdcReqBody, KerberosFlags, KerberosTime, KeyBlock, KrbError, MethodData, Microseconds,
+    PaData, PaEncTsEnc, PrincipalNameAsn1, Raw, SecretOctets, Ticket, addr_type, kdc_options,
+    msg_type, pa_type, ticket_flags,
 };
 use crate::crypto::{self, CryptoError, CryptoPolicy, Enctype, KeyUsage, RandomSource};
 use crate::error_code as ec;
@@ -50,6 +51,9 @@ fn options() -> AsOptions {
         canonicalize: false,
         clockskew: 300,
         policy: CryptoPolicy::default(),
+        service: None,
+        start_offset: 0,
+        addresses: Vec::new(),
     }
 }
 
@@ -119,41 +123,64 @@ fn preauth_required() -> Vec<u8> {
 
 /// The scripted KDC's AS-REP for `request`, with `nonce_delta` added to the echoed nonce.
 fn as_rep(request: &[u8], nonce_delta: u32) -> Vec<u8> {
+    as_rep_with(request, |part| {
+        part.nonce = part.nonce.0.wrapping_add(nonce_delta).into();
+    })
+}
+
+/// The AS-REP an MIT KDC would give for `request` (the server asked for, a postdated start
+/// time with POSTDATED and INVALID, the requested addresses), changed by `tweak`.
+fn as_rep_with(request: &[u8], tweak: impl FnOnce(&mut EncKdcRepPart)) -> Vec<u8> {
     let req = AsReq::decode(request).unwrap().0;
     let body = req.req_body.decode().unwrap();
-    let tgs = PrincipalNameAsn1::from(&PrincipalName::krbtgt(&realm()));
+    let sname = body
+        .sname
+        .clone()
+        .unwrap_or_else(|| PrincipalNameAsn1::from(&PrincipalName::krbtgt(&realm())));
+    let mut flags = KerberosFlags(0x4000_0000);
+    let mut starttime = None;
+    if body.kdc_options.is_set(kdc_options::POSTDATED) {
+        flags
+            .set(ticket_flags::POSTDATED)
+            .set(ticket_flags::INVALID);
+        starttime = body.from;
+    }
+    if body.kdc_options.is_set(kdc_options::ALLOW_POSTDATE) {
+        flags.set(ticket_flags::MAY_POSTDATE);
+    }
+    let mut part = EncKdcRepPart {
+        key: KeyBlock {
+            keytype: 18,
+            keyvalue: SecretOctets(zeroize::Zeroizing::new(vec![9; 32])),
+        },
+        last_req: Vec::new(),
+        nonce: body.nonce,
+        key_expiration: None,
+        flags,
+        authtime: KerberosTime::from_unix(NOW.secs).unwrap(),
+        starttime,
+        endtime: KerberosTime::from_unix(NOW.secs + 36_000).unwrap(),
+        renew_till: None,
+        srealm: "ONPREM.LOCAL".into(),
+        sname,
+        caddr: body.addresses.clone(),
+        encrypted_pa_data: None,
+    };
+    tweak(&mut part);
     let ticket = Ticket {
         tkt_vno: 5,
         realm: "ONPREM.LOCAL".into(),
-        sname: tgs.clone(),
+        sname: part.sname.clone(),
         enc_part: EncryptedData {
             etype: 18,
             kvno: None,
             cipher: vec![0u8; 40].into(),
         },
     };
-    let part = EncAsRepPart(EncKdcRepPart {
-        key: KeyBlock {
-            keytype: 18,
-            keyvalue: SecretOctets(zeroize::Zeroizing::new(vec![9; 32])),
-        },
-        last_req: Vec::new(),
-        nonce: (body.nonce.0.wrapping_add(nonce_delta)).into(),
-        key_expiration: None,
-        flags: KerberosFlags(0x4000_0000),
-        authtime: KerberosTime::from_unix(NOW.secs).unwrap(),
-        starttime: None,
-        endtime: KerberosTime::from_unix(NOW.secs + 36_000).unwrap(),
-        renew_till: None,
-        srealm: "ONPREM.LOCAL".into(),
-        sname: tgs,
-        caddr: None,
-        encrypted_pa_data: None,
-    });
     let cipher = crypto::encrypt(
         &user_key(),
         KeyUsage::AS_REP_ENC_PART,
-        &part.to_der().unwrap(),
+        &EncAsRepPart(part).to_der().unwrap(),
         &mut Counter(0),
     )
     .unwrap();
@@ -377,4 +404,176 @@ fn a_precomputed_key_is_used_only_for_matching_inputs() {
         ex.step(&as_rep(&second.bytes, 0), NOW, rng),
         Ok(AsStep::Done(_))
     ));
+}
+
+fn body_of(request: &[u8]) -> KdcReqBody {
+    AsReq::decode(request).unwrap().0.req_body.decode().unwrap()
+}
+
+/// Run the pre-authenticated exchange with `opts` against the scripted KDC whose reply is
+/// changed by `tweak`; returns the second request's body and the outcome.
+fn exchange_with(
+    opts: AsOptions,
+    tweak: impl FnOnce(&mut EncKdcRepPart),
+) -> (KdcReqBody, Result<AsStep, ExchangeError>) {
+    let rng = &mut Counter(0);
+    let (mut ex, _) = AsExchange::new(opts, password(), NOW, rng).unwrap();
+    let second = send(ex.step(&preauth_required(), NOW, rng).unwrap());
+    let outcome = ex.step(&as_rep_with(&second.bytes, tweak), NOW, rng);
+    (body_of(&second.bytes), outcome)
+}
+
+fn done(outcome: Result<AsStep, ExchangeError>) -> InitialCreds {
+    match outcome {
+        Ok(AsStep::Done(d)) => *d,
+        Ok(AsStep::Send(_)) => panic!("expected credentials, got another request"),
+        Err(e) => panic!("expected credentials: {e}"),
+    }
+}
+
+#[test]
+fn kinit_s_asks_for_the_service_in_the_client_realm() {
+    let service = PrincipalName::new(
+        crate::NameType::Principal,
+        vec!["kadmin".into(), "admin".into()],
+    )
+    .unwrap();
+    let opts = AsOptions {
+        service: Some(service.clone()),
+        ..options()
+    };
+    let (body, outcome) = exchange_with(opts.clone(), |_| {});
+    assert_eq!(body.sname, Some(PrincipalNameAsn1::from(&service)));
+    assert_eq!(body.realm.as_bytes(), b"ONPREM.LOCAL");
+    let creds = done(outcome).creds;
+    assert_eq!(creds.server.to_string(), "kadmin/admin@ONPREM.LOCAL");
+    assert!(!creds.is_tgt());
+
+    // A TGT (or any other server) in reply to a service request is refused, as MIT does.
+    let tgs = PrincipalNameAsn1::from(&PrincipalName::krbtgt(&realm()));
+    let (_, outcome) = exchange_with(opts.clone(), |p| p.sname = tgs.clone());
+    let err = outcome.unwrap_err();
+    assert!(
+        matches!(err, ExchangeError::Mismatch(ref m) if m.contains("kadmin/admin@ONPREM.LOCAL")),
+        "{err}"
+    );
+    // Even with canonicalize: only a TGS request may be answered by another TGS.
+    let (_, outcome) = exchange_with(
+        AsOptions {
+            canonicalize: true,
+            ..opts
+        },
+        |p| p.sname = tgs,
+    );
+    assert!(matches!(outcome, Err(ExchangeError::Mismatch(_))));
+}
+
+#[test]
+fn the_default_service_is_the_tgs_and_other_tgts_need_canonicalize() {
+    let other = PrincipalNameAsn1::from(&PrincipalName::krbtgt(&Realm::new("X.Y").unwrap()));
+    let (body, outcome) = exchange_with(options(), |p| p.sname = other.clone());
+    assert_eq!(
+        body.sname,
+        Some(PrincipalNameAsn1::from(&PrincipalName::krbtgt(&realm())))
+    );
+    assert!(matches!(outcome, Err(ExchangeError::Mismatch(_))));
+    let opts = AsOptions {
+        canonicalize: true,
+        ..options()
+    };
+    let (_, outcome) = exchange_with(opts, |p| p.sname = other);
+    assert_eq!(
+        done(outcome).creds.server.to_string(),
+        "krbtgt/X.Y@ONPREM.LOCAL"
+    );
+}
+
+#[test]
+fn kinit_s_start_time_asks_for_a_postdated_ticket() {
+    let opts = AsOptions {
+        start_offset: 600,
+        renew_lifetime: 60,
+        ..options()
+    };
+    let (body, outcome) = exchange_with(opts.clone(), |_| {});
+    assert!(body.kdc_options.is_set(kdc_options::POSTDATED));
+    assert!(body.kdc_options.is_set(kdc_options::ALLOW_POSTDATE));
+    assert_eq!(body.from.map(|t| t.unix()), Some(NOW.secs + 600));
+    // Lifetimes count from the start time; the renewable time is never below the lifetime.
+    assert_eq!(body.till.unix(), NOW.secs + 600 + 36_000);
+    assert_eq!(body.rtime.map(|t| t.unix()), Some(NOW.secs + 600 + 36_000));
+    // The ticket starts 10 minutes from now: beyond the clock skew, and accepted.
+    let creds = done(outcome).creds;
+    assert_eq!(creds.starttime, Some(NOW.secs + 600));
+    assert!(creds.flags.is_set(ticket_flags::INVALID));
+    assert!(creds.flags.is_set(ticket_flags::POSTDATED));
+
+    // A start time other than the one requested is refused (MIT's verify_as_reply).
+    let (_, outcome) = exchange_with(opts, |p| {
+        p.starttime = KerberosTime::from_unix(NOW.secs + 1);
+    });
+    let err = outcome.unwrap_err();
+    assert!(
+        matches!(err, ExchangeError::Mismatch(ref m) if m.contains("postdated")),
+        "{err}"
+    );
+}
+
+#[test]
+fn without_a_start_time_no_from_and_the_skew_check_applies() {
+    let (body, outcome) = exchange_with(options(), |_| {});
+    assert_eq!(body.from, None);
+    assert!(!body.kdc_options.is_set(kdc_options::POSTDATED));
+    assert!(!body.kdc_options.is_set(kdc_options::ALLOW_POSTDATE));
+    assert_eq!(body.till.unix(), NOW.secs + 36_000);
+    assert!(done(outcome).creds.starttime.is_none());
+    // An unrequested start time 10 minutes away is outside the skew.
+    let (_, outcome) = exchange_with(options(), |p| {
+        p.starttime = KerberosTime::from_unix(NOW.secs + 600);
+    });
+    assert_eq!(
+        outcome.unwrap_err().kdc_error().map(|e| e.code),
+        Some(ec::KRB_AP_ERR_SKEW)
+    );
+    // A start time in the past is sent as MIT does: `from`, without the postdate options.
+    let opts = AsOptions {
+        start_offset: -60,
+        ..options()
+    };
+    let (body, outcome) = exchange_with(opts, |_| {});
+    assert_eq!(body.from.map(|t| t.unix()), Some(NOW.secs - 60));
+    assert!(!body.kdc_options.is_set(kdc_options::POSTDATED));
+    assert!(done(outcome).creds.starttime.is_none());
+}
+
+#[test]
+fn kinit_a_addresses_are_sent_and_kept_with_the_ticket() {
+    let addrs = vec![
+        HostAddress {
+            addr_type: addr_type::IPV4,
+            address: vec![192, 0, 2, 2].into(),
+        },
+        HostAddress {
+            addr_type: addr_type::IPV6,
+            address: vec![0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2].into(),
+        },
+    ];
+    let opts = AsOptions {
+        addresses: addrs.clone(),
+        ..options()
+    };
+    let (body, outcome) = exchange_with(opts, |_| {});
+    assert_eq!(body.addresses.as_ref(), Some(&addrs));
+    let creds = done(outcome).creds;
+    assert_eq!(creds.addresses, addrs);
+    // The ccache form keeps them (klist -a), and back.
+    let cc = creds.to_ccache();
+    assert_eq!(cc.addresses.len(), 2);
+    assert_eq!(cc.addresses[0].kind, 2);
+    assert_eq!(cc.addresses[0].data, [192, 0, 2, 2]);
+    assert_eq!(Credentials::from_ccache(&cc).unwrap().addresses, addrs);
+
+    // -A (and the default): no addresses field at all.
+    let (body, _) = exchange_with(options(), |_| {});
+    assert_eq!(body.addresses, None);
 }

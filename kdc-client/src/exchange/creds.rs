@@ -1,7 +1,9 @@
 //! Credentials: a ticket, kept verbatim, and what the client knows about it.
 
-use crate::asn1::{EncKdcRepPart, KerberosFlags, Raw, Ticket, TicketFlags, ticket_flags};
-use crate::ccache::{Credential, Keyblock};
+use crate::asn1::{
+    EncKdcRepPart, HostAddress, KerberosFlags, Raw, Ticket, TicketFlags, ticket_flags,
+};
+use crate::ccache::{Credential, Keyblock, Typed};
 use crate::crypto::{EncryptionKey, Enctype};
 use crate::{Principal, Realm};
 
@@ -18,6 +20,9 @@ pub struct Credentials {
     pub starttime: Option<i64>,
     pub endtime: i64,
     pub renew_till: Option<i64>,
+    /// The ticket's client addresses (`caddr`, RFC 4120 §5.3); empty for the usual
+    /// address-less tickets. Sent again in TGS requests made with this ticket, as MIT does.
+    pub addresses: Vec<HostAddress>,
     pub ticket: Raw<Ticket>,
 }
 
@@ -50,6 +55,7 @@ impl Credentials {
             starttime: part.starttime.map(|t| t.unix()),
             endtime: part.endtime.unix(),
             renew_till: part.renew_till.map(|t| t.unix()),
+            addresses: part.caddr.clone().unwrap_or_default(),
             ticket,
         })
     }
@@ -88,7 +94,17 @@ impl Credentials {
             renew_till: self.renew_till.map_or(0, t),
             is_skey: false,
             ticket_flags: self.flags.0,
-            addresses: Vec::new(),
+            // Address types are 16-bit in the ccache format; no defined type is larger.
+            addresses: self
+                .addresses
+                .iter()
+                .filter_map(|a| {
+                    Some(Typed {
+                        kind: u16::try_from(a.addr_type).ok()?,
+                        data: a.address.to_vec(),
+                    })
+                })
+                .collect(),
             authdata: Vec::new(),
             ticket: self.ticket.as_bytes().to_vec(),
             second_ticket: Vec::new(),
@@ -111,6 +127,14 @@ impl Credentials {
             starttime: opt(c.starttime),
             endtime: i64::from(c.endtime),
             renew_till: opt(c.renew_till),
+            addresses: c
+                .addresses
+                .iter()
+                .map(|a| HostAddress {
+                    addr_type: i32::from(a.kind),
+                    address: a.data.clone().into(),
+                })
+                .collect(),
             ticket: Raw::from_der_unchecked(c.ticket.clone()),
         })
     }

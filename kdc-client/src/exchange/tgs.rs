@@ -23,8 +23,22 @@ pub struct TgsOptions {
     pub canonicalize: bool,
     /// Renew the TGT instead of asking for a service ticket (`kinit -R`).
     pub renew: bool,
+    /// Validate the ticket (`kinit -v`): ask the KDC to clear the INVALID flag of a postdated
+    /// ticket whose start time has come (VALIDATE option, RFC 4120 §3.3.1, §2.2). The reply
+    /// is the same ticket, now valid.
+    pub validate: bool,
     pub policy: CryptoPolicy,
 }
+
+/// The ticket flags MIT copies into the options of a renew or validate request
+/// (`KDC_TKT_COMMON_MASK`): forwardable, proxiable, may-postdate, renewable, which have the
+/// same bit numbers as the KDC options they grant.
+const COMMON_FLAGS: [u32; 4] = [
+    ticket_flags::FORWARDABLE,
+    ticket_flags::PROXIABLE,
+    ticket_flags::MAY_POSTDATE,
+    ticket_flags::RENEWABLE,
+];
 
 /// One TGS request in flight.
 pub struct TgsExchange {
@@ -35,6 +49,7 @@ pub struct TgsExchange {
     nonce: u32,
     canonicalize: bool,
     renew: bool,
+    validate: bool,
 }
 
 impl std::fmt::Debug for TgsExchange {
@@ -48,7 +63,8 @@ impl std::fmt::Debug for TgsExchange {
 
 impl TgsExchange {
     /// Build the TGS-REQ for `server` with `tgt` (for `krbtgt/R@...`, sent to realm R).
-    /// `server.realm` is the realm named in the request body; it is normally R.
+    /// `server.realm` is the realm named in the request body; it is normally R. To renew or
+    /// validate, `tgt` may also be a service ticket (`kinit -S`), sent to its own realm.
     pub fn new(
         tgt: &Credentials,
         server: &Principal,
@@ -56,12 +72,30 @@ impl TgsExchange {
         now: Timestamp,
         rng: &mut dyn RandomSource,
     ) -> Result<(Self, KdcRequest), ExchangeError> {
-        let realm = tgt
-            .tgt_realm()
-            .ok_or_else(|| ExchangeError::Mismatch(format!("{} is not a TGT", tgt.server)))?;
+        let realm = match tgt.tgt_realm() {
+            Some(r) => r,
+            None if opts.renew || opts.validate => tgt.server.realm.clone(),
+            None => {
+                return Err(ExchangeError::Mismatch(format!(
+                    "{} is not a TGT",
+                    tgt.server
+                )));
+            }
+        };
         let mut options = KdcOptions::default();
         if tgt.flags.is_set(ticket_flags::FORWARDABLE) {
             options.set(kdc_options::FORWARDABLE);
+        }
+        if opts.renew || opts.validate {
+            // MIT's `get_new_creds`: the request repeats the ticket's common flags.
+            for flag in COMMON_FLAGS {
+                if tgt.flags.is_set(flag) {
+                    options.set(flag);
+                }
+            }
+        }
+        if opts.validate {
+            options.set(kdc_options::VALIDATE);
         }
         if opts.canonicalize {
             options.set(kdc_options::CANONICALIZE);
@@ -91,7 +125,8 @@ impl TgsExchange {
                 .filter(|e| opts.policy.permits(**e))
                 .map(|e| e.to_i32())
                 .collect(),
-            addresses: None,
+            // MIT sends the TGT's addresses again (none for the usual address-less tickets).
+            addresses: (!tgt.addresses.is_empty()).then(|| tgt.addresses.clone()),
             enc_authorization_data: None,
             additional_tickets: None,
         };
@@ -144,6 +179,7 @@ impl TgsExchange {
             tgt = %tgt.server,
             canonicalize = opts.canonicalize,
             renew = opts.renew,
+            validate = opts.validate,
             "Sending TGS-REQ ({} bytes)",
             bytes.len()
         );
@@ -155,6 +191,7 @@ impl TgsExchange {
             nonce,
             canonicalize: opts.canonicalize,
             renew: opts.renew,
+            validate: opts.validate,
         };
         Ok((ex, KdcRequest { realm, bytes }))
     }
@@ -213,7 +250,8 @@ impl TgsExchange {
         let referral = (self.canonicalize || self.server.name.is_krbtgt())
             && creds.is_tgt()
             && creds.server.realm == self.realm;
-        if !same && !referral && !self.renew {
+        // A validated ticket is the ticket sent, never a referral.
+        if !same && (self.validate || (!referral && !self.renew)) {
             return Err(ExchangeError::Mismatch(format!(
                 "ticket for {} but {} was requested",
                 creds.server, self.server

@@ -58,6 +58,7 @@ fn creds(server: &str) -> Credentials {
         starttime: None,
         endtime: 100_000,
         renew_till: None,
+        addresses: Vec::new(),
         ticket: Raw::from_der_unchecked(vec![0x61, 0x00]),
     }
 }

@@ -37,6 +37,7 @@ fn tgt() -> Credentials {
         starttime: None,
         endtime: 1_700_036_000,
         renew_till: None,
+        addresses: Vec::new(),
     }
 }
 
@@ -45,6 +46,7 @@ fn opts(canonicalize: bool) -> TgsOptions {
         enctypes: vec![Enctype::Aes256CtsHmacSha196],
         canonicalize,
         renew: false,
+        validate: false,
         policy: CryptoPolicy::default(),
     }
 }
@@ -173,4 +175,123 @@ fn a_tgt_issued_by_another_realm_or_another_service_is_refused() {
         ),
         Err(ExchangeError::Mismatch(_))
     ));
+}
+
+fn body_of(req: &KdcRequest) -> KdcReqBody {
+    TgsReq::decode(&req.bytes)
+        .unwrap()
+        .0
+        .req_body
+        .decode()
+        .unwrap()
+}
+
+fn validate_opts() -> TgsOptions {
+    TgsOptions {
+        validate: true,
+        ..opts(false)
+    }
+}
+
+const LATER: Timestamp = Timestamp {
+    secs: 1_700_000_700,
+    usec: 0,
+};
+
+/// A postdated TGT as the KDC issues it for `kinit -s 10m`: may-postdate, postdated, invalid,
+/// forwardable, renewable, proxiable; with the addresses of `kinit -a`.
+fn postdated_tgt() -> Credentials {
+    Credentials {
+        flags: KerberosFlags::from_bits(&[
+            ticket_flags::FORWARDABLE,
+            ticket_flags::PROXIABLE,
+            ticket_flags::MAY_POSTDATE,
+            ticket_flags::POSTDATED,
+            ticket_flags::INVALID,
+            ticket_flags::RENEWABLE,
+            ticket_flags::INITIAL,
+        ]),
+        starttime: Some(1_700_000_600),
+        renew_till: Some(1_700_100_000),
+        addresses: vec![crate::asn1::HostAddress {
+            addr_type: crate::asn1::addr_type::IPV4,
+            address: vec![192, 0, 2, 2].into(),
+        }],
+        ..tgt()
+    }
+}
+
+#[test]
+fn kinit_v_sends_validate_with_the_ticket_flags_and_addresses() {
+    let tgt = postdated_tgt();
+    let (ex, req) =
+        TgsExchange::new(&tgt, &tgt.server, &validate_opts(), LATER, &mut OsRandom).unwrap();
+    assert_eq!(req.realm.as_str(), "ONPREM.LOCAL");
+    let body = body_of(&req);
+    // MIT: VALIDATE plus the ticket's flags under KDC_TKT_COMMON_MASK (0x54800000).
+    assert_eq!(body.kdc_options.0, 0x5480_0001);
+    assert_eq!(body.sname, Some(PrincipalNameAsn1::from(&tgt.server.name)));
+    assert_eq!(body.till.unix(), tgt.endtime);
+    assert_eq!(body.from, None);
+    assert_eq!(body.rtime, None);
+    assert_eq!(body.addresses.as_ref(), Some(&tgt.addresses));
+    let creds = ex.step(&reply(&tgt, &req, &tgt.server)).unwrap();
+    assert_eq!(creds.server, tgt.server);
+
+    // The reply must be the ticket sent, not a referral to another TGS.
+    let (ex, req) =
+        TgsExchange::new(&tgt, &tgt.server, &validate_opts(), LATER, &mut OsRandom).unwrap();
+    let other = princ("krbtgt/HUB.LOCAL@ONPREM.LOCAL");
+    assert!(matches!(
+        ex.step(&reply(&tgt, &req, &other)),
+        Err(ExchangeError::Mismatch(_))
+    ));
+}
+
+#[test]
+fn a_plain_tgs_request_has_no_validate_and_no_addresses_without_them() {
+    let tgt = tgt();
+    let server = princ("host/h.onprem.local@ONPREM.LOCAL");
+    let (_, req) = TgsExchange::new(&tgt, &server, &opts(false), LATER, &mut OsRandom).unwrap();
+    let body = body_of(&req);
+    assert!(!body.kdc_options.is_set(kdc_options::VALIDATE));
+    assert_eq!(body.addresses, None);
+    // An address-bearing TGT sends its addresses again, as MIT does.
+    let tgt = postdated_tgt();
+    let (_, req) = TgsExchange::new(&tgt, &server, &opts(false), LATER, &mut OsRandom).unwrap();
+    assert!(body_of(&req).addresses.is_some());
+}
+
+#[test]
+fn a_service_ticket_is_validated_in_its_realm_but_not_used_as_a_tgt() {
+    // `kinit -S kadmin/admin -s 10m` then `kinit -v -S kadmin/admin`.
+    let svc = princ("kadmin/admin@ONPREM.LOCAL");
+    let ticket = Credentials {
+        ticket: ticket(&svc),
+        server: svc.clone(),
+        ..postdated_tgt()
+    };
+    let (ex, req) =
+        TgsExchange::new(&ticket, &svc, &validate_opts(), LATER, &mut OsRandom).unwrap();
+    assert_eq!(req.realm.as_str(), "ONPREM.LOCAL");
+    assert_eq!(ex.step(&reply(&ticket, &req, &svc)).unwrap().server, svc);
+    let host = princ("host/h.onprem.local@ONPREM.LOCAL");
+    assert!(matches!(
+        TgsExchange::new(&ticket, &host, &opts(false), LATER, &mut OsRandom),
+        Err(ExchangeError::Mismatch(_))
+    ));
+}
+
+#[test]
+fn renewal_repeats_the_common_flags_too() {
+    let tgt = postdated_tgt();
+    let o = TgsOptions {
+        renew: true,
+        ..opts(false)
+    };
+    let (_, req) = TgsExchange::new(&tgt, &tgt.server, &o, LATER, &mut OsRandom).unwrap();
+    let body = body_of(&req);
+    // forwardable, proxiable, allow-postdate, renewable, renew.
+    assert_eq!(body.kdc_options.0, 0x5480_0002);
+    assert_eq!(body.till.unix(), 1_700_100_000);
 }
