@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use kdc_client::asn1::HostAddress;
 use kdc_client::ccache::{Ccache, Credential, KdcOffset};
 use kdc_client::client::Client;
 use kdc_client::config::Krb5Conf;
@@ -12,7 +13,7 @@ use kdc_client::config::krb5conf::parse_duration;
 use kdc_client::crypto::Enctype;
 use kdc_client::exchange::{self, Credentials};
 use kdc_client::keytab::Keytab;
-use kdc_client::{NameType, Principal};
+use kdc_client::{NameType, Principal, PrincipalName};
 use zeroize::Zeroizing;
 
 use crate::common;
@@ -55,24 +56,52 @@ Usage: kinit [-V] [-l lifetime] [-s start_time] [-r renewable_life]
 \t--{,no}-request-pac request KDC include/exclude a PAC
 ";
 
+/// What kinit does: MIT's `action_type`. The last of `-k`, `-R` and `-v` wins, and `-t` or
+/// `-i` force `-k`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// An AS exchange with a password (the default).
+    #[default]
+    Password,
+    /// `-k`: an AS exchange with a keytab.
+    Keytab,
+    /// `-R`: renew the cached ticket.
+    Renew,
+    /// `-v`: validate the cached (postdated) ticket.
+    Validate,
+}
+
 /// Parsed `kinit` options (MIT meanings). `None` means "the krb5.conf default".
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct KinitArgs {
     pub verbose: bool,
     pub cache: Option<String>,
-    pub use_keytab: bool,
+    pub action: Action,
     /// `-i`: the default client keytab.
     pub client_keytab: bool,
     pub keytab: Option<String>,
     pub lifetime: Option<Duration>,
     pub renew_life: Option<Duration>,
+    /// `-s`: the start time, in seconds from now (see [`crate::starttime`]).
+    pub start_time: Option<i64>,
     pub forwardable: Option<bool>,
     pub proxiable: Option<bool>,
+    /// `-a` (`Some(true)`) or `-A` (`Some(false)`); none is MIT's `noaddresses` default.
+    pub addresses: Option<bool>,
+    /// `-n`: anonymous PKINIT, refused (no PKINIT in this build).
+    pub anonymous: bool,
     pub canonicalize: bool,
     pub enterprise: bool,
-    pub renew: bool,
     pub service: Option<String>,
     pub principal: Option<String>,
+    /// Notices MIT prints while parsing without failing (`keytab specified, forcing -k`).
+    pub notices: Vec<String>,
+}
+
+impl KinitArgs {
+    fn use_keytab(&self) -> bool {
+        self.action == Action::Keytab
+    }
 }
 
 /// Parse the arguments after `kinit`. `Err` holds the lines for stderr (usage included).
@@ -94,8 +123,15 @@ pub fn parse_args(args: Vec<OsString>) -> Result<KinitArgs, String> {
         };
         match arg {
             Short('V') => a.verbose = true,
-            Short('c') => a.cache = Some(val(&mut p).map_err(|e| usage(&e))?),
-            Short('k') => a.use_keytab = true,
+            Short('c') => {
+                if a.cache.is_some() {
+                    errors.push("Only one -c option allowed".to_owned());
+                }
+                a.cache = Some(val(&mut p).map_err(|e| usage(&e))?);
+            }
+            Short('k') => a.action = Action::Keytab,
+            Short('R') => a.action = Action::Renew,
+            Short('v') => a.action = Action::Validate,
             Short('i') => a.client_keytab = true,
             Short('t') => {
                 if a.keytab.is_some() {
@@ -114,16 +150,27 @@ pub fn parse_args(args: Vec<OsString>) -> Result<KinitArgs, String> {
                 let v = val(&mut p).map_err(|e| usage(&e))?;
                 match parse_duration(&v) {
                     Some(d) if !d.is_zero() => a.renew_life = Some(d),
-                    _ => errors.push(format!("Bad renewable time value {v}")),
+                    // MIT 1.20 says "lifetime" for -r too.
+                    _ => errors.push(format!("Bad lifetime value {v}")),
                 }
             }
+            Short('s') => {
+                let v = val(&mut p).map_err(|e| usage(&e))?;
+                let zone = crate::timefmt::LocalZone::load();
+                match crate::starttime::parse(&v, crate::timefmt::now(), &zone) {
+                    Some(offset) => a.start_time = Some(offset),
+                    None => errors.push(format!("Bad start time value {v}")),
+                }
+            }
+            Short('a') => set_once(&mut a.addresses, true, "-a and -A", &mut errors),
+            Short('A') => set_once(&mut a.addresses, false, "-a and -A", &mut errors),
+            Short('n') => a.anonymous = true,
             Short('f') => set_once(&mut a.forwardable, true, "-f and -F", &mut errors),
             Short('F') => set_once(&mut a.forwardable, false, "-f and -F", &mut errors),
             Short('p') => set_once(&mut a.proxiable, true, "-p and -P", &mut errors),
             Short('P') => set_once(&mut a.proxiable, false, "-p and -P", &mut errors),
             Short('C') => a.canonicalize = true,
             Short('E') => a.enterprise = true,
-            Short('R') => a.renew = true,
             Short('S') => a.service = Some(val(&mut p).map_err(|e| usage(&e))?),
             Value(v) if a.principal.is_none() => {
                 a.principal = Some(
@@ -131,25 +178,29 @@ pub fn parse_args(args: Vec<OsString>) -> Result<KinitArgs, String> {
                         .map_err(|_| usage(&format!("{PROG}: principal is not UTF-8")))?,
                 );
             }
+            Value(v) => errors.push(format!(
+                "Extra arguments (starting with \"{}\").",
+                v.to_string_lossy()
+            )),
             other => {
-                let msg = match other {
-                    Value(_) => format!("{PROG}: extra arguments"),
-                    o => format!("{PROG}: invalid option -- '{}'", common::opt_name(&o)),
-                };
+                let msg = format!("{PROG}: invalid option -- '{}'", common::opt_name(&other));
                 return Err(usage(&msg));
             }
         }
     }
-    if a.renew && a.use_keytab {
-        errors.push("Only one of -x, -k, -R, and -v allowed".to_owned());
-    }
     if a.client_keytab && a.keytab.is_some() {
         errors.push("Only one of -t and -i allowed".to_owned());
+    }
+    if (a.keytab.is_some() || a.client_keytab) && a.action != Action::Keytab {
+        a.action = Action::Keytab;
+        a.notices.push("keytab specified, forcing -k".to_owned());
     }
     if errors.is_empty() {
         Ok(a)
     } else {
-        Err(usage(&errors.join("\n")))
+        let mut lines = a.notices;
+        lines.extend(errors);
+        Err(usage(&lines.join("\n")))
     }
 }
 
@@ -175,8 +226,13 @@ pub struct InitialRequest {
     pub forwardable: Option<bool>,
     pub proxiable: Option<bool>,
     pub canonicalize: bool,
-    /// `-S`: the service of the initial ticket (default `krbtgt/REALM@REALM`).
-    pub service: Option<Principal>,
+    /// `-S`: the service of the initial ticket, in the client's realm (default
+    /// `krbtgt/REALM@REALM`).
+    pub service: Option<PrincipalName>,
+    /// `-s`: seconds from now at which the ticket starts (postdated when positive).
+    pub start_time: Option<i64>,
+    /// `-a`: the host's addresses; empty sends none.
+    pub addresses: Vec<HostAddress>,
 }
 
 /// How the client proves its identity.
@@ -194,7 +250,12 @@ pub enum Failure {
 /// `kerb kinit`.
 pub fn run(args: Vec<OsString>) -> ExitCode {
     match parse_args(args) {
-        Ok(a) => run_kinit(a),
+        Ok(a) => {
+            for n in &a.notices {
+                eprintln!("{n}");
+            }
+            run_kinit(a)
+        }
         Err(m) => {
             eprint!("{m}");
             ExitCode::from(2)
@@ -212,6 +273,15 @@ pub fn run_kinit(args: KinitArgs) -> ExitCode {
 }
 
 fn kinit(args: &KinitArgs) -> Result<(), Failure> {
+    if args.anonymous {
+        // MIT sends an AS request for WELLKNOWN/ANONYMOUS with the request-anonymous option;
+        // the reply key then comes from PKINIT (RFC 8062), which this build does not have.
+        return Err(Failure::Krb(
+            "Anonymous PKINIT (-n) is not supported: this build has no PKINIT (RFC 8062) \
+             while getting initial credentials"
+                .to_owned(),
+        ));
+    }
     let conf = common::load_config()
         .map_err(|e| Failure::Krb(format!("{e} while initializing Kerberos 5 library")))?;
     let path = common::ccache_path(args.cache.as_deref(), Some(&conf))
@@ -229,24 +299,41 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
     if args.verbose {
         eprintln!("Using principal: {client}");
     }
+    let doing = match args.action {
+        Action::Password | Action::Keytab => "getting initial credentials",
+        Action::Renew => "renewing credentials",
+        Action::Validate => "validating credentials",
+    };
     let service = match &args.service {
-        Some(s) => Some(
-            Principal::parse(s, Some(&client.realm))
-                .map_err(|e| Failure::Krb(format!("{e} while parsing service name {s}")))?,
-        ),
+        Some(s) => Some(service_name(s).map_err(|e| Failure::Krb(format!("{e} while {doing}")))?),
         None => None,
     };
-    if args.renew {
+    if args.action == Action::Validate {
+        let cache = existing.ok_or_else(|| {
+            Failure::Krb(format!(
+                "No credentials cache found (filename: {}) while {doing}",
+                path.display()
+            ))
+        })?;
+        let cred = refresh_credentials(&conf, &cache, &path, &client, service, Refresh::Validate)?;
+        return save(&path, &client, cred, 0, args.verbose);
+    }
+    if args.action == Action::Renew {
         let cache = existing.ok_or_else(|| {
             Failure::Krb(format!(
                 "No credentials cache found (filename: {}) while renewing credentials",
                 path.display()
             ))
         })?;
-        let cred = renew_credentials(&conf, &cache, &client)?;
+        let cred = refresh_credentials(&conf, &cache, &path, &client, service, Refresh::Renew)?;
         return save(&path, &client, cred, 0, args.verbose);
     }
-    let secret = if args.use_keytab {
+    let addresses = match args.addresses {
+        Some(true) => crate::localaddr::local_addresses()
+            .map_err(|e| Failure::Krb(format!("{e} getting local addresses")))?,
+        _ => Vec::new(),
+    };
+    let secret = if args.use_keytab() {
         let name = if args.client_keytab {
             common::client_keytab_name(None, Some(&conf))
         } else {
@@ -277,6 +364,8 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
         proxiable: args.proxiable,
         canonicalize: args.canonicalize || args.enterprise,
         service,
+        start_time: args.start_time,
+        addresses,
         client: client.clone(),
         secret,
         conf,
@@ -294,11 +383,6 @@ fn get_initial_credentials(req: &InitialRequest) -> Result<(Credential, i64), Fa
     tracing::debug!("Getting initial credentials for {}", req.client);
     let failed =
         |e: &dyn std::fmt::Display| Failure::Krb(format!("{e} while getting initial credentials"));
-    if let Some(service) = &req.service {
-        return Err(failed(&format!(
-            "initial tickets for {service} (-S) are not supported by this build"
-        )));
-    }
     let client = Client::new(req.conf.clone());
     let mut opts = client.as_options(req.client.clone());
     if let Some(l) = req.lifetime {
@@ -314,6 +398,9 @@ fn get_initial_credentials(req: &InitialRequest) -> Result<(Credential, i64), Fa
         opts.proxiable = p;
     }
     opts.canonicalize |= req.canonicalize;
+    opts.service = req.service.clone();
+    opts.start_offset = req.start_time.unwrap_or(0);
+    opts.addresses = req.addresses.clone();
     let secret = match &req.secret {
         Secret::Password(pw) => exchange::Secret::Password(pw.clone()),
         Secret::Keytab(kt) => exchange::Secret::Keys(
@@ -333,28 +420,89 @@ fn secs(d: Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
-/// `kinit -R`: renew the TGT of `cache`.
-fn renew_credentials(
+/// What `-R` and `-v` do to a cached ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refresh {
+    Renew,
+    Validate,
+}
+
+/// `kinit -R` / `kinit -v` (MIT's `krb5_get_renewed_creds` / `krb5_get_validated_creds`):
+/// renew or validate the cached ticket of `client` for `service` (`-S`, in the client's realm)
+/// or for the client realm's TGT.
+fn refresh_credentials(
     conf: &Krb5Conf,
     cache: &Ccache,
+    path: &std::path::Path,
     client: &Principal,
+    service: Option<PrincipalName>,
+    how: Refresh,
 ) -> Result<Credential, Failure> {
-    let tgt = local_tgt(client);
-    let tgt = cache
-        .retrieve(&tgt)
-        .and_then(Credentials::from_ccache)
+    let doing = match how {
+        Refresh::Renew => "renewing credentials",
+        Refresh::Validate => "validating credentials",
+    };
+    let server = match service {
+        Some(name) => Principal::new(name, client.realm.clone()),
+        None => local_tgt(client),
+    };
+    // MIT's krb5_cc_retrieve_cred: client and server match, of an enctype this build has.
+    let ticket = cache
+        .credentials
+        .iter()
+        .filter(|c| !c.is_config())
+        .filter(|c| kdc_client::referral::same_name(&c.client, client))
+        .filter(|c| kdc_client::referral::same_name(&c.server, &server))
+        .find_map(Credentials::from_ccache)
         .ok_or_else(|| {
             Failure::Krb(format!(
-                "Matching credential not found while renewing credentials for {client}"
+                "Matching credential not found (filename: {}) while {doing}",
+                path.display()
             ))
         })?;
-    let failed =
-        |e: &dyn std::fmt::Display| Failure::Krb(format!("{e} while renewing credentials"));
+    let failed = |e: &dyn std::fmt::Display| Failure::Krb(format!("{e} while {doing}"));
     let client = Client::new(conf.clone());
-    let renewed = common::block_on(client.renew(&tgt))
-        .map_err(|e| failed(&e))?
-        .map_err(|e| failed(&e))?;
-    Ok(renewed.to_ccache())
+    let new = match how {
+        Refresh::Renew => common::block_on(client.renew(&ticket)),
+        Refresh::Validate => common::block_on(client.validate(&ticket)),
+    }
+    .map_err(|e| failed(&e))?
+    .map_err(|e| failed(&e))?;
+    Ok(new.to_ccache())
+}
+
+/// `-S service_name` as MIT's `build_in_tkt_name` reads it: a principal name whose realm, if
+/// any, is ignored (the request always names the client's realm), its name type inferred as
+/// `krb5_parse_name` does (NT-SRV-INST for `krbtgt/X`, NT-WELLKNOWN for `WELLKNOWN/...`,
+/// else NT-PRINCIPAL). An empty name is sent as is, for the KDC to refuse.
+fn service_name(s: &str) -> Result<PrincipalName, String> {
+    // Cut at the first unescaped '@'; a second one is malformed.
+    let mut escaped = false;
+    let mut at = None;
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '@' if at.is_none() => at = Some(i),
+            '@' => return Err("Malformed representation of principal".to_owned()),
+            _ => {}
+        }
+    }
+    let name = at.map_or(s, |i| &s[..i]);
+    let placeholder = kdc_client::Realm::referral();
+    let mut parsed = if name.is_empty() {
+        PrincipalName::new(NameType::Principal, vec![String::new()]).map_err(|e| e.to_string())?
+    } else {
+        Principal::parse(name, Some(&placeholder))
+            .map_err(|_| "Malformed representation of principal".to_owned())?
+            .name
+    };
+    parsed.name_type = match parsed.components() {
+        [first, _] if first == "krbtgt" => NameType::SrvInst,
+        [first, _, ..] if first == "WELLKNOWN" => NameType::WellKnown,
+        _ => NameType::Principal,
+    };
+    Ok(parsed)
 }
 
 fn local_tgt(client: &Principal) -> Principal {
@@ -409,7 +557,7 @@ fn client_principal(
         return Principal::parse(name, realm)
             .map_err(|e| Failure::Krb(format!("{e} when parsing name {name}")));
     }
-    if args.use_keytab && args.client_keytab {
+    if args.use_keytab() && args.client_keytab {
         // MIT: the first principal of the default client keytab.
         let name = common::client_keytab_name(None, Some(conf));
         let first = kdc_client::keytab::resolve_name(&name)
@@ -423,7 +571,7 @@ fn client_principal(
             ))
         });
     }
-    if args.use_keytab {
+    if args.use_keytab() {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|h| h.trim().to_ascii_lowercase())
             .map_err(|e| Failure::Krb(e.to_string()))?;
@@ -472,7 +620,7 @@ mod tests {
             "joedoe@ONPREM.LOCAL",
         ])
         .unwrap();
-        assert!(a.verbose && a.canonicalize && !a.use_keytab);
+        assert!(a.verbose && a.canonicalize && !a.use_keytab());
         assert_eq!(a.cache.as_deref(), Some("FILE:/tmp/x"));
         assert_eq!(a.lifetime, Some(Duration::from_secs(36000)));
         assert_eq!(a.renew_life, Some(Duration::from_secs(7 * 86400)));
@@ -482,10 +630,10 @@ mod tests {
         assert_eq!(a.principal.as_deref(), Some("joedoe@ONPREM.LOCAL"));
 
         let a = args(&["-kt", "/etc/kt", "svc"]).unwrap();
-        assert!(a.use_keytab);
+        assert!(a.use_keytab());
         assert_eq!(a.keytab.as_deref(), Some("/etc/kt"));
         let a = args(&["-R"]).unwrap();
-        assert!(a.renew && a.principal.is_none());
+        assert!(a.action == Action::Renew && a.principal.is_none());
         let a = args(&["-E", "joe@corp.example"]).unwrap();
         assert!(a.enterprise);
     }
@@ -500,7 +648,10 @@ mod tests {
             &["-r", "x"],
             &["-f", "-F"],
             &["-p", "-P"],
-            &["-k", "-R"],
+            &["-a", "-A"],
+            &["-s", "bad"],
+            &["-s", "0"],
+            &["-c", "x", "-c", "y"],
             &["a", "b"],
             &["--long"],
         ] {
@@ -539,5 +690,82 @@ mod tests {
             .ok()
             .unwrap();
         assert_eq!(p.to_string(), "alice@X.Y");
+    }
+
+    #[test]
+    fn new_options_parse_like_mit() {
+        let a = args(&["-s", "5m", "-A", "-n", "joedoe"]).unwrap();
+        assert_eq!(a.start_time, Some(300));
+        assert_eq!(a.addresses, Some(false));
+        assert!(a.anonymous);
+        assert_eq!(args(&["-a"]).unwrap().addresses, Some(true));
+        assert_eq!(args(&["-a", "-a"]).unwrap().addresses, Some(true));
+        assert_eq!(args(&[]).unwrap().addresses, None);
+        assert_eq!(args(&["-v"]).unwrap().action, Action::Validate);
+        // MIT 1.20: the last of -k, -R, -v wins; -t or -i force -k with a notice.
+        assert_eq!(args(&["-k", "-R"]).unwrap().action, Action::Renew);
+        assert_eq!(args(&["-R", "-v"]).unwrap().action, Action::Validate);
+        assert_eq!(args(&["-v", "-k"]).unwrap().action, Action::Keytab);
+        let a = args(&["-t", "/kt", "-v"]).unwrap();
+        assert_eq!(a.action, Action::Keytab);
+        assert_eq!(a.notices, ["keytab specified, forcing -k"]);
+        assert!(args(&["-k", "-t", "/kt"]).unwrap().notices.is_empty());
+        assert_eq!(
+            args(&["-a", "-A"]).unwrap_err().lines().next(),
+            Some("Only one of -a and -A allowed")
+        );
+        assert_eq!(
+            args(&["-s", "soon"]).unwrap_err().lines().next(),
+            Some("Bad start time value soon")
+        );
+        assert_eq!(
+            args(&["-r", "x"]).unwrap_err().lines().next(),
+            Some("Bad lifetime value x")
+        );
+        assert_eq!(
+            args(&["a", "b"]).unwrap_err().lines().next(),
+            Some("Extra arguments (starting with \"b\").")
+        );
+        // The forcing notice comes before the errors, as MIT prints it while parsing.
+        let e = args(&["-t", "/kt", "-R", "a", "b"]).unwrap_err();
+        let lines: Vec<&str> = e.lines().take(2).collect();
+        assert_eq!(
+            lines,
+            [
+                "keytab specified, forcing -k",
+                "Extra arguments (starting with \"b\")."
+            ]
+        );
+    }
+
+    #[test]
+    fn service_names_like_build_in_tkt_name() {
+        let n = service_name("kadmin/admin").unwrap();
+        assert_eq!(n.components(), ["kadmin", "admin"]);
+        assert_eq!(n.name_type, NameType::Principal);
+        // The realm is ignored: the request always names the client's realm.
+        assert_eq!(
+            service_name("kadmin/admin@AD.MYAWS.COM").unwrap(),
+            service_name("kadmin/admin@").unwrap()
+        );
+        assert_eq!(service_name("kadmin/admin@").unwrap(), n);
+        let t = service_name("krbtgt/AD.MYAWS.COM@X").unwrap();
+        assert_eq!(t.name_type, NameType::SrvInst);
+        assert_eq!(t.components(), ["krbtgt", "AD.MYAWS.COM"]);
+        assert_eq!(
+            service_name("WELLKNOWN/ANONYMOUS").unwrap().name_type,
+            NameType::WellKnown
+        );
+        // Escaped '@' belongs to the name; an empty name goes to the KDC, as MIT sends it.
+        assert_eq!(service_name("a\\@b@R").unwrap().components(), ["a@b"]);
+        assert_eq!(service_name("@").unwrap().components(), [""]);
+        assert_eq!(service_name("").unwrap().components(), [""]);
+        for bad in ["a@b@c", "a\\"] {
+            assert_eq!(
+                service_name(bad).unwrap_err(),
+                "Malformed representation of principal",
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -9,7 +9,9 @@ mod kdestroy;
 mod kinit;
 mod klist;
 mod kvno;
+mod localaddr;
 mod mysql;
+mod starttime;
 mod timefmt;
 mod trace;
 

@@ -70,7 +70,7 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
-fn parse_tzif(b: &[u8]) -> Option<LocalZone> {
+pub(crate) fn parse_tzif(b: &[u8]) -> Option<LocalZone> {
     if b.get(..4)? != b"TZif" {
         return None;
     }
@@ -118,7 +118,7 @@ fn parse_tzif(b: &[u8]) -> Option<LocalZone> {
 }
 
 /// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
