@@ -6,7 +6,7 @@ use std::fmt;
 use std::process::ExitCode;
 
 use kdc_client::ccache::{Ccache, CcacheError};
-use kdc_client::client::Client;
+use kdc_client::client::{CacheUse, Client, ClientError};
 use kdc_client::config::Krb5Conf;
 use kdc_client::crypto::Enctype;
 use kdc_client::exchange::Credentials;
@@ -34,11 +34,26 @@ pub struct KvnoArgs {
     pub keytab: Option<String>,
     /// `-S`: the service; the positional arguments are then host names.
     pub service: Option<String>,
+    /// `-u`: send the names with the unknown name type (NT-UNKNOWN); not with `-S`.
+    pub unknown: bool,
+    /// `--cached-only`: only look in the cache, never ask a KDC (MIT's `KRB5_GC_CACHED`).
+    pub cached_only: bool,
+    /// `--no-store`: do not store the service tickets in the cache (`KRB5_GC_NO_STORE`).
+    pub no_store: bool,
+    /// `--out-cache CCACHE`: write the service tickets to this new cache instead (only when
+    /// every name succeeded); implies `--no-store`.
+    pub out_cache: Option<String>,
     pub names: Vec<String>,
 }
 
+/// MIT's message for `-u` with `-S`, in either order.
+const U_AND_S: &str = "Options -u and -S are mutually exclusive";
+
+/// kvno's long options (getopt_long also takes unambiguous prefixes).
+const LONG_OPTIONS: [&str; 4] = ["cached-only", "no-store", "out-cache", "u2u"];
+
 pub fn parse_args(args: Vec<OsString>) -> Result<KvnoArgs, String> {
-    use lexopt::Arg::{Short, Value};
+    use lexopt::Arg::{Long, Short, Value};
     let mut p = common::parser(args);
     let mut a = KvnoArgs::default();
     let val = |p: &mut lexopt::Parser| -> Result<String, String> {
@@ -57,7 +72,51 @@ pub fn parse_args(args: Vec<OsString>) -> Result<KvnoArgs, String> {
             Short('q') => a.quiet = true,
             Short('c') => a.cache = Some(val(&mut p).map_err(|e| usage(&e))?),
             Short('k') => a.keytab = Some(val(&mut p).map_err(|e| usage(&e))?),
-            Short('S') => a.service = Some(val(&mut p).map_err(|e| usage(&e))?),
+            Short('S') => {
+                a.service = Some(val(&mut p).map_err(|e| usage(&e))?);
+                if a.unknown {
+                    return Err(usage(U_AND_S));
+                }
+            }
+            Short('u') => {
+                a.unknown = true;
+                if a.service.is_some() {
+                    return Err(usage(U_AND_S));
+                }
+            }
+            Long(name) => {
+                let given = name.to_owned();
+                let mut matches = LONG_OPTIONS.iter().filter(|o| o.starts_with(&given));
+                let option = match (matches.next(), matches.next()) {
+                    (Some(o), None) => *o,
+                    (Some(_), Some(_)) => {
+                        return Err(usage(&format!("{PROG}: option '--{given}' is ambiguous")));
+                    }
+                    (None, _) => {
+                        return Err(usage(&format!("{PROG}: unrecognized option '--{given}'")));
+                    }
+                };
+                let value = |p: &mut lexopt::Parser| {
+                    let missing =
+                        || usage(&format!("{PROG}: option '--{option}' requires an argument"));
+                    p.value()
+                        .map_err(|_| missing())?
+                        .into_string()
+                        .map_err(|_| usage(&format!("{PROG}: argument is not UTF-8")))
+                };
+                match option {
+                    "cached-only" => a.cached_only = true,
+                    "no-store" => a.no_store = true,
+                    "out-cache" => a.out_cache = Some(value(&mut p)?),
+                    _ => {
+                        // --u2u CCACHE: user-to-user tickets are not implemented.
+                        value(&mut p)?;
+                        return Err(format!(
+                            "{PROG}: --u2u (user-to-user tickets) is not supported by this build\n"
+                        ));
+                    }
+                }
+            }
             Short('e') => {
                 let v = val(&mut p).map_err(|e| usage(&e))?;
                 let e = match Enctype::parse_list_item(&v)[..] {
@@ -124,8 +183,11 @@ pub fn targets(a: &KvnoArgs, conf: &Krb5Conf) -> Result<Vec<Target>, String> {
                 Ok(Target { name, realm })
             }
             None => {
-                let p = Principal::parse(n, conf.default_realm.as_ref())
+                let mut p = Principal::parse(n, conf.default_realm.as_ref())
                     .map_err(|e| format!("{e} while parsing principal name {n}"))?;
+                if a.unknown {
+                    p.name.name_type = NameType::Unknown;
+                }
                 Ok(Target {
                     name: p.name,
                     realm: Some(p.realm),
@@ -177,8 +239,25 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
         }
     };
     let mut failed = false;
+    let out_path = match &args.out_cache {
+        Some(name) => match common::ccache_path(Some(name), Some(&conf)) {
+            Ok(p) => Some(p),
+            Err(e) => return common::fail(PROG, format!("{e} while resolving output ccache")),
+        },
+        None => None,
+    };
+    let lookup = Lookup {
+        etype: args.etype,
+        keytab: args.keytab.as_deref(),
+        cache_use: CacheUse {
+            cached_only: args.cached_only,
+            no_store: args.no_store || out_path.is_some(),
+        },
+        cache_name: path.display().to_string(),
+    };
+    let mut obtained = Vec::new();
     for t in &targets {
-        match get_service_ticket(&conf, &mut cache, t, args.etype, args.keytab.as_deref()) {
+        match get_service_ticket(&conf, &mut cache, t, &lookup) {
             Ok(creds) => {
                 let kvno = creds
                     .ticket
@@ -194,12 +273,19 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
                 if !args.quiet {
                     println!("{t}: kvno = {kvno}");
                 }
+                obtained.push(creds);
             }
             Err(Failure::Krb(m)) => {
                 failed = true;
                 eprintln!("{PROG}: {m} while getting credentials for {t}");
             }
         }
+    }
+    if let Some(out) = &out_path
+        && !failed
+        && let Err(e) = write_out_cache(out, &obtained)
+    {
+        return common::fail(PROG, format!("{e} while writing output ccache"));
     }
     if failed {
         ExitCode::from(1)
@@ -214,17 +300,39 @@ pub enum Failure {
     Krb(String),
 }
 
+/// How [`get_service_ticket`] looks for a ticket: `-e`, `-k`, `--cached-only`,
+/// `--no-store`/`--out-cache`, and the cache's name for MIT's "not found" message.
+struct Lookup<'a> {
+    etype: Option<i32>,
+    keytab: Option<&'a str>,
+    cache_use: CacheUse,
+    cache_name: String,
+}
+
+/// `--out-cache`: a new cache holding `creds`, initialised with the first one's client, as
+/// MIT's kvno does (and nothing when no ticket was obtained).
+fn write_out_cache(path: &std::path::Path, creds: &[Credentials]) -> Result<(), String> {
+    let Some(first) = creds.first() else {
+        return Ok(());
+    };
+    let mut out = Ccache::new(first.client.clone());
+    for c in creds {
+        out.store(c.to_ccache());
+    }
+    out.write_file(path).map_err(|e| e.to_string())
+}
+
 /// The service ticket for `target`, from the cache or by walking from its TGTs across
-/// trusts (`kdc_client::client::Client::get_service_creds`); new tickets are stored into
-/// `cache` (the caller writes it). `etype` restricts the session-key enctype (`-e`); with
-/// `keytab` (`-k`) the ticket must decrypt with that keytab.
+/// trusts (`kdc_client::client::Client::get_service_creds_with`); new tickets are stored into
+/// `cache` (the caller writes it), the service ticket unless `--no-store`. `-e` restricts the
+/// session-key enctype; with `-k` the ticket must decrypt with that keytab.
 fn get_service_ticket(
     conf: &Krb5Conf,
     cache: &mut Ccache,
     target: &Target,
-    etype: Option<i32>,
-    keytab: Option<&str>,
+    lookup: &Lookup<'_>,
 ) -> Result<Credentials, Failure> {
+    let (etype, keytab) = (lookup.etype, lookup.keytab);
     tracing::debug!(
         "Getting credentials {} -> {target} (etype {etype:?}, keytab {keytab:?})",
         cache.default_principal
@@ -247,9 +355,16 @@ fn get_service_ticket(
             )),
         },
     };
-    let creds = common::block_on(client.get_service_creds(cache, &service, &opts))
-        .map_err(|e| failed(&e))?
-        .map_err(|e| failed(&e))?;
+    let creds =
+        common::block_on(client.get_service_creds_with(cache, &service, &opts, lookup.cache_use))
+            .map_err(|e| failed(&e))?
+            .map_err(|e| match e {
+                ClientError::NotCached => Failure::Krb(format!(
+                    "Matching credential not found (filename: {})",
+                    lookup.cache_name
+                )),
+                e => failed(&e),
+            })?;
     if let Some(kt) = keytab {
         verify_with_keytab(&creds, kt)?;
     }
@@ -338,5 +453,97 @@ mod tests {
         let t = targets(&a, &c).unwrap();
         assert_eq!(t[0].to_string(), "mariadb/db.ad.myaws.com@AD.MYAWS.COM");
         assert_eq!(t[1].to_string(), "HTTP/web@ONPREM.LOCAL");
+    }
+
+    #[test]
+    fn u_and_s_are_mutually_exclusive_in_either_order() {
+        for v in [&["-u", "-S", "host", "x"][..], &["-S", "host", "-u", "x"]] {
+            let e = args(v).unwrap_err();
+            assert!(
+                e.starts_with("Options -u and -S are mutually exclusive\nusage: kvno"),
+                "{e}"
+            );
+        }
+        let a = args(&["-u", "host/db.ad.myaws.com@AD.MYAWS.COM", "x"]).unwrap();
+        assert!(a.unknown);
+        let t = targets(&a, &conf()).unwrap();
+        assert_eq!(t[0].name.name_type, NameType::Unknown);
+        assert_eq!(t[0].to_string(), "host/db.ad.myaws.com@AD.MYAWS.COM");
+        assert_eq!(t[1].to_string(), "x@ONPREM.LOCAL");
+        let a = args(&["host/db.ad.myaws.com@AD.MYAWS.COM"]).unwrap();
+        assert_eq!(
+            targets(&a, &conf()).unwrap()[0].name.name_type,
+            NameType::Principal
+        );
+    }
+
+    #[test]
+    fn long_options_like_getopt_long() {
+        let a = args(&["--cached-only", "--no-store", "--out-cache", "FILE:/o", "x"]).unwrap();
+        assert!(a.cached_only && a.no_store);
+        assert_eq!(a.out_cache.as_deref(), Some("FILE:/o"));
+        // `--name=value` and unambiguous prefixes.
+        let a = args(&["--out-cache=FILE:/p", "--cached", "--no", "x"]).unwrap();
+        assert!(a.cached_only && a.no_store);
+        assert_eq!(a.out_cache.as_deref(), Some("FILE:/p"));
+        assert!(
+            args(&["--out-cache"])
+                .unwrap_err()
+                .starts_with("kvno: option '--out-cache' requires an argument\nusage: kvno")
+        );
+        assert!(
+            args(&["--bogus", "x"])
+                .unwrap_err()
+                .starts_with("kvno: unrecognized option '--bogus'\nusage: kvno")
+        );
+        assert!(
+            args(&["--u2u", "FILE:/c", "x"])
+                .unwrap_err()
+                .contains("not supported")
+        );
+        // Without names: the usage alone, as MIT.
+        assert!(
+            args(&["--no-store"])
+                .unwrap_err()
+                .starts_with("usage: kvno")
+        );
+    }
+
+    #[test]
+    fn out_cache_holds_the_tickets_under_the_first_client() {
+        let dir = std::env::temp_dir().join(format!("kerb-kvno-out-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out");
+        // Nothing obtained: nothing written.
+        write_out_cache(&path, &[]).unwrap();
+        assert!(!path.exists());
+        let cred = |server: &str| {
+            let c = kdc_client::ccache::Credential::config(
+                Principal::parse("joedoe@ONPREM.LOCAL", None).unwrap(),
+                "x",
+                None,
+                b"",
+            );
+            let mut c = c;
+            c.server = Principal::parse(server, None).unwrap();
+            c.key = kdc_client::ccache::Keyblock {
+                enctype: 18,
+                bytes: zeroize::Zeroizing::new(vec![1; 32]),
+            };
+            c.ticket = vec![0x61, 0x00];
+            c.endtime = 2_000_000_000;
+            Credentials::from_ccache(&c).unwrap()
+        };
+        let creds = [cred("a/b@AD.MYAWS.COM"), cred("c/d@APPS.LOCAL")];
+        write_out_cache(&path, &creds).unwrap();
+        let cc = Ccache::read_file(&path).unwrap();
+        assert_eq!(cc.default_principal.to_string(), "joedoe@ONPREM.LOCAL");
+        let servers: Vec<String> = cc
+            .credentials
+            .iter()
+            .map(|c| c.server.to_string())
+            .collect();
+        assert_eq!(servers, ["a/b@AD.MYAWS.COM", "c/d@APPS.LOCAL"]);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
