@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use kdc_client::ccache::{Ccache, Credential, KdcOffset};
+use kdc_client::ccache::{Ccache, CcacheHandle, Credential, KdcOffset};
 use kdc_client::client::Client;
 use kdc_client::config::Krb5Conf;
 use kdc_client::config::krb5conf::parse_duration;
@@ -214,18 +214,9 @@ pub fn run_kinit(args: KinitArgs) -> ExitCode {
 fn kinit(args: &KinitArgs) -> Result<(), Failure> {
     let conf = common::load_config()
         .map_err(|e| Failure::Krb(format!("{e} while initializing Kerberos 5 library")))?;
-    let path = common::ccache_path(args.cache.as_deref(), Some(&conf))
-        .map_err(|e| Failure::Krb(format!("{e} while resolving ccache")))?;
-    if args.verbose {
-        let how = if args.cache.is_some() {
-            "specified"
-        } else {
-            "default"
-        };
-        eprintln!("Using {how} cache: {}", path.display());
-    }
-    let existing = Ccache::read_file(&path).ok();
-    let client = client_principal(args, &conf, existing.as_ref())?;
+    let target = choose_cache(args, &conf)?;
+    let client = target.client.clone();
+    let handle = target.handle;
     if args.verbose {
         eprintln!("Using principal: {client}");
     }
@@ -237,14 +228,16 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
         None => None,
     };
     if args.renew {
-        let cache = existing.ok_or_else(|| {
-            Failure::Krb(format!(
-                "No credentials cache found (filename: {}) while renewing credentials",
-                path.display()
-            ))
+        let cache = handle.load().map_err(|e| {
+            let msg = if e.is_not_found() {
+                common::ccache_not_found(&handle.name())
+            } else {
+                e.to_string()
+            };
+            Failure::Krb(format!("{msg} while renewing credentials"))
         })?;
         let cred = renew_credentials(&conf, &cache, &client)?;
-        return save(&path, &client, cred, 0, args.verbose);
+        return save(&handle, &client, cred, 0, args.verbose);
     }
     let secret = if args.use_keytab {
         let name = if args.client_keytab {
@@ -284,7 +277,96 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
     let (cred, kdc_offset) = get_initial_credentials(&req)?;
     // The KDC may canonicalize the client name: the cache is initialised with the reply's.
     let client = cred.client.clone();
-    save(&path, &client, cred, kdc_offset, args.verbose)
+    save(&handle, &client, cred, kdc_offset, args.verbose)?;
+    if target.switch {
+        handle
+            .switch_to()
+            .map_err(|e| Failure::Krb(format!("{e} while switching to new ccache")))?;
+    }
+    Ok(())
+}
+
+/// The output cache and client, chosen as MIT's kinit does (`k5_begin`).
+struct Target {
+    handle: CcacheHandle,
+    client: Principal,
+    /// Make `handle` its collection's primary once the credentials are stored.
+    switch: bool,
+}
+
+/// `-c` names the output cache. Otherwise the default cache is used, except in a collection
+/// (KEYRING): the collection's cache of the client when there is one, else a new cache when
+/// the default cache belongs to someone else; either then becomes the primary.
+fn choose_cache(args: &KinitArgs, conf: &Krb5Conf) -> Result<Target, Failure> {
+    let open = |name: Option<&str>| {
+        common::open_ccache(name, Some(conf))
+            .map_err(|e| Failure::Krb(format!("{e} while resolving ccache")))
+    };
+    let default = open(None)?;
+    let default_principal = default.principal().ok();
+    let named = match &args.cache {
+        Some(n) => Some(open(Some(n))?),
+        None => None,
+    };
+    let existing = match &named {
+        Some(h) => h.principal().ok(),
+        None => default_principal.clone(),
+    };
+    let client = client_principal(args, conf, existing.as_ref())?;
+    if let Some(handle) = named {
+        if args.verbose {
+            eprintln!(
+                "Using specified cache: {}",
+                common::ccache_residual(&handle.name())
+            );
+        }
+        return Ok(Target {
+            handle,
+            client,
+            switch: false,
+        });
+    }
+    let from_default = args.principal.is_none()
+        && !(args.use_keytab && args.client_keytab)
+        && default_principal.is_some();
+    if default.supports_switch() && !from_default {
+        let found = default
+            .find_in_collection(&client)
+            .map_err(|e| Failure::Krb(format!("{e} while searching for ccache for {client}")))?;
+        let (handle, how) = match found {
+            Some(h) => (h, "existing"),
+            None if default_principal.is_some() => {
+                let fresh = default
+                    .new_unique()
+                    .map_err(|e| Failure::Krb(format!("{e} while generating new ccache")))?;
+                (fresh.unwrap_or(default), "new")
+            }
+            None => (default, "default"),
+        };
+        if args.verbose {
+            eprintln!(
+                "Using {how} cache: {}",
+                common::ccache_residual(&handle.name())
+            );
+        }
+        let switch = how != "default";
+        return Ok(Target {
+            handle,
+            client,
+            switch,
+        });
+    }
+    if args.verbose {
+        eprintln!(
+            "Using default cache: {}",
+            common::ccache_residual(&default.name())
+        );
+    }
+    Ok(Target {
+        handle: default,
+        client,
+        switch: false,
+    })
 }
 
 /// The AS exchange. Expected from the client: the credential to cache (client principal as
@@ -365,7 +447,7 @@ fn local_tgt(client: &Principal) -> Principal {
 }
 
 fn save(
-    path: &std::path::Path,
+    handle: &CcacheHandle,
     client: &Principal,
     cred: Credential,
     kdc_offset: i64,
@@ -380,8 +462,8 @@ fn save(
         });
     }
     cache.store(cred);
-    cache
-        .write_file(path)
+    handle
+        .save(&cache)
         .map_err(|e| Failure::Krb(format!("{e} while storing credentials")))?;
     if verbose {
         eprintln!("Authenticated to Kerberos v5");
@@ -395,7 +477,7 @@ fn save(
 fn client_principal(
     args: &KinitArgs,
     conf: &Krb5Conf,
-    existing: Option<&Ccache>,
+    existing: Option<&Principal>,
 ) -> Result<Principal, Failure> {
     let realm = conf.default_realm.as_ref();
     let no_realm =
@@ -423,6 +505,9 @@ fn client_principal(
             ))
         });
     }
+    if let Some(p) = existing {
+        return Ok(p.clone());
+    }
     if args.use_keytab {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|h| h.trim().to_ascii_lowercase())
@@ -435,9 +520,6 @@ fn client_principal(
         let name = kdc_client::PrincipalName::new(NameType::SrvHst, vec!["host".into(), host])
             .map_err(|e| Failure::Krb(e.to_string()))?;
         return Ok(Principal::new(name, realm));
-    }
-    if let Some(c) = existing {
-        return Ok(c.default_principal.clone());
     }
     let user = common::user_name().ok_or_else(|| {
         Failure::Krb("Unable to identify user while getting default ccache".to_owned())
@@ -534,8 +616,8 @@ mod tests {
         let a = args(&["-E", "joe@corp.example"]).unwrap();
         let p = client_principal(&a, &conf, None).ok().unwrap();
         assert_eq!(p.to_string(), "joe\\@corp.example@ONPREM.LOCAL");
-        let cache = Ccache::new(Principal::parse("alice@X.Y", None).unwrap());
-        let p = client_principal(&args(&[]).unwrap(), &conf, Some(&cache))
+        let cached = Principal::parse("alice@X.Y", None).unwrap();
+        let p = client_principal(&args(&[]).unwrap(), &conf, Some(&cached))
             .ok()
             .unwrap();
         assert_eq!(p.to_string(), "alice@X.Y");

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::process::ExitCode;
 
-use kdc_client::ccache::{Ccache, CcacheError};
+use kdc_client::ccache::Ccache;
 use kdc_client::client::Client;
 use kdc_client::config::Krb5Conf;
 use kdc_client::crypto::Enctype;
@@ -157,19 +157,17 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
         Ok(t) => t,
         Err(e) => return common::fail(PROG, e),
     };
-    let path = match common::ccache_path(args.cache.as_deref(), Some(&conf)) {
-        Ok(p) => p,
+    let handle = match common::open_ccache(args.cache.as_deref(), Some(&conf)) {
+        Ok(h) => h,
         Err(e) => return common::fail(PROG, format!("{e} while opening ccache")),
     };
-    let mut cache = match Ccache::read_file(&path) {
+    let mut cache = match handle.load() {
         Ok(c) => c,
-        Err(CcacheError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+        Err(e) if e.is_not_found() => {
+            let missing = common::ccache_not_found(&handle.name());
             return common::fail(
                 PROG,
-                format!(
-                    "No credentials cache found (filename: {}) while getting client principal name",
-                    path.display()
-                ),
+                format!("{missing} while getting client principal name"),
             );
         }
         Err(e) => {
@@ -186,7 +184,7 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
                     .ok()
                     .and_then(|tk| tk.enc_part.kvno)
                     .map_or(0, |k| k.0);
-                if let Err(e) = cache.write_file(&path) {
+                if let Err(e) = handle.save(&cache) {
                     failed = true;
                     eprintln!("{PROG}: {e} while storing credentials for {t}");
                     continue;

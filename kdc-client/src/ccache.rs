@@ -15,6 +15,10 @@
 //! ```
 //! All integers are big-endian. Parsing and encoding work on bytes in memory; the file
 //! functions are thin wrappers, and writes are atomic (temporary file, fsync, rename).
+//!
+//! Cache names ([`CcacheName`]: `FILE:` and `KEYRING:`) open to a [`CcacheHandle`], which
+//! reads, writes and destroys caches of either type; KEYRING caches ([`keyring`]) keep each
+//! credential in this same encoding in a kernel key.
 
 use std::fmt;
 use std::io::{Read as _, Write};
@@ -22,11 +26,18 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::config::{UnknownPathToken, expand_path};
+use crate::config::UnknownPathToken;
 use crate::crypto::{EncryptionKey, Enctype};
 use crate::keytab::same_principal;
 use crate::principal::{NameType, Principal, PrincipalName, Realm};
 use crate::wire::{Reader, Truncated, put_u32_data};
+
+mod handle;
+pub mod keyring;
+mod name;
+
+pub use handle::CcacheHandle;
+pub use name::CcacheName;
 
 /// The realm of MIT's configuration entries.
 pub const CONFIG_REALM: &str = "X-CACHECONF:";
@@ -48,8 +59,23 @@ pub enum CcacheError {
     Malformed(&'static str),
     #[error("credential field out of range for the file format")]
     TooLarge,
-    #[error("unsupported ccache type '{0}' (only FILE is supported)")]
+    #[error("unsupported ccache type '{0}' (FILE and KEYRING are supported)")]
     UnsupportedType(String),
+    #[error("Invalid keyring anchor name")]
+    InvalidKeyringAnchor,
+    #[error("Invalid UID in persistent keyring name")]
+    InvalidKeyringUid,
+    #[error("Unknown keyring collection version {0}")]
+    KeyringVersion(u32),
+    #[error("Can't create new subsidiary cache because default cache is already a subsidiary")]
+    SubsidiaryDefault,
+    #[error("Credentials cache keyring '{0}' not found")]
+    KeyringNotFound(String),
+    #[error("credential cache keyring '{name}': {source}")]
+    Keyring {
+        name: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Path(#[from] UnknownPathToken),
     #[error("credential cache {path}: {source}")]
@@ -57,6 +83,17 @@ pub enum CcacheError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+impl CcacheError {
+    /// The cache does not exist (a missing file, or a keyring cache never initialised).
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Self::KeyringNotFound(_) => true,
+            Self::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
+            _ => false,
+        }
+    }
 }
 
 impl From<Truncated> for CcacheError {
@@ -148,6 +185,23 @@ impl Credential {
             ticket: value.to_vec(),
             second_ticket: Vec::new(),
         }
+    }
+
+    /// Decode one credential in the version 4 encoding, the whole input (the payload of a
+    /// KEYRING credential key).
+    pub fn decode_v4(bytes: &[u8]) -> Result<Self, CcacheError> {
+        let mut r = Reader::new(bytes);
+        let cred = read_credential(&mut r, 4)?;
+        r.is_empty()
+            .then_some(cred)
+            .ok_or(CcacheError::Malformed("trailing bytes after a credential"))
+    }
+
+    /// Encode in the version 4 encoding (the payload of a KEYRING credential key).
+    pub fn encode_v4(&self) -> Result<Zeroizing<Vec<u8>>, CcacheError> {
+        let mut out = Zeroizing::new(Vec::new());
+        write_credential(&mut out, self).ok_or(CcacheError::TooLarge)?;
+        Ok(out)
     }
 
     /// True for MIT configuration entries.
@@ -368,6 +422,23 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Decode a principal in the version 4 encoding, the whole input (the payload of a KEYRING
+/// cache's `__krb5_princ__` key).
+pub fn decode_principal_v4(bytes: &[u8]) -> Result<Principal, CcacheError> {
+    let mut r = Reader::new(bytes);
+    let p = read_principal(&mut r)?;
+    r.is_empty()
+        .then_some(p)
+        .ok_or(CcacheError::Malformed("trailing bytes after a principal"))
+}
+
+/// Encode a principal in the version 4 encoding.
+pub fn encode_principal_v4(p: &Principal) -> Result<Vec<u8>, CcacheError> {
+    let mut out = Vec::new();
+    write_principal(&mut out, p).ok_or(CcacheError::TooLarge)?;
+    Ok(out)
+}
+
 fn read_data<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], CcacheError> {
     let len = usize::try_from(r.u32()?).map_err(|_| CcacheError::Truncated)?;
     Ok(r.take(len)?)
@@ -473,29 +544,6 @@ fn write_credential(out: &mut Vec<u8>, c: &Credential) -> Option<()> {
     write_typed_list(out, &c.authdata)?;
     put_u32_data(out, &c.ticket)?;
     put_u32_data(out, &c.second_ticket)
-}
-
-/// The path of the cache to use. The name is `krb5ccname` (the `KRB5CCNAME` environment
-/// value) if set, else `config_default` (`[libdefaults] default_ccache_name`, with MIT's
-/// `%{uid}`-style tokens expanded), else [`DEFAULT_CCACHE_NAME`]. `FILE:path` and bare paths
-/// are supported; `DIR:`, `KEYRING:`, `KCM:`, `MEMORY:` and other types are refused.
-pub fn resolve_name(
-    krb5ccname: Option<&str>,
-    config_default: Option<&str>,
-    uid: u32,
-) -> Result<PathBuf, CcacheError> {
-    let name = match krb5ccname {
-        Some(n) => n.to_owned(),
-        None => expand_path(config_default.unwrap_or(DEFAULT_CCACHE_NAME), uid)?,
-    };
-    if name.starts_with('/') {
-        return Ok(PathBuf::from(name));
-    }
-    match name.split_once(':') {
-        None => Ok(PathBuf::from(name)),
-        Some(("FILE", path)) => Ok(PathBuf::from(path)),
-        Some((ty, _)) => Err(CcacheError::UnsupportedType(ty.to_owned())),
-    }
 }
 
 #[cfg(test)]
