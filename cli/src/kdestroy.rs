@@ -126,9 +126,7 @@ fn find_by_principal(
     let client = kdc_client::Principal::parse(name, realm).map_err(|e| e.to_string())?;
     match handle.find_in_collection(&client) {
         Ok(Some(h)) => Ok(h),
-        Ok(None) => Err(format!(
-            "Can't find client principal {client} in cache collection"
-        )),
+        Ok(None) => Err("Matching credential not found".to_owned()),
         Err(e) => Err(e.to_string()),
     }
 }

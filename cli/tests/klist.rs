@@ -531,6 +531,16 @@ fn keyring_listing_matches_mit() {
         same("klist", &["-c", name], &[]);
         same("kdestroy", &["-c", name], &[]);
     }
+    // kswitch: to the second cache and back by principal; kdestroy -p of nobody.
+    same("kswitch", &["-c", &second_name], &[]);
+    same("klist", &["-l"], &env);
+    same("kswitch", &["-p", "user@EXAMPLE.COM"], &env);
+    same("klist", &["-l"], &env);
+    same("kswitch", &["-p", "nobody@EXAMPLE.COM"], &env);
+    same("kdestroy", &["-p", "nobody@EXAMPLE.COM"], &env);
+    for args in [&[][..], &["-Z"], &["-c", "a", "-p", "b"], &["extra"]] {
+        same("kswitch", args, &env);
+    }
     // MIT's kdestroy removes our cache; ours removes what is left.
     run("kdestroy", &["-c", &second_name], &[]).unwrap();
     same("klist", &["-l"], &env);
