@@ -193,3 +193,32 @@ fn persistent_keyring_is_shared_with_mit() {
         ok(&run("kdestroy", &[], &cc, None));
     }
 }
+
+/// The RHEL flow: the system's MIT kinit fills a KEYRING cache, `kerb mysql` logs in to the
+/// lab's real MariaDB with it (walking the trust) and stores the service ticket there, where
+/// MIT's klist sees it and MIT's kvno verifies it with the service key.
+#[test]
+#[ignore = "needs the lab"]
+fn kerb_mysql_logs_in_from_an_mit_keyring_cache() {
+    let cc = collection("mysql");
+    kinit("kinit", &lab("LAB_USER_PRINCIPAL"), &cc);
+    let port = lab("LAB_MARIADB_PORT");
+    let args = [
+        "mysql",
+        "-h",
+        "127.0.0.1",
+        "-P",
+        &port,
+        "--mutual",
+        "-e",
+        "SELECT CURRENT_USER()",
+    ];
+    for _ in 0..2 {
+        let out = ok(&run(KERB, &args, &cc, None));
+        assert_eq!(out, "CURRENT_USER()\njoedoe@%\n");
+    }
+    let listing = same_listing(&[], &cc);
+    assert!(listing.contains(&lab("LAB_MARIADB_SPN")), "{listing}");
+    mit_verifies_service_ticket(&cc);
+    ok(&run("kdestroy", &[], &cc, None));
+}
