@@ -176,6 +176,7 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
     };
     let mut failed = false;
     for t in &targets {
+        let before = cache.clone();
         match get_service_ticket(&conf, &mut cache, t, args.etype, args.keytab.as_deref()) {
             Ok(creds) => {
                 let kvno = creds
@@ -184,7 +185,7 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
                     .ok()
                     .and_then(|tk| tk.enc_part.kvno)
                     .map_or(0, |k| k.0);
-                if let Err(e) = handle.save(&cache) {
+                if let Err(e) = handle.update(&before, &cache) {
                     failed = true;
                     eprintln!("{PROG}: {e} while storing credentials for {t}");
                     continue;

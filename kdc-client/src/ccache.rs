@@ -219,6 +219,13 @@ fn config_principal(key: &str, principal: Option<&Principal>) -> Principal {
     Principal::new(name, Realm::new(CONFIG_REALM).expect("constant realm"))
 }
 
+/// See [`Ccache::changes`].
+#[derive(Debug)]
+pub struct Changes<'a> {
+    pub removed: Vec<&'a Principal>,
+    pub added: Vec<&'a Credential>,
+}
+
 /// The KDC time offset header tag (tag 1): KDC time minus local time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KdcOffset {
@@ -326,6 +333,41 @@ impl Ccache {
         self.credentials
             .retain(|c| !same_principal(&c.server, server));
         before - self.credentials.len()
+    }
+
+    /// What turned `before` into `after`: the servers whose credentials went, and the
+    /// credentials that are new or changed. The default principal and offset are not compared.
+    pub fn changes<'a>(before: &'a Ccache, after: &'a Ccache) -> Changes<'a> {
+        let removed = before
+            .credentials
+            .iter()
+            .filter(|b| {
+                !after
+                    .credentials
+                    .iter()
+                    .any(|a| same_principal(&a.server, &b.server))
+            })
+            .map(|b| &b.server)
+            .collect();
+        let added = after
+            .credentials
+            .iter()
+            .filter(|a| !before.credentials.contains(a))
+            .collect();
+        Changes { removed, added }
+    }
+
+    /// Apply to this cache (as read now) the changes that turned `before` into `after`, so
+    /// that what another process stored in the meantime is kept.
+    pub fn apply_changes(&mut self, before: &Ccache, after: &Ccache) {
+        let changes = Ccache::changes(before, after);
+        for server in changes.removed {
+            self.remove(server);
+        }
+        for cred in changes.added {
+            self.store(cred.clone());
+        }
+        self.kdc_offset = after.kdc_offset;
     }
 
     /// Set a configuration value (e.g. `fast_avail`, `pa_type`, `refresh_time`,

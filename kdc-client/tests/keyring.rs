@@ -322,3 +322,51 @@ fn bad_names_are_mit_errors() {
     assert_eq!(h.load().unwrap(), c);
     h.destroy().unwrap();
 }
+
+/// Two processes adding tickets to one cache each keep the other's (FILE and KEYRING alike),
+/// and a removal removes only what was removed.
+#[test]
+fn updates_keep_what_others_stored() {
+    let dir = std::env::temp_dir().join(format!("kerbtest-update-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = CcacheHandle::file(dir.join("cc"));
+    let keyring = open(&collection("update"));
+    for h in [&file, &keyring] {
+        h.save(&cache_of("u@R", &["krbtgt/R@R"])).unwrap();
+        // Two "processes" load the same cache...
+        let a_before = h.load().unwrap();
+        let b_before = h.load().unwrap();
+        // ...and each stores its own service ticket.
+        let mut a_after = a_before.clone();
+        a_after.store(cred("u@R", "HTTP/a@R", 3600, 100));
+        let mut b_after = b_before.clone();
+        b_after.store(cred("u@R", "HTTP/b@R", 3600, 100));
+        h.update(&a_before, &a_after).unwrap();
+        h.update(&b_before, &b_after).unwrap();
+        let servers = |c: &Ccache| -> Vec<String> {
+            let mut v: Vec<String> = c.credentials.iter().map(|c| c.server.to_string()).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            servers(&h.load().unwrap()),
+            ["HTTP/a@R", "HTTP/b@R", "krbtgt/R@R"],
+            "{}",
+            h.name()
+        );
+        // A removes its ticket: B's stays.
+        h.update(&a_after, &a_before).unwrap();
+        assert_eq!(
+            servers(&h.load().unwrap()),
+            ["HTTP/b@R", "krbtgt/R@R"],
+            "{}",
+            h.name()
+        );
+        // The cache destroyed meanwhile: the update writes the whole cache again.
+        h.destroy().unwrap();
+        h.update(&b_before, &b_after).unwrap();
+        assert_eq!(sorted(h.load().unwrap()), sorted(b_after));
+    }
+    destroy_all(&keyring);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -170,6 +170,7 @@ impl KerberosInitiator {
             return Ok(0);
         };
         self.ctx = None;
+        let before = self.work.clone();
         let mut n = 0;
         for c in [self.work.as_mut(), self.loaded.as_mut()]
             .into_iter()
@@ -178,11 +179,21 @@ impl KerberosInitiator {
             n += c.remove(&creds.server);
         }
         if self.write_back
-            && let Some(w) = &self.work
+            && let (Some(b), Some(w)) = (&before, &self.work)
         {
-            self.save(w)?;
+            self.update(b, w)?;
         }
         Ok(n)
+    }
+
+    /// Store the changes from `before` to `after`, keeping other processes' additions.
+    fn update(&self, before: &Ccache, after: &Ccache) -> Result<(), KerberosError> {
+        self.cache.cache.update(before, after).map_err(|e| {
+            KerberosError::Ccache(format!(
+                "{e} while storing credentials in {}",
+                self.cache.cache.name()
+            ))
+        })
     }
 
     fn save(&self, c: &Ccache) -> Result<(), KerberosError> {
@@ -315,6 +326,7 @@ impl KerberosInitiator {
         let Some(work) = self.work.as_mut() else {
             return Err(KerberosError::State("no credential cache"));
         };
+        let snapshot = work.clone();
         let before = self.client.kdc_exchanges();
         let creds = self
             .client
@@ -322,11 +334,11 @@ impl KerberosInitiator {
             .await
             .map_err(|e| Self::kdc_err(e, format!("getting credentials for {service}")))?;
         self.from_cache = self.client.kdc_exchanges() == before;
-        if !self.from_cache && self.write_back {
-            let w = self.work.clone();
-            if let Some(w) = w {
-                self.save(&w)?;
-            }
+        if !self.from_cache
+            && self.write_back
+            && let Some(w) = &self.work
+        {
+            self.update(&snapshot, w)?;
         }
         self.creds = Some(creds);
         Ok(())

@@ -86,6 +86,28 @@ impl CcacheHandle {
         }
     }
 
+    /// Store what changed from `before` (the cache as loaded) to `after` (as this process
+    /// left it), keeping what other processes stored meanwhile, as MIT's store adds one
+    /// credential at a time. FILE: re-read, changed, rewritten atomically; KEYRING: only the
+    /// changed keys are added or unlinked. A cache that is gone or now belongs to another
+    /// principal is replaced by `after`.
+    pub fn update(&self, before: &Ccache, after: &Ccache) -> Result<(), CcacheError> {
+        match &self.0 {
+            Inner::File(p) => match Ccache::read_file(p) {
+                Ok(mut current)
+                    if current.default_principal == after.default_principal
+                        && before.default_principal == after.default_principal =>
+                {
+                    current.apply_changes(before, after);
+                    current.write_file(p)
+                }
+                _ => after.write_file(p),
+            },
+            #[cfg(all(feature = "keyring", target_os = "linux"))]
+            Inner::Keyring(k) => k.update(before, after),
+        }
+    }
+
     /// Remove the cache (`kdestroy`).
     pub fn destroy(&self) -> Result<(), CcacheError> {
         match &self.0 {

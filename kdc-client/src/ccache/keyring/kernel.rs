@@ -288,6 +288,55 @@ impl KeyringCache {
         Ok(())
     }
 
+    /// See [`crate::ccache::CcacheHandle::update`]: keys for the credentials that changed
+    /// only; the whole cache when it is gone or its principal or offsets changed.
+    pub fn update(&self, before: &Ccache, after: &Ccache) -> Result<(), CcacheError> {
+        let same_header = before.default_principal == after.default_principal
+            && before.kdc_offset == after.kdc_offset;
+        let ring = match self.cache_keyring()? {
+            Some(ring)
+                if same_header
+                    && self.principal().ok() == Some(after.default_principal.clone()) =>
+            {
+                ring
+            }
+            _ => return self.save(after),
+        };
+        let err = self.err();
+        let changes = Ccache::changes(before, after);
+        for server in changes.removed {
+            let desc = server.to_string();
+            for ty in [BIG_KEY, USER] {
+                if let Some(key) = search(ring, ty, &desc, None).map_err(&err)? {
+                    match kr::keyctl_unlink(key, ring) {
+                        Err(e) if !is_gone(e) => return Err(err(e)),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let now = now();
+        for cred in changes.added {
+            let payload = cred.encode_v4()?;
+            let key = self
+                .add_credential_key(&cred.server.to_string(), &payload, ring)
+                .map_err(&err)?;
+            if cred.endtime > now {
+                let _ = kr::keyctl_set_timeout(key, cred.endtime - now);
+            }
+        }
+        let latest_end = after
+            .credentials
+            .iter()
+            .map(|c| c.endtime)
+            .max()
+            .unwrap_or(0);
+        if latest_end > now {
+            let _ = kr::keyctl_set_timeout(ring, latest_end - now);
+        }
+        Ok(())
+    }
+
     /// big_key (kept in kernel memory or encrypted tmpfs, up to 1 MiB) unless under the legacy
     /// anchor or unsupported by the kernel, then user (up to 32 KiB), like MIT.
     fn add_credential_key(
