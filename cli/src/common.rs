@@ -3,7 +3,6 @@
 
 use std::ffi::OsString;
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kdc_client::config::krb5conf::Krb5Conf;
@@ -28,18 +27,59 @@ pub fn uid() -> u32 {
     kdc_client::config::current_uid().unwrap_or(0)
 }
 
-/// The cache path: `-c NAME` first, else `KRB5CCNAME`, else `default_ccache_name`, else
+/// The cache name: `-c NAME` first, else `KRB5CCNAME`, else `default_ccache_name`, else
 /// `FILE:/tmp/krb5cc_<uid>`.
-pub fn ccache_path(explicit: Option<&str>, conf: Option<&Krb5Conf>) -> Result<PathBuf, String> {
+pub fn ccache_name(
+    explicit: Option<&str>,
+    conf: Option<&Krb5Conf>,
+) -> Result<ccache::CcacheName, ccache::CcacheError> {
     let from_env = env("KRB5CCNAME");
     let name = explicit.map(str::to_owned).or(from_env);
     let default = conf.and_then(|c| c.default_ccache_name.as_deref());
-    ccache::resolve_name(name.as_deref(), default, uid()).map_err(|e| e.to_string())
+    ccache::CcacheName::resolve(name.as_deref(), default, uid())
 }
 
-/// MIT's display form of a FILE cache name.
-pub fn ccache_display(path: &std::path::Path) -> String {
-    format!("FILE:{}", path.display())
+/// The cache, resolved and opened (a KEYRING collection name designates its primary cache).
+/// The error is MIT's text for the failing step, without the "while ..." context.
+pub fn open_ccache(
+    explicit: Option<&str>,
+    conf: Option<&Krb5Conf>,
+) -> Result<ccache::CcacheHandle, String> {
+    ccache_name(explicit, conf)
+        .and_then(|n| n.open(uid()))
+        .map_err(|e| e.to_string())
+}
+
+/// The name without its type, as MIT's `krb5_cc_get_name` gives it (`/tmp/krb5cc_0`,
+/// `persistent:0:0`).
+pub fn ccache_residual(name: &ccache::CcacheName) -> String {
+    match name {
+        ccache::CcacheName::File(p) => p.display().to_string(),
+        ccache::CcacheName::Keyring(k) => k.to_string(),
+    }
+}
+
+/// MIT's "not found" text for a cache: `No credentials cache found (filename: PATH)` for
+/// FILE, `Credentials cache keyring 'RESIDUAL' not found` for KEYRING.
+pub fn ccache_not_found(name: &ccache::CcacheName) -> String {
+    match name {
+        ccache::CcacheName::File(p) => {
+            format!("No credentials cache found (filename: {})", p.display())
+        }
+        ccache::CcacheName::Keyring(k) => format!("Credentials cache keyring '{k}' not found"),
+    }
+}
+
+/// MIT's text for a credential missing from a cache (`KRB5_CC_NOTFOUND`): `Matching
+/// credential not found (filename: PATH)` for FILE (MIT's FILE backend adds the file name),
+/// `Matching credential not found` for KEYRING.
+pub fn ccache_no_match(name: &ccache::CcacheName) -> String {
+    match name {
+        ccache::CcacheName::File(p) => {
+            format!("Matching credential not found (filename: {})", p.display())
+        }
+        ccache::CcacheName::Keyring(_) => "Matching credential not found".to_owned(),
+    }
 }
 
 /// The acceptor keytab name: explicit, else `KRB5_KTNAME`, else `default_keytab_name`,

@@ -1,9 +1,9 @@
-//! `kerb kdestroy`: MIT kdestroy for FILE caches.
+//! `kerb kdestroy`: MIT kdestroy for FILE and KEYRING caches.
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use kdc_client::ccache::{Ccache, CcacheError};
+use kdc_client::ccache::CcacheHandle;
 
 use crate::common;
 
@@ -23,6 +23,8 @@ pub struct KdestroyArgs {
     pub cache: Option<String>,
     pub all: bool,
     pub quiet: bool,
+    /// `-p`: the cache of the collection whose principal this is.
+    pub principal: Option<String>,
 }
 
 pub fn parse_args(args: Vec<OsString>) -> Result<KdestroyArgs, String> {
@@ -33,6 +35,10 @@ pub fn parse_args(args: Vec<OsString>) -> Result<KdestroyArgs, String> {
         match p.next() {
             Ok(None) => break,
             Ok(Some(Short('A'))) => a.all = true,
+            Ok(Some(Short('p'))) => {
+                let v = p.value().map_err(|e| common::getopt_message(PROG, &e))?;
+                a.principal = Some(v.to_string_lossy().into_owned());
+            }
             Ok(Some(Short('q'))) => a.quiet = true,
             Ok(Some(Short('c'))) => {
                 let v = p.value().map_err(|e| common::getopt_message(PROG, &e))?;
@@ -53,8 +59,9 @@ pub fn parse_args(args: Vec<OsString>) -> Result<KdestroyArgs, String> {
     Ok(a)
 }
 
-/// `kerb kdestroy`. With FILE caches the collection is the one default cache, so `-A`
-/// destroys that cache. Like MIT, a missing cache is reported but exits 0.
+/// `kerb kdestroy`. `-A` destroys every cache of the collection (for FILE, the one cache),
+/// `-p` the collection's cache of that principal. Like MIT, a missing FILE cache is reported
+/// but exits 0, and a missing KEYRING cache is silently fine.
 pub fn run(args: Vec<OsString>) -> ExitCode {
     let a = match parse_args(args) {
         Ok(a) => a,
@@ -65,13 +72,34 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         }
     };
     let conf = common::load_config().ok();
-    let path = match common::ccache_path(a.cache.as_deref(), conf.as_ref()) {
-        Ok(p) => p,
+    let handle = match common::open_ccache(a.cache.as_deref(), conf.as_ref()) {
+        Ok(h) => h,
         Err(m) => return common::fail(PROG, format!("{m} while resolving ccache")),
     };
-    match Ccache::destroy_file(&path) {
+    if a.all {
+        let caches = match handle.collection() {
+            Ok(c) => c,
+            Err(e) => return common::fail(PROG, format!("{e} while listing credential caches")),
+        };
+        for cache in caches {
+            if let Err(e) = cache.destroy()
+                && !e.is_not_found()
+            {
+                eprintln!("{PROG}: {e} while destroying cache {}", cache.name());
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    let target = match &a.principal {
+        None => handle,
+        Some(name) => match find_by_principal(&handle, name, conf.as_ref()) {
+            Ok(h) => h,
+            Err(m) => return common::fail(PROG, format!("{m} while finding cache for {name}")),
+        },
+    };
+    match target.destroy() {
         Ok(()) => ExitCode::SUCCESS,
-        Err(CcacheError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+        Err(e) if e.is_not_found() => {
             // MIT prints this even with -q.
             eprintln!("{PROG}: No credentials cache found while destroying cache");
             ExitCode::SUCCESS
@@ -88,6 +116,21 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     }
 }
 
+/// MIT's `krb5_cc_cache_match` for `-p`.
+fn find_by_principal(
+    handle: &CcacheHandle,
+    name: &str,
+    conf: Option<&kdc_client::config::Krb5Conf>,
+) -> Result<CcacheHandle, String> {
+    let realm = conf.and_then(|c| c.default_realm.as_ref());
+    let client = kdc_client::Principal::parse(name, realm).map_err(|e| e.to_string())?;
+    match handle.find_in_collection(&client) {
+        Ok(Some(h)) => Ok(h),
+        Ok(None) => Err("Matching credential not found".to_owned()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +144,8 @@ mod tests {
         let a = args(&["-A", "-q", "-c", "FILE:/x"]).unwrap();
         assert!(a.all && a.quiet);
         assert_eq!(a.cache.as_deref(), Some("FILE:/x"));
+        let a = args(&["-p", "alice@R"]).unwrap();
+        assert_eq!(a.principal.as_deref(), Some("alice@R"));
         assert!(args(&["-c"]).unwrap_err().contains("requires an argument"));
         assert!(args(&["-Z"]).unwrap_err().contains("invalid option -- 'Z'"));
         assert!(args(&["extra"]).is_err());

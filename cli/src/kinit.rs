@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use kdc_client::asn1::HostAddress;
-use kdc_client::ccache::{Ccache, Credential, KdcOffset};
+use kdc_client::ccache::{Ccache, CcacheHandle, Credential, KdcOffset};
 use kdc_client::client::Client;
 use kdc_client::config::Krb5Conf;
 use kdc_client::config::krb5conf::parse_duration;
@@ -284,18 +284,9 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
     }
     let conf = common::load_config()
         .map_err(|e| Failure::Krb(format!("{e} while initializing Kerberos 5 library")))?;
-    let path = common::ccache_path(args.cache.as_deref(), Some(&conf))
-        .map_err(|e| Failure::Krb(format!("{e} while resolving ccache")))?;
-    if args.verbose {
-        let how = if args.cache.is_some() {
-            "specified"
-        } else {
-            "default"
-        };
-        eprintln!("Using {how} cache: {}", path.display());
-    }
-    let existing = Ccache::read_file(&path).ok();
-    let client = client_principal(args, &conf, existing.as_ref())?;
+    let target = choose_cache(args, &conf)?;
+    let client = target.client.clone();
+    let handle = target.handle;
     if args.verbose {
         eprintln!("Using principal: {client}");
     }
@@ -308,25 +299,22 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
         Some(s) => Some(service_name(s).map_err(|e| Failure::Krb(format!("{e} while {doing}")))?),
         None => None,
     };
-    if args.action == Action::Validate {
-        let cache = existing.ok_or_else(|| {
-            Failure::Krb(format!(
-                "No credentials cache found (filename: {}) while {doing}",
-                path.display()
-            ))
+    if args.action == Action::Validate || args.action == Action::Renew {
+        let how = if args.action == Action::Validate {
+            Refresh::Validate
+        } else {
+            Refresh::Renew
+        };
+        let cache = handle.load().map_err(|e| {
+            let msg = if e.is_not_found() {
+                common::ccache_not_found(&handle.name())
+            } else {
+                e.to_string()
+            };
+            Failure::Krb(format!("{msg} while {doing}"))
         })?;
-        let cred = refresh_credentials(&conf, &cache, &path, &client, service, Refresh::Validate)?;
-        return save(&path, &client, cred, 0, args.verbose);
-    }
-    if args.action == Action::Renew {
-        let cache = existing.ok_or_else(|| {
-            Failure::Krb(format!(
-                "No credentials cache found (filename: {}) while renewing credentials",
-                path.display()
-            ))
-        })?;
-        let cred = refresh_credentials(&conf, &cache, &path, &client, service, Refresh::Renew)?;
-        return save(&path, &client, cred, 0, args.verbose);
+        let cred = refresh_credentials(&conf, &cache, &handle, &client, service, how)?;
+        return save(&handle, &client, cred, 0, args.verbose);
     }
     let addresses = match args.addresses {
         Some(true) => crate::localaddr::local_addresses()
@@ -373,7 +361,96 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
     let (cred, kdc_offset) = get_initial_credentials(&req)?;
     // The KDC may canonicalize the client name: the cache is initialised with the reply's.
     let client = cred.client.clone();
-    save(&path, &client, cred, kdc_offset, args.verbose)
+    save(&handle, &client, cred, kdc_offset, args.verbose)?;
+    if target.switch {
+        handle
+            .switch_to()
+            .map_err(|e| Failure::Krb(format!("{e} while switching to new ccache")))?;
+    }
+    Ok(())
+}
+
+/// The output cache and client, chosen as MIT's kinit does (`k5_begin`).
+struct Target {
+    handle: CcacheHandle,
+    client: Principal,
+    /// Make `handle` its collection's primary once the credentials are stored.
+    switch: bool,
+}
+
+/// `-c` names the output cache. Otherwise the default cache is used, except in a collection
+/// (KEYRING): the collection's cache of the client when there is one, else a new cache when
+/// the default cache belongs to someone else; either then becomes the primary.
+fn choose_cache(args: &KinitArgs, conf: &Krb5Conf) -> Result<Target, Failure> {
+    let open = |name: Option<&str>| {
+        common::open_ccache(name, Some(conf))
+            .map_err(|e| Failure::Krb(format!("{e} while resolving ccache")))
+    };
+    let default = open(None)?;
+    let default_principal = default.principal().ok();
+    let named = match &args.cache {
+        Some(n) => Some(open(Some(n))?),
+        None => None,
+    };
+    let existing = match &named {
+        Some(h) => h.principal().ok(),
+        None => default_principal.clone(),
+    };
+    let client = client_principal(args, conf, existing.as_ref())?;
+    if let Some(handle) = named {
+        if args.verbose {
+            eprintln!(
+                "Using specified cache: {}",
+                common::ccache_residual(&handle.name())
+            );
+        }
+        return Ok(Target {
+            handle,
+            client,
+            switch: false,
+        });
+    }
+    let from_default = args.principal.is_none()
+        && !(args.use_keytab() && args.client_keytab)
+        && default_principal.is_some();
+    if default.supports_switch() && !from_default {
+        let found = default
+            .find_in_collection(&client)
+            .map_err(|e| Failure::Krb(format!("{e} while searching for ccache for {client}")))?;
+        let (handle, how) = match found {
+            Some(h) => (h, "existing"),
+            None if default_principal.is_some() => {
+                let fresh = default
+                    .new_unique()
+                    .map_err(|e| Failure::Krb(format!("{e} while generating new ccache")))?;
+                (fresh.unwrap_or(default), "new")
+            }
+            None => (default, "default"),
+        };
+        if args.verbose {
+            eprintln!(
+                "Using {how} cache: {}",
+                common::ccache_residual(&handle.name())
+            );
+        }
+        let switch = how != "default";
+        return Ok(Target {
+            handle,
+            client,
+            switch,
+        });
+    }
+    if args.verbose {
+        eprintln!(
+            "Using default cache: {}",
+            common::ccache_residual(&default.name())
+        );
+    }
+    Ok(Target {
+        handle: default,
+        client,
+        switch: false,
+    })
 }
 
 /// The AS exchange. Expected from the client: the credential to cache (client principal as
@@ -433,7 +510,7 @@ enum Refresh {
 fn refresh_credentials(
     conf: &Krb5Conf,
     cache: &Ccache,
-    path: &std::path::Path,
+    handle: &CcacheHandle,
     client: &Principal,
     service: Option<PrincipalName>,
     how: Refresh,
@@ -455,10 +532,8 @@ fn refresh_credentials(
         .filter(|c| kdc_client::referral::same_name(&c.server, &server))
         .find_map(Credentials::from_ccache)
         .ok_or_else(|| {
-            Failure::Krb(format!(
-                "Matching credential not found (filename: {}) while {doing}",
-                path.display()
-            ))
+            let missing = common::ccache_no_match(&handle.name());
+            Failure::Krb(format!("{missing} while {doing}"))
         })?;
     let failed = |e: &dyn std::fmt::Display| Failure::Krb(format!("{e} while {doing}"));
     let client = Client::new(conf.clone());
@@ -513,7 +588,7 @@ fn local_tgt(client: &Principal) -> Principal {
 }
 
 fn save(
-    path: &std::path::Path,
+    handle: &CcacheHandle,
     client: &Principal,
     cred: Credential,
     kdc_offset: i64,
@@ -528,8 +603,8 @@ fn save(
         });
     }
     cache.store(cred);
-    cache
-        .write_file(path)
+    handle
+        .save(&cache)
         .map_err(|e| Failure::Krb(format!("{e} while storing credentials")))?;
     if verbose {
         eprintln!("Authenticated to Kerberos v5");
@@ -543,7 +618,7 @@ fn save(
 fn client_principal(
     args: &KinitArgs,
     conf: &Krb5Conf,
-    existing: Option<&Ccache>,
+    existing: Option<&Principal>,
 ) -> Result<Principal, Failure> {
     let realm = conf.default_realm.as_ref();
     let no_realm =
@@ -571,6 +646,9 @@ fn client_principal(
             ))
         });
     }
+    if let Some(p) = existing {
+        return Ok(p.clone());
+    }
     if args.use_keytab() {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|h| h.trim().to_ascii_lowercase())
@@ -583,9 +661,6 @@ fn client_principal(
         let name = kdc_client::PrincipalName::new(NameType::SrvHst, vec!["host".into(), host])
             .map_err(|e| Failure::Krb(e.to_string()))?;
         return Ok(Principal::new(name, realm));
-    }
-    if let Some(c) = existing {
-        return Ok(c.default_principal.clone());
     }
     let user = common::user_name().ok_or_else(|| {
         Failure::Krb("Unable to identify user while getting default ccache".to_owned())
@@ -685,8 +760,8 @@ mod tests {
         let a = args(&["-E", "joe@corp.example"]).unwrap();
         let p = client_principal(&a, &conf, None).ok().unwrap();
         assert_eq!(p.to_string(), "joe\\@corp.example@ONPREM.LOCAL");
-        let cache = Ccache::new(Principal::parse("alice@X.Y", None).unwrap());
-        let p = client_principal(&args(&[]).unwrap(), &conf, Some(&cache))
+        let cached = Principal::parse("alice@X.Y", None).unwrap();
+        let p = client_principal(&args(&[]).unwrap(), &conf, Some(&cached))
             .ok()
             .unwrap();
         assert_eq!(p.to_string(), "alice@X.Y");

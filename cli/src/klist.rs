@@ -1,11 +1,12 @@
-//! `kerb klist`: MIT klist's output for FILE caches and keytabs.
+//! `kerb klist`: MIT klist's output for FILE and KEYRING caches (and their collections)
+//! and keytabs.
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use kdc_client::asn1::Ticket;
-use kdc_client::ccache::{Ccache, CcacheError, Credential, Typed};
+use kdc_client::ccache::{Ccache, CcacheError, CcacheHandle, CcacheName, Credential, Typed};
 use kdc_client::keytab::{Keytab, KeytabError};
 use kdc_client::{Principal, PrincipalName};
 
@@ -125,20 +126,25 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     }
     let conf = common::load_config().ok();
     let zone = LocalZone::load();
-    let out = if a.keytab {
-        list_keytab(&a, conf.as_ref(), &zone)
+    let (text, status) = if a.keytab {
+        match list_keytab(&a, conf.as_ref(), &zone) {
+            Ok(t) => (t, Ok(())),
+            Err(e) => (String::new(), Err(e)),
+        }
     } else {
         list_ccache(&a, conf.as_ref(), &zone)
     };
-    match out {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
+    print!("{text}");
+    match status {
+        Ok(()) => ExitCode::SUCCESS,
         Err(Some(msg)) => common::fail(PROG, msg),
         Err(None) => ExitCode::from(1),
     }
 }
+
+/// Standard output, then the outcome: an error message for stderr, or `None` for a silent
+/// exit status 1.
+type Listing = (String, Result<(), Option<String>>);
 
 fn list_keytab(
     a: &KlistArgs,
@@ -219,63 +225,85 @@ pub fn format_keytab(display: &str, kt: &Keytab, a: &KlistArgs, zone: &LocalZone
     s
 }
 
+/// MIT's `do_ccache`, `list_all_ccaches` (`-l`) and `show_all_ccaches` (`-A`).
 fn list_ccache(
     a: &KlistArgs,
     conf: Option<&kdc_client::config::Krb5Conf>,
     zone: &LocalZone,
-) -> Result<String, Option<String>> {
-    let path = common::ccache_path(a.name.as_deref(), conf).map_err(Some)?;
-    let read = Ccache::read_file(&path);
-    if a.list {
-        // A FILE "collection" is the one cache.
-        let mut s = format!(
-            "{:<30} Cache name\n{:<30} ----------\n",
-            "Principal name", "--------------"
-        );
-        return match read {
-            Ok(c) => {
-                let p = c.default_principal.to_string();
-                let p: String = p.chars().take(30).collect();
-                let _ = writeln!(s, "{p:<30} {}", common::ccache_display(&path));
-                Ok(s)
-            }
-            Err(_) => {
-                print!("{s}");
-                Err(None)
+) -> Listing {
+    let opened = common::open_ccache(a.name.as_deref(), conf);
+    if !(a.list || a.all) {
+        return match opened {
+            Ok(handle) => show_ccache(&handle, a, zone),
+            Err(e) => {
+                let msg = (!a.status_only).then(|| format!("{e} while resolving ccache"));
+                (String::new(), Err(msg))
             }
         };
     }
-    let cache = match read {
+    let caches = match opened.and_then(|h| h.collection().map_err(|e| e.to_string())) {
         Ok(c) => c,
-        Err(e) if a.status_only || a.all => {
-            let _ = e;
-            return Err(None);
+        Err(e) => {
+            let msg = (!a.status_only).then(|| format!("{e} while listing ccache collection"));
+            return (String::new(), Err(msg));
         }
-        Err(CcacheError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Some(format!(
-                "No credentials cache found (filename: {})",
-                path.display()
-            )));
+    };
+    let mut out = String::new();
+    let mut any = false;
+    if a.list {
+        let _ = writeln!(out, "{:<30} Cache name", "Principal name");
+        let _ = writeln!(out, "{:<30} ----------", "--------------");
+        for cache in &caches {
+            // Uninitialised caches are left out, as MIT does.
+            let Ok(c) = cache.load() else { continue };
+            let p: String = c.default_principal.to_string().chars().take(30).collect();
+            let _ = write!(out, "{p:<30} {}", cache.name());
+            if !has_valid_tgt(&c, crate::timefmt::now()) {
+                out.push_str(" (Expired)");
+            }
+            out.push('\n');
+            any = true;
         }
-        Err(e) => return Err(Some(ccache_error(&e, &path))),
+    } else {
+        for cache in &caches {
+            if !a.status_only && !out.is_empty() {
+                out.push('\n');
+            }
+            let (text, status) = show_ccache(cache, a, zone);
+            out.push_str(&text);
+            match status {
+                Ok(()) => any = true,
+                Err(Some(msg)) => eprintln!("{PROG}: {msg}"),
+                Err(None) => {}
+            }
+        }
+    }
+    (out, if any { Ok(()) } else { Err(None) })
+}
+
+/// MIT's `show_ccache` (or `check_ccache` with `-s`) of one cache.
+fn show_ccache(handle: &CcacheHandle, a: &KlistArgs, zone: &LocalZone) -> Listing {
+    let name = handle.name();
+    let cache = match handle.load() {
+        Ok(c) => c,
+        Err(_) if a.status_only => return (String::new(), Err(None)),
+        Err(e) if e.is_not_found() => {
+            return (String::new(), Err(Some(common::ccache_not_found(&name))));
+        }
+        Err(e) => return (String::new(), Err(Some(ccache_error(&e, &name)))),
     };
     if a.status_only {
-        return if has_valid_tgt(&cache, crate::timefmt::now()) {
-            Ok(String::new())
-        } else {
-            Err(None)
-        };
+        let ok = has_valid_tgt(&cache, crate::timefmt::now());
+        return (String::new(), if ok { Ok(()) } else { Err(None) });
     }
-    Ok(format_ccache(
-        &common::ccache_display(&path),
-        &cache,
-        a,
-        zone,
-    ))
+    (format_ccache(&name.to_string(), &cache, a, zone), Ok(()))
 }
 
 /// MIT's messages for unreadable caches.
-fn ccache_error(e: &CcacheError, path: &std::path::Path) -> String {
+fn ccache_error(e: &CcacheError, name: &CcacheName) -> String {
+    let CcacheName::File(path) = name else {
+        return format!("{e} while retrieving principal name");
+    };
     let p = path.display();
     match e {
         CcacheError::BadMagic(_) | CcacheError::UnsupportedVersion(_) => {

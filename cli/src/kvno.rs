@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::process::ExitCode;
 
-use kdc_client::ccache::{Ccache, CcacheError};
+use kdc_client::ccache::{Ccache, CcacheHandle};
 use kdc_client::client::{CacheUse, Client, ClientError};
 use kdc_client::config::Krb5Conf;
 use kdc_client::crypto::Enctype;
@@ -219,19 +219,17 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
         Ok(t) => t,
         Err(e) => return common::fail(PROG, e),
     };
-    let path = match common::ccache_path(args.cache.as_deref(), Some(&conf)) {
-        Ok(p) => p,
+    let handle = match common::open_ccache(args.cache.as_deref(), Some(&conf)) {
+        Ok(h) => h,
         Err(e) => return common::fail(PROG, format!("{e} while opening ccache")),
     };
-    let mut cache = match Ccache::read_file(&path) {
+    let mut cache = match handle.load() {
         Ok(c) => c,
-        Err(CcacheError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+        Err(e) if e.is_not_found() => {
+            let missing = common::ccache_not_found(&handle.name());
             return common::fail(
                 PROG,
-                format!(
-                    "No credentials cache found (filename: {}) while getting client principal name",
-                    path.display()
-                ),
+                format!("{missing} while getting client principal name"),
             );
         }
         Err(e) => {
@@ -239,9 +237,9 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
         }
     };
     let mut failed = false;
-    let out_path = match &args.out_cache {
-        Some(name) => match common::ccache_path(Some(name), Some(&conf)) {
-            Ok(p) => Some(p),
+    let out = match &args.out_cache {
+        Some(name) => match common::open_ccache(Some(name), Some(&conf)) {
+            Ok(h) => Some(h),
             Err(e) => return common::fail(PROG, format!("{e} while resolving output ccache")),
         },
         None => None,
@@ -251,12 +249,13 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
         keytab: args.keytab.as_deref(),
         cache_use: CacheUse {
             cached_only: args.cached_only,
-            no_store: args.no_store || out_path.is_some(),
+            no_store: args.no_store || out.is_some(),
         },
-        cache_name: path.display().to_string(),
+        not_cached: common::ccache_no_match(&handle.name()),
     };
     let mut obtained = Vec::new();
     for t in &targets {
+        let before = cache.clone();
         match get_service_ticket(&conf, &mut cache, t, &lookup) {
             Ok(creds) => {
                 let kvno = creds
@@ -265,7 +264,7 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
                     .ok()
                     .and_then(|tk| tk.enc_part.kvno)
                     .map_or(0, |k| k.0);
-                if let Err(e) = cache.write_file(&path) {
+                if let Err(e) = handle.update(&before, &cache) {
                     failed = true;
                     eprintln!("{PROG}: {e} while storing credentials for {t}");
                     continue;
@@ -281,7 +280,7 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
             }
         }
     }
-    if let Some(out) = &out_path
+    if let Some(out) = &out
         && !failed
         && let Err(e) = write_out_cache(out, &obtained)
     {
@@ -301,25 +300,25 @@ pub enum Failure {
 }
 
 /// How [`get_service_ticket`] looks for a ticket: `-e`, `-k`, `--cached-only`,
-/// `--no-store`/`--out-cache`, and the cache's name for MIT's "not found" message.
+/// `--no-store`/`--out-cache`, and MIT's message when `--cached-only` finds nothing.
 struct Lookup<'a> {
     etype: Option<i32>,
     keytab: Option<&'a str>,
     cache_use: CacheUse,
-    cache_name: String,
+    not_cached: String,
 }
 
-/// `--out-cache`: a new cache holding `creds`, initialised with the first one's client, as
-/// MIT's kvno does (and nothing when no ticket was obtained).
-fn write_out_cache(path: &std::path::Path, creds: &[Credentials]) -> Result<(), String> {
+/// `--out-cache`: the cache `out` replaced by one holding `creds`, initialised with the first
+/// one's client, as MIT's kvno does (and left alone when no ticket was obtained).
+fn write_out_cache(out: &CcacheHandle, creds: &[Credentials]) -> Result<(), String> {
     let Some(first) = creds.first() else {
         return Ok(());
     };
-    let mut out = Ccache::new(first.client.clone());
+    let mut cache = Ccache::new(first.client.clone());
     for c in creds {
-        out.store(c.to_ccache());
+        cache.store(c.to_ccache());
     }
-    out.write_file(path).map_err(|e| e.to_string())
+    out.save(&cache).map_err(|e| e.to_string())
 }
 
 /// The service ticket for `target`, from the cache or by walking from its TGTs across
@@ -359,10 +358,7 @@ fn get_service_ticket(
         common::block_on(client.get_service_creds_with(cache, &service, &opts, lookup.cache_use))
             .map_err(|e| failed(&e))?
             .map_err(|e| match e {
-                ClientError::NotCached => Failure::Krb(format!(
-                    "Matching credential not found (filename: {})",
-                    lookup.cache_name
-                )),
+                ClientError::NotCached => Failure::Krb(lookup.not_cached.clone()),
                 e => failed(&e),
             })?;
     if let Some(kt) = keytab {
@@ -514,8 +510,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("kerb-kvno-out-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("out");
+        let out = CcacheHandle::file(&path);
         // Nothing obtained: nothing written.
-        write_out_cache(&path, &[]).unwrap();
+        write_out_cache(&out, &[]).unwrap();
         assert!(!path.exists());
         let cred = |server: &str| {
             let c = kdc_client::ccache::Credential::config(
@@ -535,8 +532,8 @@ mod tests {
             Credentials::from_ccache(&c).unwrap()
         };
         let creds = [cred("a/b@AD.MYAWS.COM"), cred("c/d@APPS.LOCAL")];
-        write_out_cache(&path, &creds).unwrap();
-        let cc = Ccache::read_file(&path).unwrap();
+        write_out_cache(&out, &creds).unwrap();
+        let cc = out.load().unwrap();
         assert_eq!(cc.default_principal.to_string(), "joedoe@ONPREM.LOCAL");
         let servers: Vec<String> = cc
             .credentials

@@ -8,6 +8,7 @@ mod common;
 mod kdestroy;
 mod kinit;
 mod klist;
+mod kswitch;
 mod kvno;
 mod localaddr;
 mod mysql;
@@ -25,6 +26,7 @@ Commands:
   klist      list cached tickets (like MIT klist)
   kdestroy   destroy a credential cache (like MIT kdestroy)
   kvno       obtain service tickets and print their key version numbers (like MIT kvno)
+  kswitch    make a cache its collection's primary (like MIT kswitch)
   mysql      log in to MySQL or MariaDB with Kerberos and run statements
 
 Options:
@@ -41,6 +43,7 @@ fn dispatch(cmd: &str, rest: Vec<OsString>) -> Option<ExitCode> {
         "klist" => klist::run(rest),
         "kdestroy" => kdestroy::run(rest),
         "kvno" => kvno::run(rest),
+        "kswitch" => kswitch::run(rest),
         "mysql" => mysql::run(rest),
         _ => return None,
     })
@@ -73,7 +76,7 @@ fn main() -> ExitCode {
             println!("kerb {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
-        Some(cmd @ ("kinit" | "klist" | "kdestroy" | "kvno" | "mysql")) => {
+        Some(cmd @ ("kinit" | "klist" | "kdestroy" | "kvno" | "kswitch" | "mysql")) => {
             dispatch(cmd, args.collect()).unwrap_or(ExitCode::from(1))
         }
         _ => {

@@ -252,8 +252,8 @@ pub fn run_mysql(args: MysqlArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return common::fail(PROG, format!("{e} while initializing krb5 library")),
     };
-    let path = match common::ccache_path(args.cache.as_deref(), Some(&conf)) {
-        Ok(p) => p,
+    let cache = match common::open_ccache(args.cache.as_deref(), Some(&conf)) {
+        Ok(h) => h,
         Err(e) => return common::fail(PROG, format!("{e} while opening ccache")),
     };
     let stdin = std::io::stdin();
@@ -273,7 +273,7 @@ pub fn run_mysql(args: MysqlArgs) -> ExitCode {
     };
     let client = Client::new(conf);
     let cache = CacheSource {
-        path,
+        cache,
         store_tgt: args.store_tgt,
     };
     let mut init = match KerberosInitiator::new(client, cache) {

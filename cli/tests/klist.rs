@@ -455,3 +455,96 @@ fn bad_files_match_mit() {
         same("klist", &["-k", s(&f)], &[]);
     }
 }
+
+/// `mit_cache()` with its times moved to now (a KEYRING cache keyring expires with its
+/// latest ticket, so expired fixtures would vanish under the test).
+fn current_mit_cache(client: Option<&str>) -> Ccache {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let now = u32::try_from(now).unwrap();
+    let mut c = mit_cache();
+    if let Some(name) = client {
+        c.default_principal = Principal::parse(name, None).unwrap();
+    }
+    for cred in &mut c.credentials {
+        if cred.endtime != 0 {
+            let shift = now - cred.authtime;
+            cred.authtime += shift;
+            cred.starttime += shift;
+            cred.endtime += shift;
+            if cred.renew_till != 0 {
+                cred.renew_till += shift;
+            }
+        }
+    }
+    c
+}
+
+fn open_keyring(name: &str) -> kdc_client::ccache::CcacheHandle {
+    let uid = kdc_client::config::current_uid().unwrap();
+    kdc_client::ccache::CcacheName::parse(name)
+        .unwrap()
+        .open(uid)
+        .unwrap()
+}
+
+/// KEYRING caches and collections written by this crate, listed by MIT's klist and ours;
+/// destroyed by MIT's kdestroy and ours. (Caches written by MIT's kinit: lab_kinit.rs.)
+#[test]
+fn keyring_listing_matches_mit() {
+    if !have("klist") {
+        return;
+    }
+    let collection = format!("KEYRING:session:kerbtest_klist_{}", std::process::id());
+    let env = [("KRB5CCNAME", collection.as_str())];
+    // Nothing there yet: both tools say so the same way.
+    same("klist", &[], &env);
+    same("klist", &["-l"], &env);
+    same("klist", &["-A"], &env);
+    same("klist", &["-s"], &env);
+
+    let primary = open_keyring(&collection);
+    primary.save(&current_mit_cache(None)).unwrap();
+    let second = primary.new_unique().unwrap().unwrap();
+    second
+        .save(&current_mit_cache(Some("alice@EXAMPLE.COM")))
+        .unwrap();
+    for flags in CACHE_FLAGS {
+        same("klist", flags, &env);
+    }
+    let second_name = second.name().to_string();
+    for flags in [&["-l"][..], &["-A"], &["-A", "-e"], &["-s"], &["-A", "-s"]] {
+        same("klist", flags, &env);
+        let mut args = flags.to_vec();
+        args.extend(["-c", &second_name]);
+        same("klist", &args, &[]);
+    }
+    // Names MIT refuses, and a subsidiary that does not exist.
+    let nosuch = format!("{collection}:nosuch");
+    for name in [
+        nosuch.as_str(),
+        "KEYRING:bogus:x:y",
+        "KEYRING:persistent:abc",
+    ] {
+        same("klist", &["-c", name], &[]);
+        same("kdestroy", &["-c", name], &[]);
+    }
+    // kswitch: to the second cache and back by principal; kdestroy -p of nobody.
+    same("kswitch", &["-c", &second_name], &[]);
+    same("klist", &["-l"], &env);
+    same("kswitch", &["-p", "user@EXAMPLE.COM"], &env);
+    same("klist", &["-l"], &env);
+    same("kswitch", &["-p", "nobody@EXAMPLE.COM"], &env);
+    same("kdestroy", &["-p", "nobody@EXAMPLE.COM"], &env);
+    for args in [&[][..], &["-Z"], &["-c", "a", "-p", "b"], &["extra"]] {
+        same("kswitch", args, &env);
+    }
+    // MIT's kdestroy removes our cache; ours removes what is left.
+    run("kdestroy", &["-c", &second_name], &[]).unwrap();
+    same("klist", &["-l"], &env);
+    let o = run(KERB, &["kdestroy", "-A"], &env).unwrap();
+    assert_eq!((o.code, o.stderr.as_str()), (Some(0), ""));
+    same("klist", &["-l"], &env);
+}

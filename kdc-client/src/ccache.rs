@@ -15,6 +15,10 @@
 //! ```
 //! All integers are big-endian. Parsing and encoding work on bytes in memory; the file
 //! functions are thin wrappers, and writes are atomic (temporary file, fsync, rename).
+//!
+//! Cache names ([`CcacheName`]: `FILE:` and `KEYRING:`) open to a [`CcacheHandle`], which
+//! reads, writes and destroys caches of either type; KEYRING caches ([`keyring`]) keep each
+//! credential in this same encoding in a kernel key.
 
 use std::fmt;
 use std::io::{Read as _, Write};
@@ -22,11 +26,18 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::config::{UnknownPathToken, expand_path};
+use crate::config::UnknownPathToken;
 use crate::crypto::{EncryptionKey, Enctype};
 use crate::keytab::same_principal;
 use crate::principal::{NameType, Principal, PrincipalName, Realm};
 use crate::wire::{Reader, Truncated, put_u32_data};
+
+mod handle;
+pub mod keyring;
+mod name;
+
+pub use handle::CcacheHandle;
+pub use name::CcacheName;
 
 /// The realm of MIT's configuration entries.
 pub const CONFIG_REALM: &str = "X-CACHECONF:";
@@ -48,8 +59,23 @@ pub enum CcacheError {
     Malformed(&'static str),
     #[error("credential field out of range for the file format")]
     TooLarge,
-    #[error("unsupported ccache type '{0}' (only FILE is supported)")]
+    #[error("unsupported ccache type '{0}' (FILE and KEYRING are supported)")]
     UnsupportedType(String),
+    #[error("Invalid keyring anchor name")]
+    InvalidKeyringAnchor,
+    #[error("Invalid UID in persistent keyring name")]
+    InvalidKeyringUid,
+    #[error("Unknown keyring collection version {0}")]
+    KeyringVersion(u32),
+    #[error("Can't create new subsidiary cache because default cache is already a subsidiary")]
+    SubsidiaryDefault,
+    #[error("Credentials cache keyring '{0}' not found")]
+    KeyringNotFound(String),
+    #[error("credential cache keyring '{name}': {source}")]
+    Keyring {
+        name: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Path(#[from] UnknownPathToken),
     #[error("credential cache {path}: {source}")]
@@ -57,6 +83,17 @@ pub enum CcacheError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+impl CcacheError {
+    /// The cache does not exist (a missing file, or a keyring cache never initialised).
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Self::KeyringNotFound(_) => true,
+            Self::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
+            _ => false,
+        }
+    }
 }
 
 impl From<Truncated> for CcacheError {
@@ -150,6 +187,23 @@ impl Credential {
         }
     }
 
+    /// Decode one credential in the version 4 encoding, the whole input (the payload of a
+    /// KEYRING credential key).
+    pub fn decode_v4(bytes: &[u8]) -> Result<Self, CcacheError> {
+        let mut r = Reader::new(bytes);
+        let cred = read_credential(&mut r, 4)?;
+        r.is_empty()
+            .then_some(cred)
+            .ok_or(CcacheError::Malformed("trailing bytes after a credential"))
+    }
+
+    /// Encode in the version 4 encoding (the payload of a KEYRING credential key).
+    pub fn encode_v4(&self) -> Result<Zeroizing<Vec<u8>>, CcacheError> {
+        let mut out = Zeroizing::new(Vec::new());
+        write_credential(&mut out, self).ok_or(CcacheError::TooLarge)?;
+        Ok(out)
+    }
+
     /// True for MIT configuration entries.
     pub fn is_config(&self) -> bool {
         self.server.realm.as_str() == CONFIG_REALM
@@ -163,6 +217,13 @@ fn config_principal(key: &str, principal: Option<&Principal>) -> Principal {
     // Invariant: the component list is non-empty and the realm is a non-empty constant.
     let name = PrincipalName::new(NameType::Principal, components).expect("non-empty name");
     Principal::new(name, Realm::new(CONFIG_REALM).expect("constant realm"))
+}
+
+/// See [`Ccache::changes`].
+#[derive(Debug)]
+pub struct Changes<'a> {
+    pub removed: Vec<&'a Principal>,
+    pub added: Vec<&'a Credential>,
 }
 
 /// The KDC time offset header tag (tag 1): KDC time minus local time.
@@ -274,6 +335,41 @@ impl Ccache {
         before - self.credentials.len()
     }
 
+    /// What turned `before` into `after`: the servers whose credentials went, and the
+    /// credentials that are new or changed. The default principal and offset are not compared.
+    pub fn changes<'a>(before: &'a Ccache, after: &'a Ccache) -> Changes<'a> {
+        let removed = before
+            .credentials
+            .iter()
+            .filter(|b| {
+                !after
+                    .credentials
+                    .iter()
+                    .any(|a| same_principal(&a.server, &b.server))
+            })
+            .map(|b| &b.server)
+            .collect();
+        let added = after
+            .credentials
+            .iter()
+            .filter(|a| !before.credentials.contains(a))
+            .collect();
+        Changes { removed, added }
+    }
+
+    /// Apply to this cache (as read now) the changes that turned `before` into `after`, so
+    /// that what another process stored in the meantime is kept.
+    pub fn apply_changes(&mut self, before: &Ccache, after: &Ccache) {
+        let changes = Ccache::changes(before, after);
+        for server in changes.removed {
+            self.remove(server);
+        }
+        for cred in changes.added {
+            self.store(cred.clone());
+        }
+        self.kdc_offset = after.kdc_offset;
+    }
+
     /// Set a configuration value (e.g. `fast_avail`, `pa_type`, `refresh_time`,
     /// `proxy_impersonator`), optionally scoped to a principal, replacing an earlier one.
     pub fn set_config(&mut self, key: &str, principal: Option<&Principal>, value: &[u8]) {
@@ -366,6 +462,23 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Decode a principal in the version 4 encoding, the whole input (the payload of a KEYRING
+/// cache's `__krb5_princ__` key).
+pub fn decode_principal_v4(bytes: &[u8]) -> Result<Principal, CcacheError> {
+    let mut r = Reader::new(bytes);
+    let p = read_principal(&mut r)?;
+    r.is_empty()
+        .then_some(p)
+        .ok_or(CcacheError::Malformed("trailing bytes after a principal"))
+}
+
+/// Encode a principal in the version 4 encoding.
+pub fn encode_principal_v4(p: &Principal) -> Result<Vec<u8>, CcacheError> {
+    let mut out = Vec::new();
+    write_principal(&mut out, p).ok_or(CcacheError::TooLarge)?;
+    Ok(out)
 }
 
 fn read_data<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], CcacheError> {
@@ -473,29 +586,6 @@ fn write_credential(out: &mut Vec<u8>, c: &Credential) -> Option<()> {
     write_typed_list(out, &c.authdata)?;
     put_u32_data(out, &c.ticket)?;
     put_u32_data(out, &c.second_ticket)
-}
-
-/// The path of the cache to use. The name is `krb5ccname` (the `KRB5CCNAME` environment
-/// value) if set, else `config_default` (`[libdefaults] default_ccache_name`, with MIT's
-/// `%{uid}`-style tokens expanded), else [`DEFAULT_CCACHE_NAME`]. `FILE:path` and bare paths
-/// are supported; `DIR:`, `KEYRING:`, `KCM:`, `MEMORY:` and other types are refused.
-pub fn resolve_name(
-    krb5ccname: Option<&str>,
-    config_default: Option<&str>,
-    uid: u32,
-) -> Result<PathBuf, CcacheError> {
-    let name = match krb5ccname {
-        Some(n) => n.to_owned(),
-        None => expand_path(config_default.unwrap_or(DEFAULT_CCACHE_NAME), uid)?,
-    };
-    if name.starts_with('/') {
-        return Ok(PathBuf::from(name));
-    }
-    match name.split_once(':') {
-        None => Ok(PathBuf::from(name)),
-        Some(("FILE", path)) => Ok(PathBuf::from(path)),
-        Some((ty, _)) => Err(CcacheError::UnsupportedType(ty.to_owned())),
-    }
 }
 
 #[cfg(test)]

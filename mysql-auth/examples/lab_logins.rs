@@ -11,6 +11,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use kdc_client::ccache::CcacheHandle;
 use kdc_client::client::Client;
 use kdc_client::config::krb5conf::Krb5Conf;
 use mysql_auth::KerberosPlugin;
@@ -46,7 +47,7 @@ fn main() {
     let login = || {
         rt.block_on(async {
             let cache = CacheSource {
-                path: path.clone(),
+                cache: CcacheHandle::file(path.clone()),
                 store_tgt: false,
             };
             let mut init = KerberosInitiator::new(client.clone(), cache).expect("ccache");

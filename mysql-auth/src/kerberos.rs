@@ -9,10 +9,8 @@
 //! * [`GssInitiator::initial_token`] builds the AP-REQ token; with mutual authentication
 //!   [`GssInitiator::step`] verifies the server's AP-REP.
 
-use std::path::{Path, PathBuf};
-
 use gss_mech::{ChannelBindings, ContextFlags, InitiatorContext, InitiatorOptions};
-use kdc_client::ccache::{Ccache, CcacheError, KdcOffset};
+use kdc_client::ccache::{Ccache, CcacheHandle, CcacheName, KdcOffset};
 use kdc_client::client::{Client, ClientError};
 use kdc_client::crypto::OsRandom;
 use kdc_client::exchange::{Credentials, Secret};
@@ -64,9 +62,9 @@ pub enum KerberosError {
 /// Where the credential cache lives and whether to create it.
 #[derive(Debug, Clone)]
 pub struct CacheSource {
-    /// The cache file (`KRB5CCNAME` resolved).
-    pub path: PathBuf,
-    /// Store a TGT obtained with the password into `path` (like a kinit).
+    /// The cache (`KRB5CCNAME` resolved and opened: FILE or KEYRING).
+    pub cache: CcacheHandle,
+    /// Store a TGT obtained with the password into `cache` (like a kinit).
     pub store_tgt: bool,
 }
 
@@ -74,11 +72,11 @@ pub struct CacheSource {
 pub struct KerberosInitiator {
     client: Client,
     cache: CacheSource,
-    /// The cache read from `cache.path` (None if the file did not exist).
+    /// The cache as read when the initiator was made (None if it did not exist).
     loaded: Option<Ccache>,
     /// The cache this login works with (the loaded one, or an in-memory one for the UPN).
     work: Option<Ccache>,
-    /// Whether `work` is written back to `cache.path`.
+    /// Whether `work` is written back to the cache.
     write_back: bool,
     password: Option<Zeroizing<String>>,
     mutual: bool,
@@ -99,20 +97,16 @@ impl std::fmt::Debug for KerberosInitiator {
 }
 
 impl KerberosInitiator {
-    /// An initiator reading (and updating) the cache at `cache.path`. A missing file is not an
-    /// error here: a password may still obtain a TGT.
+    /// An initiator reading (and updating) `cache.cache`. A missing cache is not an error
+    /// here: a password may still obtain a TGT.
     pub fn new(client: Client, cache: CacheSource) -> Result<Self, KerberosError> {
-        let loaded = match Ccache::read_file(&cache.path) {
+        let loaded = match cache.cache.load() {
             Ok(c) => Some(c),
-            Err(CcacheError::Io { source, .. })
-                if source.kind() == std::io::ErrorKind::NotFound =>
-            {
-                None
-            }
+            Err(e) if e.is_not_found() => None,
             Err(e) => {
                 return Err(KerberosError::Ccache(format!(
                     "{e} while reading the credential cache {}",
-                    cache.path.display()
+                    cache.cache.name()
                 )));
             }
         };
@@ -154,9 +148,9 @@ impl KerberosInitiator {
         self.loaded.as_ref().map(|c| &c.default_principal)
     }
 
-    /// The cache file path.
-    pub fn cache_path(&self) -> &Path {
-        &self.cache.path
+    /// The cache's name (`FILE:...` or `KEYRING:...`).
+    pub fn cache_name(&self) -> CcacheName {
+        self.cache.cache.name()
     }
 
     /// Whether the last service ticket came from the cache (no KDC exchange for it).
@@ -176,6 +170,7 @@ impl KerberosInitiator {
             return Ok(0);
         };
         self.ctx = None;
+        let before = self.work.clone();
         let mut n = 0;
         for c in [self.work.as_mut(), self.loaded.as_mut()]
             .into_iter()
@@ -184,18 +179,28 @@ impl KerberosInitiator {
             n += c.remove(&creds.server);
         }
         if self.write_back
-            && let Some(w) = &self.work
+            && let (Some(b), Some(w)) = (&before, &self.work)
         {
-            self.save(w)?;
+            self.update(b, w)?;
         }
         Ok(n)
     }
 
-    fn save(&self, c: &Ccache) -> Result<(), KerberosError> {
-        c.write_file(&self.cache.path).map_err(|e| {
+    /// Store the changes from `before` to `after`, keeping other processes' additions.
+    fn update(&self, before: &Ccache, after: &Ccache) -> Result<(), KerberosError> {
+        self.cache.cache.update(before, after).map_err(|e| {
             KerberosError::Ccache(format!(
                 "{e} while storing credentials in {}",
-                self.cache.path.display()
+                self.cache.cache.name()
+            ))
+        })
+    }
+
+    fn save(&self, c: &Ccache) -> Result<(), KerberosError> {
+        self.cache.cache.save(c).map_err(|e| {
+            KerberosError::Ccache(format!(
+                "{e} while storing credentials in {}",
+                self.cache.cache.name()
             ))
         })
     }
@@ -225,7 +230,7 @@ impl KerberosInitiator {
         }
         Err(KerberosError::NoCredentials {
             client: req.user.clone(),
-            cache: self.cache.path.display().to_string(),
+            cache: self.cache.cache.name().to_string(),
         })
     }
 
@@ -254,7 +259,7 @@ impl KerberosInitiator {
         let Some(pw) = self.password.clone() else {
             return Err(KerberosError::NoCredentials {
                 client: client.to_string(),
-                cache: self.cache.path.display().to_string(),
+                cache: self.cache.cache.name().to_string(),
             });
         };
         tracing::debug!(%client, "No TGT in the cache: AS exchange with the password");
@@ -321,6 +326,7 @@ impl KerberosInitiator {
         let Some(work) = self.work.as_mut() else {
             return Err(KerberosError::State("no credential cache"));
         };
+        let snapshot = work.clone();
         let before = self.client.kdc_exchanges();
         let creds = self
             .client
@@ -328,11 +334,11 @@ impl KerberosInitiator {
             .await
             .map_err(|e| Self::kdc_err(e, format!("getting credentials for {service}")))?;
         self.from_cache = self.client.kdc_exchanges() == before;
-        if !self.from_cache && self.write_back {
-            let w = self.work.clone();
-            if let Some(w) = w {
-                self.save(&w)?;
-            }
+        if !self.from_cache
+            && self.write_back
+            && let Some(w) = &self.work
+        {
+            self.update(&snapshot, w)?;
         }
         self.creds = Some(creds);
         Ok(())
@@ -446,7 +452,7 @@ mod tests {
     fn misuse_is_an_error_not_a_panic() {
         let dir = std::env::temp_dir().join(format!("kerb-init-{}", std::process::id()));
         let cache = CacheSource {
-            path: dir.join("absent"),
+            cache: CcacheHandle::file(dir.join("absent")),
             store_tgt: false,
         };
         let client = Client::new(
@@ -487,7 +493,7 @@ mod tests {
             .unwrap(),
         );
         let bad = CacheSource {
-            path: std::env::temp_dir(),
+            cache: CcacheHandle::file(std::env::temp_dir()),
             store_tgt: false,
         };
         assert!(KerberosInitiator::new(client, bad).is_err());

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use gss_mech::{Acceptor, AcceptorOptions};
 use kdc_client::Principal;
-use kdc_client::ccache::Ccache;
+use kdc_client::ccache::{Ccache, CcacheHandle};
 use kdc_client::client::Client;
 use kdc_client::config::krb5conf::Krb5Conf;
 use kdc_client::crypto::OsRandom;
@@ -72,7 +72,7 @@ fn initiator(path: &Path, mutual: bool) -> KerberosInitiator {
     KerberosInitiator::new(
         client(),
         CacheSource {
-            path: path.to_owned(),
+            cache: CcacheHandle::file(path),
             store_tgt: false,
         },
     )

@@ -233,29 +233,24 @@ fn debug_redacts_keys() {
 }
 
 #[test]
-fn names() {
-    fn path(env: Option<&str>, conf: Option<&str>) -> Result<PathBuf, CcacheError> {
-        resolve_name(env, conf, 1000)
+fn single_credential_and_principal_encodings_round_trip() {
+    let c = sample();
+    for cred in &c.credentials {
+        let b = cred.encode_v4().unwrap();
+        assert_eq!(&Credential::decode_v4(&b).unwrap(), cred);
+        for cut in 0..b.len() {
+            assert!(Credential::decode_v4(&b[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut long = b.to_vec();
+        long.push(0);
+        assert!(Credential::decode_v4(&long).is_err());
     }
-    assert_eq!(path(None, None).unwrap(), PathBuf::from("/tmp/krb5cc_1000"));
-    assert_eq!(
-        path(None, Some("FILE:/run/user/%{uid}/krb5cc")).unwrap(),
-        PathBuf::from("/run/user/1000/krb5cc")
-    );
-    assert_eq!(
-        path(Some("FILE:/x/cc"), None).unwrap(),
-        PathBuf::from("/x/cc")
-    );
-    assert_eq!(path(Some("/x/cc"), None).unwrap(), PathBuf::from("/x/cc"));
-    for ty in ["DIR", "KEYRING", "KCM", "MEMORY", "API"] {
-        let name = format!("{ty}:x");
-        let result = path(Some(&name), None);
-        assert!(matches!(result, Err(CcacheError::UnsupportedType(t)) if t == ty));
-    }
-    assert!(matches!(
-        path(None, Some("FILE:%{TEMP}/cc")),
-        Err(CcacheError::Path(_))
-    ));
+    let b = encode_principal_v4(&c.default_principal).unwrap();
+    assert_eq!(decode_principal_v4(&b).unwrap(), c.default_principal);
+    // The FILE encoding is header, principal, credentials: the same pieces.
+    let file = c.to_bytes().unwrap();
+    let start = 4 + usize::from(u16::from_be_bytes([file[2], file[3]]));
+    assert_eq!(&file[start..start + b.len()], b.as_slice());
 }
 
 fn temp_dir(tag: &str) -> PathBuf {

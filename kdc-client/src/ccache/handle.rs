@@ -1,0 +1,179 @@
+//! An opened credential cache of any supported type: what `kinit`, `klist`, `kvno` and
+//! `kdestroy` read, write and destroy. FILE caches are single caches; KEYRING caches belong
+//! to a collection with a primary cache (MIT's "cache collections").
+
+use std::path::PathBuf;
+
+use super::{Ccache, CcacheError, CcacheName};
+use crate::Principal;
+
+#[cfg(all(feature = "keyring", target_os = "linux"))]
+use super::keyring::KeyringCache;
+
+/// A resolved cache. Opening a KEYRING name finds (or creates) its collection and, for a
+/// collection name, its primary cache; nothing is read until [`CcacheHandle::load`].
+#[derive(Debug, Clone)]
+pub struct CcacheHandle(Inner);
+
+#[derive(Debug, Clone)]
+enum Inner {
+    File(PathBuf),
+    #[cfg(all(feature = "keyring", target_os = "linux"))]
+    Keyring(KeyringCache),
+}
+
+impl CcacheName {
+    /// Resolve the name for the user `euid` (the persistent keyring's default uid).
+    pub fn open(&self, euid: u32) -> Result<CcacheHandle, CcacheError> {
+        match self {
+            Self::File(path) => Ok(CcacheHandle(Inner::File(path.clone()))),
+            #[cfg(all(feature = "keyring", target_os = "linux"))]
+            Self::Keyring(k) => {
+                KeyringCache::open(k, euid).map(|c| CcacheHandle(Inner::Keyring(c)))
+            }
+            #[cfg(not(all(feature = "keyring", target_os = "linux")))]
+            Self::Keyring(_) => {
+                let _ = euid;
+                Err(CcacheError::UnsupportedType(
+                    "KEYRING (built without the `keyring` feature)".to_owned(),
+                ))
+            }
+        }
+    }
+}
+
+impl CcacheHandle {
+    /// A FILE cache at `path`.
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        Self(Inner::File(path.into()))
+    }
+
+    /// The resolved name, MIT's display form (`FILE:/tmp/krb5cc_0`, `KEYRING:persistent:0:0`).
+    pub fn name(&self) -> CcacheName {
+        match &self.0 {
+            Inner::File(p) => CcacheName::File(p.clone()),
+            #[cfg(all(feature = "keyring", target_os = "linux"))]
+            Inner::Keyring(k) => CcacheName::Keyring(k.name().clone()),
+        }
+    }
+
+    /// Read the cache. A missing cache is an error for which
+    /// [`CcacheError::is_not_found`] holds.
+    pub fn load(&self) -> Result<Ccache, CcacheError> {
+        match &self.0 {
+            Inner::File(p) => Ccache::read_file(p),
+            #[cfg(all(feature = "keyring", target_os = "linux"))]
+            Inner::Keyring(k) => k.load(),
+        }
+    }
+
+    /// The default principal (for a KEYRING cache without reading its credentials).
+    pub fn principal(&self) -> Result<Principal, CcacheError> {
+        match &self.0 {
+            Inner::File(p) => Ccache::read_file(p).map(|c| c.default_principal),
+            #[cfg(all(feature = "keyring", target_os = "linux"))]
+            Inner::Keyring(k) => k.principal(),
+        }
+    }
+
+    /// Replace the cache's contents by `cache`. FILE: atomic rename of a 0600 temporary file;
+    /// KEYRING: keys replaced one by one, stale ones unlinked afterwards.
+    pub fn save(&self, cache: &Ccache) -> Result<(), CcacheError> {
+        match &self.0 {
+            Inner::File(p) => cache.write_file(p),
+            #[cfg(all(feature = "keyring", target_os = "linux"))]
+            Inner::Keyring(k) => k.save(cache),
+        }
+    }
+
+    /// Store what changed from `before` (the cache as loaded) to `after` (as this process
+    /// left it), keeping what other processes stored meanwhile, as MIT's store adds one
+    /// credential at a time. FILE: re-read, changed, rewritten atomically; KEYRING: only the
+    /// changed keys are added or unlinked. A cache that is gone or now belongs to another
+    /// principal is replaced by `after`.
+    pub fn update(&self, before: &Ccache, after: &Ccache) -> Result<(), CcacheError> {
+        match &self.0 {
+            Inner::File(p) => match Ccache::read_file(p) {
+                Ok(mut current)
+                    if current.default_principal == after.default_principal
+                        && before.default_principal == after.default_principal =>
+                {
+                    current.apply_changes(before, after);
+                    current.write_file(p)
+                }
+                _ => after.write_file(p),
+            },
+            #[cfg(all(feature = "keyring", target_os = "linux"))]
+            Inner::Keyring(k) => k.update(before, after),
+        }
+    }
+
+    /// Remove the cache (`kdestroy`).
+    pub fn destroy(&self) -> Result<(), CcacheError> {
+        match &self.0 {
+            Inner::File(p) => Ccache::destroy_file(p),
+            #[cfg(all(feature = "keyring", target_os = "linux"))]
+            Inner::Keyring(k) => k.destroy(),
+        }
+    }
+
+    /// True when the type has collections with a primary cache (MIT's
+    /// `krb5_cc_support_switch`): KEYRING yes, FILE no.
+    pub fn supports_switch(&self) -> bool {
+        !matches!(self.0, Inner::File(_))
+    }
+
+    /// Make this cache the primary of its collection; a no-op for FILE.
+    pub fn switch_to(&self) -> Result<(), CcacheError> {
+        match &self.0 {
+            Inner::File(_) => Ok(()),
+            #[cfg(all(feature = "keyring", target_os = "linux"))]
+            Inner::Keyring(k) => k.switch_to(),
+        }
+    }
+
+    /// The existing caches of this cache's collection, the primary first. A FILE cache is a
+    /// collection of itself when the file exists (MIT's FILE collection cursor).
+    pub fn collection(&self) -> Result<Vec<CcacheHandle>, CcacheError> {
+        match &self.0 {
+            Inner::File(p) => Ok(if p.exists() {
+                vec![self.clone()]
+            } else {
+                Vec::new()
+            }),
+            #[cfg(all(feature = "keyring", target_os = "linux"))]
+            Inner::Keyring(k) => Ok(k
+                .collection()?
+                .into_iter()
+                .map(|c| Self(Inner::Keyring(c)))
+                .collect()),
+        }
+    }
+
+    /// The cache of this collection whose default principal is `client` (MIT's
+    /// `krb5_cc_cache_match`), if any.
+    pub fn find_in_collection(
+        &self,
+        client: &Principal,
+    ) -> Result<Option<CcacheHandle>, CcacheError> {
+        for cache in self.collection()? {
+            match cache.principal() {
+                Ok(p) if crate::keytab::same_principal(&p, client) => return Ok(Some(cache)),
+                Ok(_) => {}
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(None)
+    }
+
+    /// A new, unused cache in this cache's collection (MIT's `krb5_cc_new_unique`). FILE caches
+    /// have no collection: `None`.
+    pub fn new_unique(&self) -> Result<Option<CcacheHandle>, CcacheError> {
+        match &self.0 {
+            Inner::File(_) => Ok(None),
+            #[cfg(all(feature = "keyring", target_os = "linux"))]
+            Inner::Keyring(k) => Ok(Some(Self(Inner::Keyring(k.new_unique()?)))),
+        }
+    }
+}

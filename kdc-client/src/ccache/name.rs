@@ -1,0 +1,97 @@
+//! Credential cache names as MIT spells them: `TYPE:residual`, a bare path meaning `FILE:`.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use super::keyring::KeyringName;
+use super::{CcacheError, DEFAULT_CCACHE_NAME};
+use crate::config::expand_path;
+
+/// A parsed credential cache name. Only the types this crate can open are representable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CcacheName {
+    /// `FILE:path`, or a bare path.
+    File(PathBuf),
+    /// `KEYRING:[anchor:]collection[:subsidiary]` (opened only with the `keyring` feature).
+    Keyring(KeyringName),
+}
+
+impl CcacheName {
+    /// Parse `TYPE:residual`. `DIR:`, `KCM:`, `MEMORY:`, `API:` and unknown types are refused.
+    pub fn parse(name: &str) -> Result<Self, CcacheError> {
+        if name.starts_with('/') {
+            return Ok(Self::File(PathBuf::from(name)));
+        }
+        match name.split_once(':') {
+            None => Ok(Self::File(PathBuf::from(name))),
+            Some(("FILE", path)) => Ok(Self::File(PathBuf::from(path))),
+            Some(("KEYRING", residual)) => KeyringName::parse(residual).map(Self::Keyring),
+            Some((ty, _)) => Err(CcacheError::UnsupportedType(ty.to_owned())),
+        }
+    }
+
+    /// The cache to use, as MIT chooses it: `krb5ccname` (the `KRB5CCNAME` environment value,
+    /// or `-c`) if set, else `config_default` (`[libdefaults] default_ccache_name`, with MIT's
+    /// `%{uid}`-style tokens expanded), else [`DEFAULT_CCACHE_NAME`].
+    pub fn resolve(
+        krb5ccname: Option<&str>,
+        config_default: Option<&str>,
+        uid: u32,
+    ) -> Result<Self, CcacheError> {
+        let name = match krb5ccname {
+            Some(n) => n.to_owned(),
+            None => expand_path(config_default.unwrap_or(DEFAULT_CCACHE_NAME), uid)?,
+        };
+        Self::parse(&name)
+    }
+}
+
+impl fmt::Display for CcacheName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::File(p) => write!(f, "FILE:{}", p.display()),
+            Self::Keyring(k) => write!(f, "KEYRING:{k}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ccache::keyring::Anchor;
+
+    #[test]
+    fn parses_and_resolves_like_mit() {
+        let r = |env, conf| CcacheName::resolve(env, conf, 1000).map(|n| n.to_string());
+        assert_eq!(r(None, None).unwrap(), "FILE:/tmp/krb5cc_1000");
+        assert_eq!(r(Some("/tmp/x"), None).unwrap(), "FILE:/tmp/x");
+        assert_eq!(r(Some("rel/x"), None).unwrap(), "FILE:rel/x");
+        assert_eq!(
+            r(None, Some("FILE:/run/user/%{uid}/cc")).unwrap(),
+            "FILE:/run/user/1000/cc"
+        );
+        assert_eq!(
+            r(None, Some("KEYRING:persistent:%{uid}")).unwrap(),
+            "KEYRING:persistent:1000"
+        );
+        assert!(matches!(
+            CcacheName::resolve(None, Some("FILE:%{TEMP}/cc"), 1),
+            Err(CcacheError::Path(_))
+        ));
+        for refused in ["DIR:/tmp/d", "KCM:1000", "MEMORY:x", "API:x", "XYZ:1"] {
+            assert!(matches!(
+                CcacheName::parse(refused),
+                Err(CcacheError::UnsupportedType(_))
+            ));
+        }
+        let k = CcacheName::parse("KEYRING:session:col:sub").unwrap();
+        let CcacheName::Keyring(k) = k else {
+            panic!("not a keyring name")
+        };
+        assert_eq!(k.anchor, Anchor::Session);
+        assert_eq!(
+            (k.collection.as_str(), k.subsidiary.as_deref()),
+            ("col", Some("sub"))
+        );
+    }
+}
