@@ -19,20 +19,8 @@ fn run(program: &str, args: &[&str], ccache: &str) -> Output {
     if program != "kinit" && args.first() != Some(&"kinit") {
         return common::run(program, args, ccache, None);
     }
-    let mut child = Command::new(program)
-        .args(args)
-        .env("KRB5CCNAME", ccache)
-        .env_remove("KRB5_TRACE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    if let Some(mut input) = child.stdin.take() {
-        use std::io::Write as _;
-        let _ = writeln!(input, "{}", lab("LAB_USER_PASSWORD"));
-    }
-    child.wait_with_output().unwrap()
+    let password = format!("{}\n", lab("LAB_USER_PASSWORD"));
+    common::run(program, args, ccache, Some(&password))
 }
 
 /// `kerb <tool> args` and MIT's `<tool> args`, each on its own cache.
