@@ -39,15 +39,13 @@ pub fn ccache_name(
     ccache::CcacheName::resolve(name.as_deref(), default, uid())
 }
 
-/// The cache, resolved and opened (a KEYRING collection name designates its primary cache).
-/// The error is MIT's text for the failing step, without the "while ..." context.
+/// The cache, resolved and opened (a DIR or KEYRING collection name designates its primary
+/// cache). The caller adds MIT's "while ..." context to the error.
 pub fn open_ccache(
     explicit: Option<&str>,
     conf: Option<&Krb5Conf>,
-) -> Result<ccache::CcacheHandle, String> {
-    ccache_name(explicit, conf)
-        .and_then(|n| n.open(uid()))
-        .map_err(|e| e.to_string())
+) -> Result<ccache::CcacheHandle, ccache::CcacheError> {
+    ccache_name(explicit, conf).and_then(|n| n.open(uid()))
 }
 
 /// The name without its type, as MIT's `krb5_cc_get_name` gives it (`/tmp/krb5cc_0`,
@@ -55,30 +53,28 @@ pub fn open_ccache(
 pub fn ccache_residual(name: &ccache::CcacheName) -> String {
     match name {
         ccache::CcacheName::File(p) => p.display().to_string(),
+        ccache::CcacheName::Dir(d) => d.to_string(),
         ccache::CcacheName::Keyring(k) => k.to_string(),
     }
 }
 
-/// MIT's "not found" text for a cache: `No credentials cache found (filename: PATH)` for
-/// FILE, `Credentials cache keyring 'RESIDUAL' not found` for KEYRING.
+/// MIT's "not found" text for a cache: `No credentials cache found (filename: PATH)` for FILE
+/// and DIR caches, `Credentials cache keyring 'RESIDUAL' not found` for KEYRING.
 pub fn ccache_not_found(name: &ccache::CcacheName) -> String {
-    match name {
-        ccache::CcacheName::File(p) => {
-            format!("No credentials cache found (filename: {})", p.display())
-        }
-        ccache::CcacheName::Keyring(k) => format!("Credentials cache keyring '{k}' not found"),
+    match (name, name.file_path()) {
+        (ccache::CcacheName::Keyring(k), _) => format!("Credentials cache keyring '{k}' not found"),
+        (_, Some(p)) => format!("No credentials cache found (filename: {})", p.display()),
+        (_, None) => format!("No credentials cache found ({name})"),
     }
 }
 
 /// MIT's text for a credential missing from a cache (`KRB5_CC_NOTFOUND`): `Matching
-/// credential not found (filename: PATH)` for FILE (MIT's FILE backend adds the file name),
-/// `Matching credential not found` for KEYRING.
+/// credential not found (filename: PATH)` for FILE and DIR (MIT's FILE backend adds the file
+/// name), `Matching credential not found` for KEYRING.
 pub fn ccache_no_match(name: &ccache::CcacheName) -> String {
-    match name {
-        ccache::CcacheName::File(p) => {
-            format!("Matching credential not found (filename: {})", p.display())
-        }
-        ccache::CcacheName::Keyring(_) => "Matching credential not found".to_owned(),
+    match name.file_path() {
+        Some(p) => format!("Matching credential not found (filename: {})", p.display()),
+        None => "Matching credential not found".to_owned(),
     }
 }
 

@@ -74,7 +74,10 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     let conf = common::load_config().ok();
     let handle = match common::open_ccache(a.cache.as_deref(), conf.as_ref()) {
         Ok(h) => h,
-        Err(m) => return common::fail(PROG, format!("{m} while resolving ccache")),
+        Err(e) => {
+            let m = e.generic_message();
+            return common::fail(PROG, format!("{m} while resolving ccache"));
+        }
     };
     if a.all {
         let caches = match handle.collection() {

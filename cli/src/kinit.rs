@@ -382,16 +382,17 @@ struct Target {
 /// (KEYRING): the collection's cache of the client when there is one, else a new cache when
 /// the default cache belongs to someone else; either then becomes the primary.
 fn choose_cache(args: &KinitArgs, conf: &Krb5Conf) -> Result<Target, Failure> {
-    let open = |name: Option<&str>| {
-        common::open_ccache(name, Some(conf))
-            .map_err(|e| Failure::Krb(format!("{e} while resolving ccache")))
-    };
-    let default = open(None)?;
-    let default_principal = default.principal().ok();
+    // MIT's order and wording: the named cache, then the default one.
     let named = match &args.cache {
-        Some(n) => Some(open(Some(n))?),
+        Some(n) => Some(
+            common::open_ccache(Some(n), Some(conf))
+                .map_err(|e| Failure::Krb(format!("{e} resolving ccache {n}")))?,
+        ),
         None => None,
     };
+    let default = common::open_ccache(None, Some(conf))
+        .map_err(|e| Failure::Krb(format!("{e} while getting default ccache")))?;
+    let default_principal = default.principal().ok();
     let existing = match &named {
         Some(h) => h.principal().ok(),
         None => default_principal.clone(),

@@ -241,7 +241,7 @@ fn list_ccache(
             }
         };
     }
-    let caches = match opened.and_then(|h| h.collection().map_err(|e| e.to_string())) {
+    let caches = match opened.and_then(|h| h.collection()) {
         Ok(c) => c,
         Err(e) => {
             let msg = (!a.status_only).then(|| format!("{e} while listing ccache collection"));
@@ -301,7 +301,7 @@ fn show_ccache(handle: &CcacheHandle, a: &KlistArgs, zone: &LocalZone) -> Listin
 
 /// MIT's messages for unreadable caches.
 fn ccache_error(e: &CcacheError, name: &CcacheName) -> String {
-    let CcacheName::File(path) = name else {
+    let Some(path) = name.file_path() else {
         return format!("{e} while retrieving principal name");
     };
     let p = path.display();

@@ -67,7 +67,10 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     let handle = match &target {
         Target::Cache(name) => match common::open_ccache(Some(name), conf.as_ref()) {
             Ok(h) => h,
-            Err(e) => return common::fail(PROG, format!("{e} while resolving {name}")),
+            Err(e) => {
+                let m = e.generic_message();
+                return common::fail(PROG, format!("{m} while resolving {name}"));
+            }
         },
         Target::Principal(name) => {
             let realm = conf.as_ref().and_then(|c| c.default_realm.as_ref());
@@ -76,7 +79,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 Err(e) => return common::fail(PROG, format!("{e} while parsing principal name")),
             };
             let found = common::open_ccache(None, conf.as_ref())
-                .and_then(|d| d.find_in_collection(&client).map_err(|e| e.to_string()));
+                .and_then(|d| d.find_in_collection(&client));
             match found {
                 Ok(Some(h)) => h,
                 Ok(None) => {

@@ -548,3 +548,58 @@ fn keyring_listing_matches_mit() {
     assert_eq!((o.code, o.stderr.as_str()), (Some(0), ""));
     same("klist", &["-l"], &env);
 }
+
+/// DIR collections written by this crate, listed, switched and destroyed by MIT's tools and
+/// ours alike; MIT's errors for bad DIR names.
+#[test]
+fn dir_collections_match_mit() {
+    if !have("klist") {
+        return;
+    }
+    let d = tmpdir("dircol");
+    let dir = d.join("cc");
+    let collection = format!("DIR:{}", s(&dir));
+    let env = [("KRB5CCNAME", collection.as_str())];
+    // Nothing there yet (MIT creates the directory and its primary file; so do we).
+    same("klist", &[], &env);
+    same("klist", &["-l"], &env);
+    let uid = kdc_client::config::current_uid().unwrap();
+    let primary = kdc_client::ccache::CcacheName::parse(&collection)
+        .unwrap()
+        .open(uid)
+        .unwrap();
+    primary.save(&mit_cache()).unwrap();
+    let second = primary.new_unique().unwrap().unwrap();
+    let mut alice = mit_cache();
+    alice.default_principal = Principal::parse("alice@EXAMPLE.COM", None).unwrap();
+    second.save(&alice).unwrap();
+    let second_name = second.name().to_string();
+    for flags in CACHE_FLAGS {
+        same("klist", flags, &env);
+    }
+    for flags in [&["-l"][..], &["-A"], &["-A", "-e"], &["-s"]] {
+        same("klist", flags, &env);
+        let mut args = flags.to_vec();
+        args.extend(["-c", &second_name]);
+        same("klist", &args, &[]);
+    }
+    same("kswitch", &["-c", &second_name], &[]);
+    same("klist", &["-l"], &env);
+    same("kswitch", &["-p", "user@EXAMPLE.COM"], &env);
+    same("klist", &[], &env);
+    let not_dir = d.join("plain");
+    std::fs::write(&not_dir, b"").unwrap();
+    let not_dir = format!("DIR:{}", s(&not_dir));
+    let no_parent = "DIR::tkt".to_owned();
+    let not_tkt = format!("DIR::{}/other", s(&dir));
+    let missing = format!("DIR::{}/tktnone", s(&dir));
+    for name in [&not_dir, &no_parent, &not_tkt, &missing] {
+        same("klist", &["-c", name], &[]);
+        same("kdestroy", &["-c", name], &[]);
+    }
+    run("kdestroy", &["-c", &second_name], &[]).unwrap();
+    same("klist", &["-l"], &env);
+    let o = run(KERB, &["kdestroy", "-A"], &env).unwrap();
+    assert_eq!((o.code, o.stderr.as_str()), (Some(0), ""));
+    same("klist", &["-l"], &env);
+}

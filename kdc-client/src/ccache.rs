@@ -16,9 +16,10 @@
 //! All integers are big-endian. Parsing and encoding work on bytes in memory; the file
 //! functions are thin wrappers, and writes are atomic (temporary file, fsync, rename).
 //!
-//! Cache names ([`CcacheName`]: `FILE:` and `KEYRING:`) open to a [`CcacheHandle`], which
-//! reads, writes and destroys caches of either type; KEYRING caches ([`keyring`]) keep each
-//! credential in this same encoding in a kernel key.
+//! Cache names ([`CcacheName`]: `FILE:`, `DIR:` and `KEYRING:`) open to a [`CcacheHandle`],
+//! which reads, writes and destroys caches of any of them; DIR collections ([`dir`]) are
+//! directories of FILE caches, KEYRING caches ([`keyring`]) keep each credential in this same
+//! encoding in a kernel key.
 
 use std::fmt;
 use std::io::{Read as _, Write};
@@ -32,6 +33,7 @@ use crate::keytab::same_principal;
 use crate::principal::{NameType, Principal, PrincipalName, Realm};
 use crate::wire::{Reader, Truncated, put_u32_data};
 
+pub mod dir;
 mod handle;
 pub mod keyring;
 mod name;
@@ -61,6 +63,13 @@ pub enum CcacheError {
     TooLarge,
     #[error("unsupported ccache type '{0}' (FILE and KEYRING are supported)")]
     UnsupportedType(String),
+    /// A cache name MIT refuses too: MIT's detailed message, and the text of its error code
+    /// (what MIT's kdestroy and kswitch print instead).
+    #[error("{message}")]
+    BadName {
+        generic: &'static str,
+        message: String,
+    },
     #[error("Invalid keyring anchor name")]
     InvalidKeyringAnchor,
     #[error("Invalid UID in persistent keyring name")]
@@ -86,6 +95,14 @@ pub enum CcacheError {
 }
 
 impl CcacheError {
+    /// The text of MIT's error code alone, without the detail some tools print.
+    pub fn generic_message(&self) -> String {
+        match self {
+            Self::BadName { generic, .. } => (*generic).to_owned(),
+            e => e.to_string(),
+        }
+    }
+
     /// The cache does not exist (a missing file, or a keyring cache never initialised).
     pub fn is_not_found(&self) -> bool {
         match self {

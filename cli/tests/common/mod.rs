@@ -1,4 +1,6 @@
 //! Helpers shared by the lab tests of the CLI.
+// Each test crate compiles this module and uses a part of it.
+#![allow(dead_code)]
 
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
@@ -50,4 +52,40 @@ pub fn ok(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     );
     out
+}
+
+/// The password of a lab user.
+pub fn password(user: &str) -> String {
+    if user == lab("LAB_USER_PRINCIPAL") {
+        lab("LAB_USER_PASSWORD")
+    } else {
+        lab("LAB_USER2_PASSWORD")
+    }
+}
+
+/// `kinit -V user` by `program` (MIT's `kinit`, or [`KERB`]) into `cc`, the password on
+/// stdin; the "Using ... cache" lines it printed.
+pub fn kinit_verbose(program: &str, user: &str, cc: &str) -> Vec<String> {
+    let args: Vec<&str> = if program == KERB {
+        vec!["kinit", "-V", user]
+    } else {
+        vec!["-V", user]
+    };
+    let o = run(program, &args, cc, Some(&format!("{}\n", password(user))));
+    ok(&o);
+    String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .filter(|l| l.starts_with("Using ") && l.contains(" cache: "))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The same listing from MIT's klist and ours, which it returns.
+pub fn same_listing(args: &[&str], cc: &str) -> String {
+    let mit = ok(&run("klist", args, cc, None));
+    let mut kargs = vec!["klist"];
+    kargs.extend_from_slice(args);
+    let ours = ok(&run(KERB, &kargs, cc, None));
+    assert_eq!(ours, mit, "klist {args:?} of {cc}");
+    ours
 }

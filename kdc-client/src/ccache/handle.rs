@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use super::dir::DirCache;
 use super::{Ccache, CcacheError, CcacheName};
 use crate::Principal;
 
@@ -18,6 +19,7 @@ pub struct CcacheHandle(Inner);
 #[derive(Debug, Clone)]
 enum Inner {
     File(PathBuf),
+    Dir(DirCache),
     #[cfg(all(feature = "keyring", target_os = "linux"))]
     Keyring(KeyringCache),
 }
@@ -27,6 +29,7 @@ impl CcacheName {
     pub fn open(&self, euid: u32) -> Result<CcacheHandle, CcacheError> {
         match self {
             Self::File(path) => Ok(CcacheHandle(Inner::File(path.clone()))),
+            Self::Dir(d) => DirCache::open(d).map(|c| CcacheHandle(Inner::Dir(c))),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Self::Keyring(k) => {
                 KeyringCache::open(k, euid).map(|c| CcacheHandle(Inner::Keyring(c)))
@@ -52,6 +55,7 @@ impl CcacheHandle {
     pub fn name(&self) -> CcacheName {
         match &self.0 {
             Inner::File(p) => CcacheName::File(p.clone()),
+            Inner::Dir(d) => CcacheName::Dir(d.name()),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => CcacheName::Keyring(k.name().clone()),
         }
@@ -62,6 +66,7 @@ impl CcacheHandle {
     pub fn load(&self) -> Result<Ccache, CcacheError> {
         match &self.0 {
             Inner::File(p) => Ccache::read_file(p),
+            Inner::Dir(d) => Ccache::read_file(&d.path()),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => k.load(),
         }
@@ -71,6 +76,7 @@ impl CcacheHandle {
     pub fn principal(&self) -> Result<Principal, CcacheError> {
         match &self.0 {
             Inner::File(p) => Ccache::read_file(p).map(|c| c.default_principal),
+            Inner::Dir(d) => Ccache::read_file(&d.path()).map(|c| c.default_principal),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => k.principal(),
         }
@@ -81,6 +87,7 @@ impl CcacheHandle {
     pub fn save(&self, cache: &Ccache) -> Result<(), CcacheError> {
         match &self.0 {
             Inner::File(p) => cache.write_file(p),
+            Inner::Dir(d) => cache.write_file(&d.path()),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => k.save(cache),
         }
@@ -93,16 +100,8 @@ impl CcacheHandle {
     /// principal is replaced by `after`.
     pub fn update(&self, before: &Ccache, after: &Ccache) -> Result<(), CcacheError> {
         match &self.0 {
-            Inner::File(p) => match Ccache::read_file(p) {
-                Ok(mut current)
-                    if current.default_principal == after.default_principal
-                        && before.default_principal == after.default_principal =>
-                {
-                    current.apply_changes(before, after);
-                    current.write_file(p)
-                }
-                _ => after.write_file(p),
-            },
+            Inner::File(p) => update_file(p, before, after),
+            Inner::Dir(d) => update_file(&d.path(), before, after),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => k.update(before, after),
         }
@@ -112,13 +111,14 @@ impl CcacheHandle {
     pub fn destroy(&self) -> Result<(), CcacheError> {
         match &self.0 {
             Inner::File(p) => Ccache::destroy_file(p),
+            Inner::Dir(d) => Ccache::destroy_file(&d.path()),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => k.destroy(),
         }
     }
 
     /// True when the type has collections with a primary cache (MIT's
-    /// `krb5_cc_support_switch`): KEYRING yes, FILE no.
+    /// `krb5_cc_support_switch`): DIR and KEYRING yes, FILE no.
     pub fn supports_switch(&self) -> bool {
         !matches!(self.0, Inner::File(_))
     }
@@ -127,6 +127,7 @@ impl CcacheHandle {
     pub fn switch_to(&self) -> Result<(), CcacheError> {
         match &self.0 {
             Inner::File(_) => Ok(()),
+            Inner::Dir(d) => d.switch_to(),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => k.switch_to(),
         }
@@ -141,6 +142,11 @@ impl CcacheHandle {
             } else {
                 Vec::new()
             }),
+            Inner::Dir(d) => Ok(d
+                .collection()?
+                .into_iter()
+                .map(|c| Self(Inner::Dir(c)))
+                .collect()),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => Ok(k
                 .collection()?
@@ -172,8 +178,23 @@ impl CcacheHandle {
     pub fn new_unique(&self) -> Result<Option<CcacheHandle>, CcacheError> {
         match &self.0 {
             Inner::File(_) => Ok(None),
+            Inner::Dir(d) => Ok(Some(Self(Inner::Dir(d.new_unique()?)))),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => Ok(Some(Self(Inner::Keyring(k.new_unique()?)))),
         }
+    }
+}
+
+/// [`CcacheHandle::update`] of a FILE cache: re-read, the changes applied, rewritten.
+fn update_file(path: &std::path::Path, before: &Ccache, after: &Ccache) -> Result<(), CcacheError> {
+    match Ccache::read_file(path) {
+        Ok(mut current)
+            if current.default_principal == after.default_principal
+                && before.default_principal == after.default_principal =>
+        {
+            current.apply_changes(before, after);
+            current.write_file(path)
+        }
+        _ => after.write_file(path),
     }
 }

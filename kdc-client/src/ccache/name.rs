@@ -3,6 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use super::dir::DirName;
 use super::keyring::KeyringName;
 use super::{CcacheError, DEFAULT_CCACHE_NAME};
 use crate::config::expand_path;
@@ -12,12 +13,14 @@ use crate::config::expand_path;
 pub enum CcacheName {
     /// `FILE:path`, or a bare path.
     File(PathBuf),
+    /// `DIR:dirname` (a collection) or `DIR::dirname/tkt...` (one cache of it).
+    Dir(DirName),
     /// `KEYRING:[anchor:]collection[:subsidiary]` (opened only with the `keyring` feature).
     Keyring(KeyringName),
 }
 
 impl CcacheName {
-    /// Parse `TYPE:residual`. `DIR:`, `KCM:`, `MEMORY:`, `API:` and unknown types are refused.
+    /// Parse `TYPE:residual`. `KCM:`, `MEMORY:`, `API:` and unknown types are refused.
     pub fn parse(name: &str) -> Result<Self, CcacheError> {
         if name.starts_with('/') {
             return Ok(Self::File(PathBuf::from(name)));
@@ -25,6 +28,7 @@ impl CcacheName {
         match name.split_once(':') {
             None => Ok(Self::File(PathBuf::from(name))),
             Some(("FILE", path)) => Ok(Self::File(PathBuf::from(path))),
+            Some(("DIR", residual)) => DirName::parse(residual).map(Self::Dir),
             Some(("KEYRING", residual)) => KeyringName::parse(residual).map(Self::Keyring),
             Some((ty, _)) => Err(CcacheError::UnsupportedType(ty.to_owned())),
         }
@@ -46,10 +50,22 @@ impl CcacheName {
     }
 }
 
+impl CcacheName {
+    /// The file holding the credentials, for FILE caches and the caches of a DIR collection.
+    pub fn file_path(&self) -> Option<PathBuf> {
+        match self {
+            Self::File(p) => Some(p.clone()),
+            Self::Dir(DirName::Subsidiary { dir, file }) => Some(dir.join(file)),
+            Self::Dir(DirName::Collection(_)) | Self::Keyring(_) => None,
+        }
+    }
+}
+
 impl fmt::Display for CcacheName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::File(p) => write!(f, "FILE:{}", p.display()),
+            Self::Dir(d) => write!(f, "DIR:{d}"),
             Self::Keyring(k) => write!(f, "KEYRING:{k}"),
         }
     }
@@ -78,7 +94,9 @@ mod tests {
             CcacheName::resolve(None, Some("FILE:%{TEMP}/cc"), 1),
             Err(CcacheError::Path(_))
         ));
-        for refused in ["DIR:/tmp/d", "KCM:1000", "MEMORY:x", "API:x", "XYZ:1"] {
+        assert_eq!(r(Some("DIR:/tmp/d"), None).unwrap(), "DIR:/tmp/d");
+        assert_eq!(r(Some("DIR::/tmp/d/tkt"), None).unwrap(), "DIR::/tmp/d/tkt");
+        for refused in ["KCM:1000", "MEMORY:x", "API:x", "XYZ:1"] {
             assert!(matches!(
                 CcacheName::parse(refused),
                 Err(CcacheError::UnsupportedType(_))
