@@ -127,23 +127,27 @@ fn verify_dir(dir: &Path) -> Result<(), CcacheError> {
 /// The primary file's cache name; `None` when there is no primary file.
 fn read_primary(dir: &Path) -> Result<Option<String>, CcacheError> {
     let path = dir.join(PRIMARY);
-    let text = match std::fs::read(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io(&path)(e)),
-    };
-    let invalid = || {
-        bad(
-            FORMAT,
-            format!("{} contains invalid filename", path.display()),
-        )
-    };
-    let line_end = text.iter().position(|&b| b == b'\n').ok_or_else(invalid)?;
-    let line = std::str::from_utf8(&text[..line_end]).map_err(|_| invalid())?;
-    if line_end > PRIMARY_LINE_MAX || !line.starts_with("tkt") || line.contains(['/', '\\', '\0']) {
-        return Err(invalid());
+    match std::fs::read(&path) {
+        Ok(text) => parse_primary(&text).map(Some).ok_or_else(|| {
+            bad(
+                FORMAT,
+                format!("{} contains invalid filename", path.display()),
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(&path)(e)),
     }
-    Ok(Some(line.to_owned()))
+}
+
+/// The contents of a `primary` file: its first line, which must end with a newline, fit
+/// MIT's 64-byte buffer, begin with `tkt` and name a file in the directory.
+pub fn parse_primary(text: &[u8]) -> Option<String> {
+    let line_end = text.iter().position(|&b| b == b'\n')?;
+    let line = std::str::from_utf8(&text[..line_end]).ok()?;
+    let valid = line_end <= PRIMARY_LINE_MAX
+        && line.starts_with("tkt")
+        && !line.contains(['/', '\\', '\0']);
+    valid.then(|| line.to_owned())
 }
 
 /// Replace the primary file atomically (temporary file, mode 0600, rename).
