@@ -121,3 +121,32 @@ fn keytab_kinit_renewal_and_errors() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("KDC_ERR_C_PRINCIPAL_UNKNOWN"), "{err}");
 }
+
+/// A lifetime beyond the KDC's maximum: like MIT's kinit (RENEWABLE-OK, MIT's default KDC
+/// options) the ticket comes back renewable up to the requested time; same flags as MIT's.
+#[test]
+#[ignore = "needs the lab"]
+fn long_lifetime_gives_a_renewable_ticket_like_mit() {
+    let user = lab("LAB_USER_PRINCIPAL");
+    let pw = lab("LAB_USER_PASSWORD");
+    let flags = |program: &str, name: &str| -> String {
+        let cc = cache(name);
+        let args: Vec<&str> = if program == KERB {
+            vec!["kinit", "-l", "2d", &user]
+        } else {
+            vec!["-l", "2d", &user]
+        };
+        ok(&run(program, &args, &cc, Some(&pw)));
+        let listing = ok(&run("klist", &["-f"], &cc, None));
+        let line = listing
+            .lines()
+            .find(|l| l.contains("Flags:"))
+            .unwrap_or_default()
+            .to_owned();
+        assert!(listing.contains("renew until"), "{listing}");
+        line
+    };
+    let ours = flags(KERB, "long-ours");
+    assert_eq!(ours, flags("kinit", "long-mit"));
+    assert!(ours.contains('R'), "{ours}");
+}

@@ -360,6 +360,9 @@ impl AsExchange {
         self.nonce = nonce(rng)?;
         let o = &self.opts;
         let mut options = KdcOptions::default();
+        // MIT's default `kdc_default_options`: a renewable ticket may stand in for a lifetime
+        // longer than the KDC allows (RFC 4120 §2.3, §3.1.3).
+        options.set(kdc_options::RENEWABLE_OK);
         if o.forwardable {
             options.set(kdc_options::FORWARDABLE);
         }

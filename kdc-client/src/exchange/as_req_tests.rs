@@ -498,6 +498,8 @@ fn kinit_s_start_time_asks_for_a_postdated_ticket() {
     let (body, outcome) = exchange_with(opts.clone(), |_| {});
     assert!(body.kdc_options.is_set(kdc_options::POSTDATED));
     assert!(body.kdc_options.is_set(kdc_options::ALLOW_POSTDATE));
+    // As MIT's default kdc_default_options.
+    assert!(body.kdc_options.is_set(kdc_options::RENEWABLE_OK));
     assert_eq!(body.from.map(|t| t.unix()), Some(NOW.secs + 600));
     // Lifetimes count from the start time; the renewable time is never below the lifetime.
     assert_eq!(body.till.unix(), NOW.secs + 600 + 36_000);
