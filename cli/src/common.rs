@@ -45,8 +45,9 @@ pub fn open_ccache(
     explicit: Option<&str>,
     conf: Option<&Krb5Conf>,
 ) -> Result<ccache::CcacheHandle, String> {
+    let kcm_socket = conf.and_then(|c| c.kcm_socket.as_deref());
     ccache_name(explicit, conf)
-        .and_then(|n| n.open(uid()))
+        .and_then(|n| n.open_with_kcm_socket(uid(), kcm_socket))
         .map_err(|e| e.to_string())
 }
 
@@ -56,6 +57,7 @@ pub fn ccache_residual(name: &ccache::CcacheName) -> String {
     match name {
         ccache::CcacheName::File(p) => p.display().to_string(),
         ccache::CcacheName::Keyring(k) => k.to_string(),
+        ccache::CcacheName::Kcm(k) => k.to_string(),
     }
 }
 
@@ -67,6 +69,7 @@ pub fn ccache_not_found(name: &ccache::CcacheName) -> String {
             format!("No credentials cache found (filename: {})", p.display())
         }
         ccache::CcacheName::Keyring(k) => format!("Credentials cache keyring '{k}' not found"),
+        ccache::CcacheName::Kcm(k) => format!("Credentials cache 'KCM:{k}' not found"),
     }
 }
 
@@ -78,7 +81,9 @@ pub fn ccache_no_match(name: &ccache::CcacheName) -> String {
         ccache::CcacheName::File(p) => {
             format!("Matching credential not found (filename: {})", p.display())
         }
-        ccache::CcacheName::Keyring(_) => "Matching credential not found".to_owned(),
+        ccache::CcacheName::Keyring(_) | ccache::CcacheName::Kcm(_) => {
+            "Matching credential not found".to_owned()
+        }
     }
 }
 

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use super::{Ccache, CcacheError, CcacheName};
 use crate::Principal;
 
+#[cfg(all(feature = "kcm", unix))]
+use super::kcm::KcmCache;
 #[cfg(all(feature = "keyring", target_os = "linux"))]
 use super::keyring::KeyringCache;
 
@@ -20,6 +22,8 @@ enum Inner {
     File(PathBuf),
     #[cfg(all(feature = "keyring", target_os = "linux"))]
     Keyring(KeyringCache),
+    #[cfg(all(feature = "kcm", unix))]
+    Kcm(KcmCache),
 }
 
 impl CcacheName {
@@ -38,7 +42,37 @@ impl CcacheName {
                     "KEYRING (built without the `keyring` feature)".to_owned(),
                 ))
             }
+            Self::Kcm(_) => self.open_kcm(None),
         }
+    }
+
+    /// [`CcacheName::open`], with `[libdefaults] kcm_socket` for KCM names (`None`: MIT's
+    /// default, [`DEFAULT_KCM_SOCKET`](super::kcm::DEFAULT_KCM_SOCKET); `-`: no KCM daemon).
+    pub fn open_with_kcm_socket(
+        &self,
+        euid: u32,
+        kcm_socket: Option<&str>,
+    ) -> Result<CcacheHandle, CcacheError> {
+        match self {
+            Self::Kcm(_) => self.open_kcm(kcm_socket),
+            _ => self.open(euid),
+        }
+    }
+
+    #[cfg(all(feature = "kcm", unix))]
+    fn open_kcm(&self, socket: Option<&str>) -> Result<CcacheHandle, CcacheError> {
+        let Self::Kcm(k) = self else {
+            return Err(CcacheError::UnsupportedType("KCM".to_owned()));
+        };
+        let socket = std::path::Path::new(socket.unwrap_or(super::kcm::DEFAULT_KCM_SOCKET));
+        KcmCache::open(k, socket).map(|c| CcacheHandle(Inner::Kcm(c)))
+    }
+
+    #[cfg(not(all(feature = "kcm", unix)))]
+    fn open_kcm(&self, _socket: Option<&str>) -> Result<CcacheHandle, CcacheError> {
+        Err(CcacheError::UnsupportedType(
+            "KCM (built without the `kcm` feature)".to_owned(),
+        ))
     }
 }
 
@@ -54,6 +88,8 @@ impl CcacheHandle {
             Inner::File(p) => CcacheName::File(p.clone()),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => CcacheName::Keyring(k.name().clone()),
+            #[cfg(all(feature = "kcm", unix))]
+            Inner::Kcm(k) => CcacheName::Kcm(k.name()),
         }
     }
 
@@ -64,6 +100,8 @@ impl CcacheHandle {
             Inner::File(p) => Ccache::read_file(p),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => k.load(),
+            #[cfg(all(feature = "kcm", unix))]
+            Inner::Kcm(k) => k.load(),
         }
     }
 
@@ -73,6 +111,8 @@ impl CcacheHandle {
             Inner::File(p) => Ccache::read_file(p).map(|c| c.default_principal),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => k.principal(),
+            #[cfg(all(feature = "kcm", unix))]
+            Inner::Kcm(k) => k.principal(),
         }
     }
 
@@ -83,6 +123,8 @@ impl CcacheHandle {
             Inner::File(p) => cache.write_file(p),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => k.save(cache),
+            #[cfg(all(feature = "kcm", unix))]
+            Inner::Kcm(k) => k.save(cache),
         }
     }
 
@@ -105,6 +147,8 @@ impl CcacheHandle {
             },
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => k.update(before, after),
+            #[cfg(all(feature = "kcm", unix))]
+            Inner::Kcm(k) => k.update(before, after),
         }
     }
 
@@ -114,11 +158,13 @@ impl CcacheHandle {
             Inner::File(p) => Ccache::destroy_file(p),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => k.destroy(),
+            #[cfg(all(feature = "kcm", unix))]
+            Inner::Kcm(k) => k.destroy(),
         }
     }
 
     /// True when the type has collections with a primary cache (MIT's
-    /// `krb5_cc_support_switch`): KEYRING yes, FILE no.
+    /// `krb5_cc_support_switch`): KEYRING and KCM yes, FILE no.
     pub fn supports_switch(&self) -> bool {
         !matches!(self.0, Inner::File(_))
     }
@@ -129,6 +175,8 @@ impl CcacheHandle {
             Inner::File(_) => Ok(()),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => k.switch_to(),
+            #[cfg(all(feature = "kcm", unix))]
+            Inner::Kcm(k) => k.switch_to(),
         }
     }
 
@@ -146,6 +194,12 @@ impl CcacheHandle {
                 .collection()?
                 .into_iter()
                 .map(|c| Self(Inner::Keyring(c)))
+                .collect()),
+            #[cfg(all(feature = "kcm", unix))]
+            Inner::Kcm(k) => Ok(k
+                .collection()?
+                .into_iter()
+                .map(|c| Self(Inner::Kcm(c)))
                 .collect()),
         }
     }
@@ -174,6 +228,8 @@ impl CcacheHandle {
             Inner::File(_) => Ok(None),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => Ok(Some(Self(Inner::Keyring(k.new_unique()?)))),
+            #[cfg(all(feature = "kcm", unix))]
+            Inner::Kcm(k) => Ok(Some(Self(Inner::Kcm(k.new_unique()?)))),
         }
     }
 }

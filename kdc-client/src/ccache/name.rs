@@ -3,6 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use super::kcm::KcmName;
 use super::keyring::KeyringName;
 use super::{CcacheError, DEFAULT_CCACHE_NAME};
 use crate::config::expand_path;
@@ -14,10 +15,12 @@ pub enum CcacheName {
     File(PathBuf),
     /// `KEYRING:[anchor:]collection[:subsidiary]` (opened only with the `keyring` feature).
     Keyring(KeyringName),
+    /// `KCM:[name]`, a cache kept by a KCM daemon (opened only with the `kcm` feature).
+    Kcm(KcmName),
 }
 
 impl CcacheName {
-    /// Parse `TYPE:residual`. `DIR:`, `KCM:`, `MEMORY:`, `API:` and unknown types are refused.
+    /// Parse `TYPE:residual`. `DIR:`, `MEMORY:`, `API:` and unknown types are refused.
     pub fn parse(name: &str) -> Result<Self, CcacheError> {
         if name.starts_with('/') {
             return Ok(Self::File(PathBuf::from(name)));
@@ -26,6 +29,7 @@ impl CcacheName {
             None => Ok(Self::File(PathBuf::from(name))),
             Some(("FILE", path)) => Ok(Self::File(PathBuf::from(path))),
             Some(("KEYRING", residual)) => KeyringName::parse(residual).map(Self::Keyring),
+            Some(("KCM", residual)) => Ok(Self::Kcm(KcmName::parse(residual)?)),
             Some((ty, _)) => Err(CcacheError::UnsupportedType(ty.to_owned())),
         }
     }
@@ -51,6 +55,7 @@ impl fmt::Display for CcacheName {
         match self {
             Self::File(p) => write!(f, "FILE:{}", p.display()),
             Self::Keyring(k) => write!(f, "KEYRING:{k}"),
+            Self::Kcm(k) => write!(f, "KCM:{k}"),
         }
     }
 }
@@ -78,7 +83,7 @@ mod tests {
             CcacheName::resolve(None, Some("FILE:%{TEMP}/cc"), 1),
             Err(CcacheError::Path(_))
         ));
-        for refused in ["DIR:/tmp/d", "KCM:1000", "MEMORY:x", "API:x", "XYZ:1"] {
+        for refused in ["DIR:/tmp/d", "MEMORY:x", "API:x", "XYZ:1"] {
             assert!(matches!(
                 CcacheName::parse(refused),
                 Err(CcacheError::UnsupportedType(_))
@@ -93,5 +98,20 @@ mod tests {
             (k.collection.as_str(), k.subsidiary.as_deref()),
             ("col", Some("sub"))
         );
+        for (name, cache) in [
+            ("KCM:", None),
+            ("KCM:0", Some("0")),
+            ("KCM:1000:2", Some("1000:2")),
+        ] {
+            let n = CcacheName::parse(name).unwrap();
+            assert_eq!(
+                n,
+                CcacheName::Kcm(KcmName {
+                    cache: cache.map(str::to_owned)
+                })
+            );
+            assert_eq!(n.to_string(), name);
+        }
+        assert!(CcacheName::parse("KCM:a\0b").is_err());
     }
 }
