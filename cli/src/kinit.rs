@@ -386,7 +386,9 @@ fn choose_cache(args: &KinitArgs, conf: &Krb5Conf) -> Result<Target, Failure> {
         common::open_ccache(name, Some(conf))
             .map_err(|e| Failure::Krb(format!("{e} while resolving ccache")))
     };
-    let default = open(None)?;
+    // MIT's wording for krb5_cc_default (e.g. "No KCM server found while getting default ccache").
+    let default = common::open_ccache(None, Some(conf))
+        .map_err(|e| Failure::Krb(format!("{e} while getting default ccache")))?;
     let default_principal = default.principal().ok();
     let named = match &args.cache {
         Some(n) => Some(open(Some(n))?),
