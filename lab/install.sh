@@ -13,6 +13,7 @@ PKGS=(
   mariadb-plugin-gssapi-server                # auth_gssapi.so (server side)
   mariadb-plugin-gssapi-client                # auth_gssapi_client.so (for the mariadb CLI)
   python3-gssapi                              # MIT GSS acceptor/initiator for lab/gss_acceptor.py
+  heimdal-kcm                                 # Heimdal's KCM daemon (KCM: credential caches)
   openssl                                     # TLS CA + server certificate for MariaDB
   musl-tools                                  # static musl builds of the client
   "$@"

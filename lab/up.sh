@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Start the lab: four MIT KDCs (one krb5kdc per realm) and MariaDB with
-# auth_gssapi, all on 127.0.0.1 high ports, everything under one state dir.
+# Start the lab: four MIT KDCs (one krb5kdc per realm), MariaDB with
+# auth_gssapi, all on 127.0.0.1 high ports, and Heimdal's KCM daemon on a Unix
+# socket in the state dir; everything under one state dir.
 #
 #   lab/up.sh                 # state in lab/state (or $LAB_STATE)
 #   . lab/state/env.sh        # then use KRB5_CONFIG, KRB5CCNAME, LAB_* ...
@@ -54,7 +55,7 @@ CLIENT_PLUGIN_DIR=$(dirname "$(dpkg -L mariadb-plugin-gssapi-client 2>/dev/null 
 
 # ------------------------------------------------------------ preflight ---
 "$LAB_DIR/install.sh" >/dev/null || die "lab/install.sh failed (missing packages? run it as root)"
-for b in krb5kdc kdb5_util kadmin.local mariadbd mariadb-install-db mariadb mariadb-admin openssl; do
+for b in kcm unshare krb5kdc kdb5_util kadmin.local mariadbd mariadb-install-db mariadb mariadb-admin openssl; do
   command -v "$b" >/dev/null || [[ -x /usr/sbin/$b ]] || die "$b not found"
 done
 export PATH=$PATH:/usr/sbin:/sbin
@@ -77,8 +78,13 @@ done
 mkdir -p "$STATE"
 STATE=$(cd "$STATE" && pwd)
 touch "$STATE/.lab-state"
-mkdir -p "$STATE"/{kdc,keytabs,ccache,rcache,tls,mariadb/tmp,run}
+mkdir -p "$STATE"/{kdc,keytabs,ccache,rcache,tls,mariadb/tmp,run,kcm/run}
 chmod 700 "$STATE/keytabs" "$STATE/ccache" "$STATE/rcache"
+# Heimdal's kcm (7.8) ignores --socket-path and always listens on
+# /var/run/.heim_org.h5l.kcm-socket: it runs in a private mount namespace where
+# $STATE/kcm/run is mounted over /run, so its socket is $STATE/kcm/run/<that name>.
+KCM_SOCKET=$STATE/kcm/run/.heim_org.h5l.kcm-socket
+(( ${#KCM_SOCKET} < 100 )) || die "socket path $KCM_SOCKET too long; use a shorter LAB_STATE"
 MDB=$STATE/mariadb
 MDB_SOCKET=$MDB/mysqld.sock
 (( ${#MDB_SOCKET} < 100 )) || die "socket path $MDB_SOCKET too long; use a shorter LAB_STATE"
@@ -194,11 +200,13 @@ done
 # ONPREM KDC's referral. krb5-domain-realm.conf maps the hosts statically.
 {
   libdefaults "$USER_REALM"
+  printf '\tkcm_socket = %s\n' "$KCM_SOCKET"
   realms_section
   capaths
 } >"$STATE/krb5.conf"
 {
   libdefaults "$USER_REALM"
+  printf '\tkcm_socket = %s\n' "$KCM_SOCKET"
   realms_section
   printf '[domain_realm]\n\t.ad.myaws.com = %s\n\tad.myaws.com = %s\n\t.apps.local = %s\n' "$SVC_REALM" "$SVC_REALM" "$APPS_REALM"
   capaths
@@ -294,6 +302,20 @@ for r in "${REALMS[@]}"; do
 done
 log "KDCs up: $(for r in "${REALMS[@]}"; do printf '%s=%s:%s ' "$r" "$KDC_HOST" "${KDC_PORT[$r]}"; done)"
 
+# ------------------------------------------------------------------ KCM ---
+# Heimdal's kcm, in the foreground (no --detach), its own mount namespace (as
+# root; else a user namespace maps us to root there). unshare and sh exec, so
+# $! is kcm's PID.
+printf '[libdefaults]\n\tdefault_realm = %s\n' "$USER_REALM" >"$STATE/kcm/krb5.conf"
+UNSHARE=(unshare --mount --propagation private)
+[[ $EUID -eq 0 ]] || UNSHARE=(unshare --user --map-root-user --mount --propagation private)
+"${UNSHARE[@]}" sh -c 'mount --bind "$1/run" /run && exec kcm -c "$1/krb5.conf"' sh "$STATE/kcm" \
+  </dev/null >"$STATE/kcm/kcm.out" 2>&1 &
+echo $! >"$STATE/run/kcm.pid"
+for ((i = 0; i < 100; i++)); do [[ -S $KCM_SOCKET ]] && break; sleep 0.05; done
+[[ -S $KCM_SOCKET ]] || die "kcm did not create $KCM_SOCKET; output: $(cat "$STATE/kcm/kcm.out")"
+log "Heimdal KCM up: $KCM_SOCKET (pid $(cat "$STATE/run/kcm.pid"))"
+
 # ------------------------------------------------------------------ TLS ---
 TLS=$STATE/tls
 {
@@ -374,6 +396,8 @@ unset KRB5_KTNAME KRB5_CLIENT_KTNAME
 export LAB_KRB5_CONFIG='$STATE/krb5.conf'
 export LAB_KRB5_CONFIG_DOMAIN_REALM='$STATE/krb5-domain-realm.conf'
 export LAB_CCACHE_DIR='$STATE/ccache'
+# Heimdal's KCM daemon (kcm_socket in both client profiles): KRB5CCNAME=KCM: uses it.
+export LAB_KCM_SOCKET='$KCM_SOCKET'
 
 # Realms and KDCs (UDP and TCP on the same port).
 export LAB_USER_REALM=$USER_REALM

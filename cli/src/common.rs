@@ -45,7 +45,8 @@ pub fn open_ccache(
     explicit: Option<&str>,
     conf: Option<&Krb5Conf>,
 ) -> Result<ccache::CcacheHandle, ccache::CcacheError> {
-    ccache_name(explicit, conf).and_then(|n| n.open(uid()))
+    let kcm_socket = conf.and_then(|c| c.kcm_socket.as_deref());
+    ccache_name(explicit, conf).and_then(|n| n.open_with_kcm_socket(uid(), kcm_socket))
 }
 
 /// The name without its type, as MIT's `krb5_cc_get_name` gives it (`/tmp/krb5cc_0`,
@@ -55,6 +56,7 @@ pub fn ccache_residual(name: &ccache::CcacheName) -> String {
         ccache::CcacheName::File(p) => p.display().to_string(),
         ccache::CcacheName::Dir(d) => d.to_string(),
         ccache::CcacheName::Keyring(k) => k.to_string(),
+        ccache::CcacheName::Kcm(k) => k.to_string(),
     }
 }
 
@@ -63,6 +65,7 @@ pub fn ccache_residual(name: &ccache::CcacheName) -> String {
 pub fn ccache_not_found(name: &ccache::CcacheName) -> String {
     match (name, name.file_path()) {
         (ccache::CcacheName::Keyring(k), _) => format!("Credentials cache keyring '{k}' not found"),
+        (ccache::CcacheName::Kcm(k), _) => format!("Credentials cache 'KCM:{k}' not found"),
         (_, Some(p)) => format!("No credentials cache found (filename: {})", p.display()),
         (_, None) => format!("No credentials cache found ({name})"),
     }

@@ -61,7 +61,7 @@ pub fn parse_args(args: Vec<OsString>) -> Result<KdestroyArgs, String> {
 
 /// `kerb kdestroy`. `-A` destroys every cache of the collection (for FILE, the one cache),
 /// `-p` the collection's cache of that principal. Like MIT, a missing FILE cache is reported
-/// but exits 0, and a missing KEYRING cache is silently fine.
+/// but exits 0 (KCM too: the daemon reports it), and a missing KEYRING cache is silently fine.
 pub fn run(args: Vec<OsString>) -> ExitCode {
     let a = match parse_args(args) {
         Ok(a) => a,

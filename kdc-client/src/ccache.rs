@@ -16,10 +16,11 @@
 //! All integers are big-endian. Parsing and encoding work on bytes in memory; the file
 //! functions are thin wrappers, and writes are atomic (temporary file, fsync, rename).
 //!
-//! Cache names ([`CcacheName`]: `FILE:`, `DIR:` and `KEYRING:`) open to a [`CcacheHandle`],
-//! which reads, writes and destroys caches of any of them; DIR collections ([`dir`]) are
-//! directories of FILE caches, KEYRING caches ([`keyring`]) keep each credential in this same
-//! encoding in a kernel key.
+//! Cache names ([`CcacheName`]: `FILE:`, `DIR:`, `KEYRING:` and `KCM:`) open to a
+//! [`CcacheHandle`], which reads, writes and destroys caches of any of these types; DIR
+//! collections ([`dir`]) are directories of FILE caches, KEYRING caches ([`keyring`]) keep each
+//! credential in this same encoding in a kernel key, KCM daemons ([`kcm`]) take it over their
+//! socket.
 
 use std::fmt;
 use std::io::{Read as _, Write};
@@ -35,6 +36,7 @@ use crate::wire::{Reader, Truncated, put_u32_data};
 
 pub mod dir;
 mod handle;
+pub mod kcm;
 pub mod keyring;
 mod name;
 
@@ -86,6 +88,8 @@ pub enum CcacheError {
         source: std::io::Error,
     },
     #[error(transparent)]
+    Kcm(#[from] kcm::KcmError),
+    #[error(transparent)]
     Path(#[from] UnknownPathToken),
     #[error("credential cache {path}: {source}")]
     Io {
@@ -107,6 +111,7 @@ impl CcacheError {
     pub fn is_not_found(&self) -> bool {
         match self {
             Self::KeyringNotFound(_) => true,
+            Self::Kcm(kcm::KcmError::NotFound(_)) => true,
             Self::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
             _ => false,
         }

@@ -8,6 +8,8 @@ use super::dir::DirCache;
 use super::{Ccache, CcacheError, CcacheName};
 use crate::Principal;
 
+#[cfg(all(feature = "kcm", unix))]
+use super::kcm::KcmCache;
 #[cfg(all(feature = "keyring", target_os = "linux"))]
 use super::keyring::KeyringCache;
 
@@ -22,6 +24,8 @@ enum Inner {
     Dir(DirCache),
     #[cfg(all(feature = "keyring", target_os = "linux"))]
     Keyring(KeyringCache),
+    #[cfg(all(feature = "kcm", unix))]
+    Kcm(KcmCache),
 }
 
 impl CcacheName {
@@ -41,7 +45,37 @@ impl CcacheName {
                     "KEYRING (built without the `keyring` feature)".to_owned(),
                 ))
             }
+            Self::Kcm(_) => self.open_kcm(None),
         }
+    }
+
+    /// [`CcacheName::open`], with `[libdefaults] kcm_socket` for KCM names (`None`: MIT's
+    /// default, [`DEFAULT_KCM_SOCKET`](super::kcm::DEFAULT_KCM_SOCKET); `-`: no KCM daemon).
+    pub fn open_with_kcm_socket(
+        &self,
+        euid: u32,
+        kcm_socket: Option<&str>,
+    ) -> Result<CcacheHandle, CcacheError> {
+        match self {
+            Self::Kcm(_) => self.open_kcm(kcm_socket),
+            _ => self.open(euid),
+        }
+    }
+
+    #[cfg(all(feature = "kcm", unix))]
+    fn open_kcm(&self, socket: Option<&str>) -> Result<CcacheHandle, CcacheError> {
+        let Self::Kcm(k) = self else {
+            return Err(CcacheError::UnsupportedType("KCM".to_owned()));
+        };
+        let socket = std::path::Path::new(socket.unwrap_or(super::kcm::DEFAULT_KCM_SOCKET));
+        KcmCache::open(k, socket).map(|c| CcacheHandle(Inner::Kcm(c)))
+    }
+
+    #[cfg(not(all(feature = "kcm", unix)))]
+    fn open_kcm(&self, _socket: Option<&str>) -> Result<CcacheHandle, CcacheError> {
+        Err(CcacheError::UnsupportedType(
+            "KCM (built without the `kcm` feature)".to_owned(),
+        ))
     }
 }
 
@@ -58,6 +92,8 @@ impl CcacheHandle {
             Inner::Dir(d) => CcacheName::Dir(d.name()),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => CcacheName::Keyring(k.name().clone()),
+            #[cfg(all(feature = "kcm", unix))]
+            Inner::Kcm(k) => CcacheName::Kcm(k.name()),
         }
     }
 
@@ -69,6 +105,8 @@ impl CcacheHandle {
             Inner::Dir(d) => Ccache::read_file(&d.path()),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => k.load(),
+            #[cfg(all(feature = "kcm", unix))]
+            Inner::Kcm(k) => k.load(),
         }
     }
 
@@ -79,6 +117,8 @@ impl CcacheHandle {
             Inner::Dir(d) => Ccache::read_file(&d.path()).map(|c| c.default_principal),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => k.principal(),
+            #[cfg(all(feature = "kcm", unix))]
+            Inner::Kcm(k) => k.principal(),
         }
     }
 
@@ -90,6 +130,8 @@ impl CcacheHandle {
             Inner::Dir(d) => cache.write_file(&d.path()),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => k.save(cache),
+            #[cfg(all(feature = "kcm", unix))]
+            Inner::Kcm(k) => k.save(cache),
         }
     }
 
@@ -104,6 +146,8 @@ impl CcacheHandle {
             Inner::Dir(d) => update_file(&d.path(), before, after),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => k.update(before, after),
+            #[cfg(all(feature = "kcm", unix))]
+            Inner::Kcm(k) => k.update(before, after),
         }
     }
 
@@ -114,11 +158,13 @@ impl CcacheHandle {
             Inner::Dir(d) => Ccache::destroy_file(&d.path()),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => k.destroy(),
+            #[cfg(all(feature = "kcm", unix))]
+            Inner::Kcm(k) => k.destroy(),
         }
     }
 
     /// True when the type has collections with a primary cache (MIT's
-    /// `krb5_cc_support_switch`): DIR and KEYRING yes, FILE no.
+    /// `krb5_cc_support_switch`): DIR, KEYRING and KCM yes, FILE no.
     pub fn supports_switch(&self) -> bool {
         !matches!(self.0, Inner::File(_))
     }
@@ -130,6 +176,8 @@ impl CcacheHandle {
             Inner::Dir(d) => d.switch_to(),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => k.switch_to(),
+            #[cfg(all(feature = "kcm", unix))]
+            Inner::Kcm(k) => k.switch_to(),
         }
     }
 
@@ -152,6 +200,12 @@ impl CcacheHandle {
                 .collection()?
                 .into_iter()
                 .map(|c| Self(Inner::Keyring(c)))
+                .collect()),
+            #[cfg(all(feature = "kcm", unix))]
+            Inner::Kcm(k) => Ok(k
+                .collection()?
+                .into_iter()
+                .map(|c| Self(Inner::Kcm(c)))
                 .collect()),
         }
     }
@@ -181,6 +235,8 @@ impl CcacheHandle {
             Inner::Dir(d) => Ok(Some(Self(Inner::Dir(d.new_unique()?)))),
             #[cfg(all(feature = "keyring", target_os = "linux"))]
             Inner::Keyring(k) => Ok(Some(Self(Inner::Keyring(k.new_unique()?)))),
+            #[cfg(all(feature = "kcm", unix))]
+            Inner::Kcm(k) => Ok(Some(Self(Inner::Kcm(k.new_unique()?)))),
         }
     }
 }

@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::dir::DirName;
+use super::kcm::KcmName;
 use super::keyring::KeyringName;
 use super::{CcacheError, DEFAULT_CCACHE_NAME};
 use crate::config::expand_path;
@@ -17,10 +18,12 @@ pub enum CcacheName {
     Dir(DirName),
     /// `KEYRING:[anchor:]collection[:subsidiary]` (opened only with the `keyring` feature).
     Keyring(KeyringName),
+    /// `KCM:[name]`, a cache kept by a KCM daemon (opened only with the `kcm` feature).
+    Kcm(KcmName),
 }
 
 impl CcacheName {
-    /// Parse `TYPE:residual`. `KCM:`, `MEMORY:`, `API:` and unknown types are refused.
+    /// Parse `TYPE:residual`. `MEMORY:`, `API:` and unknown types are refused.
     pub fn parse(name: &str) -> Result<Self, CcacheError> {
         if name.starts_with('/') {
             return Ok(Self::File(PathBuf::from(name)));
@@ -30,6 +33,7 @@ impl CcacheName {
             Some(("FILE", path)) => Ok(Self::File(PathBuf::from(path))),
             Some(("DIR", residual)) => DirName::parse(residual).map(Self::Dir),
             Some(("KEYRING", residual)) => KeyringName::parse(residual).map(Self::Keyring),
+            Some(("KCM", residual)) => Ok(Self::Kcm(KcmName::parse(residual)?)),
             Some((ty, _)) => Err(CcacheError::UnsupportedType(ty.to_owned())),
         }
     }
@@ -56,7 +60,7 @@ impl CcacheName {
         match self {
             Self::File(p) => Some(p.clone()),
             Self::Dir(DirName::Subsidiary { dir, file }) => Some(dir.join(file)),
-            Self::Dir(DirName::Collection(_)) | Self::Keyring(_) => None,
+            Self::Dir(DirName::Collection(_)) | Self::Keyring(_) | Self::Kcm(_) => None,
         }
     }
 }
@@ -67,6 +71,7 @@ impl fmt::Display for CcacheName {
             Self::File(p) => write!(f, "FILE:{}", p.display()),
             Self::Dir(d) => write!(f, "DIR:{d}"),
             Self::Keyring(k) => write!(f, "KEYRING:{k}"),
+            Self::Kcm(k) => write!(f, "KCM:{k}"),
         }
     }
 }
@@ -96,7 +101,7 @@ mod tests {
         ));
         assert_eq!(r(Some("DIR:/tmp/d"), None).unwrap(), "DIR:/tmp/d");
         assert_eq!(r(Some("DIR::/tmp/d/tkt"), None).unwrap(), "DIR::/tmp/d/tkt");
-        for refused in ["KCM:1000", "MEMORY:x", "API:x", "XYZ:1"] {
+        for refused in ["MEMORY:x", "API:x", "XYZ:1"] {
             assert!(matches!(
                 CcacheName::parse(refused),
                 Err(CcacheError::UnsupportedType(_))
@@ -111,5 +116,20 @@ mod tests {
             (k.collection.as_str(), k.subsidiary.as_deref()),
             ("col", Some("sub"))
         );
+        for (name, cache) in [
+            ("KCM:", None),
+            ("KCM:0", Some("0")),
+            ("KCM:1000:2", Some("1000:2")),
+        ] {
+            let n = CcacheName::parse(name).unwrap();
+            assert_eq!(
+                n,
+                CcacheName::Kcm(KcmName {
+                    cache: cache.map(str::to_owned)
+                })
+            );
+            assert_eq!(n.to_string(), name);
+        }
+        assert!(CcacheName::parse("KCM:a\0b").is_err());
     }
 }

@@ -105,6 +105,8 @@ pub struct Krb5Conf {
     pub default_ccache_name: Option<String>,
     pub default_keytab_name: Option<String>,
     pub default_client_keytab_name: Option<String>,
+    /// `kcm_socket`: the KCM daemon's socket (`-`: none); unset means MIT's default.
+    pub kcm_socket: Option<String>,
     pub realms: BTreeMap<String, RealmConfig>,
     /// `[domain_realm]`: host or `.domain` (lowercase) to realm; earlier files win.
     pub domain_realm: BTreeMap<String, Realm>,
@@ -164,6 +166,7 @@ impl Krb5Conf {
             default_ccache_name: string("default_ccache_name"),
             default_keytab_name: string("default_keytab_name"),
             default_client_keytab_name: string("default_client_keytab_name"),
+            kcm_socket: string("kcm_socket"),
             realms: realms(p)?,
             domain_realm: domain_realm(p)?,
             capaths: capaths(p)?,
