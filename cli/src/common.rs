@@ -164,6 +164,13 @@ pub fn parser(args: Vec<OsString>) -> lexopt::Parser {
     lexopt::Parser::from_args(args)
 }
 
+/// The value of the option just parsed, as UTF-8; errors in getopt's wording.
+pub fn option_value(prog: &str, p: &mut lexopt::Parser) -> Result<String, String> {
+    let v = p.value().map_err(|e| getopt_message(prog, &e))?;
+    v.into_string()
+        .map_err(|_| format!("{prog}: argument is not UTF-8"))
+}
+
 /// The `-x` of a lexopt short option, for messages.
 pub fn opt_name(arg: &lexopt::Arg<'_>) -> String {
     match arg {

@@ -110,11 +110,7 @@ pub fn parse_args(args: Vec<OsString>) -> Result<KinitArgs, String> {
     let mut p = common::parser(args);
     let mut a = KinitArgs::default();
     let mut errors = Vec::new();
-    let val = |p: &mut lexopt::Parser| -> Result<String, String> {
-        let v = p.value().map_err(|e| common::getopt_message(PROG, &e))?;
-        v.into_string()
-            .map_err(|_| format!("{PROG}: argument is not UTF-8"))
-    };
+    let val = |p: &mut lexopt::Parser| common::option_value(PROG, p);
     loop {
         let arg = match p.next() {
             Ok(Some(arg)) => arg,
@@ -418,15 +414,15 @@ fn choose_cache(args: &KinitArgs, conf: &Krb5Conf) -> Result<Target, Failure> {
         let found = default
             .find_in_collection(&client)
             .map_err(|e| Failure::Krb(format!("{e} while searching for ccache for {client}")))?;
-        let (handle, how) = match found {
-            Some(h) => (h, "existing"),
+        let (handle, how, switch) = match found {
+            Some(h) => (h, "existing", true),
             None if default_principal.is_some() => {
                 let fresh = default
                     .new_unique()
                     .map_err(|e| Failure::Krb(format!("{e} while generating new ccache")))?;
-                (fresh.unwrap_or(default), "new")
+                (fresh.unwrap_or(default), "new", true)
             }
-            None => (default, "default"),
+            None => (default, "default", false),
         };
         if args.verbose {
             eprintln!(
@@ -434,7 +430,6 @@ fn choose_cache(args: &KinitArgs, conf: &Krb5Conf) -> Result<Target, Failure> {
                 common::ccache_residual(&handle.name())
             );
         }
-        let switch = how != "default";
         return Ok(Target {
             handle,
             client,

@@ -56,11 +56,7 @@ pub fn parse_args(args: Vec<OsString>) -> Result<KvnoArgs, String> {
     use lexopt::Arg::{Long, Short, Value};
     let mut p = common::parser(args);
     let mut a = KvnoArgs::default();
-    let val = |p: &mut lexopt::Parser| -> Result<String, String> {
-        let v = p.value().map_err(|e| common::getopt_message(PROG, &e))?;
-        v.into_string()
-            .map_err(|_| format!("{PROG}: argument is not UTF-8"))
-    };
+    let val = |p: &mut lexopt::Parser| common::option_value(PROG, p);
     loop {
         let arg = match p.next() {
             Ok(Some(arg)) => arg,

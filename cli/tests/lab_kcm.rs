@@ -9,7 +9,7 @@ mod common;
 use std::process::Output;
 use std::sync::Mutex;
 
-use common::{KERB, lab, ok};
+use common::{KERB, lab, mit_verifies_service_ticket, ok, password};
 
 /// The daemon's collection for our uid.
 const KCM: &str = "KCM:";
@@ -31,41 +31,13 @@ fn tool(ours: bool, name: &str, args: &[&str], stdin: Option<&str>) -> Output {
     }
 }
 
-fn password(user: &str) -> String {
-    if user == lab("LAB_USER_PRINCIPAL") {
-        lab("LAB_USER_PASSWORD")
-    } else {
-        lab("LAB_USER2_PASSWORD")
-    }
-}
-
 fn kinit(ours: bool, user: &str) {
     ok(&tool(ours, "kinit", &[user], Some(&password(user))));
 }
 
-/// The same listing (stdout, stderr and exit status) from MIT's klist and ours.
+/// The same listing (stdout, stderr and exit status) from MIT's klist and ours: its stdout.
 fn same_listing(args: &[&str], cc: &str) -> String {
-    let mit = run("klist", args, cc, None);
-    let mut kargs = vec!["klist"];
-    kargs.extend_from_slice(args);
-    let ours = run(KERB, &kargs, cc, None);
-    let text = |o: &Output| {
-        (
-            String::from_utf8_lossy(&o.stdout).into_owned(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-            o.status.code(),
-        )
-    };
-    assert_eq!(text(&ours), text(&mit), "klist {args:?} of {cc}");
-    text(&mit).0
-}
-
-/// `kvno -k KEYTAB spn`: MIT decrypts the cached service ticket with the service's key.
-fn mit_verifies_service_ticket() {
-    let spn = lab("LAB_MARIADB_SPN");
-    let keytab = lab("LAB_MARIADB_KEYTAB");
-    let out = ok(&run("kvno", &["-k", &keytab, &spn], KCM, None));
-    assert!(out.contains("keytab entry valid"), "{out}");
+    common::same_klist(args, cc).0
 }
 
 fn destroy_all() {
@@ -92,7 +64,7 @@ fn kcm_caches_are_shared_with_mit_both_ways() {
     let out = ok(&run(KERB, &["kvno", &spn], KCM, None));
     assert_eq!(out.trim(), format!("{spn}: kvno = 1"));
     same_listing(&["-e"], KCM);
-    mit_verifies_service_ticket();
+    mit_verifies_service_ticket(KCM);
     let host = lab("LAB_SERVICE_HOST");
     ok(&run("kvno", &["-S", "host", &host], KCM, None));
     let listing = same_listing(&["-f"], KCM);
@@ -118,7 +90,7 @@ fn kcm_caches_are_shared_with_mit_both_ways() {
     kinit(true, &user);
     same_listing(&["-f", "-e"], KCM);
     ok(&run(KERB, &["kvno", &spn], KCM, None));
-    mit_verifies_service_ticket();
+    mit_verifies_service_ticket(KCM);
     let apps = lab("LAB_APPS_SPN");
     let out = ok(&run("kvno", &[&apps], KCM, None));
     assert_eq!(out.trim(), format!("{apps}: kvno = 1"));

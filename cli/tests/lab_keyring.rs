@@ -6,19 +6,13 @@
 
 mod common;
 
-use common::{KERB, kinit_verbose as kinit, lab, ok, run, same_listing};
+use common::{
+    KERB, kinit_verbose as kinit, lab, mit_verifies_service_ticket, ok, run, same_listing,
+};
 
 /// A KEYRING collection under the session anchor, unique to this test process.
 fn collection(tag: &str) -> String {
     format!("KEYRING:session:kerbtest_lab_{}_{tag}", std::process::id())
-}
-
-/// `kvno -k KEYTAB spn`: MIT decrypts the cached service ticket with the service's key.
-fn mit_verifies_service_ticket(cc: &str) {
-    let spn = lab("LAB_MARIADB_SPN");
-    let keytab = lab("LAB_MARIADB_KEYTAB");
-    let out = ok(&run("kvno", &["-k", &keytab, &spn], cc, None));
-    assert!(out.contains("keytab entry valid"), "{out}");
 }
 
 #[test]

@@ -326,7 +326,8 @@ impl KerberosInitiator {
         let Some(work) = self.work.as_mut() else {
             return Err(KerberosError::State("no credential cache"));
         };
-        let snapshot = work.clone();
+        // Only a cache that is written back needs the state to diff against.
+        let snapshot = self.write_back.then(|| work.clone());
         let before = self.client.kdc_exchanges();
         let creds = self
             .client
@@ -335,10 +336,9 @@ impl KerberosInitiator {
             .map_err(|e| Self::kdc_err(e, format!("getting credentials for {service}")))?;
         self.from_cache = self.client.kdc_exchanges() == before;
         if !self.from_cache
-            && self.write_back
-            && let Some(w) = &self.work
+            && let (Some(snapshot), Some(w)) = (&snapshot, &self.work)
         {
-            self.update(&snapshot, w)?;
+            self.update(snapshot, w)?;
         }
         self.creds = Some(creds);
         Ok(())

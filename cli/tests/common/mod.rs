@@ -80,12 +80,36 @@ pub fn kinit_verbose(program: &str, user: &str, cc: &str) -> Vec<String> {
         .collect()
 }
 
-/// The same listing from MIT's klist and ours, which it returns.
-pub fn same_listing(args: &[&str], cc: &str) -> String {
-    let mit = ok(&run("klist", args, cc, None));
+/// MIT's klist and ours on `cc` print the same stdout and stderr and exit the same; their
+/// stdout and exit status.
+pub fn same_klist(args: &[&str], cc: &str) -> (String, Option<i32>) {
+    let text = |o: &Output| {
+        (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+            o.status.code(),
+        )
+    };
+    let mit = text(&run("klist", args, cc, None));
     let mut kargs = vec!["klist"];
     kargs.extend_from_slice(args);
-    let ours = ok(&run(KERB, &kargs, cc, None));
+    let ours = text(&run(KERB, &kargs, cc, None));
     assert_eq!(ours, mit, "klist {args:?} of {cc}");
-    ours
+    (mit.0, mit.2)
+}
+
+/// [`same_klist`] of a listing that must succeed: its stdout.
+pub fn same_listing(args: &[&str], cc: &str) -> String {
+    let (out, code) = same_klist(args, cc);
+    assert_eq!(code, Some(0), "klist {args:?} of {cc}: {out}");
+    out
+}
+
+/// `kvno -k KEYTAB spn` on `cc`: MIT decrypts the cached service ticket of the lab's MariaDB
+/// with the service's key.
+pub fn mit_verifies_service_ticket(cc: &str) {
+    let spn = lab("LAB_MARIADB_SPN");
+    let keytab = lab("LAB_MARIADB_KEYTAB");
+    let out = ok(&run("kvno", &["-k", &keytab, &spn], cc, None));
+    assert!(out.contains("keytab entry valid"), "{out}");
 }

@@ -110,7 +110,7 @@ impl CcacheHandle {
         }
     }
 
-    /// The default principal (for a KEYRING cache without reading its credentials).
+    /// The default principal (for KEYRING and KCM caches without reading the credentials).
     pub fn principal(&self) -> Result<Principal, CcacheError> {
         match &self.0 {
             Inner::File(p) => Ccache::read_file(p).map(|c| c.default_principal),
@@ -122,8 +122,9 @@ impl CcacheHandle {
         }
     }
 
-    /// Replace the cache's contents by `cache`. FILE: atomic rename of a 0600 temporary file;
-    /// KEYRING: keys replaced one by one, stale ones unlinked afterwards.
+    /// Replace the cache's contents by `cache`. FILE and DIR: atomic rename of a 0600
+    /// temporary file; KEYRING: keys replaced one by one, stale ones unlinked afterwards;
+    /// KCM: the daemon's REPLACE, else initialise and store.
     pub fn save(&self, cache: &Ccache) -> Result<(), CcacheError> {
         match &self.0 {
             Inner::File(p) => cache.write_file(p),
@@ -211,20 +212,16 @@ impl CcacheHandle {
     }
 
     /// The cache of this collection whose default principal is `client` (MIT's
-    /// `krb5_cc_cache_match`), if any.
+    /// `krb5_cc_cache_match`), if any. Caches that cannot be read are passed over, as MIT does.
     pub fn find_in_collection(
         &self,
         client: &Principal,
     ) -> Result<Option<CcacheHandle>, CcacheError> {
-        for cache in self.collection()? {
-            match cache.principal() {
-                Ok(p) if crate::keytab::same_principal(&p, client) => return Ok(Some(cache)),
-                Ok(_) => {}
-                Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(None)
+        Ok(self.collection()?.into_iter().find(|cache| {
+            cache
+                .principal()
+                .is_ok_and(|p| crate::keytab::same_principal(&p, client))
+        }))
     }
 
     /// A new, unused cache in this cache's collection (MIT's `krb5_cc_new_unique`). FILE caches

@@ -150,6 +150,24 @@ fn persistent_keyring(uid: u32, euid: u32) -> Result<Serial, Errno> {
     }
 }
 
+/// Unlink `key` from `ring`; a key already gone is fine.
+fn unlink(key: Serial, ring: Serial) -> Result<(), Errno> {
+    match kr::keyctl_unlink(key, ring) {
+        Err(e) if !is_gone(e) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// MIT's `update_keyring_expiration`: the cache keyring expires with its latest credential
+/// (one second for an expired cache: a zero timeout would mean "never"). Failure is harmless.
+fn expire_with_latest(ring: Serial, credentials: &[Credential], now: u32) {
+    let latest_end = credentials.iter().map(|c| c.endtime).max().unwrap_or(0);
+    if latest_end != 0 {
+        let timeout = latest_end.checked_sub(now).filter(|&t| t > 0).unwrap_or(1);
+        let _ = kr::keyctl_set_timeout(ring, timeout);
+    }
+}
+
 fn now() -> u32 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -197,24 +215,23 @@ impl KeyringCache {
     /// The default principal, without reading the credentials.
     pub fn principal(&self) -> Result<Principal, CcacheError> {
         let cache = self.cache_keyring()?.ok_or_else(|| self.not_found())?;
-        self.read_principal(cache)
+        self.principal_key(cache).map(|(_, p)| p)
     }
 
-    fn read_principal(&self, cache: Serial) -> Result<Principal, CcacheError> {
+    /// The `__krb5_princ__` key of the cache keyring and the principal it holds.
+    fn principal_key(&self, cache: Serial) -> Result<(Serial, Principal), CcacheError> {
         let key = search(cache, USER, PRINCIPAL_KEY, None)
             .map_err(self.err())?
             .ok_or_else(|| self.not_found())?;
-        decode_principal_v4(&read(key).map_err(self.err())?)
+        let principal = decode_principal_v4(&read(key).map_err(self.err())?)?;
+        Ok((key, principal))
     }
 
     /// Read the whole cache, credentials in the keyring's order (which MIT's klist shows too).
     pub fn load(&self) -> Result<Ccache, CcacheError> {
         let cache = self.cache_keyring()?.ok_or_else(|| self.not_found())?;
         let err = self.err();
-        let principal_key = search(cache, USER, PRINCIPAL_KEY, None)
-            .map_err(&err)?
-            .ok_or_else(|| self.not_found())?;
-        let default_principal = decode_principal_v4(&read(principal_key).map_err(&err)?)?;
+        let (principal_key, default_principal) = self.principal_key(cache)?;
         let offsets_key = search(cache, USER, TIME_OFFSETS_KEY, None).map_err(&err)?;
         let kdc_offset = match offsets_key {
             Some(k) => decode_time_offsets(&read(k).map_err(&err)?),
@@ -259,32 +276,15 @@ impl KeyringCache {
             keep.push(add(USER, TIME_OFFSETS_KEY, &payload, ring).map_err(&err)?);
         }
         let now = now();
-        let mut latest_end = 0u32;
         for cred in &cache.credentials {
-            let desc = cred.server.to_string();
-            let payload = cred.encode_v4()?;
-            let key = self
-                .add_credential_key(&desc, &payload, ring)
-                .map_err(&err)?;
-            if cred.endtime > now {
-                let _ = kr::keyctl_set_timeout(key, cred.endtime - now);
-            }
-            latest_end = latest_end.max(cred.endtime);
-            keep.push(key);
+            keep.push(self.store_credential(cred, ring, now)?);
         }
         for key in children(ring).map_err(&err)? {
             if !keep.contains(&key) {
-                match kr::keyctl_unlink(key, ring) {
-                    Err(e) if !is_gone(e) => return Err(err(e)),
-                    _ => {}
-                }
+                unlink(key, ring).map_err(&err)?;
             }
         }
-        if latest_end != 0 {
-            // A zero timeout would mean "never": an expired cache gets one second.
-            let timeout = latest_end.checked_sub(now).filter(|&t| t > 0).unwrap_or(1);
-            let _ = kr::keyctl_set_timeout(ring, timeout);
-        }
+        expire_with_latest(ring, &cache.credentials, now);
         Ok(())
     }
 
@@ -294,47 +294,46 @@ impl KeyringCache {
         let same_header = before.default_principal == after.default_principal
             && before.kdc_offset == after.kdc_offset;
         let ring = match self.cache_keyring()? {
-            Some(ring)
-                if same_header
-                    && self.principal().ok() == Some(after.default_principal.clone()) =>
-            {
-                ring
-            }
+            Some(ring) if same_header => ring,
             _ => return self.save(after),
         };
+        match self.principal_key(ring) {
+            Ok((_, current)) if current == after.default_principal => {}
+            _ => return self.save(after),
+        }
         let err = self.err();
         let changes = Ccache::changes(before, after);
         for server in changes.removed {
             let desc = server.to_string();
             for ty in [BIG_KEY, USER] {
                 if let Some(key) = search(ring, ty, &desc, None).map_err(&err)? {
-                    match kr::keyctl_unlink(key, ring) {
-                        Err(e) if !is_gone(e) => return Err(err(e)),
-                        _ => {}
-                    }
+                    unlink(key, ring).map_err(&err)?;
                 }
             }
         }
         let now = now();
         for cred in changes.added {
-            let payload = cred.encode_v4()?;
-            let key = self
-                .add_credential_key(&cred.server.to_string(), &payload, ring)
-                .map_err(&err)?;
-            if cred.endtime > now {
-                let _ = kr::keyctl_set_timeout(key, cred.endtime - now);
-            }
+            self.store_credential(cred, ring, now)?;
         }
-        let latest_end = after
-            .credentials
-            .iter()
-            .map(|c| c.endtime)
-            .max()
-            .unwrap_or(0);
-        if latest_end > now {
-            let _ = kr::keyctl_set_timeout(ring, latest_end - now);
-        }
+        expire_with_latest(ring, &after.credentials, now);
         Ok(())
+    }
+
+    /// Add (or replace) the key of `cred`, expiring at its end time as MIT sets it.
+    fn store_credential(
+        &self,
+        cred: &Credential,
+        ring: Serial,
+        now: u32,
+    ) -> Result<Serial, CcacheError> {
+        let payload = cred.encode_v4()?;
+        let key = self
+            .add_credential_key(&cred.server.to_string(), &payload, ring)
+            .map_err(self.err())?;
+        if cred.endtime > now {
+            let _ = kr::keyctl_set_timeout(key, cred.endtime - now);
+        }
+        Ok(key)
     }
 
     /// big_key (kept in kernel memory or encrypted tmpfs, up to 1 MiB) unless under the legacy
