@@ -10,6 +10,8 @@ use std::process::Output;
 use std::sync::Mutex;
 
 use common::{KERB, lab, mit_verifies_service_ticket, ok, password};
+use kdc_client::Principal;
+use kdc_client::ccache::{Ccache, CcacheName, KdcOffset};
 
 /// The daemon's collection for our uid.
 const KCM: &str = "KCM:";
@@ -165,4 +167,58 @@ fn kcm_collections_evolve_like_mit() {
     }
     assert_eq!(ours.len(), mit.len());
     destroy_all();
+}
+
+/// A cache initialised again keeps nothing of what it held, the daemon's KDC clock offset
+/// included. Heimdal's kcm 7.8 keeps a cache's offset across INITIALIZE and leaves it
+/// uninitialised in new caches (MIT's kinit always sets it, so MIT's tools never see that):
+/// a cache we fill must state its offset, or a stale one makes its tickets look expired to
+/// our kvno and sends MIT's kvno to the KDC with a clock 10 hours off.
+#[test]
+#[ignore = "needs the lab"]
+fn a_cache_filled_again_loses_its_old_kdc_offset() {
+    let _turn = DAEMON.lock().unwrap_or_else(|e| e.into_inner());
+    let user = lab("LAB_USER_PRINCIPAL");
+    let spn = lab("LAB_MARIADB_SPN");
+    let socket = lab("LAB_KCM_SOCKET");
+    let open = |name: &str| {
+        CcacheName::parse(name)
+            .and_then(|n| n.open_with_kcm_socket(0, Some(&socket)))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    // A cache of the daemon's own naming, as `kinit` makes one in a collection.
+    let cache = open(KCM)
+        .new_unique()
+        .unwrap()
+        .expect("KCM makes new caches");
+    let name = cache.name().to_string();
+    let principal = Principal::parse(&user, None).unwrap();
+    let mut skewed = Ccache::new(principal.clone());
+    skewed.kdc_offset = Some(KdcOffset {
+        seconds: -36_000,
+        microseconds: 0,
+    });
+    cache.save(&skewed).unwrap();
+    assert_eq!(
+        cache.load().unwrap().kdc_offset.map(|o| o.seconds),
+        Some(-36_000)
+    );
+    cache.save(&Ccache::new(principal)).unwrap();
+    let offset = cache.load().unwrap().kdc_offset.map_or(0, |o| o.seconds);
+    assert_eq!(offset, 0, "{name} kept the offset of its previous contents");
+
+    // The same through the tools: our kinit fills the skewed cache again, and then our kvno
+    // and MIT's both get service tickets with it.
+    cache.save(&skewed).unwrap();
+    ok(&run(
+        KERB,
+        &["kinit", &user],
+        &name,
+        Some(password(&user).as_str()),
+    ));
+    let out = ok(&run(KERB, &["kvno", &spn], &name, None));
+    assert_eq!(out.trim(), format!("{spn}: kvno = 1"));
+    let apps = lab("LAB_APPS_SPN");
+    ok(&run("kvno", &[&apps], &name, None));
+    cache.destroy().unwrap();
 }

@@ -182,6 +182,10 @@ impl KcmCache {
 
     /// Make the cache hold exactly `cache`: MIT's atomic REPLACE where the daemon has it
     /// (sssd), else as MIT falls back: INITIALIZE, SET_KDC_OFFSET, then STORE each credential.
+    ///
+    /// The offset is always set, 0 when there is none: INITIALIZE keeps an existing cache's
+    /// offset, and Heimdal's kcm 7.8 leaves a new cache's uninitialised (MIT's kinit, syncing
+    /// with the KDC's time, always sets it), so a cache without one could read back anything.
     pub fn save(&self, cache: &Ccache) -> Result<(), CcacheError> {
         let mut conn = self.connect()?;
         let args = encode_replace_args(cache)?;
@@ -192,14 +196,14 @@ impl KcmCache {
         }
         let principal = encode_principal_v4(&cache.default_principal)?;
         conn.call(Opcode::Initialize, Some(&self.cache), &principal)?;
-        if let Some(o) = cache.kdc_offset {
-            // Best effort, as MIT.
-            let _ = conn.call(
-                Opcode::SetKdcOffset,
-                Some(&self.cache),
-                &o.seconds.to_be_bytes(),
-            );
-        }
+        let offset = cache.kdc_offset.map_or(0, |o| o.seconds);
+        // Best effort, as MIT (`call` traces a failure); a daemon without the operation has
+        // no offsets to go stale.
+        let _ = conn.call(
+            Opcode::SetKdcOffset,
+            Some(&self.cache),
+            &offset.to_be_bytes(),
+        );
         for c in &cache.credentials {
             conn.call(Opcode::Store, Some(&self.cache), &c.encode_v4()?)?;
         }
