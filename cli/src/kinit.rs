@@ -14,7 +14,6 @@ use kdc_client::crypto::Enctype;
 use kdc_client::exchange::{self, Credentials};
 use kdc_client::keytab::Keytab;
 use kdc_client::{NameType, Principal, PrincipalName};
-use zeroize::Zeroizing;
 
 use crate::common;
 
@@ -233,7 +232,8 @@ pub struct InitialRequest {
 
 /// How the client proves its identity.
 pub enum Secret {
-    Password(Zeroizing<String>),
+    /// The password, asked for when the KDC's reply needs it (as MIT's kinit prompts).
+    Prompt,
     Keytab(Keytab),
 }
 
@@ -337,9 +337,7 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
         }
         Secret::Keytab(kt)
     } else {
-        let pw = common::read_password(&format!("Password for {client}"))
-            .map_err(|e| Failure::Krb(format!("{e} while getting initial credentials")))?;
-        Secret::Password(pw)
+        Secret::Prompt
     };
     let req = InitialRequest {
         lifetime: args.lifetime,
@@ -474,18 +472,23 @@ fn get_initial_credentials(req: &InitialRequest) -> Result<(Credential, i64), Fa
     opts.service = req.service.clone();
     opts.start_offset = req.start_time.unwrap_or(0);
     opts.addresses = req.addresses.clone();
-    let secret = match &req.secret {
-        Secret::Password(pw) => exchange::Secret::Password(pw.clone()),
-        Secret::Keytab(kt) => exchange::Secret::Keys(
-            Enctype::ALL
+    let init = match &req.secret {
+        Secret::Prompt => {
+            let ask = || {
+                common::read_password(&format!("Password for {}", req.client))
+                    .map(exchange::Secret::Password)
+            };
+            common::block_on(client.get_initial_creds_asking(opts, ask))
+        }
+        Secret::Keytab(kt) => {
+            let keys = Enctype::ALL
                 .iter()
                 .filter_map(|&e| kt.find(&req.client, None, &[e]))
-                .collect(),
-        ),
+                .collect();
+            common::block_on(client.get_initial_creds(opts, exchange::Secret::Keys(keys)))
+        }
     };
-    let init = common::block_on(client.get_initial_creds(opts, secret))
-        .map_err(|e| failed(&e))?
-        .map_err(|e| failed(&e))?;
+    let init = init.map_err(|e| failed(&e))?.map_err(|e| failed(&e))?;
     Ok((init.creds.to_ccache(), init.kdc_offset))
 }
 

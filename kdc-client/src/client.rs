@@ -39,6 +39,9 @@ pub enum ClientError {
     /// (MIT's `KRB5_CC_NOTFOUND`).
     #[error("Matching credential not found")]
     NotCached,
+    /// The caller could not give the secret asked for (a password prompt failed).
+    #[error(transparent)]
+    Secret(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// How [`Client::get_service_creds_with`] uses the credential cache: MIT's
@@ -197,7 +200,35 @@ impl Client {
         secret: Secret,
     ) -> Result<InitialCreds, ClientError> {
         let mut rng = OsRandom;
-        let (mut ex, mut req) = AsExchange::new(opts, secret, self.now(), &mut rng)?;
+        let (ex, req) = AsExchange::new(opts, secret, self.now(), &mut rng)?;
+        self.run_as(ex, req, None::<fn() -> Result<Secret, ClientError>>)
+            .await
+    }
+
+    /// The AS exchange with the secret asked for only when a reply needs the key, as MIT's
+    /// kinit prompts for a password: `ask` runs at most once, and not at all when the KDC
+    /// refuses the first request (an unknown principal, a disabled account).
+    pub async fn get_initial_creds_asking<E>(
+        &self,
+        opts: AsOptions,
+        ask: impl FnOnce() -> Result<Secret, E>,
+    ) -> Result<InitialCreds, ClientError>
+    where
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let mut rng = OsRandom;
+        let (ex, req) = AsExchange::new_deferred(opts, self.now(), &mut rng)?;
+        let ask = || ask().map_err(|e| ClientError::Secret(e.into()));
+        self.run_as(ex, req, Some(ask)).await
+    }
+
+    async fn run_as(
+        &self,
+        mut ex: AsExchange,
+        mut req: KdcRequest,
+        mut ask: Option<impl FnOnce() -> Result<Secret, ClientError>>,
+    ) -> Result<InitialCreds, ClientError> {
+        let mut rng = OsRandom;
         // The password's likely key is derived while the first request is in flight.
         let mut precomputation = ex.key_precomputation().map(tokio::task::spawn_blocking);
         loop {
@@ -208,12 +239,16 @@ impl Client {
                 ex.use_precomputed_key(key);
             }
             let kdc = reply.kdc.to_string();
-            match ex
-                .step(&reply.bytes, self.now(), &mut rng)
-                .map_err(|e| e.with_kdc(&kdc))?
-            {
+            let mut step = ex.step(&reply.bytes, self.now(), &mut rng);
+            if let Ok(AsStep::NeedSecret) = step {
+                let ask = ask.take().ok_or(ExchangeError::SecretNotAsked)?;
+                step = ex.provide_secret(ask()?, self.now(), &mut rng);
+            }
+            match step.map_err(|e| e.with_kdc(&kdc))? {
                 AsStep::Send(next) => req = next,
                 AsStep::Done(creds) => return Ok(*creds),
+                // `provide_secret` goes on with the reply, which needs nothing more.
+                AsStep::NeedSecret => return Err(ExchangeError::SecretNotAsked.into()),
             }
         }
     }

@@ -80,6 +80,11 @@ pub struct InitialCreds {
 pub enum AsStep {
     Send(KdcRequest),
     Done(Box<InitialCreds>),
+    /// The KDC's reply needs the client's key, and the exchange was started without the
+    /// secret ([`AsExchange::new_deferred`]): give it with [`AsExchange::provide_secret`].
+    /// MIT's kinit prompts for the password at this point, so a principal the KDC does not
+    /// know fails without a prompt.
+    NeedSecret,
 }
 
 /// What a password's key is derived from (RFC 3961 §3 string-to-key inputs).
@@ -106,7 +111,10 @@ struct Preauth {
 /// The AS exchange state machine.
 pub struct AsExchange {
     opts: AsOptions,
-    secret: Secret,
+    /// `None` until [`AsExchange::provide_secret`] when started deferred.
+    secret: Option<Secret>,
+    /// The reply that asked for the secret, processed again once it is given.
+    waiting: Option<Vec<u8>>,
     realm: Realm,
     realms_seen: Vec<Realm>,
     preauth: Option<Preauth>,
@@ -128,12 +136,32 @@ impl AsExchange {
         now: Timestamp,
         rng: &mut dyn RandomSource,
     ) -> Result<(Self, KdcRequest), ExchangeError> {
+        Self::start(opts, Some(secret), now, rng)
+    }
+
+    /// Start without the secret: the exchange asks for it ([`AsStep::NeedSecret`]) only when
+    /// a reply needs the key, as MIT's kinit prompts for a password.
+    pub fn new_deferred(
+        opts: AsOptions,
+        now: Timestamp,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(Self, KdcRequest), ExchangeError> {
+        Self::start(opts, None, now, rng)
+    }
+
+    fn start(
+        opts: AsOptions,
+        secret: Option<Secret>,
+        now: Timestamp,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(Self, KdcRequest), ExchangeError> {
         let realm = opts.client.realm.clone();
         let mut ex = Self {
             realms_seen: vec![realm.clone()],
             realm,
             opts,
             secret,
+            waiting: None,
             preauth: None,
             kdc_offset: 0,
             skew_retried: false,
@@ -155,7 +183,7 @@ impl AsExchange {
     pub fn key_precomputation(
         &self,
     ) -> Option<impl FnOnce() -> Option<PrecomputedKey> + Send + 'static> {
-        let Secret::Password(pw) = &self.secret else {
+        let Some(Secret::Password(pw)) = &self.secret else {
             return None;
         };
         let enctype = *self.opts.enctypes.first()?;
@@ -192,13 +220,16 @@ impl AsExchange {
             return Err(ExchangeError::Finished);
         }
         if let Some(err) = as_krb_error(reply, &self.realm)? {
-            return self.on_error(&err, now, rng).map(AsStep::Send);
+            return self.on_error(&err, reply, now, rng);
         }
         let rep = AsRep::decode(reply).map_err(|source| ExchangeError::Decode {
             realm: self.realm.clone(),
             what: "AS-REP",
             source,
         })?;
+        if self.secret.is_none() {
+            return Ok(self.wait_for_secret(reply));
+        }
         let creds = self.on_reply(&rep, now)?;
         self.finished = true;
         Ok(AsStep::Done(Box::new(InitialCreds {
@@ -207,12 +238,32 @@ impl AsExchange {
         })))
     }
 
+    /// Give the secret asked for by [`AsStep::NeedSecret`], and go on with the reply that
+    /// asked for it.
+    pub fn provide_secret(
+        &mut self,
+        secret: Secret,
+        now: Timestamp,
+        rng: &mut dyn RandomSource,
+    ) -> Result<AsStep, ExchangeError> {
+        let reply = self.waiting.take().ok_or(ExchangeError::SecretNotAsked)?;
+        self.secret = Some(secret);
+        self.step(&reply, now, rng)
+    }
+
+    fn wait_for_secret(&mut self, reply: &[u8]) -> AsStep {
+        tracing::debug!(realm = %self.realm, "The reply needs the client's key");
+        self.waiting = Some(reply.to_vec());
+        AsStep::NeedSecret
+    }
+
     fn on_error(
         &mut self,
         err: &KrbError,
+        reply: &[u8],
         now: Timestamp,
         rng: &mut dyn RandomSource,
-    ) -> Result<KdcRequest, ExchangeError> {
+    ) -> Result<AsStep, ExchangeError> {
         let kdc_error = || {
             let mut e = KdcError::from_krb_error(err, &self.realm);
             if err.error_code == ec::KDC_ERR_ETYPE_NOSUPP {
@@ -233,6 +284,9 @@ impl AsExchange {
                 if find_padata(Some(&methods.0), pa_type::ENC_TIMESTAMP).is_none() {
                     return Err(kdc_error());
                 }
+                if self.secret.is_none() {
+                    return Ok(self.wait_for_secret(reply));
+                }
                 let key = self.reply_key(Some(&methods.0), None)?;
                 let cookie = find_padata(Some(&methods.0), pa_type::FX_COOKIE)
                     .map(|p| p.padata_value.to_vec());
@@ -242,7 +296,7 @@ impl AsExchange {
                     "Preauthenticating using KDC method data: encrypted timestamp"
                 );
                 self.preauth = Some(Preauth { key, cookie });
-                self.build_request(now, rng)
+                self.build_request(now, rng).map(AsStep::Send)
             }
             ec::KRB_AP_ERR_SKEW if !self.skew_retried => {
                 // Retry once with the KDC's clock (RFC 4120 §5.9.1 stime/susec), as MIT does.
@@ -253,7 +307,7 @@ impl AsExchange {
                     offset = self.kdc_offset,
                     "Clock skew too great; retrying with the KDC's time"
                 );
-                self.build_request(now, rng)
+                self.build_request(now, rng).map(AsStep::Send)
             }
             ec::KDC_ERR_WRONG_REALM => {
                 let next = err
@@ -272,7 +326,7 @@ impl AsExchange {
                 self.realms_seen.push(next.clone());
                 self.realm = next;
                 self.preauth = None;
-                self.build_request(now, rng)
+                self.build_request(now, rng).map(AsStep::Send)
             }
             _ => Err(kdc_error()),
         }
@@ -320,7 +374,7 @@ impl AsExchange {
                     .join(", "),
             });
         };
-        match &self.secret {
+        match self.secret.as_ref().ok_or(ExchangeError::SecretNotAsked)? {
             Secret::Keys(keys) => keys
                 .iter()
                 .find(|k| k.enctype() == enctype)

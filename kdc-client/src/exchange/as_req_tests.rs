@@ -213,6 +213,7 @@ fn send(step: AsStep) -> KdcRequest {
     match step {
         AsStep::Send(r) => r,
         AsStep::Done(_) => panic!("expected another request"),
+        AsStep::NeedSecret => panic!("expected another request, got a request for the secret"),
     }
 }
 
@@ -427,6 +428,7 @@ fn done(outcome: Result<AsStep, ExchangeError>) -> InitialCreds {
     match outcome {
         Ok(AsStep::Done(d)) => *d,
         Ok(AsStep::Send(_)) => panic!("expected credentials, got another request"),
+        Ok(AsStep::NeedSecret) => panic!("expected credentials, got a request for the secret"),
         Err(e) => panic!("expected credentials: {e}"),
     }
 }
@@ -578,4 +580,71 @@ fn kinit_a_addresses_are_sent_and_kept_with_the_ticket() {
     // -A (and the default): no addresses field at all.
     let (body, _) = exchange_with(options(), |_| {});
     assert_eq!(body.addresses, None);
+}
+
+#[test]
+fn a_deferred_secret_is_asked_for_when_the_kdc_wants_preauth() {
+    let rng = &mut Counter(0);
+    let (mut ex, first) = AsExchange::new_deferred(options(), NOW, rng).unwrap();
+    assert!(padata_of(&first.bytes, pa_type::ENC_TIMESTAMP).is_none());
+    assert!(ex.key_precomputation().is_none());
+    assert!(matches!(
+        ex.step(&preauth_required(), NOW, rng),
+        Ok(AsStep::NeedSecret)
+    ));
+    let second = send(ex.provide_secret(password(), NOW, rng).unwrap());
+    let enc =
+        EncryptedData::decode(&padata_of(&second.bytes, pa_type::ENC_TIMESTAMP).unwrap()).unwrap();
+    crypto::decrypt(&user_key(), KeyUsage::PA_ENC_TIMESTAMP, &enc.cipher).unwrap();
+    assert_eq!(
+        padata_of(&second.bytes, pa_type::FX_COOKIE).unwrap(),
+        b"MIT"
+    );
+    let creds = done(ex.step(&as_rep(&second.bytes, 0), NOW, rng));
+    assert_eq!(creds.creds.client, user());
+    // Asked once only.
+    assert!(matches!(
+        ex.provide_secret(password(), NOW, rng),
+        Err(ExchangeError::SecretNotAsked)
+    ));
+}
+
+#[test]
+fn a_deferred_secret_is_not_asked_for_when_the_kdc_refuses_first() {
+    let rng = &mut Counter(0);
+    let (mut ex, _) = AsExchange::new_deferred(options(), NOW, rng).unwrap();
+    let err = ex
+        .step(
+            &krb_error(ec::KDC_ERR_C_PRINCIPAL_UNKNOWN, NOW.secs, None, None),
+            NOW,
+            rng,
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.kdc_error().map(|e| e.code),
+        Some(ec::KDC_ERR_C_PRINCIPAL_UNKNOWN)
+    );
+    assert!(matches!(
+        ex.provide_secret(password(), NOW, rng),
+        Err(ExchangeError::SecretNotAsked)
+    ));
+}
+
+#[test]
+fn a_deferred_secret_decrypts_a_reply_sent_without_preauth() {
+    let rng = &mut Counter(0);
+    let (mut ex, first) = AsExchange::new_deferred(options(), NOW, rng).unwrap();
+    let reply = as_rep(&first.bytes, 0);
+    assert!(matches!(ex.step(&reply, NOW, rng), Ok(AsStep::NeedSecret)));
+    let creds = done(ex.provide_secret(password(), NOW, rng));
+    assert_eq!(creds.creds.client, user());
+    // A wrong password fails on the reply, as MIT's "Password incorrect".
+    let (mut ex, first) = AsExchange::new_deferred(options(), NOW, rng).unwrap();
+    let reply = as_rep(&first.bytes, 0);
+    assert!(matches!(ex.step(&reply, NOW, rng), Ok(AsStep::NeedSecret)));
+    let wrong = Secret::Password(zeroize::Zeroizing::new("wrong".to_owned()));
+    assert!(matches!(
+        ex.provide_secret(wrong, NOW, rng),
+        Err(ExchangeError::BadReplyKey)
+    ));
 }

@@ -95,6 +95,10 @@ pub enum ExchangeError {
     Clock(i64),
     #[error("the exchange is already finished")]
     Finished,
+    /// [`AsExchange::provide_secret`](super::AsExchange::provide_secret) without a reply
+    /// waiting for it (or a key needed with no secret given).
+    #[error("the exchange has not asked for the client's secret")]
+    SecretNotAsked,
 }
 
 impl ExchangeError {
