@@ -312,10 +312,18 @@ fn kinit_without_password_and_kvno_without_kdc_fail_like_mit() {
     let conf = d.join("krb5.conf");
     std::fs::write(&conf, "[libdefaults]\n default_realm = EXAMPLE.COM\n").unwrap();
     let env = [("KRB5_CONFIG", s(&conf)), ("KRB5CCNAME", s(&cc))];
+    // No KDC for the realm: the first request cannot be sent, so (as MIT's kinit) no
+    // password is asked for.
     let o = run(KERB, &["kinit", "user"], &env).unwrap();
-    // stdin is /dev/null: the prompt is printed, then reading the password fails.
-    assert_eq!(o.stdout, "Password for user@EXAMPLE.COM: \n");
+    assert_eq!(o.stdout, "");
+    assert_eq!(
+        o.stderr,
+        "kinit: Cannot find KDC for realm \"EXAMPLE.COM\" while getting initial credentials\n"
+    );
     assert_eq!(o.code, Some(1));
+    if have("kinit") {
+        same("kinit", &["user"], &env);
+    }
     mit_cache().write_file(&cc).unwrap();
     let o = run(KERB, &["kvno", "HTTP/absent.example.com"], &env).unwrap();
     assert_eq!(
