@@ -164,6 +164,14 @@ pub fn parser(args: Vec<OsString>) -> lexopt::Parser {
     lexopt::Parser::from_args(args)
 }
 
+/// The next argument; a parse error in getopt's wording.
+pub fn next_arg<'a>(
+    prog: &str,
+    p: &'a mut lexopt::Parser,
+) -> Result<Option<lexopt::Arg<'a>>, String> {
+    p.next().map_err(|e| getopt_message(prog, &e))
+}
+
 /// The value of the option just parsed, as UTF-8; errors in getopt's wording.
 pub fn option_value(prog: &str, p: &mut lexopt::Parser) -> Result<String, String> {
     let v = p.value().map_err(|e| getopt_message(prog, &e))?;

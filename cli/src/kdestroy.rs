@@ -31,29 +31,27 @@ pub fn parse_args(args: Vec<OsString>) -> Result<KdestroyArgs, String> {
     use lexopt::Arg::Short;
     let mut p = common::parser(args);
     let mut a = KdestroyArgs::default();
-    loop {
-        match p.next() {
-            Ok(None) => break,
-            Ok(Some(Short('A'))) => a.all = true,
-            Ok(Some(Short('p'))) => {
+    while let Some(arg) = common::next_arg(PROG, &mut p)? {
+        match arg {
+            Short('A') => a.all = true,
+            Short('p') => {
                 let v = p.value().map_err(|e| common::getopt_message(PROG, &e))?;
                 a.principal = Some(v.to_string_lossy().into_owned());
             }
-            Ok(Some(Short('q'))) => a.quiet = true,
-            Ok(Some(Short('c'))) => {
+            Short('q') => a.quiet = true,
+            Short('c') => {
                 let v = p.value().map_err(|e| common::getopt_message(PROG, &e))?;
                 if a.cache.is_some() {
                     return Err("Only one -c option allowed".into());
                 }
                 a.cache = Some(v.to_string_lossy().into_owned());
             }
-            Ok(Some(other)) => {
+            other => {
                 return Err(format!(
                     "{PROG}: invalid option -- '{}'",
                     common::opt_name(&other)
                 ));
             }
-            Err(e) => return Err(common::getopt_message(PROG, &e)),
         }
     }
     Ok(a)

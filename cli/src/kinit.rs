@@ -110,12 +110,7 @@ pub fn parse_args(args: Vec<OsString>) -> Result<KinitArgs, String> {
     let mut a = KinitArgs::default();
     let mut errors = Vec::new();
     let val = |p: &mut lexopt::Parser| common::option_value(PROG, p);
-    loop {
-        let arg = match p.next() {
-            Ok(Some(arg)) => arg,
-            Ok(None) => break,
-            Err(e) => return Err(usage(&common::getopt_message(PROG, &e))),
-        };
+    while let Some(arg) = common::next_arg(PROG, &mut p).map_err(|m| usage(&m))? {
         match arg {
             Short('V') => a.verbose = true,
             Short('c') => {

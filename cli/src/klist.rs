@@ -63,12 +63,7 @@ pub fn parse_args(args: Vec<OsString>) -> Result<KlistArgs, String> {
     let mut p = common::parser(args);
     let mut a = KlistArgs::default();
     let mut cache_opt = false;
-    loop {
-        let arg = match p.next() {
-            Ok(Some(arg)) => arg,
-            Ok(None) => break,
-            Err(e) => return Err(common::getopt_message(PROG, &e)),
-        };
+    while let Some(arg) = common::next_arg(PROG, &mut p)? {
         match arg {
             Short('c') => cache_opt = true,
             Short('k') => a.keytab = true,

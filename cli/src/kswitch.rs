@@ -26,12 +26,7 @@ pub fn parse_args(args: Vec<OsString>) -> Result<Target, String> {
     use lexopt::Arg::Short;
     let mut p = common::parser(args);
     let mut target = None;
-    loop {
-        let arg = match p.next() {
-            Ok(Some(arg)) => arg,
-            Ok(None) => break,
-            Err(e) => return Err(format!("{}\n", common::getopt_message(PROG, &e))),
-        };
+    while let Some(arg) = common::next_arg(PROG, &mut p).map_err(|m| format!("{m}\n"))? {
         let value = |p: &mut lexopt::Parser| {
             p.value()
                 .map(|v| v.to_string_lossy().into_owned())

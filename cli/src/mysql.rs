@@ -61,12 +61,7 @@ pub fn parse_args(args: Vec<OsString>) -> Result<MysqlArgs, String> {
     let mut p = common::parser(args);
     let mut a = MysqlArgs::default();
     let val = |p: &mut lexopt::Parser| common::option_value(PROG, p);
-    loop {
-        let arg = match p.next() {
-            Ok(Some(arg)) => arg,
-            Ok(None) => break,
-            Err(e) => return Err(usage(&common::getopt_message(PROG, &e))),
-        };
+    while let Some(arg) = common::next_arg(PROG, &mut p).map_err(|m| usage(&m))? {
         match arg {
             Short('h') | Long("host") => a.host = Some(val(&mut p)?),
             Short('P') | Long("port") => {
