@@ -290,22 +290,24 @@ pub fn derive_key(
     }
 }
 
+/// A deterministic byte stream for tests: the seed plus 1, 2, 3, ...
+#[cfg(test)]
+pub(crate) struct Counter(pub(crate) u8);
+
+#[cfg(test)]
+impl RandomSource for Counter {
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), CryptoError> {
+        for b in buf {
+            self.0 = self.0.wrapping_add(1);
+            *b = self.0;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A deterministic source for tests.
-    struct Counter(u8);
-
-    impl RandomSource for Counter {
-        fn fill(&mut self, buf: &mut [u8]) -> Result<(), CryptoError> {
-            for b in buf {
-                self.0 = self.0.wrapping_add(1);
-                *b = self.0;
-            }
-            Ok(())
-        }
-    }
 
     fn built_in() -> impl Iterator<Item = Enctype> {
         Enctype::ALL.into_iter().filter(|&e| supported(e).is_ok())

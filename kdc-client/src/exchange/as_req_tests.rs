@@ -7,23 +7,10 @@ use crate::asn1::{
     PaData, PaEncTsEnc, PrincipalNameAsn1, Raw, SecretOctets, Ticket, addr_type, kdc_options,
     msg_type, pa_type, ticket_flags,
 };
-use crate::crypto::{self, CryptoError, CryptoPolicy, Enctype, KeyUsage, RandomSource};
+use crate::crypto::{self, Counter, CryptoPolicy, Enctype, KeyUsage};
 use crate::error_code as ec;
 use crate::exchange::{AsStep, ExchangeError, Timestamp};
 use crate::{Principal, PrincipalName, Realm};
-
-/// A deterministic byte stream (tests only).
-struct Counter(u8);
-
-impl RandomSource for Counter {
-    fn fill(&mut self, buf: &mut [u8]) -> Result<(), CryptoError> {
-        for b in buf {
-            self.0 = self.0.wrapping_add(1);
-            *b = self.0;
-        }
-        Ok(())
-    }
-}
 
 const NOW: Timestamp = Timestamp {
     secs: 1_764_000_000,
