@@ -201,7 +201,8 @@ impl Client {
     ) -> Result<InitialCreds, ClientError> {
         let mut rng = OsRandom;
         let (ex, req) = AsExchange::new(opts, secret, self.now(), &mut rng)?;
-        self.run_as(ex, req, None::<fn() -> Result<Secret, ClientError>>)
+        // The secret is given: the exchange never asks for it.
+        self.run_as(ex, req, || Err(ExchangeError::SecretNotAsked.into()))
             .await
     }
 
@@ -219,16 +220,17 @@ impl Client {
         let mut rng = OsRandom;
         let (ex, req) = AsExchange::new_deferred(opts, self.now(), &mut rng)?;
         let ask = || ask().map_err(|e| ClientError::Secret(e.into()));
-        self.run_as(ex, req, Some(ask)).await
+        self.run_as(ex, req, ask).await
     }
 
     async fn run_as(
         &self,
         mut ex: AsExchange,
         mut req: KdcRequest,
-        mut ask: Option<impl FnOnce() -> Result<Secret, ClientError>>,
+        ask: impl FnOnce() -> Result<Secret, ClientError>,
     ) -> Result<InitialCreds, ClientError> {
         let mut rng = OsRandom;
+        let mut ask = Some(ask);
         // The password's likely key is derived while the first request is in flight.
         let mut precomputation = ex.key_precomputation().map(tokio::task::spawn_blocking);
         loop {
