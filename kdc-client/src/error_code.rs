@@ -250,6 +250,8 @@ pub const KDC_ERR_C_PRINCIPAL_UNKNOWN: i32 = 6;
 pub const KDC_ERR_S_PRINCIPAL_UNKNOWN: i32 = 7;
 /// KDC_ERR_ETYPE_NOSUPP: no requested enctype is usable.
 pub const KDC_ERR_ETYPE_NOSUPP: i32 = 14;
+/// KDC_ERR_KEY_EXPIRED: the client's password has expired; change it (RFC 3244).
+pub const KDC_ERR_KEY_EXPIRED: i32 = 23;
 /// KDC_ERR_PREAUTH_FAILED: pre-authentication (e.g. the encrypted timestamp) failed.
 pub const KDC_ERR_PREAUTH_FAILED: i32 = 24;
 /// KDC_ERR_PREAUTH_REQUIRED: the e-data lists the pre-authentication methods.

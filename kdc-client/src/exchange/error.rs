@@ -77,6 +77,12 @@ pub enum ExchangeError {
         what: &'static str,
         source: Asn1Error,
     },
+    /// A password-change reply that does not decode (RFC 3244 §2).
+    #[error("malformed kpasswd reply from realm {realm}: {source}")]
+    Kpasswd {
+        realm: Realm,
+        source: super::kpasswd::KpasswdDecodeError,
+    },
     #[error("cannot encode the request: {0}")]
     Encode(#[from] Asn1Error),
     #[error("Password incorrect (the reply from the KDC could not be decrypted)")]

@@ -1,4 +1,5 @@
-//! The AS and TGS exchanges (RFC 4120 §3.1, §3.3) as sans-IO state machines.
+//! The AS and TGS exchanges (RFC 4120 §3.1, §3.3) and the password change (RFC 3244) as
+//! sans-IO state machines.
 //!
 //! An exchange takes the current time and a random source, gives a [`KdcRequest`] ("send
 //! these bytes to a KDC of realm R"), and turns the KDC's reply into either another request
@@ -7,11 +8,13 @@
 mod as_req;
 mod creds;
 mod error;
+pub mod kpasswd;
 mod tgs;
 
 pub use as_req::{AsExchange, AsOptions, AsStep, InitialCreds, PrecomputedKey, Secret};
 pub use creds::Credentials;
 pub use error::{ExchangeError, KdcError};
+pub use kpasswd::{ChangeResult, KpasswdExchange, ResultCode};
 pub use tgs::{TgsExchange, TgsOptions};
 
 use crate::Realm;
