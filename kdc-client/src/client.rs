@@ -8,9 +8,10 @@ use crate::ccache::Ccache;
 use crate::config::krb5conf::{KdcServer, Krb5Conf, Transport as ConfTransport};
 use crate::crypto::{CryptoPolicy, OsRandom};
 use crate::error_code::KRB_ERR_RESPONSE_TOO_BIG;
+use crate::exchange::kpasswd::{self, KPASSWD_PORT};
 use crate::exchange::{
-    AsExchange, AsOptions, AsStep, Credentials, ExchangeError, InitialCreds, KdcRequest, Secret,
-    TgsExchange, TgsOptions, Timestamp,
+    AsExchange, AsOptions, AsStep, ChangeResult, Credentials, ExchangeError, InitialCreds,
+    KdcRequest, KpasswdExchange, Secret, TgsExchange, TgsOptions, Timestamp,
 };
 use crate::referral::{self, RealmPath, ReferralWalker, ServiceName, WalkError, WalkStep};
 use crate::transport::{self, KdcAddr, KdcReply, Transport, TransportConfig, TransportError};
@@ -33,6 +34,11 @@ pub enum ClientError {
         path: RealmPath,
         source: Box<ClientError>,
     },
+    /// Neither `kpasswd_server` nor `admin_server` names a server for the realm.
+    #[error(
+        "Cannot find password change server for realm \"{0}\" (set kpasswd_server or admin_server in krb5.conf)"
+    )]
+    NoKpasswdServer(Realm),
     #[error("No ticket-granting ticket for {0} in the credential cache (or it has expired)")]
     NoTgt(Principal),
     /// [`CacheUse::cached_only`] and the cache holds no valid ticket for the service
@@ -171,6 +177,102 @@ impl Client {
             return Err(ClientError::NoKdc(realm.clone()));
         }
         Ok(kdcs)
+    }
+
+    /// The password-change servers of a realm (RFC 3244): `kpasswd_server`, else the
+    /// `admin_server` hosts on port 464 (their own port is kadmin's), as MIT's
+    /// `locate_kpasswd`.
+    pub fn kpasswd_servers(&self, realm: &Realm) -> Result<Vec<KdcAddr>, ClientError> {
+        let conf = self.conf.realms.get(realm.as_str());
+        let mut servers: Vec<KdcAddr> = conf
+            .map(|r| {
+                r.kpasswd_server
+                    .iter()
+                    .filter_map(|s| server_addr(s, KPASSWD_PORT))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if servers.is_empty() {
+            servers = conf
+                .map(|r| r.admin_server.iter().filter_map(kdc_addr).collect())
+                .unwrap_or_default();
+            for s in &mut servers {
+                s.port = KPASSWD_PORT;
+            }
+        }
+        if servers.is_empty() {
+            return Err(ClientError::NoKpasswdServer(realm.clone()));
+        }
+        Ok(servers)
+    }
+
+    /// AS options for a `kadmin/changepw` ticket as MIT's kpasswd asks for one: five
+    /// minutes, not renewable, forwardable or proxiable.
+    pub fn changepw_options(&self, client: Principal) -> AsOptions {
+        AsOptions {
+            lifetime: 5 * 60,
+            renew_lifetime: 0,
+            forwardable: false,
+            proxiable: false,
+            service: Some(kpasswd::changepw_service()),
+            ..self.as_options(client)
+        }
+    }
+
+    /// Change the password of `creds`' client (RFC 3244 version 1, MIT's
+    /// `krb5_change_password`): `creds` is a `kadmin/changepw` ticket from an AS exchange
+    /// ([`Client::changepw_options`]). The request goes to [`Client::kpasswd_servers`] with
+    /// the KDC transport's order, timeouts and fallbacks, built anew for each attempt. The
+    /// server's refusal is a [`ChangeResult`], not an error.
+    pub async fn change_password(
+        &self,
+        creds: &Credentials,
+        new_password: &str,
+    ) -> Result<ChangeResult, ClientError> {
+        let realm = &creds.server.realm;
+        let servers = self.kpasswd_servers(realm)?;
+        self.exchanges.fetch_add(1, Ordering::Relaxed);
+        let mut current: Option<KpasswdExchange> = None;
+        let mut build_error: Option<ExchangeError> = None;
+        let clock = self.clock.clone();
+        let mut build = |local: std::net::SocketAddr| {
+            let sender = kpasswd::host_address(local.ip());
+            match KpasswdExchange::new(creds, new_password, &sender, clock(), &mut OsRandom) {
+                Ok((ex, bytes)) => {
+                    current = Some(ex);
+                    Ok(bytes)
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    build_error = Some(e);
+                    Err(transport::AttemptError::Io(msg))
+                }
+            }
+        };
+        // The ticket dominates; 512 bytes bound the rest of the frame.
+        let len_hint = creds.ticket.as_bytes().len() + new_password.len() + 512;
+        let too_big = |b: &[u8]| {
+            transport::looks_like_krb_error(b)
+                && KrbError::decode(b).is_ok_and(|e| e.error_code == KRB_ERR_RESPONSE_TOO_BIG)
+        };
+        let reply = transport::send_built(
+            realm,
+            &servers,
+            &mut build,
+            len_hint,
+            &self.transport,
+            kpasswd::looks_like_reply,
+            too_big,
+        )
+        .await;
+        if let Some(e) = build_error {
+            return Err(e.into());
+        }
+        let reply = reply?;
+        let ex = current.ok_or(ExchangeError::Finished)?;
+        let kdc = reply.kdc.to_string();
+        tracing::debug!(realm = %realm, server = %kdc, "kpasswd reply from {kdc}");
+        Ok(ex.step(&reply.bytes).map_err(|e| e.with_kdc(&kdc))?)
     }
 
     /// How many KDC exchanges (requests answered or failed, retries over other KDCs or TCP not
@@ -398,6 +500,11 @@ fn secs(d: std::time::Duration) -> i64 {
 }
 
 fn kdc_addr(s: &KdcServer) -> Option<KdcAddr> {
+    server_addr(s, transport::DEFAULT_KDC_PORT)
+}
+
+/// A `host[:port]` server entry with `default_port` when it names none; `None` for URLs.
+fn server_addr(s: &KdcServer, default_port: u16) -> Option<KdcAddr> {
     match s {
         KdcServer::Host {
             transport,
@@ -410,7 +517,7 @@ fn kdc_addr(s: &KdcServer) -> Option<KdcAddr> {
                 ConfTransport::Any => None,
             },
             host: host.clone(),
-            port: port.unwrap_or(transport::DEFAULT_KDC_PORT),
+            port: port.unwrap_or(default_port),
         }),
         KdcServer::Https(_) => None,
     }
@@ -443,6 +550,30 @@ mod tests {
         c.ticket = vec![0x61, 0x00];
         c.endtime = u32::MAX;
         c
+    }
+
+    /// `kpasswd_server` (default port 464), else the `admin_server` hosts on port 464.
+    #[test]
+    fn kpasswd_servers_like_mit() {
+        let text = "[realms]\n A = {\n kpasswd_server = k1\n kpasswd_server = tcp/k2:1464\n                     admin_server = adm:749\n }\n B = {\n admin_server = adm:749\n }\n C = {\n                     kdc = kdc\n }\n";
+        let mut m = std::collections::BTreeMap::new();
+        m.insert(std::path::PathBuf::from("/k"), text.to_owned());
+        let conf = Krb5Conf::load_from(&["/k".into()], &crate::config::MemSource(m)).unwrap();
+        let client = Client::new(conf);
+        let names = |r: &str| -> Vec<String> {
+            client
+                .kpasswd_servers(&Realm::new(r).unwrap())
+                .unwrap()
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(names("A"), ["k1:464", "tcp/k2:1464"]);
+        assert_eq!(names("B"), ["adm:464"]);
+        let err = client
+            .kpasswd_servers(&Realm::new("C").unwrap())
+            .unwrap_err();
+        assert!(matches!(err, ClientError::NoKpasswdServer(_)), "{err}");
     }
 
     /// `kvno --cached-only`: the cache answers or the lookup fails without asking a KDC

@@ -80,6 +80,9 @@ impl KdcServer {
 pub struct RealmConfig {
     pub kdc: Vec<KdcServer>,
     pub admin_server: Vec<KdcServer>,
+    /// `kpasswd_server`: the password-change servers (RFC 3244); unset means the
+    /// `admin_server` hosts on port 464, as MIT's `locate_kpasswd`.
+    pub kpasswd_server: Vec<KdcServer>,
 }
 
 /// The settings the client uses, with MIT's defaults where unset.
@@ -239,6 +242,7 @@ fn realms(p: &Profile) -> Result<BTreeMap<String, RealmConfig>, ConfigError> {
         let config = RealmConfig {
             kdc: servers("kdc")?,
             admin_server: servers("admin_server")?,
+            kpasswd_server: servers("kpasswd_server")?,
         };
         out.insert(realm.to_owned(), config);
     }

@@ -18,6 +18,9 @@
 //!
 //! The caller supplies the KDC list: from krb5.conf, or from DNS SRV records with
 //! `dns::locate_kdcs` (feature `dns`). The KDC proxy (MS-KKDCP) is not implemented.
+//!
+//! [`send_built`] sends the password-change request (RFC 3244) the same way, built for each
+//! attempt's socket.
 
 #[cfg(feature = "dns")]
 pub mod dns;
@@ -178,23 +181,95 @@ pub async fn send_to_realm(
     cfg: &TransportConfig,
     is_response_too_big: impl Fn(&[u8]) -> bool,
 ) -> Result<KdcReply, TransportError> {
+    tcp::frame(request).ok_or(TransportError::RequestTooLong(request.len()))?;
+    let mut payload = Payload::Fixed(request);
+    send(
+        realm,
+        kdcs,
+        &mut payload,
+        request.len(),
+        cfg,
+        looks_like_kdc_reply,
+        &is_response_too_big,
+    )
+    .await
+}
+
+/// A request built anew for each attempt from the local address of its socket: the
+/// password-change request (RFC 3244), whose KRB-PRIV names the sender's address and whose
+/// authenticator must not be replayed to a server that may have seen it.
+pub type BuildRequest<'a> =
+    dyn FnMut(SocketAddr) -> Result<Vec<u8>, AttemptError> + Send + Sync + 'a;
+
+/// [`send_to_realm`] for a request built per attempt by `build` (see [`BuildRequest`]), to
+/// `servers` (e.g. the kpasswd servers), with the same order, timeouts and fallbacks.
+/// `len_hint` (an upper bound of the request's length) chooses UDP or TCP; `accept` tells a
+/// reply datagram from noise.
+pub async fn send_built(
+    realm: &Realm,
+    servers: &[KdcAddr],
+    build: &mut BuildRequest<'_>,
+    len_hint: usize,
+    cfg: &TransportConfig,
+    accept: fn(&[u8]) -> bool,
+    is_response_too_big: impl Fn(&[u8]) -> bool,
+) -> Result<KdcReply, TransportError> {
+    let mut payload = Payload::Built(build);
+    send(
+        realm,
+        servers,
+        &mut payload,
+        len_hint,
+        cfg,
+        accept,
+        &is_response_too_big,
+    )
+    .await
+}
+
+/// What goes to each server: fixed bytes, or bytes built for the attempt's local address.
+pub(crate) enum Payload<'a> {
+    Fixed(&'a [u8]),
+    Built(&'a mut BuildRequest<'a>),
+}
+
+impl Payload<'_> {
+    fn for_local(&mut self, local: SocketAddr) -> Result<std::borrow::Cow<'_, [u8]>, AttemptError> {
+        match self {
+            Self::Fixed(b) => Ok(std::borrow::Cow::Borrowed(b)),
+            Self::Built(f) => f(local).map(std::borrow::Cow::Owned),
+        }
+    }
+}
+
+async fn send(
+    realm: &Realm,
+    kdcs: &[KdcAddr],
+    payload: &mut Payload<'_>,
+    request_len: usize,
+    cfg: &TransportConfig,
+    accept: fn(&[u8]) -> bool,
+    is_response_too_big: &impl Fn(&[u8]) -> bool,
+) -> Result<KdcReply, TransportError> {
     if kdcs.is_empty() {
         return Err(TransportError::NoKdcs {
             realm: realm.clone(),
         });
     }
-    let framed = tcp::frame(request).ok_or(TransportError::RequestTooLong(request.len()))?;
-    let preferred = if request.len() > cfg.udp_preference_limit.min(MAX_UDP_PREFERENCE_LIMIT) {
+    let preferred = if request_len > cfg.udp_preference_limit.min(MAX_UDP_PREFERENCE_LIMIT) {
         Transport::Tcp
     } else {
         Transport::Udp
     };
-    tracing::debug!(realm = %realm, request_len = request.len(),
-        "Sending request ({} bytes) to {realm}", request.len());
+    // A built request is traced by its builder, with its real length.
+    if let Payload::Fixed(_) = payload {
+        tracing::debug!(realm = %realm, request_len = request_len,
+            "Sending request ({request_len} bytes) to {realm}");
+    }
     let mut run = Run {
         realm,
-        request,
-        framed: &framed,
+        payload,
+        accept,
         max_reply_len: cfg.max_reply_len,
         overall_end: after(Instant::now(), cfg.deadline),
         attempts: Vec::new(),
@@ -205,7 +280,7 @@ pub async fn send_to_realm(
             for addr in run.resolve(kdc, kdc_timeout).await {
                 let transport = kdc.transport.unwrap_or(preferred);
                 match run
-                    .exchange(addr, transport, kdc_timeout, &is_response_too_big)
+                    .exchange(addr, transport, kdc_timeout, is_response_too_big)
                     .await
                 {
                     Some(reply) => return Ok(reply),
@@ -227,16 +302,16 @@ pub async fn send_to_realm(
 }
 
 /// The state of one [`send_to_realm`] call.
-struct Run<'a> {
+struct Run<'a, 'p> {
     realm: &'a Realm,
-    request: &'a [u8],
-    framed: &'a [u8],
+    payload: &'a mut Payload<'p>,
+    accept: fn(&[u8]) -> bool,
     max_reply_len: usize,
     overall_end: Instant,
     attempts: Vec<Attempt>,
 }
 
-impl Run<'_> {
+impl Run<'_, '_> {
     /// The addresses of `kdc`, in resolver order; none (with the failure recorded) if it does
     /// not resolve in time.
     async fn resolve(&mut self, kdc: &KdcAddr, timeout: Duration) -> Vec<SocketAddr> {
@@ -273,9 +348,11 @@ impl Run<'_> {
         is_response_too_big: &impl Fn(&[u8]) -> bool,
     ) -> Option<KdcReply> {
         if transport == Transport::Udp {
-            let udp = udp::exchange(addr, self.request, self.max_reply_len)
-                .instrument(self.span(addr, Transport::Udp));
-            match self.bounded(timeout, udp).await {
+            let span = self.span(addr, Transport::Udp);
+            let end = self.attempt_end(timeout);
+            let udp =
+                udp::exchange(addr, self.payload, self.max_reply_len, self.accept).instrument(span);
+            match bounded(end, self.overall_end, udp).await {
                 Ok(bytes) if is_response_too_big(&bytes) => {
                     tracing::debug!(realm = %self.realm, kdc = %addr,
                         "Request or response is too big for UDP; retrying with TCP");
@@ -287,9 +364,10 @@ impl Run<'_> {
                 }
             }
         }
-        let tcp = tcp::exchange(addr, self.framed, self.max_reply_len)
-            .instrument(self.span(addr, Transport::Tcp));
-        match self.bounded(timeout, tcp).await {
+        let span = self.span(addr, Transport::Tcp);
+        let end = self.attempt_end(timeout);
+        let tcp = tcp::exchange(addr, self.payload, self.max_reply_len).instrument(span);
+        match bounded(end, self.overall_end, tcp).await {
             Ok(bytes) => Some(self.reply(bytes, addr, Transport::Tcp)),
             Err(e) => {
                 self.fail_at(addr, Transport::Tcp, e);
@@ -298,19 +376,18 @@ impl Run<'_> {
         }
     }
 
+    /// When an attempt started now with `timeout` must end: not past the overall deadline.
+    fn attempt_end(&self, timeout: Duration) -> Instant {
+        after(Instant::now(), timeout).min(self.overall_end)
+    }
+
     /// Runs `attempt` for at most `timeout`, and not past the overall deadline.
     async fn bounded<T>(
         &self,
         timeout: Duration,
         attempt: impl Future<Output = Result<T, AttemptError>>,
     ) -> Result<T, AttemptError> {
-        let attempt_end = after(Instant::now(), timeout);
-        let end = attempt_end.min(self.overall_end);
-        match timeout_at(end, attempt).await {
-            Ok(result) => result,
-            Err(_) if end == self.overall_end => Err(AttemptError::DeadlineExceeded),
-            Err(_) => Err(AttemptError::Timeout),
-        }
+        bounded(self.attempt_end(timeout), self.overall_end, attempt).await
     }
 
     /// A span giving the realm and transport to the events of one exchange.
@@ -341,6 +418,19 @@ impl Run<'_> {
         tracing::debug!(realm = %self.realm, kdc = %kdc, error = %error,
             "Error contacting {kdc}: {error}");
         self.attempts.push(Attempt { kdc, error });
+    }
+}
+
+/// Runs `attempt` until `end`; `overall_end` tells a deadline from a per-attempt timeout.
+async fn bounded<T>(
+    end: Instant,
+    overall_end: Instant,
+    attempt: impl Future<Output = Result<T, AttemptError>>,
+) -> Result<T, AttemptError> {
+    match timeout_at(end, attempt).await {
+        Ok(result) => result,
+        Err(_) if end == overall_end => Err(AttemptError::DeadlineExceeded),
+        Err(_) => Err(AttemptError::Timeout),
     }
 }
 

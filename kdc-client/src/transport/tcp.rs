@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::AttemptError;
+use super::{AttemptError, Payload};
 
 /// The largest message length a TCP length prefix can carry (the high bit is reserved).
 pub(super) const MAX_TCP_MESSAGE: usize = 0x7fff_ffff;
@@ -23,19 +23,21 @@ pub(super) fn frame(request: &[u8]) -> Option<Vec<u8>> {
     Some(framed)
 }
 
-/// Sends an already [`frame`]d request to `kdc` and reads one length-prefixed reply of at most
+/// Sends the payload, [`frame`]d, to `kdc` and reads one length-prefixed reply of at most
 /// `max_reply_len` bytes. The reply is read incrementally: a hostile length prefix is rejected
 /// before anything is allocated, and a short stream allocates only what was received.
 pub(super) async fn exchange(
     kdc: SocketAddr,
-    framed_request: &[u8],
+    payload: &mut Payload<'_>,
     max_reply_len: usize,
 ) -> Result<Vec<u8>, AttemptError> {
     tracing::debug!(kdc = %kdc, "Initiating TCP connection to stream {kdc}");
     let mut stream = TcpStream::connect(kdc).await?;
+    let request = payload.for_local(stream.local_addr()?)?;
+    let framed_request = frame(&request).ok_or(AttemptError::Io("request too long".into()))?;
     tracing::debug!(kdc = %kdc, request_len = framed_request.len().saturating_sub(4),
         "Sending TCP request to stream {kdc}");
-    stream.write_all(framed_request).await?;
+    stream.write_all(&framed_request).await?;
     let mut prefix = [0; 4];
     stream.read_exact(&mut prefix).await?;
     let len = u32::from_be_bytes(prefix);

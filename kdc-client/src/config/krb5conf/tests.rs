@@ -35,6 +35,7 @@ const SAMPLE: &str = r#"
         kdc = 2001:db8::2
         kdc = https://proxy.example.com/KdcProxy
         admin_server = kdc1.example.com:749
+        kpasswd_server = tcp/127.0.0.1:17464
     }
     OTHER.ORG = {
         kdc = 192.0.2.1
@@ -130,6 +131,10 @@ fn reads_realms_and_kdc_forms() {
     assert_eq!(
         r.admin_server,
         [host(Transport::Any, "kdc1.example.com", Some(749))]
+    );
+    assert_eq!(
+        r.kpasswd_server,
+        [host(Transport::Tcp, "127.0.0.1", Some(17464))]
     );
     assert_eq!(
         c.realms["OTHER.ORG"].kdc,
