@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Start the lab: four MIT KDCs (one krb5kdc per realm), MariaDB with
-# auth_gssapi, all on 127.0.0.1 high ports, and Heimdal's KCM daemon on a Unix
-# socket in the state dir; everything under one state dir.
+# Start the lab: four MIT KDCs (one krb5kdc per realm), MIT's kadmind (the
+# kpasswd service, RFC 3244) for ONPREM.LOCAL, MariaDB with auth_gssapi, all on
+# 127.0.0.1 high ports, and Heimdal's KCM daemon on a Unix socket in the state
+# dir; everything under one state dir.
 #
 #   lab/up.sh                 # state in lab/state (or $LAB_STATE)
 #   . lab/state/env.sh        # then use KRB5_CONFIG, KRB5CCNAME, LAB_* ...
@@ -40,6 +41,13 @@ declare -A KDC_ENCTYPES=(
   [$APPS_REALM]="aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal aes256-cts-hmac-sha384-192:normal aes128-cts-hmac-sha256-128:normal"
 )
 KDC_HOST=127.0.0.1
+# kadmind for USER_REALM: kpasswd (UDP and TCP) and the kadmin RPC port.
+KPASSWD_PORT=$((17464 + OFF))
+KADMIND_PORT=$((17749 + OFF))
+# The password policy of the kpasswd test principals: kadmind refuses shorter
+# new passwords with its reason ("Password is too short").
+KPW_POLICY=labpol
+KPW_MINLENGTH=12
 MASTER_PASSWORD=Lab-Master-Key
 MARIADB_HOST=127.0.0.1
 MARIADB_PORT=$((13306 + OFF))
@@ -55,7 +63,7 @@ CLIENT_PLUGIN_DIR=$(dirname "$(dpkg -L mariadb-plugin-gssapi-client 2>/dev/null 
 
 # ------------------------------------------------------------ preflight ---
 "$LAB_DIR/install.sh" >/dev/null || die "lab/install.sh failed (missing packages? run it as root)"
-for b in kcm unshare krb5kdc kdb5_util kadmin.local mariadbd mariadb-install-db mariadb mariadb-admin openssl; do
+for b in kcm unshare krb5kdc kadmind kdb5_util kadmin.local mariadbd mariadb-install-db mariadb mariadb-admin openssl; do
   command -v "$b" >/dev/null || [[ -x /usr/sbin/$b ]] || die "$b not found"
 done
 export PATH=$PATH:/usr/sbin:/sbin
@@ -72,6 +80,9 @@ if [[ -e $STATE ]]; then
 fi
 for r in "${REALMS[@]}"; do
   ! port_busy "$KDC_HOST" "${KDC_PORT[$r]}" || die "port $KDC_HOST:${KDC_PORT[$r]} (KDC $r) already in use; set LAB_PORT_OFFSET"
+done
+for p in "$KPASSWD_PORT" "$KADMIND_PORT"; do
+  ! port_busy "$KDC_HOST" "$p" || die "port $KDC_HOST:$p (kadmind) already in use; set LAB_PORT_OFFSET"
 done
 ! port_busy "$MARIADB_HOST" "$MARIADB_PORT" || die "port $MARIADB_HOST:$MARIADB_PORT (MariaDB) already in use; set LAB_PORT_OFFSET"
 
@@ -130,7 +141,12 @@ realms_section() {
   echo "[realms]"
   local r
   for r in "${REALMS[@]}"; do
-    printf '\t%s = {\n\t\tkdc = %s:%s\n\t}\n' "$r" "$KDC_HOST" "${KDC_PORT[$r]}"
+    printf '\t%s = {\n\t\tkdc = %s:%s\n' "$r" "$KDC_HOST" "${KDC_PORT[$r]}"
+    if [[ $r == "$USER_REALM" ]]; then
+      printf '\t\tadmin_server = %s:%s\n\t\tkpasswd_server = %s:%s\n' \
+        "$KDC_HOST" "$KADMIND_PORT" "$KDC_HOST" "$KPASSWD_PORT"
+    fi
+    printf '\t}\n'
   done
 }
 
@@ -187,10 +203,13 @@ for r in "${REALMS[@]}"; do
 		supported_enctypes = ${KDC_ENCTYPES[$r]}
 		max_life = 10h 0m 0s
 		max_renewable_life = 7d 0h 0m 0s
+		kadmind_listen = $KDC_HOST:$KADMIND_PORT
+		kpasswd_listen = $KDC_HOST:$KPASSWD_PORT
 	}
 
 [logging]
 	kdc = FILE:$d/kdc.log
+	admin_server = FILE:$d/kadmind.log
 EOF
   : >"$d/kadm5.acl"
 done
@@ -243,6 +262,9 @@ for u in joedoe alice svc_batch; do
   kadm "$USER_REALM" addprinc +requires_preauth -pw "Passw0rd-$u" "$u@$USER_REALM"
 done
 kadm "$USER_REALM" addprinc -requires_preauth -pw Passw0rd-nopreauth "nopreauth@$USER_REALM"
+# The kpasswd tests' policy; they create their own principals under it with
+# kadmin.local (LAB_KADMIN_LOCAL_ONPREM), so each run starts fresh.
+kadm "$USER_REALM" addpol -minlength "$KPW_MINLENGTH" "$KPW_POLICY"
 
 # Trusts: the same cross-realm key in both databases.
 kadm "$USER_REALM" addprinc -e "$SHA1_ONLY" -pw "$TRUST_AD_PW"   "krbtgt/$SVC_REALM@$USER_REALM"
@@ -301,6 +323,18 @@ for r in "${REALMS[@]}"; do
   [[ -s $STATE/run/kdc-$r.pid ]] || die "krb5kdc for $r wrote no pid file"
 done
 log "KDCs up: $(for r in "${REALMS[@]}"; do printf '%s=%s:%s ' "$r" "$KDC_HOST" "${KDC_PORT[$r]}"; done)"
+
+# -------------------------------------------------------------- kadmind ---
+# MIT's kadmind for USER_REALM, for its kpasswd service (UDP and TCP on
+# KPASSWD_PORT); it daemonizes and writes its pid file like krb5kdc.
+d=$STATE/kdc/$USER_REALM
+KRB5_CONFIG=$d/krb5.conf KRB5_KDC_PROFILE=$d/kdc.conf \
+  kadmind -r "$USER_REALM" -P "$STATE/run/kadmind.pid" >"$d/kadmind.out" 2>&1 \
+  || die "kadmind failed to start: $(cat "$d/kadmind.out"; tail -n 20 "$d/kadmind.log" 2>/dev/null)"
+wait_tcp "$KDC_HOST" "$KPASSWD_PORT" "kadmind (kpasswd)" "$d/kadmind.log"
+for ((i = 0; i < 100; i++)); do [[ -s $STATE/run/kadmind.pid ]] && break; sleep 0.05; done
+[[ -s $STATE/run/kadmind.pid ]] || die "kadmind wrote no pid file"
+log "kadmind up: kpasswd $KDC_HOST:$KPASSWD_PORT (udp, tcp), kadmin $KDC_HOST:$KADMIND_PORT"
 
 # ------------------------------------------------------------------ KCM ---
 # Heimdal's kcm, in the foreground (no --detach), its own mount namespace (as
@@ -417,6 +451,15 @@ export LAB_KDC_LOG_ONPREM='$STATE/kdc/$USER_REALM/kdc.log'
 export LAB_KDC_LOG_AD='$STATE/kdc/$SVC_REALM/kdc.log'
 export LAB_KDC_LOG_HUB='$STATE/kdc/$HUB_REALM/kdc.log'
 export LAB_KDC_LOG_APPS='$STATE/kdc/$APPS_REALM/kdc.log'
+# kadmind (kpasswd_server and admin_server of $USER_REALM in the client profiles).
+export LAB_KPASSWD_PORT=$KPASSWD_PORT
+export LAB_KADMIND_PORT=$KADMIND_PORT
+export LAB_KADMIND_LOG='$STATE/kdc/$USER_REALM/kadmind.log'
+export LAB_KPW_POLICY=$KPW_POLICY
+export LAB_KPW_MINLENGTH=$KPW_MINLENGTH
+# kadmin.local on $USER_REALM's database: KRB5_CONFIG and KRB5_KDC_PROFILE to use.
+export LAB_KDC_KRB5_CONFIG_ONPREM='$STATE/kdc/$USER_REALM/krb5.conf'
+export LAB_KDC_PROFILE_ONPREM='$STATE/kdc/$USER_REALM/kdc.conf'
 export LAB_MASTER_PASSWORD='$MASTER_PASSWORD'
 export LAB_TRUST_AD_PASSWORD='$TRUST_AD_PW'
 export LAB_TRUST_HUB_PASSWORD='$TRUST_HUB_PW'

@@ -15,7 +15,11 @@ use kdc_client::exchange::{self, Credentials};
 use kdc_client::keytab::Keytab;
 use kdc_client::{NameType, Principal, PrincipalName};
 
+use crate::chpw::{self, CurrentPassword, ReadNew};
 use crate::common;
+use kdc_client::error_code as ec;
+use kdc_client::exchange::{ResultCode, kpasswd};
+use zeroize::Zeroizing;
 
 const PROG: &str = "kinit";
 
@@ -469,11 +473,19 @@ fn get_initial_credentials(req: &InitialRequest) -> Result<(Credential, i64), Fa
     opts.addresses = req.addresses.clone();
     let init = match &req.secret {
         Secret::Prompt => {
-            let ask = || {
-                common::read_password(&format!("Password for {}", req.client))
-                    .map(exchange::Secret::Password)
-            };
-            common::block_on(client.get_initial_creds_asking(opts, ask))
+            let current = CurrentPassword::default();
+            let ask = || current.get(&req.client).map(exchange::Secret::Password);
+            let first = common::block_on(client.get_initial_creds_asking(opts.clone(), ask));
+            let changepw = req.service.as_ref() == Some(&kpasswd::changepw_service());
+            match first {
+                Ok(Err(e)) if e.kdc_error_code() == Some(ec::KDC_ERR_KEY_EXPIRED) && !changepw => {
+                    let new = change_expired(&client, &req.client, &current)?;
+                    common::block_on(
+                        client.get_initial_creds(opts, exchange::Secret::Password(new)),
+                    )
+                }
+                other => other,
+            }
         }
         Secret::Keytab(kt) => {
             let keys = Enctype::ALL
@@ -485,6 +497,57 @@ fn get_initial_credentials(req: &InitialRequest) -> Result<(Credential, i64), Fa
     };
     let init = init.map_err(|e| failed(&e))?.map_err(|e| failed(&e))?;
     Ok((init.creds.to_ccache(), init.kdc_offset))
+}
+
+/// MIT's `krb5_get_init_creds_password` on KDC_ERR_KEY_EXPIRED: a `kadmin/changepw` ticket
+/// with the current password (asked for if not yet typed), then up to three tries at a new
+/// password, a server's soft refusal shown and tried again; the new password on success.
+fn change_expired(
+    client: &Client,
+    principal: &Principal,
+    current: &CurrentPassword,
+) -> Result<Zeroizing<String>, Failure> {
+    let failed =
+        |m: &dyn std::fmt::Display| Failure::Krb(format!("{m} while getting initial credentials"));
+    let creds = chpw::changepw_creds(client, principal, current).map_err(|e| failed(&e))?;
+    tracing::debug!("Password expired for {principal}; changing it");
+    let mut banner = Some("Password expired.  You must change it now.".to_owned());
+    let mut last = String::new();
+    for _ in 0..3 {
+        if let Some(b) = banner.take() {
+            println!("{b}");
+        }
+        let new = match chpw::read_new_password() {
+            Ok(pw) if pw.is_empty() => {
+                last = "New password cannot be zero length".into();
+                banner = Some(format!("{last}.  Please try again."));
+                continue;
+            }
+            Ok(pw) => pw,
+            Err(ReadNew::Mismatch) => {
+                last = "Password mismatch".into();
+                banner = Some(format!("{last}.  Please try again."));
+                continue;
+            }
+            Err(ReadNew::Failed(e)) => return Err(failed(&e)),
+        };
+        let result = chpw::change(client, &creds, &new).map_err(|e| failed(&e))?;
+        if result.is_success() {
+            return Ok(new);
+        }
+        // MIT says only "Password change failed"; the server's reason is added when it was
+        // not shown in a banner.
+        last = "Password change failed".into();
+        if result.code != ResultCode::SoftError {
+            return Err(failed(&format!("{last}: {result}")));
+        }
+        banner = Some(format!(
+            "{}: {}.  Please try again.\n",
+            result.code.description(),
+            result.message()
+        ));
+    }
+    Err(failed(&last))
 }
 
 fn secs(d: Duration) -> i64 {

@@ -4,10 +4,12 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
+mod chpw;
 mod common;
 mod kdestroy;
 mod kinit;
 mod klist;
+mod kpasswd;
 mod kswitch;
 mod kvno;
 mod localaddr;
@@ -27,6 +29,7 @@ Commands:
   kdestroy   destroy a credential cache (like MIT kdestroy)
   kvno       obtain service tickets and print their key version numbers (like MIT kvno)
   kswitch    make a cache its collection's primary (like MIT kswitch)
+  kpasswd    change a password (like MIT kpasswd; RFC 3244)
   mysql      log in to MySQL or MariaDB with Kerberos and run statements
 
 Options:
@@ -44,6 +47,7 @@ fn dispatch(cmd: &str, rest: Vec<OsString>) -> Option<ExitCode> {
         "kdestroy" => kdestroy::run(rest),
         "kvno" => kvno::run(rest),
         "kswitch" => kswitch::run(rest),
+        "kpasswd" => kpasswd::run(rest),
         "mysql" => mysql::run(rest),
         _ => return None,
     })
@@ -76,7 +80,7 @@ fn main() -> ExitCode {
             println!("kerb {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
-        Some(cmd @ ("kinit" | "klist" | "kdestroy" | "kvno" | "kswitch" | "mysql")) => {
+        Some(cmd @ ("kinit" | "klist" | "kdestroy" | "kvno" | "kswitch" | "kpasswd" | "mysql")) => {
             dispatch(cmd, args.collect()).unwrap_or(ExitCode::from(1))
         }
         _ => {
