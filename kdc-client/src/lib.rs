@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod error_code;
 pub mod exchange;
 pub mod keytab;
+pub mod kkdcp;
 pub mod principal;
 pub mod referral;
 #[cfg(feature = "transport")]
