@@ -165,7 +165,8 @@ impl Client {
         }
     }
 
-    /// The KDCs of a realm from `[realms]` (MS-KKDCP proxies are not supported yet).
+    /// The KDCs of a realm from `[realms]`, in order; `https://` entries are MS-KKDCP
+    /// proxies (with the `https` feature; skipped without it).
     pub fn kdcs(&self, realm: &Realm) -> Result<Vec<KdcAddr>, ClientError> {
         let kdcs: Vec<KdcAddr> = self
             .conf
@@ -260,7 +261,7 @@ impl Client {
             &servers,
             &mut build,
             len_hint,
-            &self.transport,
+            &self.transport_for(realm),
             kpasswd::looks_like_reply,
             too_big,
         )
@@ -273,6 +274,15 @@ impl Client {
         let kdc = reply.kdc.to_string();
         tracing::debug!(realm = %realm, server = %kdc, "kpasswd reply from {kdc}");
         Ok(ex.step(&reply.bytes).map_err(|e| e.with_kdc(&kdc))?)
+    }
+
+    /// The transport settings for a realm: the client's, with the realm's `http_anchors`.
+    fn transport_for(&self, realm: &Realm) -> TransportConfig {
+        let mut cfg = self.transport.clone();
+        if let Some(r) = self.conf.realms.get(realm.as_str()) {
+            cfg.http_anchors.clone_from(&r.http_anchors);
+        }
+        cfg
     }
 
     /// How many KDC exchanges (requests answered or failed, retries over other KDCs or TCP not
@@ -289,10 +299,8 @@ impl Client {
             transport::looks_like_krb_error(b)
                 && KrbError::decode(b).is_ok_and(|e| e.error_code == KRB_ERR_RESPONSE_TOO_BIG)
         };
-        Ok(
-            transport::send_to_realm(&req.realm, &kdcs, &req.bytes, &self.transport, too_big)
-                .await?,
-        )
+        let cfg = self.transport_for(&req.realm);
+        Ok(transport::send_to_realm(&req.realm, &kdcs, &req.bytes, &cfg, too_big).await?)
     }
 
     /// The AS exchange (kinit).
@@ -518,7 +526,11 @@ fn server_addr(s: &KdcServer, default_port: u16) -> Option<KdcAddr> {
             },
             host: host.clone(),
             port: port.unwrap_or(default_port),
+            path: None,
         }),
+        #[cfg(feature = "https")]
+        KdcServer::Https(url) => KdcAddr::from_https_url(url),
+        #[cfg(not(feature = "https"))]
         KdcServer::Https(_) => None,
     }
 }

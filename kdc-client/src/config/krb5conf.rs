@@ -83,6 +83,8 @@ pub struct RealmConfig {
     /// `kpasswd_server`: the password-change servers (RFC 3244); unset means the
     /// `admin_server` hosts on port 464, as MIT's `locate_kpasswd`.
     pub kpasswd_server: Vec<KdcServer>,
+    /// `http_anchors`: the CAs for MS-KKDCP proxies' certificates (`FILE:`, `DIR:`, `ENV:`).
+    pub http_anchors: Vec<String>,
 }
 
 /// The settings the client uses, with MIT's defaults where unset.
@@ -243,6 +245,11 @@ fn realms(p: &Profile) -> Result<BTreeMap<String, RealmConfig>, ConfigError> {
             kdc: servers("kdc")?,
             admin_server: servers("admin_server")?,
             kpasswd_server: servers("kpasswd_server")?,
+            http_anchors: p
+                .values(&["realms", realm, "http_anchors"])
+                .into_iter()
+                .map(|(v, _)| v.trim().to_owned())
+                .collect(),
         };
         out.insert(realm.to_owned(), config);
     }

@@ -63,6 +63,7 @@ pub async fn locate_kdcs(
                 transport: Some(transport),
                 host: host.to_owned(),
                 port: r.port,
+                path: None,
             })
         }));
     }

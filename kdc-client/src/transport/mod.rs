@@ -17,13 +17,17 @@
 //! addresses are logged, message contents never are.
 //!
 //! The caller supplies the KDC list: from krb5.conf, or from DNS SRV records with
-//! `dns::locate_kdcs` (feature `dns`). The KDC proxy (MS-KKDCP) is not implemented.
+//! `dns::locate_kdcs` (feature `dns`). `https://` entries are MS-KKDCP proxies (feature
+//! `https`): the same order, timeouts and deadline, the request in a KDC-PROXY-MESSAGE POSTed
+//! over TLS (see `crate::kkdcp`), never retried over UDP or TCP.
 //!
 //! [`send_built`] sends the password-change request (RFC 3244) the same way, built for each
 //! attempt's socket.
 
 #[cfg(feature = "dns")]
 pub mod dns;
+#[cfg(feature = "https")]
+mod https;
 mod kdc_addr;
 mod tcp;
 mod udp;
@@ -37,7 +41,7 @@ use tokio::time::{Instant, timeout_at};
 use tracing::Instrument;
 
 use crate::Realm;
-pub use kdc_addr::{DEFAULT_KDC_PORT, KdcAddr, Transport};
+pub use kdc_addr::{DEFAULT_HTTPS_PORT, DEFAULT_KDC_PORT, KdcAddr, Transport};
 pub use udp::looks_like_kdc_reply;
 
 /// MIT's hard cap on `udp_preference_limit` (`HARD_UDP_LIMIT` in `sendto_kdc.c`).
@@ -60,6 +64,9 @@ pub struct TransportConfig {
     /// Further passes over the KDC list after the first one fails (default 2, i.e. three passes
     /// like MIT).
     pub retries: u32,
+    /// The realm's `http_anchors` (`FILE:`, `DIR:` or `ENV:`): the CAs an MS-KKDCP proxy's
+    /// certificate must chain to; empty means the system's CA bundle.
+    pub http_anchors: Vec<String>,
 }
 
 impl Default for TransportConfig {
@@ -70,6 +77,7 @@ impl Default for TransportConfig {
             deadline: Duration::from_secs(10),
             max_reply_len: 1 << 20,
             retries: 2,
+            http_anchors: Vec::new(),
         }
     }
 }
@@ -101,6 +109,16 @@ pub enum AttemptError {
     EmptyReply,
     #[error("connection closed before the whole reply arrived")]
     Truncated,
+    /// The TLS handshake with an HTTPS proxy failed (e.g. its certificate is not from a
+    /// trusted CA), or the trust anchors could not be loaded.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The HTTPS proxy's answer was not a KDC-PROXY-MESSAGE in an HTTP 200 response.
+    #[error("KDC proxy: {0}")]
+    Proxy(String),
+    /// An HTTPS proxy entry in a build without the `https` feature.
+    #[error("HTTPS KDC proxies are not supported by this build (feature https)")]
+    HttpsUnsupported,
     #[error("{0}")]
     Io(String),
 }
@@ -270,6 +288,9 @@ async fn send(
         realm,
         payload,
         accept,
+        anchors: &cfg.http_anchors,
+        #[cfg(feature = "https")]
+        tls: None,
         max_reply_len: cfg.max_reply_len,
         overall_end: after(Instant::now(), cfg.deadline),
         attempts: Vec::new(),
@@ -280,7 +301,7 @@ async fn send(
             for addr in run.resolve(kdc, kdc_timeout).await {
                 let transport = kdc.transport.unwrap_or(preferred);
                 match run
-                    .exchange(addr, transport, kdc_timeout, is_response_too_big)
+                    .exchange(addr, kdc, transport, kdc_timeout, is_response_too_big)
                     .await
                 {
                     Some(reply) => return Ok(reply),
@@ -306,6 +327,11 @@ struct Run<'a, 'p> {
     realm: &'a Realm,
     payload: &'a mut Payload<'p>,
     accept: fn(&[u8]) -> bool,
+    #[cfg_attr(not(feature = "https"), allow(dead_code))]
+    anchors: &'a [String],
+    /// The TLS configuration, built at the first HTTPS proxy.
+    #[cfg(feature = "https")]
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
     max_reply_len: usize,
     overall_end: Instant,
     attempts: Vec<Attempt>,
@@ -343,10 +369,28 @@ impl Run<'_, '_> {
     async fn exchange(
         &mut self,
         addr: SocketAddr,
+        kdc: &KdcAddr,
         transport: Transport,
         timeout: Duration,
         is_response_too_big: &impl Fn(&[u8]) -> bool,
     ) -> Option<KdcReply> {
+        if transport == Transport::Https {
+            let end = self.attempt_end(timeout);
+            return match bounded(end, self.overall_end, self.https(addr, kdc)).await {
+                Ok(bytes) => Some(self.reply(bytes, addr, Transport::Https)),
+                Err(e) => {
+                    self.fail(
+                        KdcAddr {
+                            host: addr.ip().to_string(),
+                            port: addr.port(),
+                            ..kdc.clone()
+                        },
+                        e,
+                    );
+                    None
+                }
+            };
+        }
         if transport == Transport::Udp {
             let span = self.span(addr, Transport::Udp);
             let end = self.attempt_end(timeout);
@@ -374,6 +418,32 @@ impl Run<'_, '_> {
                 None
             }
         }
+    }
+
+    /// One exchange with the HTTPS proxy `kdc` at `addr` (the TLS configuration is built
+    /// at the first proxy, its files read off the async workers).
+    #[cfg(feature = "https")]
+    async fn https(&mut self, addr: SocketAddr, kdc: &KdcAddr) -> Result<Vec<u8>, AttemptError> {
+        let tls = match &self.tls {
+            Some(t) => t.clone(),
+            None => {
+                let anchors = self.anchors.to_vec();
+                let t = tokio::task::spawn_blocking(move || https::tls_config(&anchors))
+                    .await
+                    .map_err(|e| AttemptError::Tls(e.to_string()))??;
+                self.tls = Some(t.clone());
+                t
+            }
+        };
+        let span = self.span(addr, Transport::Https);
+        https::exchange(addr, kdc, self.realm, tls, self.payload, self.max_reply_len)
+            .instrument(span)
+            .await
+    }
+
+    #[cfg(not(feature = "https"))]
+    async fn https(&mut self, _: SocketAddr, _: &KdcAddr) -> Result<Vec<u8>, AttemptError> {
+        Err(AttemptError::HttpsUnsupported)
     }
 
     /// When an attempt started now with `timeout` must end: not past the overall deadline.
@@ -410,6 +480,7 @@ impl Run<'_, '_> {
             transport: Some(transport),
             host: addr.ip().to_string(),
             port: addr.port(),
+            path: None,
         };
         self.fail(kdc, error);
     }

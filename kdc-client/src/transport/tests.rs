@@ -33,6 +33,7 @@ fn kdc(transport: &str, addr: SocketAddr) -> KdcAddr {
         },
         host: addr.ip().to_string(),
         port: addr.port(),
+        path: None,
     }
 }
 
