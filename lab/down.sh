@@ -39,7 +39,11 @@ for f in "$STATE"/run/*.pid "$STATE"/mariadb/mariadbd.pid; do
   seen[$pid]=1
   # Only our daemons: a stale pid file must not hit a reused PID.
   comm=$(cat "/proc/$pid/comm" 2>/dev/null || true)
-  if [[ $comm == krb5kdc || $comm == kadmind || $comm == mariadbd || $comm == kcm ]] && kill -0 "$pid" 2>/dev/null; then
+  # The KDC proxy is a python process running lab/kdcproxy_server.py.
+  if [[ $comm == python* ]] && ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q kdcproxy_server.py; then
+    comm=
+  fi
+  if [[ $comm == krb5kdc || $comm == kadmind || $comm == mariadbd || $comm == kcm || $comm == python* ]] && kill -0 "$pid" 2>/dev/null; then
     pids+=("$pid")
     names+=("$(basename "$f" .pid)")
   fi

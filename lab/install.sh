@@ -9,6 +9,7 @@ set -euo pipefail
 
 PKGS=(
   krb5-kdc krb5-admin-server krb5-user        # MIT KDC, kdb5_util/kadmin.local, kinit/kvno/klist
+  krb5-k5tls                                  # MIT libkrb5 TLS module: kdc = https:// (MS-KKDCP) for the control
   mariadb-server mariadb-client               # mariadbd, mariadb-install-db, mariadb CLI
   mariadb-plugin-gssapi-server                # auth_gssapi.so (server side)
   mariadb-plugin-gssapi-client                # auth_gssapi_client.so (for the mariadb CLI)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Start the lab: four MIT KDCs (one krb5kdc per realm), MIT's kadmind (the
-# kpasswd service, RFC 3244) for ONPREM.LOCAL, MariaDB with auth_gssapi, all on
-# 127.0.0.1 high ports, and Heimdal's KCM daemon on a Unix socket in the state
-# dir; everything under one state dir.
+# kpasswd service, RFC 3244) for ONPREM.LOCAL, FreeIPA's KDC proxy (MS-KKDCP,
+# HTTPS) in front of the KDCs, MariaDB with auth_gssapi, all on 127.0.0.1 high
+# ports, and Heimdal's KCM daemon on a Unix socket in the state dir; everything
+# under one state dir.
 #
 #   lab/up.sh                 # state in lab/state (or $LAB_STATE)
 #   . lab/state/env.sh        # then use KRB5_CONFIG, KRB5CCNAME, LAB_* ...
@@ -48,6 +49,9 @@ KADMIND_PORT=$((17749 + OFF))
 # new passwords with its reason ("Password is too short").
 KPW_POLICY=labpol
 KPW_MINLENGTH=12
+# FreeIPA's kdcproxy (from PyPI, venv by lab/kdcproxy-venv.sh) over TLS.
+KDCPROXY_PORT=$((17443 + OFF))
+KDCPROXY_URL=https://$KDC_HOST:$KDCPROXY_PORT/KdcProxy
 MASTER_PASSWORD=Lab-Master-Key
 MARIADB_HOST=127.0.0.1
 MARIADB_PORT=$((13306 + OFF))
@@ -81,9 +85,10 @@ fi
 for r in "${REALMS[@]}"; do
   ! port_busy "$KDC_HOST" "${KDC_PORT[$r]}" || die "port $KDC_HOST:${KDC_PORT[$r]} (KDC $r) already in use; set LAB_PORT_OFFSET"
 done
-for p in "$KPASSWD_PORT" "$KADMIND_PORT"; do
-  ! port_busy "$KDC_HOST" "$p" || die "port $KDC_HOST:$p (kadmind) already in use; set LAB_PORT_OFFSET"
+for p in "$KPASSWD_PORT" "$KADMIND_PORT" "$KDCPROXY_PORT"; do
+  ! port_busy "$KDC_HOST" "$p" || die "port $KDC_HOST:$p (kadmind or kdcproxy) already in use; set LAB_PORT_OFFSET"
 done
+KDCPROXY_PYTHON=$("$LAB_DIR/kdcproxy-venv.sh") || die "lab/kdcproxy-venv.sh failed (PyPI reachable?)"
 ! port_busy "$MARIADB_HOST" "$MARIADB_PORT" || die "port $MARIADB_HOST:$MARIADB_PORT (MariaDB) already in use; set LAB_PORT_OFFSET"
 
 mkdir -p "$STATE"
@@ -231,6 +236,26 @@ done
   capaths
 } >"$STATE/krb5-domain-realm.conf"
 
+# The same realms with every KDC reached through the HTTPS proxy (MS-KKDCP),
+# and the proxy's own CA as http_anchors.
+{
+  libdefaults "$USER_REALM"
+  echo "[realms]"
+  for r in "${REALMS[@]}"; do
+    printf '\t%s = {\n\t\tkdc = %s\n\t\thttp_anchors = FILE:%s\n\t}\n' \
+      "$r" "$KDCPROXY_URL" "$STATE/tls/proxy-ca.pem"
+  done
+  capaths
+} >"$STATE/krb5-kdcproxy.conf"
+{
+  echo "[global]"
+  echo "use_dns = false"
+  for r in "${REALMS[@]}"; do
+    printf '[%s]\nkerberos = kerberos://%s:%s\n' "$r" "$KDC_HOST" "${KDC_PORT[$r]}"
+    [[ $r != "$USER_REALM" ]] || printf 'kpasswd = kpasswd://%s:%s\n' "$KDC_HOST" "$KPASSWD_PORT"
+  done
+} >"$STATE/kdcproxy.conf"
+
 # ------------------------------------------------------------ databases ---
 # kadmin.local queries are queued per realm and fed on stdin to ONE kadmin.local
 # per realm (process start-up dominates on a loaded machine); the realms are
@@ -362,8 +387,31 @@ TLS=$STATE/tls
     "extendedKeyUsage=serverAuth" "subjectAltName=DNS:$SVC_HOST,IP:127.0.0.1" >"$TLS/server.ext"
   openssl x509 -req -in "$TLS/server.csr" -CA "$TLS/ca.pem" -CAkey "$TLS/ca.key" -CAcreateserial \
     -sha256 -days 3650 -extfile "$TLS/server.ext" -out "$TLS/server.pem"
+  # The KDC proxy's own CA (so a client trusting only the MariaDB CA above refuses
+  # the proxy) and its certificate for 127.0.0.1.
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 3650 \
+    -keyout "$TLS/proxy-ca.key" -out "$TLS/proxy-ca.pem" -subj "/O=Kerberos lab/CN=Kerberos lab KDC proxy CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 \
+    -keyout "$TLS/proxy.key" -out "$TLS/proxy.csr" -subj "/O=Kerberos lab/CN=$KDC_HOST"
+  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+    "extendedKeyUsage=serverAuth" "subjectAltName=IP:$KDC_HOST" >"$TLS/proxy.ext"
+  openssl x509 -req -in "$TLS/proxy.csr" -CA "$TLS/proxy-ca.pem" -CAkey "$TLS/proxy-ca.key" -CAcreateserial \
+    -sha256 -days 3650 -extfile "$TLS/proxy.ext" -out "$TLS/proxy.pem"
 } >"$TLS/openssl.log" 2>&1 || die "openssl failed: $(cat "$TLS/openssl.log")"
 chmod 600 "$TLS"/*.key
+
+# ------------------------------------------------------------- kdcproxy ---
+# FreeIPA's kdcproxy behind a TLS WSGI server; it writes its own pid file.
+mkdir -p "$STATE/kdcproxy"
+KDCPROXY_CONFIG=$STATE/kdcproxy.conf setsid "$KDCPROXY_PYTHON" "$LAB_DIR/kdcproxy_server.py" \
+  "$KDC_HOST" "$KDCPROXY_PORT" "$TLS/proxy.pem" "$TLS/proxy.key" "$STATE/run/kdcproxy.pid" \
+  </dev/null >"$STATE/kdcproxy/kdcproxy.log" 2>&1 &
+BG_PIDS+=("$!")
+wait_tcp "$KDC_HOST" "$KDCPROXY_PORT" "kdcproxy" "$STATE/kdcproxy/kdcproxy.log"
+for ((i = 0; i < 100; i++)); do [[ -s $STATE/run/kdcproxy.pid ]] && break; sleep 0.05; done
+[[ -s $STATE/run/kdcproxy.pid ]] || die "kdcproxy wrote no pid file"
+log "KDC proxy up: $KDCPROXY_URL (CA $TLS/proxy-ca.pem)"
 
 # -------------------------------------------------------------- MariaDB ---
 wait "$INSTALL_DB_PID" || die "mariadb-install-db failed; log tail:
@@ -506,6 +554,14 @@ export LAB_MARIADB_CLIENT_PLUGIN_DIR=$CLIENT_PLUGIN_DIR
 export LAB_CA='$TLS/ca.pem'
 export LAB_TLS_SERVER_CERT='$TLS/server.pem'
 export LAB_TLS_SERVER_KEY='$TLS/server.key'
+
+# FreeIPA's KDC proxy (MS-KKDCP) over TLS in front of every realm's KDC, and a
+# client profile reaching every KDC through it (http_anchors: the proxy's CA).
+export LAB_KDCPROXY_URL=$KDCPROXY_URL
+export LAB_KDCPROXY_PORT=$KDCPROXY_PORT
+export LAB_KDCPROXY_CA='$TLS/proxy-ca.pem'
+export LAB_KDCPROXY_LOG='$STATE/kdcproxy/kdcproxy.log'
+export LAB_KRB5_CONFIG_KDCPROXY='$STATE/krb5-kdcproxy.conf'
 
 # MIT GSS-API acceptor/initiator (Debian's python3 only).
 export LAB_PYTHON=/usr/bin/python3
