@@ -174,3 +174,46 @@ fn a_proxy_certificate_from_another_ca_is_refused_like_mit() {
         "kinit: Cannot contact any KDC for realm 'ONPREM.LOCAL' while getting initial credentials\n"
     );
 }
+
+#[test]
+#[ignore = "needs the lab"]
+fn a_dead_proxy_fails_over_to_the_next_kdc_entry() {
+    // A port nobody listens on: bound, then released.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = lab("LAB_KDCPROXY_URL");
+    let profile = std::fs::read_to_string(lab("LAB_KRB5_CONFIG_KDCPROXY"))
+        .unwrap()
+        .replacen(
+            &format!("kdc = {url}"),
+            &format!("kdc = https://127.0.0.1:{dead}/KdcProxy\n\t\tkdc = {url}"),
+            1,
+        );
+    let conf = std::env::temp_dir().join(format!(
+        "kerb-kdcproxy-failover-{}.conf",
+        std::process::id()
+    ));
+    std::fs::write(&conf, profile).unwrap();
+    let t = trace("failover");
+    let user = lab("LAB_USER_PRINCIPAL");
+    let o = run_traced(
+        KERB,
+        &["kinit", &user],
+        conf.to_str().unwrap(),
+        &cache("failover"),
+        &format!("{}\n", lab("LAB_USER_PASSWORD")),
+        Some(&t),
+    );
+    ok(&o);
+    let text = std::fs::read_to_string(&t).unwrap();
+    assert!(
+        text.contains(&format!(
+            "Error contacting https://127.0.0.1:{dead}/KdcProxy: connection refused"
+        )),
+        "{text}"
+    );
+    assert_eq!(proxied_replies(&t), 2, "{text}");
+}

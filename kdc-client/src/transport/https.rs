@@ -112,13 +112,13 @@ pub(super) async fn exchange(
     let request = payload.for_local(tcp.local_addr()?)?;
     let body = kkdcp::encode_request(&request, realm).map_err(proxy_error)?;
     let http = kkdcp::http_request(&kdc.host, kdc.port, path, &body);
-    tracing::debug!(kdc = %addr, request_len = request.len(),
-        "Sending HTTPS request to https {addr}");
     let mut stream = TlsConnector::from(tls)
         .connect(name, tcp)
         .await
         .map_err(|e| AttemptError::Tls(e.to_string()))?;
-    tracing::debug!(kdc = %addr, "TLS certificate of {} verified", kdc.host);
+    tracing::debug!(kdc = %addr, "TLS certificate name matched \"{}\"", kdc.host);
+    tracing::debug!(kdc = %addr, request_len = request.len(),
+        "Sending HTTPS request to https {addr}");
     stream.write_all(&http).await?;
     // The DER and HTTP framing add little to the Kerberos reply; bound the body accordingly.
     let max_body = max_reply_len.saturating_add(64);
@@ -150,6 +150,7 @@ pub(super) async fn exchange(
                 }
                 tracing::debug!(kdc = %addr, reply_len = reply.len(),
                     "Received answer ({} bytes) from https {addr}", reply.len());
+                tracing::debug!(kdc = %addr, "Terminating TCP connection to https {addr}");
                 return Ok(reply);
             }
             None if n == 0 => return Err(AttemptError::Truncated),
