@@ -344,3 +344,71 @@ fn send_to_realm_future_is_send() {
         looks_like_krb_error,
     ));
 }
+
+/// `send_built` builds one request per attempt, for the attempt's socket: a silent server,
+/// then an answering one over UDP, then over TCP after a "response too big".
+#[tokio::test]
+async fn built_requests_are_made_per_attempt_for_the_local_address() {
+    let silent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    // Answers the kpasswd-like frame with TOO_BIG over UDP, so the same server is asked
+    // again over TCP on the same port.
+    let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let port = udp.local_addr().unwrap().port();
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let answering = udp_kdc_on(udp, vec![TOO_BIG]).await;
+    tokio::spawn(async move {
+        if let Ok((mut stream, peer)) = listener.accept().await {
+            let len = stream.read_u32().await.unwrap();
+            let mut request = vec![0; len as usize];
+            stream.read_exact(&mut request).await.unwrap();
+            // The request names the client's port as the builder saw it.
+            assert_eq!(request, peer.port().to_be_bytes());
+            stream
+                .write_all(&tcp::frame(AS_REP).unwrap())
+                .await
+                .unwrap();
+        }
+    });
+    let mut locals = Vec::new();
+    let mut build = |local: SocketAddr| {
+        locals.push(local);
+        Ok(local.port().to_be_bytes().to_vec())
+    };
+    let servers = [kdc("", silent_addr), kdc("", answering)];
+    let reply = send_built(
+        &realm(),
+        &servers,
+        &mut build,
+        2,
+        &cfg(),
+        |_| true,
+        |r: &[u8]| r == TOO_BIG,
+    )
+    .await
+    .unwrap();
+    assert_eq!(reply.bytes, AS_REP);
+    assert_eq!(reply.transport, Transport::Tcp);
+    assert_eq!(locals.len(), 3, "{locals:?}");
+    assert!(locals.iter().all(|l| l.ip().is_loopback() && l.port() != 0));
+    drop(silent);
+}
+
+/// A builder's failure is an attempt's failure, recorded with the server.
+#[tokio::test]
+async fn a_failing_builder_fails_the_attempt() {
+    let answering = udp_kdc(vec![AS_REP]).await;
+    let mut build = |_: SocketAddr| Err(AttemptError::Io("cannot build".into()));
+    let err = send_built(
+        &realm(),
+        &[kdc("udp/", answering)],
+        &mut build,
+        2,
+        &cfg(),
+        |_| true,
+        |_: &[u8]| false,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("cannot build"), "{err}");
+}
