@@ -217,3 +217,55 @@ fn a_dead_proxy_fails_over_to_the_next_kdc_entry() {
     );
     assert_eq!(proxied_replies(&t), 2, "{text}");
 }
+
+/// kpasswd through the proxy (its kdcproxy.conf maps ONPREM.LOCAL's kpasswd to kadmind), with
+/// MIT's kpasswd as the control. Here client and proxy share 127.0.0.1, so the KRB-PRIV's
+/// sender address (the client's socket address, which kadmind compares with the proxy's) is
+/// not put to the test.
+#[test]
+#[ignore = "needs the lab"]
+fn kpasswd_through_the_proxy_like_mit() {
+    let url = lab("LAB_KDCPROXY_URL");
+    let profile = std::fs::read_to_string(lab("LAB_KRB5_CONFIG_KDCPROXY"))
+        .unwrap()
+        .replace(
+            &format!("kdc = {url}"),
+            &format!("kdc = {url}\n\t\tkpasswd_server = {url}"),
+        );
+    let conf =
+        std::env::temp_dir().join(format!("kerb-kdcproxy-kpasswd-{}.conf", std::process::id()));
+    std::fs::write(&conf, profile).unwrap();
+    let conf = conf.to_str().unwrap();
+    let input = "Old-Passw0rd-1\nNew-Passw0rd-22\nNew-Passw0rd-22\n";
+    let mut outputs = Vec::new();
+    for (program, tag) in [(KERB, "o"), ("kpasswd", "m")] {
+        let name = format!(
+            "kpwproxy-{tag}-{}@{}",
+            std::process::id(),
+            lab("LAB_USER_REALM")
+        );
+        common::kadmin_local(&format!(
+            "addprinc -policy {} -pw Old-Passw0rd-1 {name}",
+            lab("LAB_KPW_POLICY")
+        ));
+        let t = trace(&format!("kpasswd-{tag}"));
+        let args: &[&str] = if program == KERB {
+            &["kpasswd", &name]
+        } else {
+            &[&name]
+        };
+        let o = run_traced(
+            program,
+            args,
+            conf,
+            &cache(&format!("kpw-{tag}")),
+            input,
+            Some(&t),
+        );
+        outputs.push((ok(&o).replace(&name, "P"), o.status.code()));
+        // The AS exchange for kadmin/changepw and the password change, all through the proxy.
+        assert_eq!(proxied_replies(&t), 2, "{program}");
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert!(outputs[0].0.ends_with("Password changed.\n"));
+}

@@ -9,7 +9,7 @@ mod common;
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 
-use common::{KERB, lab, ok};
+use common::{KERB, kadmin_local, lab, ok};
 
 const OLD: &str = "Old-Passw0rd-1";
 const NEW: &str = "New-Passw0rd-22";
@@ -28,20 +28,6 @@ fn principal(tag: &str, expired: bool) -> String {
         kadmin_local(&format!("modprinc -pwexpire yesterday {name}"));
     }
     name
-}
-
-fn kadmin_local(query: &str) {
-    let o = Command::new("kadmin.local")
-        .args(["-r", &lab("LAB_USER_REALM"), "-q", query])
-        .env("KRB5_CONFIG", lab("LAB_KDC_KRB5_CONFIG_ONPREM"))
-        .env("KRB5_KDC_PROFILE", lab("LAB_KDC_PROFILE_ONPREM"))
-        .output()
-        .expect("kadmin.local");
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        o.status.success() && !err.contains("while "),
-        "kadmin.local {query}: {err}"
-    );
 }
 
 fn cache(name: &str) -> String {

@@ -113,3 +113,19 @@ pub fn mit_verifies_service_ticket(cc: &str) {
     let out = ok(&run("kvno", &["-k", &keytab, &spn], cc, None));
     assert!(out.contains("keytab entry valid"), "{out}");
 }
+
+/// Run one kadmin.local query on the user realm's database (the lab's KDC-side profile);
+/// fail the test if it reports an error.
+pub fn kadmin_local(query: &str) {
+    let o = Command::new("kadmin.local")
+        .args(["-r", &lab("LAB_USER_REALM"), "-q", query])
+        .env("KRB5_CONFIG", lab("LAB_KDC_KRB5_CONFIG_ONPREM"))
+        .env("KRB5_KDC_PROFILE", lab("LAB_KDC_PROFILE_ONPREM"))
+        .output()
+        .expect("kadmin.local");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.success() && !err.contains("while "),
+        "kadmin.local {query}: {err}"
+    );
+}
