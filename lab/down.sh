@@ -39,7 +39,7 @@ for f in "$STATE"/run/*.pid "$STATE"/mariadb/mariadbd.pid; do
   seen[$pid]=1
   # Only our daemons: a stale pid file must not hit a reused PID.
   comm=$(cat "/proc/$pid/comm" 2>/dev/null || true)
-  if [[ $comm == krb5kdc || $comm == mariadbd || $comm == kcm ]] && kill -0 "$pid" 2>/dev/null; then
+  if [[ $comm == krb5kdc || $comm == mariadbd || $comm == kcm || $comm == dnsmasq ]] && kill -0 "$pid" 2>/dev/null; then
     pids+=("$pid")
     names+=("$(basename "$f" .pid)")
   fi

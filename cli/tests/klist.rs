@@ -310,7 +310,12 @@ fn kinit_without_password_and_kvno_without_kdc_fail_like_mit() {
     let d = tmpdir("notwired");
     let cc = d.join("cc");
     let conf = d.join("krb5.conf");
-    std::fs::write(&conf, "[libdefaults]\n default_realm = EXAMPLE.COM\n").unwrap();
+    // No KDC lines and no DNS lookup (which would ask the machine's resolver).
+    std::fs::write(
+        &conf,
+        "[libdefaults]\n default_realm = EXAMPLE.COM\n dns_lookup_kdc = false\n",
+    )
+    .unwrap();
     let env = [("KRB5_CONFIG", s(&conf)), ("KRB5CCNAME", s(&cc))];
     // No KDC for the realm: the first request cannot be sent, so (as MIT's kinit) no
     // password is asked for.
