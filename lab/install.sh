@@ -15,6 +15,7 @@ PKGS=(
   mariadb-plugin-gssapi-client                # auth_gssapi_client.so (for the mariadb CLI)
   python3-gssapi                              # MIT GSS acceptor/initiator for lab/gss_acceptor.py
   heimdal-kcm                                 # Heimdal's KCM daemon (KCM: credential caches)
+  dnsmasq-base                                # DNS server for the SRV discovery test (no service)
   openssl                                     # TLS CA + server certificate for MariaDB
   musl-tools                                  # static musl builds of the client
   "$@"

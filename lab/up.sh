@@ -361,6 +361,39 @@ for ((i = 0; i < 100; i++)); do [[ -s $STATE/run/kadmind.pid ]] && break; sleep 
 [[ -s $STATE/run/kadmind.pid ]] || die "kadmind wrote no pid file"
 log "kadmind up: kpasswd $KDC_HOST:$KPASSWD_PORT (udp, tcp), kadmin $KDC_HOST:$KADMIND_PORT"
 
+# ------------------------------------------------------------------ DNS ---
+# dnsmasq answers the realms' Kerberos SRV records, and nothing else: --no-resolv and no
+# upstream server, so no query ever leaves the machine; names under the lab's domains that it
+# does not know get NXDOMAIN, any other name is refused. It listens on port 53 (resolv.conf has no
+# port) of a loopback address of this lab's own; clients reach it through $STATE/dns/resolv.conf
+# bound over /etc/resolv.conf in a private mount namespace (see lab/README.md), with
+# $STATE/krb5-dns.conf, which lists no KDC at all. ONPREM.LOCAL's first UDP target,
+# kdc-down.onprem.local (127.0.0.9), has no KDC: clients must fail over to the second.
+DNS_ADDR=${LAB_DNS_ADDR:-127.53.$(( (OFF / 250) % 250 )).$(( OFF % 250 + 1 ))}
+mkdir -p "$STATE/dns"
+! port_busy "$DNS_ADDR" 53 || die "port $DNS_ADDR:53 (DNS) already in use; set LAB_DNS_ADDR"
+dns_args=(--no-resolv --no-hosts --no-poll --bind-interfaces --listen-address="$DNS_ADDR" --port=53
+  --user=root --group=root --pid-file="$STATE/run/dnsmasq.pid" --log-queries
+  --log-facility="$STATE/dns/dnsmasq.log" --local=/local/ --local=/myaws.com/
+  --host-record=kdc-down.onprem.local,127.0.0.9)
+declare -A DNS_HOST=([$USER_REALM]=kdc.onprem.local [$SVC_REALM]=kdc.ad.myaws.com
+  [$HUB_REALM]=kdc.hub.local [$APPS_REALM]=kdc.apps.local)
+for r in "${REALMS[@]}"; do
+  h=${DNS_HOST[$r]} p=${KDC_PORT[$r]}
+  dns_args+=(--host-record="$h,$KDC_HOST" --srv-host="_kerberos._udp.$r,$h,$p,10,0"
+    --srv-host="_kerberos._tcp.$r,$h,$p,10,0")
+done
+dns_args+=(--srv-host="_kerberos._udp.$USER_REALM,kdc-down.onprem.local,${KDC_PORT[$USER_REALM]},0,0")
+dnsmasq "${dns_args[@]}" >"$STATE/dns/dnsmasq.out" 2>&1 \
+  || die "dnsmasq failed to start: $(cat "$STATE/dns/dnsmasq.out")"
+wait_tcp "$DNS_ADDR" 53 "DNS" "$STATE/dns/dnsmasq.log"
+printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$DNS_ADDR" >"$STATE/dns/resolv.conf"
+{
+  libdefaults "$USER_REALM" | sed 's/dns_lookup_kdc = false/dns_lookup_kdc = true/'
+  capaths
+} >"$STATE/krb5-dns.conf"
+log "DNS up: $DNS_ADDR:53 (SRV records of ${REALMS[*]})"
+
 # ------------------------------------------------------------------ KCM ---
 # Heimdal's kcm, in the foreground (no --detach), its own mount namespace (as
 # root; else a user namespace maps us to root there). unshare and sh exec, so
@@ -480,6 +513,12 @@ export LAB_KRB5_CONFIG_DOMAIN_REALM='$STATE/krb5-domain-realm.conf'
 export LAB_CCACHE_DIR='$STATE/ccache'
 # Heimdal's KCM daemon (kcm_socket in both client profiles): KRB5CCNAME=KCM: uses it.
 export LAB_KCM_SOCKET='$KCM_SOCKET'
+# DNS (dnsmasq): a client run under `unshare -m` with LAB_DNS_RESOLV bound over /etc/resolv.conf
+# and KRB5_CONFIG=LAB_KRB5_CONFIG_DNS finds every KDC through SRV records.
+export LAB_DNS_ADDR=$DNS_ADDR
+export LAB_DNS_RESOLV='$STATE/dns/resolv.conf'
+export LAB_DNS_LOG='$STATE/dns/dnsmasq.log'
+export LAB_KRB5_CONFIG_DNS='$STATE/krb5-dns.conf'
 
 # Realms and KDCs (UDP and TCP on the same port).
 export LAB_USER_REALM=$USER_REALM

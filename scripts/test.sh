@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite (what CI runs: .ci/run calls exactly this script).
 #   1. static checks: rustfmt, clippy -D warnings, rustdoc -D warnings
-#   2. unit tests and the RFC/MIT vector suites (they print per-source counts)
+#   2. unit tests and the RFC/MIT vector suites (they print per-source counts), then the same test
+#      binaries with the clock 400 days ahead and behind (libfaketime): no test depends on the date
 #   3. `kerb` as a static musl binary
 #   4. a short run of every fuzz target
 #   5. integration tests against the loopback lab (real MIT KDCs, MIT's acceptor, MariaDB)
@@ -27,6 +28,9 @@ stage "unit tests and vectors"
 cargo test --locked --workspace --all-features 2>&1 | tee target/test-unit.log
 # The same without the legacy-rc4 feature: RC4 must be absent, everything else intact.
 cargo test --locked -p kdc-client --quiet 2>&1 | tail -n 3
+
+stage "unit tests with the clock 400 days ahead and behind"
+scripts/test-shifted-clock.sh +400d -400d
 
 stage "static musl build"
 scripts/musl-build.sh

@@ -9,6 +9,9 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
 
+/// The crates whose events are traced (`tracing` targets start with the crate's name).
+const OUR_CRATES: &[&str] = &["kdc_client", "gss_mech", "mysql_auth", "kerb"];
+
 struct MitTrace {
     out: Mutex<Box<dyn Write + Send>>,
     pid: u32,
@@ -32,7 +35,10 @@ impl Visit for Message {
 
 impl Subscriber for MitTrace {
     fn enabled(&self, m: &Metadata<'_>) -> bool {
-        *m.level() <= Level::DEBUG
+        // Our own crates' events only: the DNS resolver's own debug output (whole DNS
+        // messages) is not the Kerberos exchange.
+        let krate = m.target().split("::").next().unwrap_or_default();
+        *m.level() <= Level::DEBUG && OUR_CRATES.contains(&krate)
     }
     fn new_span(&self, _: &Attributes<'_>) -> Id {
         Id::from_u64(1)

@@ -310,7 +310,12 @@ fn kinit_without_password_and_kvno_without_kdc_fail_like_mit() {
     let d = tmpdir("notwired");
     let cc = d.join("cc");
     let conf = d.join("krb5.conf");
-    std::fs::write(&conf, "[libdefaults]\n default_realm = EXAMPLE.COM\n").unwrap();
+    // No KDC lines and no DNS lookup (which would ask the machine's resolver).
+    std::fs::write(
+        &conf,
+        "[libdefaults]\n default_realm = EXAMPLE.COM\n dns_lookup_kdc = false\n",
+    )
+    .unwrap();
     let env = [("KRB5_CONFIG", s(&conf)), ("KRB5CCNAME", s(&cc))];
     // No KDC for the realm: the first request cannot be sent, so (as MIT's kinit) no
     // password is asked for.
@@ -324,7 +329,8 @@ fn kinit_without_password_and_kvno_without_kdc_fail_like_mit() {
     if have("kinit") {
         same("kinit", &["user"], &env);
     }
-    mit_cache().write_file(&cc).unwrap();
+    // A TGT valid now, so kvno goes on to look for the KDC.
+    current_mit_cache(None).write_file(&cc).unwrap();
     let o = run(KERB, &["kvno", "HTTP/absent.example.com"], &env).unwrap();
     assert_eq!(
         o.stderr,
@@ -464,28 +470,39 @@ fn bad_files_match_mit() {
     }
 }
 
-/// `mit_cache()` with its times moved to now (a KEYRING cache keyring expires with its
-/// latest ticket, so expired fixtures would vanish under the test).
+/// `mit_cache()` re-timed to the clock: every time moves by the same amount, so that the first
+/// credential was issued now and the recorded lifetimes and renewal windows stay as MIT made
+/// them. This is the one mechanism that keeps the behaviour tests independent of the date (the
+/// recorded tickets expired long ago); `mit_cache()` itself stays byte-exact for the tests that
+/// compare both tools' listings of the same file. `client` replaces the default principal.
 fn current_mit_cache(client: Option<&str>) -> Ccache {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
+        .expect("the clock is after 1970")
         .as_secs();
-    let now = u32::try_from(now).unwrap();
     let mut c = mit_cache();
     if let Some(name) = client {
         c.default_principal = Principal::parse(name, None).unwrap();
     }
-    for cred in &mut c.credentials {
-        if cred.endtime != 0 {
-            let shift = now - cred.authtime;
-            cred.authtime += shift;
-            cred.starttime += shift;
-            cred.endtime += shift;
-            if cred.renew_till != 0 {
-                cred.renew_till += shift;
-            }
+    let issued = c
+        .credentials
+        .iter()
+        .find(|c| !c.is_config())
+        .expect("the recorded cache holds a ticket")
+        .authtime;
+    // Signed: the clock may be before the recording (a test run under a shifted clock).
+    let shift = i64::try_from(now).unwrap() - i64::from(issued);
+    let moved = |t: &mut u32| {
+        // 0 means "absent" in the FILE format and stays so.
+        if *t != 0 {
+            *t = u32::try_from(i64::from(*t) + shift).expect("re-timed time fits the format");
         }
+    };
+    for cred in c.credentials.iter_mut().filter(|c| !c.is_config()) {
+        moved(&mut cred.authtime);
+        moved(&mut cred.starttime);
+        moved(&mut cred.endtime);
+        moved(&mut cred.renew_till);
     }
     c
 }

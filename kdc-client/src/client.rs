@@ -84,6 +84,9 @@ pub struct Client {
     clock: Clock,
     /// KDC round trips made through [`Client::send`] (shared by clones).
     exchanges: Arc<AtomicU64>,
+    /// The system's DNS resolver, made on first use (shared by clones).
+    #[cfg(feature = "dns")]
+    dns: Arc<tokio::sync::OnceCell<Option<transport::dns::SystemSrvResolver>>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -106,6 +109,8 @@ impl Client {
             transport,
             clock: Arc::new(Timestamp::now),
             exchanges: Arc::new(AtomicU64::new(0)),
+            #[cfg(feature = "dns")]
+            dns: Arc::default(),
         }
     }
 
@@ -165,19 +170,72 @@ impl Client {
         }
     }
 
-    /// The KDCs of a realm from `[realms]`, in order; `https://` entries are MS-KKDCP
+    /// The `kdc` entries of a realm in `[realms]`, in order; `https://` entries are MS-KKDCP
     /// proxies (with the `https` feature; skipped without it).
-    pub fn kdcs(&self, realm: &Realm) -> Result<Vec<KdcAddr>, ClientError> {
-        let kdcs: Vec<KdcAddr> = self
-            .conf
+    fn configured_kdcs(&self, realm: &Realm) -> Vec<KdcAddr> {
+        self.conf
             .realms
             .get(realm.as_str())
             .map(|r| r.kdc.iter().filter_map(kdc_addr).collect())
-            .unwrap_or_default();
-        if kdcs.is_empty() {
-            return Err(ClientError::NoKdc(realm.clone()));
+            .unwrap_or_default()
+    }
+
+    /// Whether KDCs of realms that `[realms]` does not list are looked up in DNS: krb5.conf's
+    /// `dns_lookup_kdc` (MIT's default: true), in a build with the `dns` feature.
+    pub fn looks_up_kdcs_in_dns(&self) -> bool {
+        cfg!(feature = "dns") && self.conf.dns_lookup_kdc
+    }
+
+    /// The KDCs of a realm as MIT finds them (`locate_kdc.c`): the `kdc` entries of `[realms]`;
+    /// when there are none and [`Client::looks_up_kdcs_in_dns`], the targets of the realm's
+    /// `_kerberos._udp` then `_kerberos._tcp` SRV records (RFC 4120 §7.2.3.2), in priority and
+    /// weight order, from the system's resolver (`/etc/resolv.conf`).
+    pub async fn locate_kdcs(&self, realm: &Realm) -> Result<Vec<KdcAddr>, ClientError> {
+        let kdcs = self.configured_kdcs(realm);
+        if !kdcs.is_empty() {
+            return Ok(kdcs);
         }
-        Ok(kdcs)
+        #[cfg(feature = "dns")]
+        if self.conf.dns_lookup_kdc {
+            let kdcs = self.dns_kdcs(realm).await;
+            if !kdcs.is_empty() {
+                return Ok(kdcs);
+            }
+        }
+        Err(ClientError::NoKdc(realm.clone()))
+    }
+
+    /// The SRV lookup of [`Client::locate_kdcs`]; a failed lookup (no resolver configuration,
+    /// no answer) is traced and counts as no KDC, as with MIT.
+    #[cfg(feature = "dns")]
+    async fn dns_kdcs(&self, realm: &Realm) -> Vec<KdcAddr> {
+        use transport::dns::{SystemSrvResolver, locate_kdcs};
+        let resolver = self
+            .dns
+            .get_or_init(|| async {
+                // Reading /etc/resolv.conf is blocking file I/O: off the async workers.
+                let made = tokio::task::spawn_blocking(SystemSrvResolver::new)
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|made| made.map_err(|e| e.to_string()));
+                made.map_err(|e| tracing::debug!("No DNS lookup of KDCs: {e}"))
+                    .ok()
+            })
+            .await;
+        let Some(resolver) = resolver else {
+            return Vec::new();
+        };
+        match locate_kdcs(realm, true, resolver).await {
+            Ok(kdcs) => {
+                let list: Vec<String> = kdcs.iter().map(ToString::to_string).collect();
+                tracing::debug!(realm = %realm, "KDCs of {realm} from DNS SRV records: {list:?}");
+                kdcs
+            }
+            Err(e) => {
+                tracing::debug!(realm = %realm, "{e}");
+                Vec::new()
+            }
+        }
     }
 
     /// The password-change servers of a realm (RFC 3244): `kpasswd_server`, else the
@@ -293,7 +351,7 @@ impl Client {
 
     /// Send one request to its realm's KDCs.
     pub async fn send(&self, req: &KdcRequest) -> Result<KdcReply, ClientError> {
-        let kdcs = self.kdcs(&req.realm)?;
+        let kdcs = self.locate_kdcs(&req.realm).await?;
         self.exchanges.fetch_add(1, Ordering::Relaxed);
         let too_big = |b: &[u8]| {
             transport::looks_like_krb_error(b)
@@ -432,6 +490,10 @@ impl Client {
         let home_tgt = referral::cached_creds(ccache, &client, &home_tgt_name, now)
             .ok_or(ClientError::NoTgt(home_tgt_name))?;
         let mut walker = ReferralWalker::new(home_tgt, service, &self.conf)?;
+        if self.looks_up_kdcs_in_dns() {
+            // Any realm may have KDCs in DNS: the walk is bounded by hops and visited realms.
+            walker = walker.with_kdc_realms(None);
+        }
         let start = walker
             .route()
             .and_then(|route| referral::find_cached_tgt(ccache, &client, route, now));

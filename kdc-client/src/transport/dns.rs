@@ -39,7 +39,8 @@ pub trait SrvResolver {
 /// ones, each set ordered by priority, then by descending weight (no random weighting).
 ///
 /// Returns an empty list without any query when `dns_lookup_kdc` (the krb5.conf setting) is
-/// false, so callers can pass the setting straight through.
+/// false, so callers can pass the setting straight through. A failed query is an error only
+/// when no other query found a KDC.
 pub async fn locate_kdcs(
     realm: &Realm,
     dns_lookup_kdc: bool,
@@ -49,12 +50,22 @@ pub async fn locate_kdcs(
         return Ok(Vec::new());
     }
     let mut kdcs = Vec::new();
+    let mut failure = None;
     for (transport, service) in [
         (Transport::Udp, "_kerberos._udp"),
         (Transport::Tcp, "_kerberos._tcp"),
     ] {
         let name = format!("{service}.{}.", realm.as_str().trim_end_matches('.'));
-        let mut records = resolver.srv(&name).await?;
+        // Each query stands alone (as in MIT's locate_kdc.c): a server that refuses the TCP
+        // name does not void the UDP answers.
+        let mut records = match resolver.srv(&name).await {
+            Ok(records) => records,
+            Err(e) => {
+                tracing::debug!(realm = %realm, "{e}");
+                failure = Some(e);
+                continue;
+            }
+        };
         tracing::debug!(realm = %realm, records = records.len(), "SRV lookup of {name}");
         records.sort_by_key(|r| (r.priority, Reverse(r.weight)));
         kdcs.extend(records.into_iter().filter_map(|r| {
@@ -67,7 +78,10 @@ pub async fn locate_kdcs(
             })
         }));
     }
-    Ok(kdcs)
+    match failure {
+        Some(e) if kdcs.is_empty() => Err(e),
+        _ => Ok(kdcs),
+    }
 }
 
 /// An [`SrvResolver`] using hickory-resolver with the system configuration (`/etc/resolv.conf`).
@@ -181,5 +195,29 @@ mod tests {
         let dns = FakeDns(vec![("_kerberos._udp.EXAMPLE.COM.", Err(error.clone()))]);
         assert_eq!(locate_kdcs(&realm(), false, &dns).await, Ok(Vec::new()));
         assert_eq!(locate_kdcs(&realm(), true, &dns).await, Err(error));
+    }
+
+    #[tokio::test]
+    async fn a_refused_query_keeps_the_other_answers() {
+        let refused = DnsError {
+            name: "_kerberos._tcp.EXAMPLE.COM.".into(),
+            reason: "Query Refused".into(),
+        };
+        let dns = FakeDns(vec![
+            (
+                "_kerberos._udp.EXAMPLE.COM.",
+                Ok(vec![srv(0, 0, 88, "kdc1.example.com.")]),
+            ),
+            ("_kerberos._tcp.EXAMPLE.COM.", Err(refused.clone())),
+        ]);
+        let kdcs = locate_kdcs(&realm(), true, &dns).await.unwrap();
+        assert_eq!(kdcs.len(), 1);
+        assert_eq!(kdcs[0].to_string(), "udp/kdc1.example.com:88");
+        // Both refused: the error is reported.
+        let dns = FakeDns(vec![
+            ("_kerberos._udp.EXAMPLE.COM.", Err(refused.clone())),
+            ("_kerberos._tcp.EXAMPLE.COM.", Err(refused.clone())),
+        ]);
+        assert_eq!(locate_kdcs(&realm(), true, &dns).await, Err(refused));
     }
 }
