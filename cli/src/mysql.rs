@@ -11,10 +11,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kdc_client::client::Client;
-use mysql_auth::AuthError;
 use mysql_auth::connector::{ConnectOptions, Connection, Error, QueryResult, SslMode};
 use mysql_auth::kerberos::{CacheSource, KerberosInitiator};
 use mysql_auth::plugin::KerberosPlugin;
+use mysql_auth::{AuthError, SpnPolicy};
 use zeroize::Zeroizing;
 
 use crate::common;
@@ -52,6 +52,7 @@ pub struct MysqlArgs {
     pub ssl_mode: Option<SslMode>,
     pub ssl_ca: Option<PathBuf>,
     pub mutual: bool,
+    pub spn_policy: SpnPolicy,
     pub cache: Option<String>,
     pub verbose: bool,
 }
@@ -79,6 +80,16 @@ pub fn parse_args(args: Vec<OsString>) -> Result<MysqlArgs, String> {
             Long("password-stdin") => a.password_stdin = true,
             Long("store-tgt") => a.store_tgt = true,
             Long("mutual") => a.mutual = true,
+            Long("spn") => {
+                let v = val(&mut p)?;
+                if v.is_empty() {
+                    return Err(usage(&format!("{PROG}: --spn needs a service principal")));
+                }
+                a.spn_policy = set_policy(a.spn_policy, SpnPolicy::Exact(v))?;
+            }
+            Long("allow-any-spn") => {
+                a.spn_policy = set_policy(a.spn_policy, SpnPolicy::AnyExceptKdc)?;
+            }
             Long("ssl-mode") => {
                 let v = val(&mut p)?;
                 a.ssl_mode = Some(v.parse().map_err(|e: Error| format!("{PROG}: {e}"))?);
@@ -103,6 +114,16 @@ pub fn parse_args(args: Vec<OsString>) -> Result<MysqlArgs, String> {
         return Err(usage(&format!("{PROG}: no host given (-h)")));
     }
     Ok(a)
+}
+
+/// `--spn` and `--allow-any-spn` exclude each other (and themselves, repeated differently).
+fn set_policy(old: SpnPolicy, new: SpnPolicy) -> Result<SpnPolicy, String> {
+    if old != SpnPolicy::default() && old != new {
+        return Err(usage(&format!(
+            "{PROG}: --spn and --allow-any-spn exclude each other"
+        )));
+    }
+    Ok(new)
 }
 
 fn usage(msg: &str) -> String {
@@ -284,6 +305,7 @@ pub fn run_mysql(args: MysqlArgs) -> ExitCode {
     let mut opts = ConnectOptions::new(host, user, KerberosPlugin::MysqlKerberos);
     opts.port = args.port.unwrap_or(3306);
     opts.database = args.database.clone();
+    opts.spn_policy = args.spn_policy.clone();
     opts.ssl_ca = args.ssl_ca.clone();
     opts.ssl_mode = match (args.ssl_mode, &args.ssl_ca) {
         (Some(m), _) => m,
@@ -406,6 +428,19 @@ mod tests {
         assert!(parse_args(args(&["-h", "x", "--ssl-mode", "bogus"])).is_err());
         assert!(parse_args(args(&["-h", "x", "-Z"])).is_err());
         assert!(parse_args(args(&["-h"])).is_err());
+        assert_eq!(a.spn_policy, SpnPolicy::DatabaseServices);
+        let pin = parse_args(args(&["-h", "x", "--spn", "mysql/db@R"])).unwrap();
+        assert_eq!(pin.spn_policy, SpnPolicy::Exact("mysql/db@R".into()));
+        let any = parse_args(args(&["-h", "x", "--allow-any-spn"])).unwrap();
+        assert_eq!(any.spn_policy, SpnPolicy::AnyExceptKdc);
+        for both in [
+            &["-h", "x", "--spn", "a/b", "--allow-any-spn"][..],
+            &["-h", "x", "--allow-any-spn", "--spn", "a/b"],
+            &["-h", "x", "--spn", "a/b", "--spn", "c/d"],
+            &["-h", "x", "--spn", ""],
+        ] {
+            assert!(parse_args(args(both)).is_err(), "{both:?}");
+        }
     }
 
     #[test]

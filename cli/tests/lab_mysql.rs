@@ -221,3 +221,32 @@ fn stale_cached_ticket_is_replaced_once() {
     ));
     assert_eq!(out, "CURRENT_USER()\njoedoe@%\n");
 }
+
+#[test]
+#[ignore = "needs the lab"]
+fn spn_policy_against_the_real_server() {
+    let port = lab("LAB_MARIADB_PORT");
+    let spn = lab("LAB_MARIADB_SPN");
+    // Pinned to another SPN: refused before any ticket is fetched (the cache keeps only
+    // the TGT: no cross-realm TGT, no service ticket), naming the SPN and the flag.
+    let cc = kinit("spn-pin-other");
+    let host = lab("LAB_HOST_SPN");
+    let out = run(
+        &mysql_args(&port, &["--spn", &host, "-e", "SELECT 1"]),
+        &cc,
+        None,
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&spn) && err.contains("--spn"), "{err}");
+    let listing = ok(&run(&["klist"], &cc, None));
+    assert!(!listing.contains("AD.MYAWS.COM"), "{listing}");
+    // Pinned to the server's SPN, and the explicit opt-out: both log in.
+    for extra in [&["--spn", spn.as_str()][..], &["--allow-any-spn"]] {
+        let cc = kinit("spn-ok");
+        let mut a = extra.to_vec();
+        a.extend_from_slice(&["-e", "SELECT CURRENT_USER()"]);
+        let out = ok(&run(&mysql_args(&port, &a), &cc, None));
+        assert_eq!(out, "CURRENT_USER()\njoedoe@%\n", "{extra:?}");
+    }
+}

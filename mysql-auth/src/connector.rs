@@ -27,6 +27,7 @@ use crate::messages::{
 };
 use crate::packet::{Packet, PacketDecoder, Reader};
 use crate::plugin::{GssInitiator, KerberosPlugin};
+use crate::spn_policy::SpnPolicy;
 
 /// Connector errors.
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +126,9 @@ pub struct ConnectOptions {
     pub max_packet: usize,
     /// Bound on the bytes of one buffered result set.
     pub max_result_bytes: usize,
+    /// The SPNs the server may ask for ([`SpnPolicy::DatabaseServices`] by default): checked
+    /// before [`GssInitiator::prepare`] fetches any ticket.
+    pub spn_policy: SpnPolicy,
     /// TEST AID ONLY: see [`HandshakeOptions::native_password_test_aid`].
     #[cfg(feature = "test-native-password")]
     pub native_password_test_aid: Option<String>,
@@ -145,6 +149,7 @@ impl ConnectOptions {
             read_timeout: Some(Duration::from_secs(60)),
             max_packet: crate::packet::DEFAULT_MAX_PAYLOAD,
             max_result_bytes: 256 * 1024 * 1024,
+            spn_policy: SpnPolicy::default(),
             #[cfg(feature = "test-native-password")]
             native_password_test_aid: None,
         }
@@ -492,6 +497,7 @@ impl Connection {
             let mut ho = HandshakeOptions::new(opts.user.clone(), opts.plugin);
             ho.database = opts.database.clone();
             ho.max_packet = u32::try_from(opts.max_packet).unwrap_or(u32::MAX);
+            ho.spn_policy = opts.spn_policy.clone();
             ho.tls = match opts.ssl_mode {
                 SslMode::Disabled => TlsIntent::Disabled,
                 SslMode::Preferred => TlsIntent::Preferred,

@@ -58,6 +58,9 @@ pub enum AuthError {
     /// The server's plugin data is unusable (e.g. an empty SPN).
     #[error("server misconfiguration: {0}")]
     ServerMisconfiguration(String),
+    /// The server asked for a ticket to an SPN the [`crate::SpnPolicy`] refuses.
+    #[error(transparent)]
+    SpnRejected(#[from] crate::spn_policy::SpnRejected),
     /// The server wants TLS but the options forbid it, or the other way round.
     #[error("TLS negotiation: {0}")]
     Tls(&'static str),

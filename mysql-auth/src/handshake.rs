@@ -19,6 +19,7 @@ use crate::error::{AuthError, ProtocolError};
 use crate::messages::{AuthPacket, ErrPacket, Handshake, HandshakeResponse, OkPacket, caps};
 use crate::packet::Packet;
 use crate::plugin::{ContextRequest, GssInitiator, KerberosExchange, KerberosPlugin};
+use crate::spn_policy::SpnPolicy;
 
 /// Whether to ask for TLS (the connector maps `--ssl-mode` onto this).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +51,8 @@ pub struct HandshakeOptions {
     pub charset: u8,
     /// Maximum number of AuthSwitchRequests accepted.
     pub max_switches: usize,
+    /// The SPNs the server may ask for (checked before any credential is obtained).
+    pub spn_policy: SpnPolicy,
     /// TEST AID ONLY: password for `mysql_native_password` (to exercise the connector against
     /// a real server without Kerberos). Never use for production logins.
     #[cfg(feature = "test-native-password")]
@@ -67,6 +70,7 @@ impl HandshakeOptions {
             max_packet: crate::packet::DEFAULT_MAX_PAYLOAD as u32,
             charset: 45,
             max_switches: 3,
+            spn_policy: SpnPolicy::default(),
             #[cfg(feature = "test-native-password")]
             native_password_test_aid: None,
         }
@@ -162,7 +166,8 @@ impl ClientHandshake {
     }
 
     /// The security context that handling `pkt` would start: the server's greeting or
-    /// AuthSwitchRequest naming a Kerberos plugin, with parseable plugin data. A driver uses
+    /// AuthSwitchRequest naming a Kerberos plugin, with parseable plugin data whose SPN passes
+    /// [`HandshakeOptions::spn_policy`] (else `None`, and `handle_packet` fails). A driver uses
     /// it to obtain credentials (network I/O, e.g. a cross-realm service ticket) before
     /// calling [`ClientHandshake::handle_packet`], which stays free of I/O.
     pub fn context_request_in(&self, pkt: &Packet) -> Option<ContextRequest> {
@@ -178,9 +183,12 @@ impl ClientHandshake {
             State::Tls | State::Done => return None,
         };
         let plugin = KerberosPlugin::from_client_name(&plugin)?;
+        self.exchange_for(plugin).context_request(&data).ok()
+    }
+
+    fn exchange_for(&self, plugin: KerberosPlugin) -> KerberosExchange {
         KerberosExchange::new(plugin, self.opts.user.clone())
-            .context_request(&data)
-            .ok()
+            .with_spn_policy(self.opts.spn_policy.clone())
     }
 
     /// Handle one server packet.
@@ -279,8 +287,9 @@ impl ClientHandshake {
             .as_deref()
             .and_then(KerberosPlugin::from_client_name)
         {
-            let mut ex = KerberosExchange::new(plugin, self.opts.user.clone());
-            if ex.context_request(&hs.auth_plugin_data).is_ok() {
+            let mut ex = self.exchange_for(plugin);
+            // A policy refusal fails here (start checks it), not by falling back.
+            if ex.parse_request(&hs.auth_plugin_data).is_ok() {
                 let token = ex.start(&hs.auth_plugin_data, gss)?;
                 if self.capabilities & caps::PLUGIN_AUTH_LENENC_CLIENT_DATA == 0
                     && token.len() > 255
@@ -358,7 +367,7 @@ impl ClientHandshake {
                 }
                 self.plugin_name = sw.plugin.clone();
                 if let Some(plugin) = KerberosPlugin::from_client_name(&sw.plugin) {
-                    let mut ex = KerberosExchange::new(plugin, self.opts.user.clone());
+                    let mut ex = self.exchange_for(plugin);
                     let token = ex.start(&sw.data, gss)?;
                     self.exchange = Some(ex);
                     return Ok(Step::Send(self.out(token)));
