@@ -23,7 +23,7 @@ const PROG: &str = "mysql";
 
 const USAGE: &str = "\
 usage: kerb mysql -h host [-P port] [-u user] [-D database] [-e statements]
-\t[--password-stdin] [--ssl-mode mode] [--ssl-ca file] [--mutual] [-c ccache] [--store-tgt] [-V]
+\t[--password-stdin] [--ssl-mode mode] [--ssl-ca file] [--[no-]mutual] [-c ccache] [--store-tgt] [-V]
 \t-h, --host           server host name or IP address
 \t-P, --port           TCP port (3306)
 \t-u, --user           account name (default: the cache principal's name without realm)
@@ -51,7 +51,7 @@ pub struct MysqlArgs {
     pub store_tgt: bool,
     pub ssl_mode: Option<SslMode>,
     pub ssl_ca: Option<PathBuf>,
-    pub mutual: bool,
+    pub no_mutual: bool,
     pub spn_policy: SpnPolicy,
     pub cache: Option<String>,
     pub verbose: bool,
@@ -79,7 +79,8 @@ pub fn parse_args(args: Vec<OsString>) -> Result<MysqlArgs, String> {
             Short('V') | Long("verbose") => a.verbose = true,
             Long("password-stdin") => a.password_stdin = true,
             Long("store-tgt") => a.store_tgt = true,
-            Long("mutual") => a.mutual = true,
+            Long("mutual") => a.no_mutual = false,
+            Long("no-mutual") => a.no_mutual = true,
             Long("spn") => {
                 let v = val(&mut p)?;
                 if v.is_empty() {
@@ -236,7 +237,9 @@ fn auth_failure(e: &Error) -> bool {
         Error::Server(p) => {
             matches!(p.code, 1045 | 1698) || (p.code == 1105 && p.message.contains("GSSAPI"))
         }
-        Error::Auth(AuthError::Gss(_) | AuthError::ContextIncomplete) => true,
+        // Not ContextIncomplete: a server that skips the AP-REP is not cured by a fresh
+        // ticket, and a retry would hand it a second AP-REQ.
+        Error::Auth(AuthError::Gss(_)) => true,
         _ => false,
     }
 }
@@ -289,7 +292,7 @@ pub fn run_mysql(args: MysqlArgs) -> ExitCode {
         store_tgt: args.store_tgt,
     };
     let mut init = match KerberosInitiator::new(client, cache) {
-        Ok(i) => i.with_mutual(args.mutual),
+        Ok(i) => i.with_mutual(!args.no_mutual),
         Err(e) => return common::fail(PROG, e),
     };
     if let Some(pw) = password {
@@ -306,6 +309,7 @@ pub fn run_mysql(args: MysqlArgs) -> ExitCode {
     opts.port = args.port.unwrap_or(3306);
     opts.database = args.database.clone();
     opts.spn_policy = args.spn_policy.clone();
+    opts.on_warning = Some(|m| eprintln!("{PROG}: WARNING: {m}"));
     opts.ssl_ca = args.ssl_ca.clone();
     opts.ssl_mode = match (args.ssl_mode, &args.ssl_ca) {
         (Some(m), _) => m,
@@ -422,7 +426,17 @@ mod tests {
         assert_eq!(a.user.as_deref(), Some("joe"));
         assert_eq!(a.database.as_deref(), Some("labdb"));
         assert_eq!(a.ssl_mode, Some(SslMode::VerifyIdentity));
-        assert!(a.mutual && a.password_stdin);
+        assert!(!a.no_mutual && a.password_stdin);
+        assert!(
+            parse_args(args(&["-h", "x", "--no-mutual"]))
+                .unwrap()
+                .no_mutual
+        );
+        assert!(
+            !parse_args(args(&["-h", "x", "--no-mutual", "--mutual"]))
+                .unwrap()
+                .no_mutual
+        );
         assert!(parse_args(args(&["-u", "x"])).is_err());
         assert!(parse_args(args(&["-h", "x", "-P", "99999"])).is_err());
         assert!(parse_args(args(&["-h", "x", "--ssl-mode", "bogus"])).is_err());

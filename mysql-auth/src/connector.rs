@@ -22,8 +22,8 @@ use tokio::net::TcpStream;
 use crate::error::{AuthError, ProtocolError};
 use crate::handshake::{Authenticated, ClientHandshake, HandshakeOptions, Step, TlsIntent};
 use crate::messages::{
-    ErrPacket, OkPacket, SERVER_MORE_RESULTS_EXISTS, caps, is_result_terminator, parse_column_name,
-    parse_text_row, terminator_status,
+    ErrPacket, Handshake, OkPacket, SERVER_MORE_RESULTS_EXISTS, caps, is_result_terminator,
+    parse_column_name, parse_text_row, terminator_status,
 };
 use crate::packet::{Packet, PacketDecoder, Reader};
 use crate::plugin::{GssInitiator, KerberosPlugin};
@@ -129,6 +129,10 @@ pub struct ConnectOptions {
     /// The SPNs the server may ask for ([`SpnPolicy::DatabaseServices`] by default): checked
     /// before [`GssInitiator::prepare`] fetches any ticket.
     pub spn_policy: SpnPolicy,
+    /// Called with a warning the user must see, before any Kerberos token is sent: with
+    /// `PREFERRED`, a server that does not offer TLS (the login and session go in clear text).
+    /// Also logged with `tracing::warn!`.
+    pub on_warning: Option<fn(&str)>,
     /// TEST AID ONLY: see [`HandshakeOptions::native_password_test_aid`].
     #[cfg(feature = "test-native-password")]
     pub native_password_test_aid: Option<String>,
@@ -150,6 +154,7 @@ impl ConnectOptions {
             max_packet: crate::packet::DEFAULT_MAX_PAYLOAD,
             max_result_bytes: 256 * 1024 * 1024,
             spn_policy: SpnPolicy::default(),
+            on_warning: None,
             #[cfg(feature = "test-native-password")]
             native_password_test_aid: None,
         }
@@ -509,6 +514,17 @@ impl Connection {
             }
             let mut hs = ClientHandshake::new(ho);
             let mut pkt = io.read_packet().await?;
+            if opts.ssl_mode == SslMode::Preferred
+                && Handshake::parse(&pkt.payload).is_ok_and(|g| g.capabilities & caps::SSL == 0)
+            {
+                let m = "the server does not offer TLS: with --ssl-mode PREFERRED the Kerberos \
+                         login and the session go unencrypted (--ssl-mode REQUIRED or \
+                         VERIFY_IDENTITY refuses this)";
+                tracing::warn!("{m}");
+                if let Some(warn) = opts.on_warning {
+                    warn(m);
+                }
+            }
             loop {
                 if let Some(req) = hs.context_request_in(&pkt) {
                     initiator.prepare(&req).await.map_err(AuthError::Gss)?;

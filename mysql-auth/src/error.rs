@@ -72,6 +72,13 @@ pub enum AuthError {
         "server accepted the login before the GSS-API context was complete (mutual authentication not performed)"
     )]
     ContextIncomplete,
+    /// The server sent OK without any Kerberos exchange (see
+    /// [`crate::HandshakeOptions::require_kerberos`]).
+    #[error(
+        "server accepted the login without any Kerberos exchange: it authenticated nobody and \
+         proved nothing about itself (not a Kerberos account, or not the real server)"
+    )]
+    NoKerberosExchange,
     /// Too many round trips or plugin switches.
     #[error("authentication exchange exceeded {0} round trips")]
     TooManyRounds(usize),

@@ -53,6 +53,9 @@ pub struct HandshakeOptions {
     pub max_switches: usize,
     /// The SPNs the server may ask for (checked before any credential is obtained).
     pub spn_policy: SpnPolicy,
+    /// Refuse an OK that ends the connection phase without any Kerberos exchange (default
+    /// `true`): such a server authenticated nobody and proved nothing about itself.
+    pub require_kerberos: bool,
     /// TEST AID ONLY: password for `mysql_native_password` (to exercise the connector against
     /// a real server without Kerberos). Never use for production logins.
     #[cfg(feature = "test-native-password")]
@@ -71,6 +74,7 @@ impl HandshakeOptions {
             charset: 45,
             max_switches: 3,
             spn_policy: SpnPolicy::default(),
+            require_kerberos: true,
             #[cfg(feature = "test-native-password")]
             native_password_test_aid: None,
         }
@@ -129,6 +133,7 @@ pub struct ClientHandshake {
     plugin_name: String,
     switches: usize,
     greeting_token: Option<Vec<u8>>,
+    native_used: bool,
 }
 
 impl ClientHandshake {
@@ -146,6 +151,7 @@ impl ClientHandshake {
             plugin_name,
             switches: 0,
             greeting_token: None,
+            native_used: false,
         }
     }
 
@@ -157,6 +163,11 @@ impl ClientHandshake {
     /// The parsed greeting, once received.
     pub fn server(&self) -> Option<&Handshake> {
         self.server.as_ref()
+    }
+
+    /// Whether the test aid `mysql_native_password` authenticated (never in production).
+    fn native_password_used(&self) -> bool {
+        self.native_used
     }
 
     fn out(&mut self, payload: Vec<u8>) -> Packet {
@@ -336,10 +347,12 @@ impl ClientHandshake {
     fn on_auth(&mut self, payload: &[u8], gss: &mut dyn GssInitiator) -> Result<Step, AuthError> {
         match AuthPacket::parse(payload)? {
             AuthPacket::Ok(ok) => {
-                if let Some(ex) = &self.exchange
-                    && !ex.is_complete()
-                {
-                    return Err(AuthError::ContextIncomplete);
+                match &self.exchange {
+                    Some(ex) if !ex.is_complete() => return Err(AuthError::ContextIncomplete),
+                    None if self.opts.require_kerberos && !self.native_password_used() => {
+                        return Err(AuthError::NoKerberosExchange);
+                    }
+                    _ => {}
                 }
                 self.state = State::Done;
                 // server is Some: set in on_greeting before State::Auth is reachable.
@@ -377,6 +390,7 @@ impl ClientHandshake {
                     && let Some(pw) = self.opts.native_password_test_aid.clone()
                 {
                     self.exchange = None;
+                    self.native_used = true;
                     let scramble = sw.data.strip_suffix(&[0]).unwrap_or(&sw.data);
                     let resp = crate::native_password::scramble(pw.as_bytes(), scramble);
                     return Ok(Step::Send(self.out(resp)));
@@ -582,6 +596,29 @@ mod tests {
             hs.handle_packet(&Packet::new(4, ok()), &mut g),
             Err(AuthError::ContextIncomplete)
         ));
+    }
+
+    #[test]
+    fn ok_without_any_kerberos_exchange_is_refused() {
+        for require in [true, false] {
+            let mut g = Fake {
+                mutual: true,
+                ..Fake::default()
+            };
+            let mut o = HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos);
+            o.require_kerberos = require;
+            let mut hs = ClientHandshake::new(o);
+            run_greeting(&mut hs, &mut g, false);
+            let r = hs.handle_packet(&Packet::new(2, ok()), &mut g);
+            if require {
+                let e = r.unwrap_err();
+                assert!(matches!(e, AuthError::NoKerberosExchange), "{e}");
+                assert!(e.to_string().contains("without any Kerberos exchange"));
+            } else {
+                assert!(matches!(r, Ok(Step::Authenticated(_))));
+            }
+            assert!(g.reqs.is_empty());
+        }
     }
 
     #[test]

@@ -635,3 +635,69 @@ impl Pki {
         Arc::new(cfg)
     }
 }
+
+static PLAINTEXT_WARNINGS: AtomicUsize = AtomicUsize::new(0);
+
+fn count_warning(m: &str) {
+    assert!(m.contains("does not offer TLS"), "{m}");
+    PLAINTEXT_WARNINGS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Acceptor that records how many plaintext warnings had been given when the AP-REQ came.
+struct WarnedBeforeToken(Arc<AtomicUsize>);
+
+impl TestAcceptor for WarnedBeforeToken {
+    fn accept(&mut self, _: &str, _: &[u8]) -> Result<AcceptStep, String> {
+        self.0
+            .store(PLAINTEXT_WARNINGS.load(Ordering::SeqCst), Ordering::SeqCst);
+        Ok(AcceptStep {
+            token: None,
+            complete: true,
+        })
+    }
+}
+
+/// PREFERRED against a server without TLS: the warning comes before the Kerberos token is
+/// sent (on both announcement paths); with TLS offered, or with DISABLED, no warning.
+#[tokio::test]
+async fn preferred_without_tls_warns_before_the_token() {
+    let pki = Pki::new();
+    let tls = pki.server_config(&["db.example.com"]);
+    let mut expected = 0;
+    for announce in [Announce::Switch, Announce::Greeting] {
+        for (tls, mode, warns) in [
+            (None, SslMode::Preferred, true),
+            (Some(tls.clone()), SslMode::Preferred, false),
+            (None, SslMode::Disabled, false),
+        ] {
+            let mut cfg = TestServerConfig::mysql(MY_SPN, "EXAMPLE.COM");
+            cfg.announce = announce;
+            cfg.tls = tls;
+            let seen = Arc::new(AtomicUsize::new(usize::MAX));
+            let s = seen.clone();
+            let srv = TestServer::start(cfg, move || Box::new(WarnedBeforeToken(s.clone())))
+                .await
+                .unwrap();
+            let mut o = opts(&srv, "karl", KerberosPlugin::MysqlKerberos, mode);
+            o.on_warning = Some(count_warning);
+            let mut g = FakeInitiator {
+                mutual: false,
+                verified: false,
+            };
+            Connection::connect(&o, &mut g)
+                .await
+                .unwrap()
+                .quit()
+                .await
+                .unwrap();
+            expected += usize::from(warns);
+            let what = format!("{announce:?} {mode:?} warns={warns}");
+            assert_eq!(
+                PLAINTEXT_WARNINGS.load(Ordering::SeqCst),
+                expected,
+                "{what}"
+            );
+            assert_eq!(seen.load(Ordering::SeqCst), expected, "{what}");
+        }
+    }
+}
