@@ -5,11 +5,12 @@
 //! or [`Credentials`]. The caller does the I/O (see `client` for the tokio driver).
 
 mod as_req;
+mod checks;
 mod creds;
 mod error;
 mod tgs;
 
-pub use as_req::{AsExchange, AsOptions, AsStep, InitialCreds, PrecomputedKey, Secret};
+pub use as_req::{AsExchange, AsOptions, AsStep, InitialCreds, PrecomputedKey, Secret, s2k_floor};
 pub use creds::Credentials;
 pub use error::{ExchangeError, KdcError};
 pub use tgs::{TgsExchange, TgsOptions};
