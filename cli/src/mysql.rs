@@ -146,15 +146,27 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     }
 }
 
-/// `mysql -B` escaping of a field: `\0`, `\t`, `\n`, `\\`.
+/// `mysql -B` escaping of a field: `\0`, `\t`, `\n`, `\\`. Stricter than mysql (which
+/// prints other bytes raw), so that a server cannot drive the terminal: other control
+/// characters and bidi marks print as `kdc_client::peer_text` escapes them (`\x1b`,
+/// `\u{202e}`), and bytes that are not UTF-8 as `\xHH`.
 pub fn escape_field(out: &mut Vec<u8>, field: &[u8]) {
-    for &b in field {
-        match b {
-            0 => out.extend_from_slice(b"\\0"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b => out.push(b),
+    let mut buf = String::new();
+    for chunk in field.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            buf.clear();
+            match c {
+                '\0' => buf.push_str("\\0"),
+                '\t' => buf.push_str("\\t"),
+                '\n' => buf.push_str("\\n"),
+                '\\' => buf.push_str("\\\\"),
+                c if kdc_client::peer_text::push_escaped_char(&mut buf, c) => {}
+                c => buf.push(c),
+            }
+            out.extend_from_slice(buf.as_bytes());
+        }
+        for b in chunk.invalid() {
+            out.extend_from_slice(format!("\\x{b:02x}").as_bytes());
         }
     }
 }
@@ -170,7 +182,7 @@ pub fn format_batch(r: &QueryResult) -> Vec<u8> {
         if i > 0 {
             out.push(b'\t');
         }
-        out.extend_from_slice(c.as_bytes());
+        escape_field(&mut out, c.as_bytes());
     }
     out.push(b'\n');
     for row in &r.rows {
@@ -380,7 +392,9 @@ async fn run_statements(
             Err(Error::Server(p)) => {
                 eprintln!(
                     "ERROR {} ({}) at line {line}: {}",
-                    p.code, p.sql_state, p.message
+                    p.code,
+                    kdc_client::escape_peer_text(&p.sql_state, 16),
+                    p.message_escaped()
                 );
                 return ExitCode::from(1);
             }
@@ -472,6 +486,28 @@ mod tests {
             b"a\tb\nx\\ty\\nz\\\\\\0\tNULL\n\tNULL\n".to_vec()
         );
         assert!(format_batch(&QueryResult::default()).is_empty());
+    }
+
+    #[test]
+    fn batch_output_never_emits_raw_control_characters() {
+        let r = QueryResult {
+            columns: vec!["c\x1b[2J".into()],
+            rows: vec![
+                vec![Some(b"\x1b]0;title\x07 \r \x7f".to_vec())],
+                vec![Some("\u{202e}txt.exe \u{9b}31m".as_bytes().to_vec())],
+                vec![Some(b"bin \xff\x9b\xc3".to_vec())],
+                vec![Some("ok é".as_bytes().to_vec())],
+            ],
+            ..QueryResult::default()
+        };
+        let out = format_batch(&r);
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert_eq!(
+            text,
+            "c\\x1b[2J\n\\x1b]0;title\\x07 \\r \\x7f\n\\u{202e}txt.exe \\x9b31m\n\
+             bin \\xff\\x9b\\xc3\nok é\n"
+        );
+        assert!(!out.iter().any(|&b| b == 0x1b || b == 0x07 || b == 0x9b));
     }
 
     #[test]

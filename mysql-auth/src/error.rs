@@ -53,7 +53,10 @@ pub enum AuthError {
     #[error("protocol error: {0}")]
     Protocol(#[from] ProtocolError),
     /// The server asked for a plugin this client does not implement.
-    #[error("server requested unsupported authentication plugin '{0}'")]
+    #[error(
+        "server requested unsupported authentication plugin '{}'",
+        kdc_client::escape_peer_text(.0, 64)
+    )]
     UnsupportedPlugin(String),
     /// The server's plugin data is unusable (e.g. an empty SPN).
     #[error("server misconfiguration: {0}")]

@@ -45,11 +45,12 @@ pub enum SpnPolicy {
 /// Why an SPN was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "the server asked for a ticket to {spn:?}, {reason}; refusing to send it a Kerberos \
-     authenticator{hint}"
+    "the server asked for a ticket to '{}', {reason}; refusing to send it a Kerberos \
+     authenticator{hint}",
+    kdc_client::escape_peer_text(spn, 256)
 )]
 pub struct SpnRejected {
-    /// The SPN the server asked for (as sent; `Display` escapes it).
+    /// The SPN the server asked for (as sent, cut to 256 characters; `Display` escapes it).
     pub spn: String,
     /// What the policy found wrong.
     pub reason: &'static str,

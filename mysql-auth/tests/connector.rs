@@ -701,3 +701,47 @@ async fn preferred_without_tls_warns_before_the_token() {
         }
     }
 }
+
+/// Acceptor refusing with a 100 KiB message of terminal escape sequences.
+struct HostileErr;
+
+impl TestAcceptor for HostileErr {
+    fn accept(&mut self, _: &str, _: &[u8]) -> Result<AcceptStep, String> {
+        Err("\x1b]0;pwned\x07\x1b[2J\x1b[31m\u{202e}".repeat(5000)) // 110 KB
+    }
+}
+
+/// A server's ERR full of escape sequences is printed escaped and cut.
+#[tokio::test]
+async fn hostile_err_message_is_escaped_and_bounded() {
+    let srv = TestServer::start(TestServerConfig::mysql(MY_SPN, "EXAMPLE.COM"), || {
+        Box::new(HostileErr)
+    })
+    .await
+    .unwrap();
+    let mut g = FakeInitiator {
+        mutual: false,
+        verified: false,
+    };
+    let o = opts(
+        &srv,
+        "karl",
+        KerberosPlugin::MysqlKerberos,
+        SslMode::Disabled,
+    );
+    let e = Connection::connect(&o, &mut g).await.unwrap_err();
+    let Error::Server(p) = &e else {
+        panic!("{e}");
+    };
+    assert!(p.message.len() > 100_000);
+    let shown = e.to_string();
+    assert!(
+        shown.starts_with("ERROR 1045 (28000): \\x1b]0;pwned\\x07"),
+        "{shown}"
+    );
+    assert!(
+        !shown.chars().any(|c| c.is_control() || c == '\u{202e}'),
+        "{shown}"
+    );
+    assert!(shown.len() < 700, "{}", shown.len());
+}

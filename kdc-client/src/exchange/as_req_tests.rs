@@ -844,3 +844,28 @@ fn a_ticket_whose_cleartext_sname_differs_is_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn a_hostile_e_text_is_printed_escaped_and_cut() {
+    let rng = &mut Counter(0);
+    let (mut ex, _) = AsExchange::new(options(), password(), NOW, rng).unwrap();
+    let mut e = KrbError::decode(&krb_error(
+        ec::KDC_ERR_C_PRINCIPAL_UNKNOWN,
+        NOW.secs,
+        None,
+        None,
+    ))
+    .unwrap();
+    e.e_text = Some("\x1b]0;owned\x07\x1b[2J".repeat(700).as_str().into()); // ~10 KiB
+    let err = ex
+        .step(&e.to_der().unwrap(), NOW, rng)
+        .unwrap_err()
+        .to_string();
+    assert!(!err.contains('\x1b') && !err.contains('\x07'), "{err}");
+    assert!(err.contains("\\x1b]0;owned\\x07"), "{err}");
+    assert!(err.len() < 600, "{}", err.len());
+    assert!(
+        err.contains("KDC_ERR_C_PRINCIPAL_UNKNOWN") && err.contains("more bytes]"),
+        "{err}"
+    );
+}

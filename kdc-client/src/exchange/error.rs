@@ -56,6 +56,8 @@ impl fmt::Display for KdcError {
             write!(f, ", KDC {kdc}")?;
         }
         if let Some(t) = &self.e_text {
+            // The e-text is the KDC's free text: escaped and bounded.
+            let t = crate::peer_text::escape_peer_text(t, crate::peer_text::ERROR_TEXT_MAX);
             write!(f, ": {t}")?;
         }
         if !self.offered.is_empty() {
