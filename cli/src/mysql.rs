@@ -15,7 +15,6 @@ use mysql_auth::connector::{ConnectOptions, Connection, Error, QueryResult, SslM
 use mysql_auth::kerberos::{CacheSource, KerberosInitiator};
 use mysql_auth::plugin::KerberosPlugin;
 use mysql_auth::{AuthError, SpnPolicy};
-use zeroize::Zeroizing;
 
 use crate::common;
 
@@ -171,6 +170,19 @@ pub fn escape_field(out: &mut Vec<u8>, field: &[u8]) {
     }
 }
 
+/// A column name as `mysql -B` prints it (raw, tabs and newlines included), except that
+/// other control characters and bidi marks are escaped as in [`escape_field`].
+fn escape_header(out: &mut Vec<u8>, name: &str) {
+    let mut buf = String::new();
+    for c in name.chars() {
+        buf.clear();
+        if matches!(c, '\t' | '\n') || !kdc_client::peer_text::push_escaped_char(&mut buf, c) {
+            buf.push(c);
+        }
+        out.extend_from_slice(buf.as_bytes());
+    }
+}
+
 /// A result set as `mysql -B` prints it: header line, then rows, tab-separated, NULL as
 /// `NULL`. Statements without a result set print nothing.
 pub fn format_batch(r: &QueryResult) -> Vec<u8> {
@@ -182,7 +194,7 @@ pub fn format_batch(r: &QueryResult) -> Vec<u8> {
         if i > 0 {
             out.push(b'\t');
         }
-        escape_field(&mut out, c.as_bytes());
+        escape_header(&mut out, c);
     }
     out.push(b'\n');
     for row in &r.rows {
@@ -286,15 +298,11 @@ pub fn run_mysql(args: MysqlArgs) -> ExitCode {
     let stdin = std::io::stdin();
     let mut lines = stdin.lock();
     let password = if args.password_stdin {
-        let mut line = Zeroizing::new(String::new());
-        match lines.read_line(&mut line) {
-            Ok(n) if n > 0 => {}
-            _ => return common::fail(PROG, "Cannot read password from stdin"),
+        match common::read_password_stdin() {
+            Ok(Some(pw)) => Some(pw),
+            Ok(None) => return common::fail(PROG, "Cannot read password from stdin"),
+            Err(e) => return common::fail(PROG, format!("Cannot read password from stdin: {e}")),
         }
-        while line.ends_with('\n') || line.ends_with('\r') {
-            line.pop();
-        }
-        Some(line)
     } else {
         None
     };
@@ -491,7 +499,7 @@ mod tests {
     #[test]
     fn batch_output_never_emits_raw_control_characters() {
         let r = QueryResult {
-            columns: vec!["c\x1b[2J".into()],
+            columns: vec!["c\x1b[2J".into(), "t\tab".into()],
             rows: vec![
                 vec![Some(b"\x1b]0;title\x07 \r \x7f".to_vec())],
                 vec![Some("\u{202e}txt.exe \u{9b}31m".as_bytes().to_vec())],
@@ -504,7 +512,7 @@ mod tests {
         let text = String::from_utf8(out.clone()).unwrap();
         assert_eq!(
             text,
-            "c\\x1b[2J\n\\x1b]0;title\\x07 \\r \\x7f\n\\u{202e}txt.exe \\x9b31m\n\
+            "c\\x1b[2J\tt\tab\n\\x1b]0;title\\x07 \\r \\x7f\n\\u{202e}txt.exe \\x9b31m\n\
              bin \\xff\\x9b\\xc3\nok é\n"
         );
         assert!(!out.iter().any(|&b| b == 0x1b || b == 0x07 || b == 0x9b));

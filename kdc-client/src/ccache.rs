@@ -220,10 +220,37 @@ impl Credential {
     }
 
     /// Encode in the version 4 encoding (the payload of a KEYRING credential key).
+    /// The buffer holds the session key: it is reserved at its final size up front
+    /// ([`Credential::encoded_len_bound`]), so it never reallocates and leaves no copy.
     pub fn encode_v4(&self) -> Result<Zeroizing<Vec<u8>>, CcacheError> {
-        let mut out = Zeroizing::new(Vec::new());
+        let mut out = Zeroizing::new(Vec::with_capacity(self.encoded_len_bound()));
         write_credential(&mut out, self).ok_or(CcacheError::TooLarge)?;
         Ok(out)
+    }
+
+    /// An upper bound (the exact value) of the version 4 encoding's length: each principal
+    /// 12 octets plus the realm and 4 per component; key 6; times, flags and is_skey 21;
+    /// lists 4 plus 6 per entry; tickets 4 each.
+    pub fn encoded_len_bound(&self) -> usize {
+        let principal = |p: &Principal| {
+            12 + p.realm.as_str().len()
+                + p.name
+                    .components()
+                    .iter()
+                    .map(|c| 4 + c.len())
+                    .sum::<usize>()
+        };
+        let list = |l: &[Typed]| 4 + l.iter().map(|t| 6 + t.data.len()).sum::<usize>();
+        principal(&self.client)
+            + principal(&self.server)
+            + 6
+            + self.key.bytes.len()
+            + 21
+            + list(&self.addresses)
+            + list(&self.authdata)
+            + 8
+            + self.ticket.len()
+            + self.second_ticket.len()
     }
 
     /// True for MIT configuration entries.

@@ -337,3 +337,14 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn secret_encodings_never_reallocate() {
+    // A buffer that grew would have a capacity above the reserved bound (and would have
+    // left the session key behind in the old allocation).
+    for c in sample().credentials {
+        let enc = c.encode_v4().unwrap();
+        assert_eq!(enc.len(), c.encoded_len_bound());
+        assert_eq!(enc.capacity(), c.encoded_len_bound(), "{}", c.server);
+    }
+}

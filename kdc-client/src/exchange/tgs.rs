@@ -170,10 +170,11 @@ impl TgsExchange {
             msg_type: msg_type::AP_REQ,
             ap_options: ApOptions::default(),
             ticket: tgt.ticket.clone(),
+            // The DER holds the subkey: zeroized once encrypted.
             authenticator: encrypt_data(
                 session,
                 KeyUsage::TGS_REQ_AUTHENTICATOR,
-                &authenticator.to_der()?,
+                &zeroize::Zeroizing::new(authenticator.to_der()?),
                 rng,
             )?,
         };
