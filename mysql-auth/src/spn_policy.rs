@@ -10,7 +10,7 @@
 //!   default `mysql/host_name@realm_name` (MySQL 8.0 Reference Manual, "Kerberos Pluggable
 //!   Authentication"; wire-protocols.md §2.1 [DOC D1]).
 //! * Aurora MySQL / RDS for MySQL: the same server plugin; AWS does not publish the SPN string
-//!   (wire-protocols.md §2.1, "[UNCONFIRMED]"), so it is assumed to keep MySQL's `mysql`
+//!   (wire-protocols.md §2.1 marks it unconfirmed), so it is assumed to keep MySQL's `mysql`
 //!   class. A deployment that differs pins its SPN with `--spn` ([`SpnPolicy::Exact`]).
 //! * MariaDB `auth_gssapi`: `gssapi_principal_name`, default
 //!   `krb5_sname_to_principal(ctx, NULL, "mariadb", KRB5_NT_SRV_HST)`, i.e.

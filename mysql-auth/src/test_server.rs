@@ -428,7 +428,7 @@ async fn session(
     }
 }
 
-/// A hostile MySQL-protocol peer (feature `test-server`): each [`Hostile`] mode misbehaves
+/// A hostile MySQL-protocol peer (feature `test-server`): each [`hostile::Hostile`] mode misbehaves
 /// in one way an impersonated or malicious server could, and records every packet the client
 /// sent, so tests can check what the client gave away. It is a test double written from the
 /// protocol description (wire-protocols.md §1-§3), not a real server.
