@@ -124,7 +124,8 @@ pub struct ConnectOptions {
     pub read_timeout: Option<Duration>,
     /// Largest accepted packet payload.
     pub max_packet: usize,
-    /// Bound on the bytes of one buffered result set.
+    /// Bound on the memory one buffered result set holds (field bytes plus the per-field and
+    /// per-row bookkeeping, so NULL-only rows count their real cost).
     pub max_result_bytes: usize,
     /// The SPNs the server may ask for ([`SpnPolicy::DatabaseServices`] by default): checked
     /// before [`GssInitiator::prepare`] fetches any ticket.
@@ -692,7 +693,12 @@ impl Connection {
                 }
                 return Ok((res, status & SERVER_MORE_RESULTS_EXISTS != 0));
             }
-            bytes = bytes.saturating_add(r.payload.len());
+            // The memory the row will hold, not its wire size: a NULL is one byte on the
+            // wire but an `Option<Vec<u8>>` (24 bytes) here, plus the row's own `Vec`.
+            bytes = bytes
+                .saturating_add(r.payload.len())
+                .saturating_add(ncols.saturating_mul(std::mem::size_of::<Option<Vec<u8>>>()))
+                .saturating_add(std::mem::size_of::<Vec<Option<Vec<u8>>>>());
             if bytes > self.max_result_bytes {
                 return Err(ProtocolError::PacketTooLarge {
                     len: bytes,

@@ -459,6 +459,9 @@ pub mod hostile {
         HugeColumnCount,
         /// Log in, then answer a query with a row whose field claims 2^62 bytes.
         HugeFieldLength,
+        /// Log in, then answer a query with this many rows of 4096 NULLs (4 KiB on the wire
+        /// each, about 100 KiB in memory).
+        NullRows(u32),
         /// OK right after the client's first token, without the AP-REP.
         OkWithoutApRep,
         /// OK right after the HandshakeResponse, without any Kerberos exchange.
@@ -597,6 +600,28 @@ pub mod hostile {
                 io.write_packet(&seq.pkt(kerberos)).await?;
                 read(&mut io, &mut seq).await?;
                 io.write_packet(&seq.pkt(err(1045, "28000", &msg))).await?;
+            }
+            Hostile::NullRows(rows) => {
+                io.write_packet(&seq.pkt(kerberos)).await?;
+                read(&mut io, &mut seq).await?;
+                io.write_packet(&seq.pkt(ok_packet(0, 0, 2))).await?;
+                let mut seq = Seq(0);
+                read(&mut io, &mut seq).await?; // COM_QUERY
+                let mut count = Vec::new();
+                put_lenenc_int(&mut count, 4096);
+                io.write_packet(&seq.pkt(count)).await?;
+                for i in 0..4096 {
+                    let mut col = Vec::new();
+                    for s in ["def", "", "", "", &format!("c{i}"), ""] {
+                        put_lenenc_bytes(&mut col, s.as_bytes());
+                    }
+                    col.extend_from_slice(&[0x0c, 45, 0, 0, 1, 0, 0, 253, 0, 0, 0x1f, 0, 0]);
+                    io.write_packet(&seq.pkt(col)).await?;
+                }
+                for _ in 0..rows {
+                    io.write_packet(&seq.pkt(vec![0xFB; 4096])).await?;
+                }
+                io.write_packet(&seq.pkt(ok_packet(0xFE, 0, 2))).await?;
             }
             Hostile::HugeColumnCount | Hostile::HugeFieldLength => {
                 io.write_packet(&seq.pkt(kerberos)).await?;

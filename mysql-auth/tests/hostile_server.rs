@@ -35,6 +35,15 @@ impl GssInitiator for Fake {
 }
 
 async fn run(mode: Hostile, ssl: SslMode, mutual: bool) -> (Result<Connection, Error>, Vec<u8>) {
+    run_with(mode, ssl, mutual, |_| {}).await
+}
+
+async fn run_with(
+    mode: Hostile,
+    ssl: SslMode,
+    mutual: bool,
+    tweak: impl FnOnce(&mut ConnectOptions),
+) -> (Result<Connection, Error>, Vec<u8>) {
     let srv = HostileServer::start(mode, TestServerConfig::mysql(SPN, "EXAMPLE.COM"))
         .await
         .unwrap();
@@ -42,6 +51,7 @@ async fn run(mode: Hostile, ssl: SslMode, mutual: bool) -> (Result<Connection, E
     o.port = srv.addr().port();
     o.ssl_mode = ssl;
     o.connect_timeout = Duration::from_secs(5);
+    tweak(&mut o);
     let mut g = Fake {
         mutual,
         password: PASSWORD.into(),
@@ -164,4 +174,29 @@ async fn an_err_full_of_escapes_is_printed_escaped() {
     let e = r.map(|_| ()).unwrap_err().to_string();
     assert!(!e.contains('\x1b') && !e.contains('\x07'));
     assert!(e.len() < 700, "{}", e.len());
+}
+
+#[tokio::test]
+async fn null_rows_count_the_memory_they_hold() {
+    // 200 rows of 4096 NULLs: 800 KiB on the wire, about 20 MiB in memory. Under a 4 MiB
+    // budget the wire count would accept them all; the memory count refuses.
+    let budget = |o: &mut ConnectOptions| o.max_result_bytes = 4 << 20;
+    let (r, _) = run_with(Hostile::NullRows(200), SslMode::Disabled, false, budget).await;
+    let e = r.unwrap().query("SELECT nulls").await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Protocol(mysql_auth::ProtocolError::PacketTooLarge { .. })
+        ),
+        "{e}"
+    );
+    // A few rows fit.
+    let (r, _) = run_with(Hostile::NullRows(10), SslMode::Disabled, false, budget).await;
+    let res = r.unwrap().query("SELECT nulls").await.unwrap();
+    assert_eq!(res.rows.len(), 10);
+    assert!(
+        res.rows
+            .iter()
+            .all(|row| row.len() == 4096 && row.iter().all(Option::is_none))
+    );
 }
