@@ -310,6 +310,10 @@ add_service() { # realm service host
 for s in mariadb host mysql; do add_service "$SVC_REALM" "$s" "$SVC_HOST"; done
 add_service "$APPS_REALM" host "$APPS_HOST"
 kadm "$USER_REALM" ktadd -norandkey -k "$KT/svc_batch.keytab" "svc_batch@$USER_REALM"
+# 25 random-key services for the concurrent-writers test of FILE caches.
+for i in $(seq -w 1 25); do
+  kadm "$USER_REALM" addprinc -randkey "conc$i/host.onprem.local@$USER_REALM"
+done
 
 declare -A SETUP_PID=()
 for r in "${REALMS[@]}"; do
@@ -577,6 +581,8 @@ export LAB_MYSQL_KEYTAB='$KT/mysql-$SVC_HOST.keytab'
 export LAB_APPS_HOST=$APPS_HOST
 export LAB_APPS_SPN=host/$APPS_HOST@$APPS_REALM
 export LAB_APPS_KEYTAB='$KT/host-$APPS_HOST.keytab'
+# concNN/host.onprem.local@ONPREM.LOCAL, NN = 01..25 (random keys, no keytab).
+export LAB_CONC_SERVICE_PATTERN=concNN/host.onprem.local@$USER_REALM
 
 # MariaDB (auth_gssapi, TLS available, REQUIRE SSL on joedoe_tls).
 export LAB_MARIADB_HOST=$MARIADB_HOST

@@ -2,7 +2,7 @@
 //! passwords, MIT-style errors and enctype names. No protocol logic lives here.
 
 use std::ffi::OsString;
-use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
 use kdc_client::config::krb5conf::Krb5Conf;
@@ -128,29 +128,110 @@ pub fn user_name() -> Option<String> {
     })
 }
 
+/// Longest password read from a terminal or stdin, in bytes (MIT's prompter reads into a
+/// 1024-byte buffer).
+pub const PASSWORD_MAX: usize = 1024;
+
+/// Read one line (the newline and a CR before it dropped) into a buffer reserved at
+/// [`PASSWORD_MAX`] bytes up front, so it never reallocates and no copy of the secret is left
+/// behind; zeroized on drop. Reads one byte at a time, so nothing after the line is consumed
+/// (stdin's own buffer never holds the secret). `Ok(None)` at end of input with nothing read;
+/// a longer line, or one that is not UTF-8, is an error (and zeroized).
+pub fn read_secret_line(r: &mut dyn std::io::Read) -> Result<Option<Zeroizing<String>>, String> {
+    let mut buf = Zeroizing::new(Vec::with_capacity(PASSWORD_MAX));
+    let mut byte = [0u8; 1];
+    let mut any = false;
+    loop {
+        match r.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) => any = true,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.to_string()),
+        }
+        if byte[0] == b'\n' {
+            break;
+        }
+        if buf.len() == PASSWORD_MAX {
+            return Err(format!("password longer than {PASSWORD_MAX} bytes"));
+        }
+        buf.push(byte[0]); // within the reserved capacity: no reallocation
+    }
+    zeroize::Zeroize::zeroize(&mut byte);
+    if !any {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\r') {
+        buf.pop();
+    }
+    // Moves the allocation into the String (no copy); an invalid one is zeroized by
+    // `Zeroizing` either way.
+    match String::from_utf8(std::mem::take(&mut *buf)) {
+        Ok(s) => Ok(Some(Zeroizing::new(s))),
+        Err(e) => {
+            drop(Zeroizing::new(e.into_bytes()));
+            Err("password is not valid UTF-8".into())
+        }
+    }
+}
+
+/// Unbuffered reads of stdin's file descriptor (so the password never sits in std's stdin
+/// buffer, which is not zeroized).
+struct RawStdin;
+
+impl std::io::Read for RawStdin {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        Ok(rustix::io::read(std::io::stdin(), buf)?)
+    }
+}
+
+/// Restores the terminal's echo when dropped.
+struct EchoOff(rustix::termios::Termios);
+
+impl EchoOff {
+    fn new() -> std::io::Result<Self> {
+        use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+        let saved = tcgetattr(std::io::stdin())?;
+        let mut t = saved.clone();
+        t.local_modes.remove(LocalModes::ECHO);
+        t.local_modes.insert(LocalModes::ECHONL);
+        tcsetattr(std::io::stdin(), OptionalActions::Flush, &t)?;
+        Ok(Self(saved))
+    }
+}
+
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        let _ = rustix::termios::tcsetattr(
+            std::io::stdin(),
+            rustix::termios::OptionalActions::Flush,
+            &self.0,
+        );
+    }
+}
+
 /// Read a password like MIT's `krb5_prompter_posix`: the prompt on stdout, no echo when stdin
 /// is a terminal, else one line from stdin; a newline is printed after a hidden read.
 pub fn read_password(prompt: &str) -> Result<Zeroizing<String>, String> {
     let mut out = std::io::stdout();
     let _ = write!(out, "{prompt}: ");
     let _ = out.flush();
-    if std::io::stdin().is_terminal() {
-        let pw = rpassword::read_password().map_err(|e| e.to_string())?;
-        return Ok(Zeroizing::new(pw));
+    let echo = if std::io::stdin().is_terminal() {
+        Some(EchoOff::new().map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    let line = read_secret_line(&mut RawStdin);
+    // With echo off, ECHONL still echoes the newline; else print it, as MIT does.
+    if echo.is_none() {
+        let _ = writeln!(out);
     }
-    let mut line = Zeroizing::new(String::new());
-    let n = std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| e.to_string())?;
-    let _ = writeln!(out);
-    if n == 0 {
-        return Err("Cannot read password".into());
-    }
-    while line.ends_with('\n') || line.ends_with('\r') {
-        line.pop();
-    }
-    Ok(line)
+    drop(echo);
+    line?.ok_or_else(|| "Cannot read password".into())
+}
+
+/// Read the `--password-stdin` line (unbuffered, see [`read_secret_line`]).
+pub fn read_password_stdin() -> Result<Option<Zeroizing<String>>, String> {
+    read_secret_line(&mut RawStdin)
 }
 
 /// Print `prog: message` to stderr and return exit status 1.
@@ -248,5 +329,41 @@ mod tests {
         assert_eq!(keytab_display("/x/y"), "FILE:/x/y");
         assert_eq!(keytab_display("WRFILE:/x"), "WRFILE:/x");
         assert_eq!(keytab_display("rel.kt"), "FILE:rel.kt");
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    #[test]
+    fn secret_lines_are_read_without_reallocating() {
+        let mut r: &[u8] = b"s3cret\r\nnext line\n";
+        let pw = read_secret_line(&mut r).unwrap().unwrap();
+        assert_eq!(pw.as_str(), "s3cret");
+        // The String kept the buffer reserved up front: it never grew.
+        assert_eq!(pw.capacity(), PASSWORD_MAX);
+        // Nothing after the line was consumed.
+        assert_eq!(r, b"next line\n");
+        let mut r: &[u8] = b"no newline";
+        assert_eq!(
+            read_secret_line(&mut r).unwrap().unwrap().as_str(),
+            "no newline"
+        );
+        let mut r: &[u8] = b"";
+        assert!(read_secret_line(&mut r).unwrap().is_none());
+        let mut r: &[u8] = b"\n";
+        assert_eq!(read_secret_line(&mut r).unwrap().unwrap().as_str(), "");
+        let long = vec![b'a'; PASSWORD_MAX + 1];
+        assert!(read_secret_line(&mut long.as_slice()).is_err());
+        let max = vec![b'a'; PASSWORD_MAX];
+        assert_eq!(
+            read_secret_line(&mut max.as_slice())
+                .unwrap()
+                .unwrap()
+                .len(),
+            PASSWORD_MAX
+        );
+        assert!(read_secret_line(&mut &b"\xff\xfe\n"[..]).is_err());
     }
 }

@@ -11,11 +11,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kdc_client::client::Client;
-use mysql_auth::AuthError;
 use mysql_auth::connector::{ConnectOptions, Connection, Error, QueryResult, SslMode};
 use mysql_auth::kerberos::{CacheSource, KerberosInitiator};
 use mysql_auth::plugin::KerberosPlugin;
-use zeroize::Zeroizing;
+use mysql_auth::{AuthError, SpnPolicy};
 
 use crate::common;
 
@@ -23,7 +22,7 @@ const PROG: &str = "mysql";
 
 const USAGE: &str = "\
 usage: kerb mysql -h host [-P port] [-u user] [-D database] [-e statements]
-\t[--password-stdin] [--ssl-mode mode] [--ssl-ca file] [--mutual] [-c ccache] [--store-tgt] [-V]
+\t[--password-stdin] [--ssl-mode mode] [--ssl-ca file] [--[no-]mutual] [-c ccache] [--store-tgt] [-V]
 \t-h, --host           server host name or IP address
 \t-P, --port           TCP port (3306)
 \t-u, --user           account name (default: the cache principal's name without realm)
@@ -51,7 +50,8 @@ pub struct MysqlArgs {
     pub store_tgt: bool,
     pub ssl_mode: Option<SslMode>,
     pub ssl_ca: Option<PathBuf>,
-    pub mutual: bool,
+    pub no_mutual: bool,
+    pub spn_policy: SpnPolicy,
     pub cache: Option<String>,
     pub verbose: bool,
 }
@@ -78,7 +78,18 @@ pub fn parse_args(args: Vec<OsString>) -> Result<MysqlArgs, String> {
             Short('V') | Long("verbose") => a.verbose = true,
             Long("password-stdin") => a.password_stdin = true,
             Long("store-tgt") => a.store_tgt = true,
-            Long("mutual") => a.mutual = true,
+            Long("mutual") => a.no_mutual = false,
+            Long("no-mutual") => a.no_mutual = true,
+            Long("spn") => {
+                let v = val(&mut p)?;
+                if v.is_empty() {
+                    return Err(usage(&format!("{PROG}: --spn needs a service principal")));
+                }
+                a.spn_policy = set_policy(a.spn_policy, SpnPolicy::Exact(v))?;
+            }
+            Long("allow-any-spn") => {
+                a.spn_policy = set_policy(a.spn_policy, SpnPolicy::AnyExceptKdc)?;
+            }
             Long("ssl-mode") => {
                 let v = val(&mut p)?;
                 a.ssl_mode = Some(v.parse().map_err(|e: Error| format!("{PROG}: {e}"))?);
@@ -105,6 +116,16 @@ pub fn parse_args(args: Vec<OsString>) -> Result<MysqlArgs, String> {
     Ok(a)
 }
 
+/// `--spn` and `--allow-any-spn` exclude each other (and themselves, repeated differently).
+fn set_policy(old: SpnPolicy, new: SpnPolicy) -> Result<SpnPolicy, String> {
+    if old != SpnPolicy::default() && old != new {
+        return Err(usage(&format!(
+            "{PROG}: --spn and --allow-any-spn exclude each other"
+        )));
+    }
+    Ok(new)
+}
+
 fn usage(msg: &str) -> String {
     format!("{msg}\n{USAGE}")
 }
@@ -124,16 +145,41 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     }
 }
 
-/// `mysql -B` escaping of a field: `\0`, `\t`, `\n`, `\\`.
+/// `mysql -B` escaping of a field: `\0`, `\t`, `\n`, `\\`. Stricter than mysql (which
+/// prints other bytes raw), so that a server cannot drive the terminal: other control
+/// characters and bidi marks print as `kdc_client::peer_text` escapes them (`\x1b`,
+/// `\u{202e}`), and bytes that are not UTF-8 as `\xHH`.
 pub fn escape_field(out: &mut Vec<u8>, field: &[u8]) {
-    for &b in field {
-        match b {
-            0 => out.extend_from_slice(b"\\0"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b => out.push(b),
+    let mut buf = String::new();
+    for chunk in field.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            buf.clear();
+            match c {
+                '\0' => buf.push_str("\\0"),
+                '\t' => buf.push_str("\\t"),
+                '\n' => buf.push_str("\\n"),
+                '\\' => buf.push_str("\\\\"),
+                c if kdc_client::peer_text::push_escaped_char(&mut buf, c) => {}
+                c => buf.push(c),
+            }
+            out.extend_from_slice(buf.as_bytes());
         }
+        for b in chunk.invalid() {
+            out.extend_from_slice(format!("\\x{b:02x}").as_bytes());
+        }
+    }
+}
+
+/// A column name as `mysql -B` prints it (raw, tabs and newlines included), except that
+/// other control characters and bidi marks are escaped as in [`escape_field`].
+fn escape_header(out: &mut Vec<u8>, name: &str) {
+    let mut buf = String::new();
+    for c in name.chars() {
+        buf.clear();
+        if matches!(c, '\t' | '\n') || !kdc_client::peer_text::push_escaped_char(&mut buf, c) {
+            buf.push(c);
+        }
+        out.extend_from_slice(buf.as_bytes());
     }
 }
 
@@ -148,7 +194,7 @@ pub fn format_batch(r: &QueryResult) -> Vec<u8> {
         if i > 0 {
             out.push(b'\t');
         }
-        out.extend_from_slice(c.as_bytes());
+        escape_header(&mut out, c);
     }
     out.push(b'\n');
     for row in &r.rows {
@@ -215,7 +261,9 @@ fn auth_failure(e: &Error) -> bool {
         Error::Server(p) => {
             matches!(p.code, 1045 | 1698) || (p.code == 1105 && p.message.contains("GSSAPI"))
         }
-        Error::Auth(AuthError::Gss(_) | AuthError::ContextIncomplete) => true,
+        // Not ContextIncomplete: a server that skips the AP-REP is not cured by a fresh
+        // ticket, and a retry would hand it a second AP-REQ.
+        Error::Auth(AuthError::Gss(_)) => true,
         _ => false,
     }
 }
@@ -250,15 +298,11 @@ pub fn run_mysql(args: MysqlArgs) -> ExitCode {
     let stdin = std::io::stdin();
     let mut lines = stdin.lock();
     let password = if args.password_stdin {
-        let mut line = Zeroizing::new(String::new());
-        match lines.read_line(&mut line) {
-            Ok(n) if n > 0 => {}
-            _ => return common::fail(PROG, "Cannot read password from stdin"),
+        match common::read_password_stdin() {
+            Ok(Some(pw)) => Some(pw),
+            Ok(None) => return common::fail(PROG, "Cannot read password from stdin"),
+            Err(e) => return common::fail(PROG, format!("Cannot read password from stdin: {e}")),
         }
-        while line.ends_with('\n') || line.ends_with('\r') {
-            line.pop();
-        }
-        Some(line)
     } else {
         None
     };
@@ -268,7 +312,7 @@ pub fn run_mysql(args: MysqlArgs) -> ExitCode {
         store_tgt: args.store_tgt,
     };
     let mut init = match KerberosInitiator::new(client, cache) {
-        Ok(i) => i.with_mutual(args.mutual),
+        Ok(i) => i.with_mutual(!args.no_mutual),
         Err(e) => return common::fail(PROG, e),
     };
     if let Some(pw) = password {
@@ -284,6 +328,8 @@ pub fn run_mysql(args: MysqlArgs) -> ExitCode {
     let mut opts = ConnectOptions::new(host, user, KerberosPlugin::MysqlKerberos);
     opts.port = args.port.unwrap_or(3306);
     opts.database = args.database.clone();
+    opts.spn_policy = args.spn_policy.clone();
+    opts.on_warning = Some(|m| eprintln!("{PROG}: WARNING: {m}"));
     opts.ssl_ca = args.ssl_ca.clone();
     opts.ssl_mode = match (args.ssl_mode, &args.ssl_ca) {
         (Some(m), _) => m,
@@ -354,7 +400,9 @@ async fn run_statements(
             Err(Error::Server(p)) => {
                 eprintln!(
                     "ERROR {} ({}) at line {line}: {}",
-                    p.code, p.sql_state, p.message
+                    p.code,
+                    kdc_client::escape_peer_text(&p.sql_state, 16),
+                    p.message_escaped()
                 );
                 return ExitCode::from(1);
             }
@@ -400,12 +448,35 @@ mod tests {
         assert_eq!(a.user.as_deref(), Some("joe"));
         assert_eq!(a.database.as_deref(), Some("labdb"));
         assert_eq!(a.ssl_mode, Some(SslMode::VerifyIdentity));
-        assert!(a.mutual && a.password_stdin);
+        assert!(!a.no_mutual && a.password_stdin);
+        assert!(
+            parse_args(args(&["-h", "x", "--no-mutual"]))
+                .unwrap()
+                .no_mutual
+        );
+        assert!(
+            !parse_args(args(&["-h", "x", "--no-mutual", "--mutual"]))
+                .unwrap()
+                .no_mutual
+        );
         assert!(parse_args(args(&["-u", "x"])).is_err());
         assert!(parse_args(args(&["-h", "x", "-P", "99999"])).is_err());
         assert!(parse_args(args(&["-h", "x", "--ssl-mode", "bogus"])).is_err());
         assert!(parse_args(args(&["-h", "x", "-Z"])).is_err());
         assert!(parse_args(args(&["-h"])).is_err());
+        assert_eq!(a.spn_policy, SpnPolicy::DatabaseServices);
+        let pin = parse_args(args(&["-h", "x", "--spn", "mysql/db@R"])).unwrap();
+        assert_eq!(pin.spn_policy, SpnPolicy::Exact("mysql/db@R".into()));
+        let any = parse_args(args(&["-h", "x", "--allow-any-spn"])).unwrap();
+        assert_eq!(any.spn_policy, SpnPolicy::AnyExceptKdc);
+        for both in [
+            &["-h", "x", "--spn", "a/b", "--allow-any-spn"][..],
+            &["-h", "x", "--allow-any-spn", "--spn", "a/b"],
+            &["-h", "x", "--spn", "a/b", "--spn", "c/d"],
+            &["-h", "x", "--spn", ""],
+        ] {
+            assert!(parse_args(args(both)).is_err(), "{both:?}");
+        }
     }
 
     #[test]
@@ -423,6 +494,28 @@ mod tests {
             b"a\tb\nx\\ty\\nz\\\\\\0\tNULL\n\tNULL\n".to_vec()
         );
         assert!(format_batch(&QueryResult::default()).is_empty());
+    }
+
+    #[test]
+    fn batch_output_never_emits_raw_control_characters() {
+        let r = QueryResult {
+            columns: vec!["c\x1b[2J".into(), "t\tab".into()],
+            rows: vec![
+                vec![Some(b"\x1b]0;title\x07 \r \x7f".to_vec())],
+                vec![Some("\u{202e}txt.exe \u{9b}31m".as_bytes().to_vec())],
+                vec![Some(b"bin \xff\x9b\xc3".to_vec())],
+                vec![Some("ok é".as_bytes().to_vec())],
+            ],
+            ..QueryResult::default()
+        };
+        let out = format_batch(&r);
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert_eq!(
+            text,
+            "c\\x1b[2J\tt\tab\n\\x1b]0;title\\x07 \\r \\x7f\n\\u{202e}txt.exe \\x9b31m\n\
+             bin \\xff\\x9b\\xc3\nok é\n"
+        );
+        assert!(!out.iter().any(|&b| b == 0x1b || b == 0x07 || b == 0x9b));
     }
 
     #[test]

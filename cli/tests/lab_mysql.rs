@@ -46,8 +46,8 @@ fn cross_realm_login_plain_and_tls_with_and_without_mutual() {
         for mutual in [false, true] {
             let cc = kinit(&format!("tgt-{i}-{mutual}"));
             let mut extra = tls.to_vec();
-            if mutual {
-                extra.push("--mutual");
+            if !mutual {
+                extra.push("--no-mutual"); // mutual is the default
             }
             extra.extend_from_slice(&["-e", "SELECT CURRENT_USER(); SELECT 1, NULL, 'a\\tb'"]);
             let out = ok(&run(&mysql_args(&port, &extra), &cc, None));
@@ -220,4 +220,56 @@ fn stale_cached_ticket_is_replaced_once() {
         None,
     ));
     assert_eq!(out, "CURRENT_USER()\njoedoe@%\n");
+}
+
+#[test]
+#[ignore = "needs the lab"]
+fn spn_policy_against_the_real_server() {
+    let port = lab("LAB_MARIADB_PORT");
+    let spn = lab("LAB_MARIADB_SPN");
+    // Pinned to another SPN: refused before any ticket is fetched (the cache keeps only
+    // the TGT: no cross-realm TGT, no service ticket), naming the SPN and the flag.
+    let cc = kinit("spn-pin-other");
+    let host = lab("LAB_HOST_SPN");
+    let out = run(
+        &mysql_args(&port, &["--spn", &host, "-e", "SELECT 1"]),
+        &cc,
+        None,
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&spn) && err.contains("--spn"), "{err}");
+    let listing = ok(&run(&["klist"], &cc, None));
+    assert!(!listing.contains("AD.MYAWS.COM"), "{listing}");
+    // Pinned to the server's SPN, and the explicit opt-out: both log in.
+    for extra in [&["--spn", spn.as_str()][..], &["--allow-any-spn"]] {
+        let cc = kinit("spn-ok");
+        let mut a = extra.to_vec();
+        a.extend_from_slice(&["-e", "SELECT CURRENT_USER()"]);
+        let out = ok(&run(&mysql_args(&port, &a), &cc, None));
+        assert_eq!(out, "CURRENT_USER()\njoedoe@%\n", "{extra:?}");
+    }
+}
+
+#[test]
+#[ignore = "needs the lab"]
+fn mutual_by_default_verifies_the_real_servers_ap_rep() {
+    // MariaDB 10.11 answers a mutual AP-REQ with its AP-REP (sent raw, no 0x01 prefix);
+    // the trace shows it verified. --no-mutual asks for none. PREFERRED ends in TLS here
+    // (the lab's server offers it), so no plaintext warning.
+    let port = lab("LAB_MARIADB_PORT");
+    for (extra, mutual) in [
+        (&[][..], true),
+        (&["--mutual"], true),
+        (&["--no-mutual"], false),
+    ] {
+        let cc = kinit("mutual-default");
+        let mut a = extra.to_vec();
+        a.extend_from_slice(&["-V", "--ssl-mode", "PREFERRED", "-e", "SELECT 1"]);
+        let o = run(&mysql_args(&port, &a), &cc, None);
+        assert_eq!(ok(&o), "1\n1\n", "{extra:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.contains("AP-REP verified"), mutual, "{extra:?}: {err}");
+        assert!(!err.contains("WARNING"), "{err}");
+    }
 }

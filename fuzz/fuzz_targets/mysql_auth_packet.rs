@@ -1,7 +1,9 @@
 //! Authentication-phase packets (mysql-auth): AuthSwitchRequest, AuthMoreData, OK, ERR and the
-//! two Kerberos plugins' server data. Must never panic.
+//! two Kerberos plugins' server data, the SPN policy on the SPNs they name, and the escaping
+//! of an ERR message for printing. Must never panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
+use mysql_auth::SpnPolicy;
 use mysql_auth::messages::{AuthPacket, AuthSwitchRequest, ErrPacket, OkPacket};
 use mysql_auth::plugin::{GssapiData, MysqlKerberosData};
 
@@ -9,7 +11,19 @@ fuzz_target!(|data: &[u8]| {
     let _ = AuthPacket::parse(data);
     let _ = AuthSwitchRequest::parse(data);
     let _ = OkPacket::parse(data);
-    let _ = ErrPacket::parse(data);
-    let _ = MysqlKerberosData::parse(data);
-    let _ = GssapiData::parse(data);
+    if let Ok(e) = ErrPacket::parse(data) {
+        let shown = e.to_string();
+        assert!(!shown.contains('\x1b'));
+    }
+    let spns = [
+        MysqlKerberosData::parse(data).ok().map(|d| d.spn),
+        GssapiData::parse(data).ok().map(|d| d.spn),
+    ];
+    for spn in spns.into_iter().flatten() {
+        for policy in [SpnPolicy::DatabaseServices, SpnPolicy::AnyExceptKdc] {
+            if let Err(e) = policy.check(&spn) {
+                assert!(!e.to_string().contains('\x1b'));
+            }
+        }
+    }
 });

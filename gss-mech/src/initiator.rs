@@ -228,6 +228,11 @@ impl InitiatorContext {
         let acceptor_subkey = match part.subkey {
             Some(k) => {
                 let e = Enctype::from_i32(k.keytype).ok_or(GssError::Enctype(k.keytype))?;
+                // No etype negotiation is offered (RFC 4537), so MIT's acceptor answers with
+                // our subkey's enctype; a different, weak one is a downgrade: refused.
+                if e != self.subkey.enctype() && e.is_weak() {
+                    return Err(GssError::Enctype(k.keytype));
+                }
                 let key = EncryptionKey::new(e, k.keyvalue.as_bytes())
                     .map_err(|e| GssError::crypto("acceptor subkey")(e.into()))?;
                 Some(key)

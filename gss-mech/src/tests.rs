@@ -612,3 +612,45 @@ fn acceptor_error_tokens_reach_the_initiator_typed() {
             .is_none()
     );
 }
+
+#[test]
+fn a_weaker_acceptor_subkey_is_refused() {
+    use kdc_client::asn1::{ApRep, EncApRepPart};
+    let (creds, kt) = ticket_and_keytab(Enctype::Aes256CtsHmacSha196, &service());
+    let mut rng = Counter(9);
+    let mut acc = Acceptor::new(kt, AcceptorOptions::default());
+    let (ini, tok) =
+        InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut rng).unwrap();
+    let rep = acc
+        .accept(&tok, now(), &mut rng)
+        .unwrap()
+        .output_token
+        .unwrap();
+    // Re-encrypt the acceptor's EncAPRepPart with an rc4-hmac subkey in it.
+    let f = token::unframe(&rep).unwrap();
+    let mut ap = ApRep::decode(f.inner).unwrap();
+    let plain = crypto::decrypt(
+        &creds.session_key,
+        KeyUsage::AP_REP_ENC_PART,
+        &ap.enc_part.cipher,
+    )
+    .unwrap();
+    let mut part = EncApRepPart::decode(&plain).unwrap();
+    part.subkey = Some(KeyBlock {
+        keytype: 23,
+        keyvalue: SecretOctets(Zeroizing::new(vec![7; 16])),
+    });
+    let cipher = crypto::encrypt(
+        &creds.session_key,
+        KeyUsage::AP_REP_ENC_PART,
+        &part.to_der().unwrap(),
+        &mut rng,
+    )
+    .unwrap();
+    ap.enc_part = EncryptedData {
+        cipher: cipher.into(),
+        ..ap.enc_part
+    };
+    let e = ini.step(&ap.to_der().unwrap()).unwrap_err();
+    assert!(matches!(e, GssError::Enctype(23)), "{e}");
+}

@@ -14,7 +14,8 @@
 //! data       = u32 length, bytes
 //! ```
 //! All integers are big-endian. Parsing and encoding work on bytes in memory; the file
-//! functions are thin wrappers, and writes are atomic (temporary file, fsync, rename).
+//! functions are thin wrappers; FILE caches are read and written in place under MIT's `fcntl`
+//! record locks (`ccache/file.rs`).
 //!
 //! Cache names ([`CcacheName`]: `FILE:`, `DIR:`, `KEYRING:` and `KCM:`) open to a
 //! [`CcacheHandle`], which reads, writes and destroys caches of any of these types; DIR
@@ -23,7 +24,7 @@
 //! socket.
 
 use std::fmt;
-use std::io::{Read as _, Write};
+
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
@@ -35,6 +36,7 @@ use crate::principal::{NameType, Principal, PrincipalName, Realm};
 use crate::wire::{Reader, Truncated, put_u32_data};
 
 pub mod dir;
+mod file;
 mod handle;
 pub mod kcm;
 pub mod keyring;
@@ -114,6 +116,16 @@ impl CcacheError {
             Self::Kcm(kcm::KcmError::NotFound(_)) => true,
             Self::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
             _ => false,
+        }
+    }
+}
+
+/// An I/O error of no particular path yet ([`Ccache::update_file`] names it).
+impl From<std::io::Error> for CcacheError {
+    fn from(source: std::io::Error) -> Self {
+        CcacheError::Io {
+            path: PathBuf::new(),
+            source,
         }
     }
 }
@@ -220,10 +232,37 @@ impl Credential {
     }
 
     /// Encode in the version 4 encoding (the payload of a KEYRING credential key).
+    /// The buffer holds the session key: it is reserved at its final size up front
+    /// ([`Credential::encoded_len_bound`]), so it never reallocates and leaves no copy.
     pub fn encode_v4(&self) -> Result<Zeroizing<Vec<u8>>, CcacheError> {
-        let mut out = Zeroizing::new(Vec::new());
+        let mut out = Zeroizing::new(Vec::with_capacity(self.encoded_len_bound()));
         write_credential(&mut out, self).ok_or(CcacheError::TooLarge)?;
         Ok(out)
+    }
+
+    /// An upper bound (the exact value) of the version 4 encoding's length: each principal
+    /// 12 octets plus the realm and 4 per component; key 6; times, flags and is_skey 21;
+    /// lists 4 plus 6 per entry; tickets 4 each.
+    pub fn encoded_len_bound(&self) -> usize {
+        let principal = |p: &Principal| {
+            12 + p.realm.as_str().len()
+                + p.name
+                    .components()
+                    .iter()
+                    .map(|c| 4 + c.len())
+                    .sum::<usize>()
+        };
+        let list = |l: &[Typed]| 4 + l.iter().map(|t| 6 + t.data.len()).sum::<usize>();
+        principal(&self.client)
+            + principal(&self.server)
+            + 6
+            + self.key.bytes.len()
+            + 21
+            + list(&self.addresses)
+            + list(&self.authdata)
+            + 8
+            + self.ticket.len()
+            + self.second_ticket.len()
     }
 
     /// True for MIT configuration entries.
@@ -408,16 +447,33 @@ impl Ccache {
             .map(|c| c.ticket.as_slice())
     }
 
-    /// Read a FILE cache.
+    /// Read a FILE cache (under a shared `fcntl` lock, as MIT reads).
     pub fn read_file(path: &Path) -> Result<Self, CcacheError> {
-        let bytes = Zeroizing::new(std::fs::read(path).map_err(io_err(path))?);
+        let bytes = file::read_locked(path).map_err(io_err(path))?;
         Self::parse(&bytes)
     }
 
-    /// Write the cache atomically: a mode 0600 temporary file in the same directory, fsync,
-    /// then rename over `path`. Readers see the old or the new cache, never a partial one.
+    /// Write the cache in place under an exclusive `fcntl` lock (created mode 0600), as
+    /// MIT's FILE cache does; readers that lock (ours, MIT's) never see a partial cache.
     pub fn write_file(&self, path: &Path) -> Result<(), CcacheError> {
-        write_atomic(path, &self.to_bytes()?).map_err(io_err(path))
+        file::replace_locked(path, &self.to_bytes()?).map_err(io_err(path))
+    }
+
+    /// Read-modify-write of a FILE cache under one exclusive `fcntl` lock: `change` gets the
+    /// cache as it is now (`None` when missing, empty or unreadable) and returns the cache
+    /// to write.
+    pub fn update_file(
+        path: &Path,
+        change: impl FnOnce(Option<Ccache>) -> Ccache,
+    ) -> Result<(), CcacheError> {
+        file::update_locked(path, |current| {
+            let current = current.and_then(|b| Self::parse(b).ok());
+            change(current).to_bytes()
+        })
+        .map_err(|e| match e {
+            CcacheError::Io { source, .. } => io_err(path)(source),
+            e => e,
+        })
     }
 
     /// `kinit`'s initialisation: replace whatever is at `path` by an empty cache.
@@ -427,16 +483,10 @@ impl Ccache {
         Ok(cache)
     }
 
-    /// `kdestroy`: overwrite the file with zeros, then unlink it (as MIT's FILE cache does).
+    /// `kdestroy`: overwrite the file with zeros, then unlink it (as MIT's FILE cache does),
+    /// under an exclusive lock; a symbolic link is refused, not followed.
     pub fn destroy_file(path: &Path) -> Result<(), CcacheError> {
-        let zap = || -> std::io::Result<()> {
-            let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
-            let len = f.metadata()?.len();
-            std::io::copy(&mut std::io::repeat(0).take(len), &mut f)?;
-            f.sync_all()?;
-            std::fs::remove_file(path)
-        };
-        zap().map_err(io_err(path))
+        file::destroy_locked(path).map_err(io_err(path))
     }
 }
 
@@ -445,45 +495,6 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> CcacheError + '_ {
         path: path.into(),
         source,
     }
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().ok_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "cache path has no file name",
-        )
-    })?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    tmp_name.push(format!(".{}.{n}.tmp", std::process::id()));
-    let tmp = dir.join(tmp_name);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    let result = f
-        .write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result?;
-    // Make the rename durable; some file systems cannot sync a directory, which is harmless.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 /// Decode a principal in the version 4 encoding, the whole input (the payload of a KEYRING

@@ -156,6 +156,7 @@ impl Client {
             service: None,
             start_offset: 0,
             addresses: Vec::new(),
+            min_s2k_iterations: None,
         }
     }
 
@@ -167,6 +168,7 @@ impl Client {
             renew: false,
             validate: false,
             policy: self.policy(),
+            clockskew: secs(self.conf.clockskew),
         }
     }
 

@@ -235,9 +235,21 @@ fn parse_entry(record: &[u8]) -> Result<KeytabEntry, &'static str> {
     })
 }
 
+/// The buffer holds the key: reserved at its exact size, so it never reallocates.
 fn encode_entry(e: &KeytabEntry) -> Option<Zeroizing<Vec<u8>>> {
-    let mut out = Zeroizing::new(Vec::new());
     let components = e.principal.name.components();
+    let len = 2
+        + 2
+        + e.principal.realm.as_str().len()
+        + components.iter().map(|c| 2 + c.len()).sum::<usize>()
+        + 4
+        + 4
+        + 1
+        + 2
+        + 2
+        + e.key.len()
+        + 4;
+    let mut out = Zeroizing::new(Vec::with_capacity(len));
     out.extend_from_slice(&u16::try_from(components.len()).ok()?.to_be_bytes());
     put_u16_data(&mut out, e.principal.realm.as_str().as_bytes())?;
     for c in components {
@@ -310,6 +322,14 @@ mod tests {
                 entry("user@R", 300, 1, &[4; 8]),
                 entry("HTTP/h.r@R", 1, 18, &[5; 32]),
             ],
+        }
+    }
+
+    #[test]
+    fn entries_are_reserved_at_their_exact_size() {
+        for e in &sample().entries {
+            let out = encode_entry(e).unwrap();
+            assert_eq!(out.len(), out.capacity(), "{}", e.principal);
         }
     }
 

@@ -13,10 +13,12 @@ pub mod error_code;
 pub mod exchange;
 pub mod keytab;
 pub mod kkdcp;
+pub mod peer_text;
 pub mod principal;
 pub mod referral;
 #[cfg(feature = "transport")]
 pub mod transport;
 mod wire;
 
+pub use peer_text::escape_peer_text;
 pub use principal::{NameType, Principal, PrincipalError, PrincipalName, Realm};

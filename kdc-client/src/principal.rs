@@ -50,9 +50,11 @@ impl Realm {
     }
 }
 
+/// Realms and names come from peers (KDC replies, servers' SPNs): printed with control
+/// characters escaped, and a realm bounded in length (`crate::peer_text`).
 impl fmt::Display for Realm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&crate::peer_text::escape_peer_text(&self.0, 256))
     }
 }
 
@@ -270,6 +272,8 @@ fn escape_into(out: &mut String, s: &str, in_name: bool) {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\0' => out.push_str("\\0"),
+            // Other controls (ESC, ...) and bidi marks: escaped, never printed raw.
+            c if crate::peer_text::push_escaped_char(out, c) => {}
             c => out.push(c),
         }
     }

@@ -22,11 +22,12 @@ use tokio::net::TcpStream;
 use crate::error::{AuthError, ProtocolError};
 use crate::handshake::{Authenticated, ClientHandshake, HandshakeOptions, Step, TlsIntent};
 use crate::messages::{
-    ErrPacket, OkPacket, SERVER_MORE_RESULTS_EXISTS, caps, is_result_terminator, parse_column_name,
-    parse_text_row, terminator_status,
+    ErrPacket, Handshake, OkPacket, SERVER_MORE_RESULTS_EXISTS, caps, is_result_terminator,
+    parse_column_name, parse_text_row, terminator_status,
 };
 use crate::packet::{Packet, PacketDecoder, Reader};
 use crate::plugin::{GssInitiator, KerberosPlugin};
+use crate::spn_policy::SpnPolicy;
 
 /// Connector errors.
 #[derive(Debug, thiserror::Error)]
@@ -123,8 +124,16 @@ pub struct ConnectOptions {
     pub read_timeout: Option<Duration>,
     /// Largest accepted packet payload.
     pub max_packet: usize,
-    /// Bound on the bytes of one buffered result set.
+    /// Bound on the memory one buffered result set holds (field bytes plus the per-field and
+    /// per-row bookkeeping, so NULL-only rows count their real cost).
     pub max_result_bytes: usize,
+    /// The SPNs the server may ask for ([`SpnPolicy::DatabaseServices`] by default): checked
+    /// before [`GssInitiator::prepare`] fetches any ticket.
+    pub spn_policy: SpnPolicy,
+    /// Called with a warning the user must see, before any Kerberos token is sent: with
+    /// `PREFERRED`, a server that does not offer TLS (the login and session go in clear text).
+    /// Also logged with `tracing::warn!`.
+    pub on_warning: Option<fn(&str)>,
     /// TEST AID ONLY: see [`HandshakeOptions::native_password_test_aid`].
     #[cfg(feature = "test-native-password")]
     pub native_password_test_aid: Option<String>,
@@ -145,6 +154,8 @@ impl ConnectOptions {
             read_timeout: Some(Duration::from_secs(60)),
             max_packet: crate::packet::DEFAULT_MAX_PAYLOAD,
             max_result_bytes: 256 * 1024 * 1024,
+            spn_policy: SpnPolicy::default(),
+            on_warning: None,
             #[cfg(feature = "test-native-password")]
             native_password_test_aid: None,
         }
@@ -492,6 +503,7 @@ impl Connection {
             let mut ho = HandshakeOptions::new(opts.user.clone(), opts.plugin);
             ho.database = opts.database.clone();
             ho.max_packet = u32::try_from(opts.max_packet).unwrap_or(u32::MAX);
+            ho.spn_policy = opts.spn_policy.clone();
             ho.tls = match opts.ssl_mode {
                 SslMode::Disabled => TlsIntent::Disabled,
                 SslMode::Preferred => TlsIntent::Preferred,
@@ -503,6 +515,17 @@ impl Connection {
             }
             let mut hs = ClientHandshake::new(ho);
             let mut pkt = io.read_packet().await?;
+            if opts.ssl_mode == SslMode::Preferred
+                && Handshake::parse(&pkt.payload).is_ok_and(|g| g.capabilities & caps::SSL == 0)
+            {
+                let m = "the server does not offer TLS: with --ssl-mode PREFERRED the Kerberos \
+                         login and the session go unencrypted (--ssl-mode REQUIRED or \
+                         VERIFY_IDENTITY refuses this)";
+                tracing::warn!("{m}");
+                if let Some(warn) = opts.on_warning {
+                    warn(m);
+                }
+            }
             loop {
                 if let Some(req) = hs.context_request_in(&pkt) {
                     initiator.prepare(&req).await.map_err(AuthError::Gss)?;
@@ -670,7 +693,12 @@ impl Connection {
                 }
                 return Ok((res, status & SERVER_MORE_RESULTS_EXISTS != 0));
             }
-            bytes = bytes.saturating_add(r.payload.len());
+            // The memory the row will hold, not its wire size: a NULL is one byte on the
+            // wire but an `Option<Vec<u8>>` (24 bytes) here, plus the row's own `Vec`.
+            bytes = bytes
+                .saturating_add(r.payload.len())
+                .saturating_add(ncols.saturating_mul(std::mem::size_of::<Option<Vec<u8>>>()))
+                .saturating_add(std::mem::size_of::<Vec<Option<Vec<u8>>>>());
             if bytes > self.max_result_bytes {
                 return Err(ProtocolError::PacketTooLarge {
                     len: bytes,

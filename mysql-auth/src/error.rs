@@ -53,11 +53,17 @@ pub enum AuthError {
     #[error("protocol error: {0}")]
     Protocol(#[from] ProtocolError),
     /// The server asked for a plugin this client does not implement.
-    #[error("server requested unsupported authentication plugin '{0}'")]
+    #[error(
+        "server requested unsupported authentication plugin '{}'",
+        kdc_client::escape_peer_text(.0, 64)
+    )]
     UnsupportedPlugin(String),
     /// The server's plugin data is unusable (e.g. an empty SPN).
     #[error("server misconfiguration: {0}")]
     ServerMisconfiguration(String),
+    /// The server asked for a ticket to an SPN the [`crate::SpnPolicy`] refuses.
+    #[error(transparent)]
+    SpnRejected(#[from] crate::spn_policy::SpnRejected),
     /// The server wants TLS but the options forbid it, or the other way round.
     #[error("TLS negotiation: {0}")]
     Tls(&'static str),
@@ -69,6 +75,13 @@ pub enum AuthError {
         "server accepted the login before the GSS-API context was complete (mutual authentication not performed)"
     )]
     ContextIncomplete,
+    /// The server sent OK without any Kerberos exchange (see
+    /// [`crate::HandshakeOptions::require_kerberos`]).
+    #[error(
+        "server accepted the login without any Kerberos exchange: it authenticated nobody and \
+         proved nothing about itself (not a Kerberos account, or not the real server)"
+    )]
+    NoKerberosExchange,
     /// Too many round trips or plugin switches.
     #[error("authentication exchange exceeded {0} round trips")]
     TooManyRounds(usize),

@@ -19,6 +19,7 @@ use crate::error::{AuthError, ProtocolError};
 use crate::messages::{AuthPacket, ErrPacket, Handshake, HandshakeResponse, OkPacket, caps};
 use crate::packet::Packet;
 use crate::plugin::{ContextRequest, GssInitiator, KerberosExchange, KerberosPlugin};
+use crate::spn_policy::SpnPolicy;
 
 /// Whether to ask for TLS (the connector maps `--ssl-mode` onto this).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +51,11 @@ pub struct HandshakeOptions {
     pub charset: u8,
     /// Maximum number of AuthSwitchRequests accepted.
     pub max_switches: usize,
+    /// The SPNs the server may ask for (checked before any credential is obtained).
+    pub spn_policy: SpnPolicy,
+    /// Refuse an OK that ends the connection phase without any Kerberos exchange (default
+    /// `true`): such a server authenticated nobody and proved nothing about itself.
+    pub require_kerberos: bool,
     /// TEST AID ONLY: password for `mysql_native_password` (to exercise the connector against
     /// a real server without Kerberos). Never use for production logins.
     #[cfg(feature = "test-native-password")]
@@ -67,6 +73,8 @@ impl HandshakeOptions {
             max_packet: crate::packet::DEFAULT_MAX_PAYLOAD as u32,
             charset: 45,
             max_switches: 3,
+            spn_policy: SpnPolicy::default(),
+            require_kerberos: true,
             #[cfg(feature = "test-native-password")]
             native_password_test_aid: None,
         }
@@ -125,6 +133,7 @@ pub struct ClientHandshake {
     plugin_name: String,
     switches: usize,
     greeting_token: Option<Vec<u8>>,
+    native_used: bool,
 }
 
 impl ClientHandshake {
@@ -142,6 +151,7 @@ impl ClientHandshake {
             plugin_name,
             switches: 0,
             greeting_token: None,
+            native_used: false,
         }
     }
 
@@ -155,6 +165,11 @@ impl ClientHandshake {
         self.server.as_ref()
     }
 
+    /// Whether the test aid `mysql_native_password` authenticated (never in production).
+    fn native_password_used(&self) -> bool {
+        self.native_used
+    }
+
     fn out(&mut self, payload: Vec<u8>) -> Packet {
         let p = Packet::new(self.seq, payload);
         self.seq = p.next_seq();
@@ -162,7 +177,8 @@ impl ClientHandshake {
     }
 
     /// The security context that handling `pkt` would start: the server's greeting or
-    /// AuthSwitchRequest naming a Kerberos plugin, with parseable plugin data. A driver uses
+    /// AuthSwitchRequest naming a Kerberos plugin, with parseable plugin data whose SPN passes
+    /// [`HandshakeOptions::spn_policy`] (else `None`, and `handle_packet` fails). A driver uses
     /// it to obtain credentials (network I/O, e.g. a cross-realm service ticket) before
     /// calling [`ClientHandshake::handle_packet`], which stays free of I/O.
     pub fn context_request_in(&self, pkt: &Packet) -> Option<ContextRequest> {
@@ -178,9 +194,12 @@ impl ClientHandshake {
             State::Tls | State::Done => return None,
         };
         let plugin = KerberosPlugin::from_client_name(&plugin)?;
+        self.exchange_for(plugin).context_request(&data).ok()
+    }
+
+    fn exchange_for(&self, plugin: KerberosPlugin) -> KerberosExchange {
         KerberosExchange::new(plugin, self.opts.user.clone())
-            .context_request(&data)
-            .ok()
+            .with_spn_policy(self.opts.spn_policy.clone())
     }
 
     /// Handle one server packet.
@@ -279,8 +298,9 @@ impl ClientHandshake {
             .as_deref()
             .and_then(KerberosPlugin::from_client_name)
         {
-            let mut ex = KerberosExchange::new(plugin, self.opts.user.clone());
-            if ex.context_request(&hs.auth_plugin_data).is_ok() {
+            let mut ex = self.exchange_for(plugin);
+            // A policy refusal fails here (start checks it), not by falling back.
+            if ex.parse_request(&hs.auth_plugin_data).is_ok() {
                 let token = ex.start(&hs.auth_plugin_data, gss)?;
                 if self.capabilities & caps::PLUGIN_AUTH_LENENC_CLIENT_DATA == 0
                     && token.len() > 255
@@ -327,10 +347,12 @@ impl ClientHandshake {
     fn on_auth(&mut self, payload: &[u8], gss: &mut dyn GssInitiator) -> Result<Step, AuthError> {
         match AuthPacket::parse(payload)? {
             AuthPacket::Ok(ok) => {
-                if let Some(ex) = &self.exchange
-                    && !ex.is_complete()
-                {
-                    return Err(AuthError::ContextIncomplete);
+                match &self.exchange {
+                    Some(ex) if !ex.is_complete() => return Err(AuthError::ContextIncomplete),
+                    None if self.opts.require_kerberos && !self.native_password_used() => {
+                        return Err(AuthError::NoKerberosExchange);
+                    }
+                    _ => {}
                 }
                 self.state = State::Done;
                 // server is Some: set in on_greeting before State::Auth is reachable.
@@ -358,7 +380,7 @@ impl ClientHandshake {
                 }
                 self.plugin_name = sw.plugin.clone();
                 if let Some(plugin) = KerberosPlugin::from_client_name(&sw.plugin) {
-                    let mut ex = KerberosExchange::new(plugin, self.opts.user.clone());
+                    let mut ex = self.exchange_for(plugin);
                     let token = ex.start(&sw.data, gss)?;
                     self.exchange = Some(ex);
                     return Ok(Step::Send(self.out(token)));
@@ -368,6 +390,7 @@ impl ClientHandshake {
                     && let Some(pw) = self.opts.native_password_test_aid.clone()
                 {
                     self.exchange = None;
+                    self.native_used = true;
                     let scramble = sw.data.strip_suffix(&[0]).unwrap_or(&sw.data);
                     let resp = crate::native_password::scramble(pw.as_bytes(), scramble);
                     return Ok(Step::Send(self.out(resp)));
@@ -573,6 +596,29 @@ mod tests {
             hs.handle_packet(&Packet::new(4, ok()), &mut g),
             Err(AuthError::ContextIncomplete)
         ));
+    }
+
+    #[test]
+    fn ok_without_any_kerberos_exchange_is_refused() {
+        for require in [true, false] {
+            let mut g = Fake {
+                mutual: true,
+                ..Fake::default()
+            };
+            let mut o = HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos);
+            o.require_kerberos = require;
+            let mut hs = ClientHandshake::new(o);
+            run_greeting(&mut hs, &mut g, false);
+            let r = hs.handle_packet(&Packet::new(2, ok()), &mut g);
+            if require {
+                let e = r.unwrap_err();
+                assert!(matches!(e, AuthError::NoKerberosExchange), "{e}");
+                assert!(e.to_string().contains("without any Kerberos exchange"));
+            } else {
+                assert!(matches!(r, Ok(Step::Authenticated(_))));
+            }
+            assert!(g.reqs.is_empty());
+        }
     }
 
     #[test]

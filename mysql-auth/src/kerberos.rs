@@ -97,8 +97,8 @@ impl std::fmt::Debug for KerberosInitiator {
 }
 
 impl KerberosInitiator {
-    /// An initiator reading (and updating) `cache.cache`. A missing cache is not an error
-    /// here: a password may still obtain a TGT.
+    /// An initiator reading (and updating) `cache.cache`, requesting mutual authentication.
+    /// A missing cache is not an error here: a password may still obtain a TGT.
     pub fn new(client: Client, cache: CacheSource) -> Result<Self, KerberosError> {
         let loaded = match cache.cache.load() {
             Ok(c) => Some(c),
@@ -117,7 +117,7 @@ impl KerberosInitiator {
             work: None,
             write_back: false,
             password: None,
-            mutual: false,
+            mutual: true,
             channel_bindings: None,
             creds: None,
             from_cache: false,
@@ -131,7 +131,11 @@ impl KerberosInitiator {
         self
     }
 
-    /// Request mutual authentication (the server's AP-REP is verified).
+    /// Request mutual authentication (the server's AP-REP is verified); on by default. Both
+    /// real servers send the AP-REP when asked: MariaDB 10.11 raw (lab test
+    /// `cli/tests/lab_mysql.rs`), and MySQL's `authentication_kerberos` in AuthMoreData, which
+    /// Connector/Python (mutual on) expects (wire-protocols.md §2.3 [SRC P1]; lab test with
+    /// MIT's acceptor in `mysql-auth/tests/lab_mysql_peer.rs`).
     pub fn with_mutual(mut self, mutual: bool) -> Self {
         self.mutual = mutual;
         self

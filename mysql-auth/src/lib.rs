@@ -5,6 +5,7 @@
 //!   AuthMoreData, OK, ERR, text result sets.
 //! * [`plugin`]: the `authentication_kerberos_client` (MySQL/Aurora) and `auth_gssapi_client`
 //!   (MariaDB) exchanges over the [`GssInitiator`] abstraction (implemented by `gss-mech`).
+//! * [`spn_policy`]: which SPN a server may make the client fetch a ticket for.
 //! * [`handshake`]: [`ClientHandshake`], the sans-IO connection-phase state machine.
 //! * `connector` (feature `connector`, default): tokio + rustls connector, COM_QUERY/PING/QUIT.
 //! * `kerberos` (feature `connector`): [`GssInitiator`] over `kdc-client` and `gss-mech`
@@ -20,6 +21,7 @@ pub mod handshake;
 pub mod messages;
 pub mod packet;
 pub mod plugin;
+pub mod spn_policy;
 
 #[cfg(feature = "connector")]
 pub mod connector;
@@ -37,3 +39,4 @@ pub use packet::{Packet, PacketDecoder};
 pub use plugin::{
     ContextRequest, GssInitiator, GssStep, KerberosExchange, KerberosPlugin, PrepareFuture,
 };
+pub use spn_policy::{SpnPolicy, SpnRejected};

@@ -242,8 +242,7 @@ impl OkPacket {
 
 /// ERR_Packet: `0xFF`, u16le error code, `#` + 5-byte SQLSTATE (with CLIENT_PROTOCOL_41),
 /// message. Code, SQLSTATE and message are kept verbatim.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("ERROR {code} ({sql_state}): {message}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrPacket {
     /// Server error code (e.g. 1045).
     pub code: u16,
@@ -253,7 +252,29 @@ pub struct ErrPacket {
     pub message: String,
 }
 
+/// `ERROR code (state): message`, as the mysql client prints it, with the server's text
+/// escaped and bounded ([`kdc_client::escape_peer_text`]): never raw control characters.
+impl std::fmt::Display for ErrPacket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ERROR {} ({}): {}",
+            self.code,
+            kdc_client::escape_peer_text(&self.sql_state, 16),
+            self.message_escaped()
+        )
+    }
+}
+
+impl std::error::Error for ErrPacket {}
+
 impl ErrPacket {
+    /// The message escaped and bounded for printing (a server's ERR may carry 16 MiB of
+    /// escape sequences).
+    pub fn message_escaped(&self) -> String {
+        kdc_client::escape_peer_text(&self.message, 512)
+    }
+
     /// Parse an ERR packet.
     pub fn parse(payload: &[u8]) -> Result<Self, ProtocolError> {
         const W: &str = "ERR packet";

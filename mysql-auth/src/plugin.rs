@@ -12,6 +12,7 @@
 
 use crate::error::{AuthError, GssError, ProtocolError};
 use crate::packet::Reader;
+use crate::spn_policy::SpnPolicy;
 
 /// libmysqlclient rejects Kerberos plugin data of `(256 + 4) * 2` bytes or more
 /// (wire-protocols.md §2.1).
@@ -230,6 +231,7 @@ fn utf8(b: &[u8], what: &'static str) -> Result<String, AuthError> {
 pub struct KerberosExchange {
     plugin: KerberosPlugin,
     user: String,
+    spn_policy: SpnPolicy,
     complete: bool,
     rounds: usize,
     max_rounds: usize,
@@ -241,10 +243,17 @@ impl KerberosExchange {
         Self {
             plugin,
             user: user.into(),
+            spn_policy: SpnPolicy::default(),
             complete: false,
             rounds: 0,
             max_rounds: 16,
         }
+    }
+
+    /// The policy the server's SPN must pass ([`SpnPolicy::DatabaseServices`] unless set).
+    pub fn with_spn_policy(mut self, policy: SpnPolicy) -> Self {
+        self.spn_policy = policy;
+        self
     }
 
     /// Plugin in use.
@@ -257,8 +266,16 @@ impl KerberosExchange {
         self.complete
     }
 
-    /// Parse the server's first plugin data (from the greeting or an AuthSwitchRequest).
+    /// Parse the server's first plugin data (from the greeting or an AuthSwitchRequest) and
+    /// check its SPN against the policy ([`AuthError::SpnRejected`]).
     pub fn context_request(&self, data: &[u8]) -> Result<ContextRequest, AuthError> {
+        let req = self.parse_request(data)?;
+        self.spn_policy.check(&req.spn)?;
+        Ok(req)
+    }
+
+    /// Parse the server's first plugin data without the SPN policy.
+    pub fn parse_request(&self, data: &[u8]) -> Result<ContextRequest, AuthError> {
         Ok(match self.plugin {
             KerberosPlugin::MysqlKerberos => {
                 let d = MysqlKerberosData::parse(data)?;

@@ -427,3 +427,237 @@ async fn session(
         }
     }
 }
+
+/// A hostile MySQL-protocol peer (feature `test-server`): each [`hostile::Hostile`] mode misbehaves
+/// in one way an impersonated or malicious server could, and records every packet the client
+/// sent, so tests can check what the client gave away. It is a test double written from the
+/// protocol description (wire-protocols.md §1-§3), not a real server.
+pub mod hostile {
+    use std::net::SocketAddr;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpListener;
+    use tokio::task::JoinHandle;
+
+    use super::{PacketIo, Seq, TestServerConfig, caps, err, greeting, ok_packet};
+    use crate::connector::Error;
+    use crate::messages::AuthSwitchRequest;
+    use crate::packet::{Packet, put_lenenc_bytes, put_lenenc_int};
+
+    /// How the peer misbehaves.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum Hostile {
+        /// Switch to another plugin (e.g. `mysql_clear_password`) with a scramble.
+        SwitchTo(String),
+        /// Answer every client token with another AuthMoreData, forever.
+        EndlessMoreData,
+        /// Instead of a greeting, a stream of 0xFFFFFF-byte chunks chained without end.
+        Chained,
+        /// Log in, then answer a query with a result of 2^24 columns.
+        HugeColumnCount,
+        /// Log in, then answer a query with a row whose field claims 2^62 bytes.
+        HugeFieldLength,
+        /// Log in, then answer a query with this many rows of 4096 NULLs (4 KiB on the wire
+        /// each, about 100 KiB in memory).
+        NullRows(u32),
+        /// OK right after the client's first token, without the AP-REP.
+        OkWithoutApRep,
+        /// OK right after the HandshakeResponse, without any Kerberos exchange.
+        OkWithoutKerberos,
+        /// The Kerberos switch after a greeting that does not offer TLS.
+        NoTls,
+        /// The greeting one byte every 2 s.
+        Slow,
+        /// An ERR of this message after the client's first token.
+        Err(String),
+    }
+
+    /// The running peer and what clients sent it.
+    pub struct HostileServer {
+        addr: SocketAddr,
+        task: JoinHandle<()>,
+        /// Every packet payload received from clients, in order.
+        pub received: Arc<Mutex<Vec<Vec<u8>>>>,
+    }
+
+    impl HostileServer {
+        /// Listen on 127.0.0.1 (ephemeral port) with `mode`; the Kerberos switch names the
+        /// SPN and realm of `cfg` (MySQL flavour).
+        pub async fn start(mode: Hostile, cfg: TestServerConfig) -> std::io::Result<Self> {
+            let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+            let addr = listener.local_addr()?;
+            let received = Arc::new(Mutex::new(Vec::new()));
+            let rec = received.clone();
+            let task = tokio::spawn(async move {
+                while let Ok((tcp, _)) = listener.accept().await {
+                    let (mode, cfg, rec) = (mode.clone(), cfg.clone(), rec.clone());
+                    tokio::spawn(async move {
+                        let _ = session(tcp, mode, cfg, rec).await;
+                    });
+                }
+            });
+            Ok(Self {
+                addr,
+                task,
+                received,
+            })
+        }
+
+        /// Listening address.
+        pub fn addr(&self) -> SocketAddr {
+            self.addr
+        }
+
+        /// All received payloads concatenated (to search for leaked bytes).
+        pub fn received_bytes(&self) -> Vec<u8> {
+            self.received.lock().map(|r| r.concat()).unwrap_or_default()
+        }
+    }
+
+    impl Drop for HostileServer {
+        fn drop(&mut self) {
+            self.task.abort();
+        }
+    }
+
+    async fn session(
+        mut tcp: tokio::net::TcpStream,
+        mode: Hostile,
+        cfg: TestServerConfig,
+        rec: Arc<Mutex<Vec<Vec<u8>>>>,
+    ) -> Result<(), Error> {
+        let server_caps = caps::LONG_PASSWORD
+            | caps::LONG_FLAG
+            | caps::CONNECT_WITH_DB
+            | caps::PROTOCOL_41
+            | caps::TRANSACTIONS
+            | caps::SECURE_CONNECTION
+            | caps::PLUGIN_AUTH
+            | caps::PLUGIN_AUTH_LENENC_CLIENT_DATA
+            | caps::DEPRECATE_EOF;
+        let mut seq = Seq(0);
+        let hello = seq.pkt(greeting(&cfg, 7, server_caps));
+        match mode {
+            Hostile::Chained => {
+                let chunk = vec![b'A'; 0xFF_FFFF];
+                for s in 0u8.. {
+                    tcp.write_all(&[0xFF, 0xFF, 0xFF, s]).await?;
+                    tcp.write_all(&chunk).await?;
+                }
+                return Ok(());
+            }
+            Hostile::Slow => {
+                for b in hello.encode() {
+                    tcp.write_all(&[b]).await?;
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+                return Ok(());
+            }
+            _ => {}
+        }
+        let mut io = PacketIo::new(tcp, crate::packet::DEFAULT_MAX_PAYLOAD);
+        let read = async |io: &mut PacketIo, seq: &mut Seq| -> Result<Vec<u8>, Error> {
+            let p = io.read_packet().await?;
+            seq.recv(&p)?;
+            if let Ok(mut r) = rec.lock() {
+                r.push(p.payload.clone());
+            }
+            Ok(p.payload)
+        };
+        io.write_packet(&hello).await?;
+        read(&mut io, &mut seq).await?; // HandshakeResponse
+        let switch = |plugin: &str, data: Vec<u8>| AuthSwitchRequest {
+            plugin: plugin.into(),
+            data,
+        };
+        let kerberos = switch(cfg.plugin.client_name(), cfg.plugin_data()).encode();
+        match mode {
+            Hostile::SwitchTo(plugin) => {
+                let mut scramble: Vec<u8> = (1u8..=20).collect();
+                scramble.push(0);
+                io.write_packet(&seq.pkt(switch(&plugin, scramble).encode()))
+                    .await?;
+                read(&mut io, &mut seq).await?;
+            }
+            Hostile::EndlessMoreData => {
+                io.write_packet(&seq.pkt(kerberos)).await?;
+                loop {
+                    read(&mut io, &mut seq).await?;
+                    io.write_packet(&seq.pkt(vec![0x01, 0x60, 0x00])).await?;
+                }
+            }
+            Hostile::OkWithoutApRep | Hostile::NoTls => {
+                io.write_packet(&seq.pkt(kerberos)).await?;
+                read(&mut io, &mut seq).await?;
+                io.write_packet(&seq.pkt(ok_packet(0, 0, 2))).await?;
+            }
+            Hostile::OkWithoutKerberos => {
+                io.write_packet(&seq.pkt(ok_packet(0, 0, 2))).await?;
+            }
+            Hostile::Err(msg) => {
+                io.write_packet(&seq.pkt(kerberos)).await?;
+                read(&mut io, &mut seq).await?;
+                io.write_packet(&seq.pkt(err(1045, "28000", &msg))).await?;
+            }
+            Hostile::NullRows(rows) => {
+                io.write_packet(&seq.pkt(kerberos)).await?;
+                read(&mut io, &mut seq).await?;
+                io.write_packet(&seq.pkt(ok_packet(0, 0, 2))).await?;
+                let mut seq = Seq(0);
+                read(&mut io, &mut seq).await?; // COM_QUERY
+                let mut count = Vec::new();
+                put_lenenc_int(&mut count, 4096);
+                io.write_packet(&seq.pkt(count)).await?;
+                for i in 0..4096 {
+                    let mut col = Vec::new();
+                    for s in ["def", "", "", "", &format!("c{i}"), ""] {
+                        put_lenenc_bytes(&mut col, s.as_bytes());
+                    }
+                    col.extend_from_slice(&[0x0c, 45, 0, 0, 1, 0, 0, 253, 0, 0, 0x1f, 0, 0]);
+                    io.write_packet(&seq.pkt(col)).await?;
+                }
+                for _ in 0..rows {
+                    io.write_packet(&seq.pkt(vec![0xFB; 4096])).await?;
+                }
+                io.write_packet(&seq.pkt(ok_packet(0xFE, 0, 2))).await?;
+            }
+            Hostile::HugeColumnCount | Hostile::HugeFieldLength => {
+                io.write_packet(&seq.pkt(kerberos)).await?;
+                read(&mut io, &mut seq).await?;
+                io.write_packet(&seq.pkt(ok_packet(0, 0, 2))).await?;
+                let mut seq = Seq(0);
+                read(&mut io, &mut seq).await?; // COM_QUERY
+                let mut count = Vec::new();
+                if mode == Hostile::HugeColumnCount {
+                    put_lenenc_int(&mut count, 1 << 24);
+                    io.write_packet(&seq.pkt(count)).await?;
+                } else {
+                    put_lenenc_int(&mut count, 1);
+                    let mut col = Vec::new();
+                    for s in ["def", "", "", "", "c", ""] {
+                        put_lenenc_bytes(&mut col, s.as_bytes());
+                    }
+                    col.extend_from_slice(&[0x0c, 45, 0, 0, 1, 0, 0, 253, 0, 0, 0x1f, 0, 0]);
+                    let mut row = vec![0xFE];
+                    row.extend_from_slice(&(1u64 << 62).to_le_bytes());
+                    // A row starting with 0xFE is told from the terminator by its size
+                    // (>= 0xFFFFFF): pad it, so the claim is read as a field length.
+                    row.resize(0xFF_FFFF + 16, b'x');
+                    for p in [count, col, row] {
+                        io.write_packet(&seq.pkt(p)).await?;
+                    }
+                }
+            }
+            Hostile::Chained | Hostile::Slow => {}
+        }
+        // Keep the connection open until the client leaves, recording what it sends.
+        loop {
+            let p: Packet = io.read_packet().await?;
+            if let Ok(mut r) = rec.lock() {
+                r.push(p.payload);
+            }
+        }
+    }
+}

@@ -352,6 +352,134 @@ async fn mariadb_empty_spn_is_misconfiguration() {
     assert!(e.to_string().contains("server misconfiguration"), "{e}");
 }
 
+/// Counts what a hostile server got out of the client: `prepare` calls (ticket fetches)
+/// and initial tokens (AP-REQs).
+#[derive(Default)]
+struct CountingInitiator {
+    prepared: Arc<AtomicUsize>,
+    tokens: Arc<AtomicUsize>,
+}
+
+impl GssInitiator for CountingInitiator {
+    fn prepare<'a>(&'a mut self, _: &'a ContextRequest) -> mysql_auth::PrepareFuture<'a> {
+        self.prepared.fetch_add(1, Ordering::SeqCst);
+        Box::pin(std::future::ready(Ok(())))
+    }
+    fn initial_token(&mut self, _: &ContextRequest) -> Result<GssStep, GssError> {
+        self.tokens.fetch_add(1, Ordering::SeqCst);
+        Ok(GssStep {
+            token: Some(b"\x60FAKE-AP-REQ".to_vec()),
+            complete: true,
+        })
+    }
+    fn step(&mut self, _: &[u8]) -> Result<GssStep, GssError> {
+        Err("unexpected".into())
+    }
+}
+
+/// Acceptor that counts the tokens it was given.
+struct CountingAcceptor(Arc<AtomicUsize>);
+
+impl TestAcceptor for CountingAcceptor {
+    fn accept(&mut self, _: &str, _: &[u8]) -> Result<AcceptStep, String> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(AcceptStep {
+            token: None,
+            complete: true,
+        })
+    }
+}
+
+/// A server asking for a KDC service or a non-database service gets no AP-REQ (and the
+/// client fetches no ticket), on both plugins and both announcement paths; the opt-outs
+/// (`--spn`, `--allow-any-spn`) let a non-database SPN through but never krbtgt/kadmin.
+#[tokio::test]
+async fn spn_policy_refuses_before_any_ticket() {
+    use mysql_auth::SpnPolicy;
+    let cases: &[(&str, SpnPolicy, bool)] = &[
+        (
+            "krbtgt/EXAMPLE.COM@EXAMPLE.COM",
+            SpnPolicy::DatabaseServices,
+            false,
+        ),
+        (
+            "krbtgt/EXAMPLE.COM@EXAMPLE.COM",
+            SpnPolicy::AnyExceptKdc,
+            false,
+        ),
+        (
+            "krbtgt/EXAMPLE.COM@EXAMPLE.COM",
+            SpnPolicy::Exact("krbtgt/EXAMPLE.COM@EXAMPLE.COM".into()),
+            false,
+        ),
+        ("kadmin/admin@EXAMPLE.COM", SpnPolicy::AnyExceptKdc, false),
+        (
+            "host/db.example.com@EXAMPLE.COM",
+            SpnPolicy::DatabaseServices,
+            false,
+        ),
+        (
+            "HTTP/db.example.com@EXAMPLE.COM",
+            SpnPolicy::DatabaseServices,
+            false,
+        ),
+        (MY_SPN, SpnPolicy::Exact(MA_SPN.into()), false),
+        (
+            "host/db.example.com@EXAMPLE.COM",
+            SpnPolicy::AnyExceptKdc,
+            true,
+        ),
+        (
+            "host/db.example.com@EXAMPLE.COM",
+            SpnPolicy::Exact("host/db.example.com@EXAMPLE.COM".into()),
+            true,
+        ),
+        (MY_SPN, SpnPolicy::DatabaseServices, true),
+        (MA_SPN, SpnPolicy::DatabaseServices, true),
+    ];
+    for (spn, policy, allowed) in cases {
+        for (mut cfg, plugin) in [
+            (
+                TestServerConfig::mysql(spn, "EXAMPLE.COM"),
+                KerberosPlugin::MysqlKerberos,
+            ),
+            (
+                TestServerConfig::mariadb(spn),
+                KerberosPlugin::MariadbGssapi,
+            ),
+        ] {
+            for announce in [Announce::Switch, Announce::Greeting] {
+                cfg.announce = announce;
+                let accepted = Arc::new(AtomicUsize::new(0));
+                let a = accepted.clone();
+                let srv =
+                    TestServer::start(cfg.clone(), move || Box::new(CountingAcceptor(a.clone())))
+                        .await
+                        .unwrap();
+                let mut g = CountingInitiator::default();
+                let mut o = opts(&srv, "karl", plugin, SslMode::Disabled);
+                o.spn_policy = policy.clone();
+                let r = Connection::connect(&o, &mut g).await;
+                let what = format!("{spn} {policy:?} {plugin:?} {announce:?}");
+                if *allowed {
+                    r.unwrap_or_else(|e| panic!("{what}: {e}"))
+                        .quit()
+                        .await
+                        .unwrap();
+                    assert_eq!(accepted.load(Ordering::SeqCst), 1, "{what}");
+                    continue;
+                }
+                let e = r.map(|_| ()).expect_err(&what).to_string();
+                assert!(e.contains(spn), "{what}: {e}");
+                assert!(e.contains("--spn"), "{what}: {e}");
+                assert_eq!(g.prepared.load(Ordering::SeqCst), 0, "{what}");
+                assert_eq!(g.tokens.load(Ordering::SeqCst), 0, "{what}");
+                assert_eq!(accepted.load(Ordering::SeqCst), 0, "{what}");
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn ssl_modes() {
     let pki = Pki::new();
@@ -506,4 +634,114 @@ impl Pki {
             .unwrap();
         Arc::new(cfg)
     }
+}
+
+static PLAINTEXT_WARNINGS: AtomicUsize = AtomicUsize::new(0);
+
+fn count_warning(m: &str) {
+    assert!(m.contains("does not offer TLS"), "{m}");
+    PLAINTEXT_WARNINGS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Acceptor that records how many plaintext warnings had been given when the AP-REQ came.
+struct WarnedBeforeToken(Arc<AtomicUsize>);
+
+impl TestAcceptor for WarnedBeforeToken {
+    fn accept(&mut self, _: &str, _: &[u8]) -> Result<AcceptStep, String> {
+        self.0
+            .store(PLAINTEXT_WARNINGS.load(Ordering::SeqCst), Ordering::SeqCst);
+        Ok(AcceptStep {
+            token: None,
+            complete: true,
+        })
+    }
+}
+
+/// PREFERRED against a server without TLS: the warning comes before the Kerberos token is
+/// sent (on both announcement paths); with TLS offered, or with DISABLED, no warning.
+#[tokio::test]
+async fn preferred_without_tls_warns_before_the_token() {
+    let pki = Pki::new();
+    let tls = pki.server_config(&["db.example.com"]);
+    let mut expected = 0;
+    for announce in [Announce::Switch, Announce::Greeting] {
+        for (tls, mode, warns) in [
+            (None, SslMode::Preferred, true),
+            (Some(tls.clone()), SslMode::Preferred, false),
+            (None, SslMode::Disabled, false),
+        ] {
+            let mut cfg = TestServerConfig::mysql(MY_SPN, "EXAMPLE.COM");
+            cfg.announce = announce;
+            cfg.tls = tls;
+            let seen = Arc::new(AtomicUsize::new(usize::MAX));
+            let s = seen.clone();
+            let srv = TestServer::start(cfg, move || Box::new(WarnedBeforeToken(s.clone())))
+                .await
+                .unwrap();
+            let mut o = opts(&srv, "karl", KerberosPlugin::MysqlKerberos, mode);
+            o.on_warning = Some(count_warning);
+            let mut g = FakeInitiator {
+                mutual: false,
+                verified: false,
+            };
+            Connection::connect(&o, &mut g)
+                .await
+                .unwrap()
+                .quit()
+                .await
+                .unwrap();
+            expected += usize::from(warns);
+            let what = format!("{announce:?} {mode:?} warns={warns}");
+            assert_eq!(
+                PLAINTEXT_WARNINGS.load(Ordering::SeqCst),
+                expected,
+                "{what}"
+            );
+            assert_eq!(seen.load(Ordering::SeqCst), expected, "{what}");
+        }
+    }
+}
+
+/// Acceptor refusing with a 100 KiB message of terminal escape sequences.
+struct HostileErr;
+
+impl TestAcceptor for HostileErr {
+    fn accept(&mut self, _: &str, _: &[u8]) -> Result<AcceptStep, String> {
+        Err("\x1b]0;pwned\x07\x1b[2J\x1b[31m\u{202e}".repeat(5000)) // 110 KB
+    }
+}
+
+/// A server's ERR full of escape sequences is printed escaped and cut.
+#[tokio::test]
+async fn hostile_err_message_is_escaped_and_bounded() {
+    let srv = TestServer::start(TestServerConfig::mysql(MY_SPN, "EXAMPLE.COM"), || {
+        Box::new(HostileErr)
+    })
+    .await
+    .unwrap();
+    let mut g = FakeInitiator {
+        mutual: false,
+        verified: false,
+    };
+    let o = opts(
+        &srv,
+        "karl",
+        KerberosPlugin::MysqlKerberos,
+        SslMode::Disabled,
+    );
+    let e = Connection::connect(&o, &mut g).await.unwrap_err();
+    let Error::Server(p) = &e else {
+        panic!("{e}");
+    };
+    assert!(p.message.len() > 100_000);
+    let shown = e.to_string();
+    assert!(
+        shown.starts_with("ERROR 1045 (28000): \\x1b]0;pwned\\x07"),
+        "{shown}"
+    );
+    assert!(
+        !shown.chars().any(|c| c.is_control() || c == '\u{202e}'),
+        "{shown}"
+    );
+    assert!(shown.len() < 700, "{}", shown.len());
 }

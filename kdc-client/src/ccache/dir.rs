@@ -127,7 +127,8 @@ fn verify_dir(dir: &Path) -> Result<(), CcacheError> {
 /// The primary file's cache name; `None` when there is no primary file.
 fn read_primary(dir: &Path) -> Result<Option<String>, CcacheError> {
     let path = dir.join(PRIMARY);
-    match std::fs::read(&path) {
+    // Only the first line matters (at most PRIMARY_LINE_MAX bytes): read no more than that.
+    match super::file::read_bounded(&path, PRIMARY_LINE_MAX as u64 + 1) {
         Ok(text) => parse_primary(&text).map(Some).ok_or_else(|| {
             bad(
                 FORMAT,

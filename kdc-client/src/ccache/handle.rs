@@ -122,8 +122,8 @@ impl CcacheHandle {
         }
     }
 
-    /// Replace the cache's contents by `cache`. FILE and DIR: atomic rename of a 0600
-    /// temporary file; KEYRING: keys replaced one by one, stale ones unlinked afterwards;
+    /// Replace the cache's contents by `cache`. FILE and DIR: rewritten in place under an
+    /// exclusive `fcntl` lock (mode 0600 when created), as MIT does; KEYRING: keys replaced one by one, stale ones unlinked afterwards;
     /// KCM: the daemon's REPLACE, else initialise and store.
     pub fn save(&self, cache: &Ccache) -> Result<(), CcacheError> {
         match &self.0 {
@@ -138,7 +138,8 @@ impl CcacheHandle {
 
     /// Store what changed from `before` (the cache as loaded) to `after` (as this process
     /// left it), keeping what other processes stored meanwhile, as MIT's store adds one
-    /// credential at a time. FILE: re-read, changed, rewritten atomically; KEYRING: only the
+    /// credential at a time. FILE: re-read, changed and rewritten under one exclusive `fcntl`
+    /// lock, so concurrent writers (MIT's included) lose nothing; KEYRING: only the
     /// changed keys are added or unlinked. A cache that is gone or now belongs to another
     /// principal is replaced by `after`.
     pub fn update(&self, before: &Ccache, after: &Ccache) -> Result<(), CcacheError> {
@@ -238,16 +239,17 @@ impl CcacheHandle {
     }
 }
 
-/// [`CcacheHandle::update`] of a FILE cache: re-read, the changes applied, rewritten.
+/// [`CcacheHandle::update`] of a FILE cache: re-read, the changes applied, rewritten, all
+/// under one exclusive lock ([`Ccache::update_file`]).
 fn update_file(path: &std::path::Path, before: &Ccache, after: &Ccache) -> Result<(), CcacheError> {
-    match Ccache::read_file(path) {
-        Ok(mut current)
+    Ccache::update_file(path, |current| match current {
+        Some(mut current)
             if current.default_principal == after.default_principal
                 && before.default_principal == after.default_principal =>
         {
             current.apply_changes(before, after);
-            current.write_file(path)
+            current
         }
-        _ => after.write_file(path),
-    }
+        _ => after.clone(),
+    })
 }

@@ -272,18 +272,25 @@ pub fn decode_offset(payload: &[u8]) -> Result<i32, KcmError> {
 
 /// The arguments of MIT's REPLACE: offset, principal, count, then each credential with its
 /// length.
+/// The buffer (session keys) is reserved at its exact size, so it never reallocates.
 pub fn encode_replace_args(cache: &Ccache) -> Result<Zeroizing<Vec<u8>>, KcmError> {
-    let mut out = Zeroizing::new(Vec::new());
     let offset = cache.kdc_offset.map_or(0, |o| o.seconds);
-    out.extend_from_slice(&offset.to_be_bytes());
-    out.extend_from_slice(&encode_principal_v4(&cache.default_principal).map_err(too_large)?);
+    let principal = encode_principal_v4(&cache.default_principal).map_err(too_large)?;
     let count = u32::try_from(cache.credentials.len()).map_err(|_| KcmError::TooLarge)?;
+    let creds = cache
+        .credentials
+        .iter()
+        .map(|c| c.encode_v4().map_err(too_large))
+        .collect::<Result<Vec<_>, _>>()?;
+    let total = 8 + principal.len() + creds.iter().map(|c| 4 + c.len()).sum::<usize>();
+    let mut out = Zeroizing::new(Vec::with_capacity(total));
+    out.extend_from_slice(&offset.to_be_bytes());
+    out.extend_from_slice(&principal);
     out.extend_from_slice(&count.to_be_bytes());
-    for c in &cache.credentials {
-        let bytes = c.encode_v4().map_err(too_large)?;
+    for bytes in &creds {
         let len = u32::try_from(bytes.len()).map_err(|_| KcmError::TooLarge)?;
         out.extend_from_slice(&len.to_be_bytes());
-        out.extend_from_slice(&bytes);
+        out.extend_from_slice(bytes);
     }
     Ok(out)
 }

@@ -337,3 +337,59 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn secret_encodings_never_reallocate() {
+    // A buffer that grew would have a capacity above the reserved bound (and would have
+    // left the session key behind in the old allocation).
+    for c in sample().credentials {
+        let enc = c.encode_v4().unwrap();
+        assert_eq!(enc.len(), c.encoded_len_bound());
+        assert_eq!(enc.capacity(), c.encoded_len_bound(), "{}", c.server);
+    }
+}
+
+#[test]
+fn concurrent_updates_of_a_file_cache_lose_nothing() {
+    // Twenty writers, each adding its own ticket to one cache through read-modify-write.
+    let dir = std::env::temp_dir().join(format!("kdc-cc-conc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("cc");
+    let base = Ccache::new(p("user@R"));
+    base.write_file(&path).unwrap();
+    std::thread::scope(|s| {
+        for i in 0..20 {
+            let (path, base) = (&path, &base);
+            s.spawn(move || {
+                let mut after = base.clone();
+                after.store(cred("user@R", &format!("svc{i}/h.r@R"), 1_700_036_000));
+                crate::ccache::CcacheHandle::file(path.clone())
+                    .update(base, &after)
+                    .unwrap();
+            });
+        }
+    });
+    let got = Ccache::read_file(&path).unwrap();
+    assert_eq!(got.credentials.len(), 20);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn kdestroy_refuses_a_symlink_and_leaves_its_target_alone() {
+    let dir = std::env::temp_dir().join(format!("kdc-cc-link-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("precious");
+    std::fs::write(&target, b"not a cache").unwrap();
+    let link = dir.join("cc");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let e = Ccache::destroy_file(&link).unwrap_err().to_string();
+    assert!(e.contains("symbolic link"), "{e}");
+    assert_eq!(std::fs::read(&target).unwrap(), b"not a cache");
+    assert!(link.symlink_metadata().is_ok());
+    // A regular cache is zeroed and removed.
+    sample().write_file(&target).unwrap();
+    Ccache::destroy_file(&target).unwrap();
+    assert!(!target.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

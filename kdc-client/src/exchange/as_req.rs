@@ -4,6 +4,7 @@
 
 use zeroize::Zeroizing;
 
+use super::checks::{Requested, check_reply};
 use super::{
     Credentials, ExchangeError, KdcError, KdcRequest, Timestamp, as_krb_error, decrypt_rep_part,
     encrypt_data, find_padata, nonce, reply_client,
@@ -66,6 +67,23 @@ pub struct AsOptions {
     /// Client addresses for the ticket (`kinit -a`, RFC 4120 §5.4.1 `addresses`); empty sends
     /// none (`kinit -A`, and MIT's default `noaddresses = true`).
     pub addresses: Vec<HostAddress>,
+    /// The fewest string-to-key iterations accepted from a KDC's ETYPE-INFO2 s2kparams.
+    /// `None` takes each enctype's RFC default as the floor ([`s2k_floor`]): 4096 for
+    /// aes-sha1 (RFC 3962 §4), 32768 for aes-sha2 (RFC 8009 §4). The s2kparams arrive in an
+    /// unauthenticated KRB-ERROR, so an attacker could otherwise make the key derived from
+    /// the password (and the PA-ENC-TIMESTAMP it encrypts) cheap to guess offline. Lower it
+    /// only for a KDC known to use fewer. MIT has no such floor; this is stricter.
+    pub min_s2k_iterations: Option<u32>,
+}
+
+/// The default floor of s2k iterations per enctype (see [`AsOptions::min_s2k_iterations`]);
+/// `None` for enctypes without an iteration count.
+pub fn s2k_floor(enctype: Enctype) -> Option<u32> {
+    match enctype {
+        Enctype::Aes128CtsHmacSha196 | Enctype::Aes256CtsHmacSha196 => Some(4096),
+        Enctype::Aes128CtsHmacSha256128 | Enctype::Aes256CtsHmacSha384192 => Some(32768),
+        Enctype::Rc4Hmac => None,
+    }
 }
 
 /// Initial credentials and the KDC time offset learned on the way (KDC time minus local).
@@ -123,6 +141,9 @@ pub struct AsExchange {
     nonce: u32,
     /// The `from` (start time) of the last request, if it had one.
     from: Option<i64>,
+    /// The `till` and `rtime` of the last request.
+    till: i64,
+    rtime: Option<i64>,
     request: Vec<u8>,
     finished: bool,
     precomputed: Option<PrecomputedKey>,
@@ -167,6 +188,8 @@ impl AsExchange {
             skew_retried: false,
             nonce: 0,
             from: None,
+            till: 0,
+            rtime: None,
             request: Vec::new(),
             finished: false,
             precomputed: None,
@@ -309,7 +332,9 @@ impl AsExchange {
                 );
                 self.build_request(now, rng).map(AsStep::Send)
             }
-            ec::KDC_ERR_WRONG_REALM => {
+            // MIT follows a client referral only when it asked for canonicalization
+            // (RFC 6806 §7); otherwise the error stands.
+            ec::KDC_ERR_WRONG_REALM if self.canonicalize() => {
                 let next = err
                     .crealm
                     .as_ref()
@@ -393,6 +418,7 @@ impl AsExchange {
                     }
                 };
                 let params = entry.and_then(|x| x.s2kparams.as_deref());
+                self.check_s2k_floor(enctype, params)?;
                 if let Some(pre) = &self.precomputed
                     && pre.input.enctype == enctype
                     && pre.input.salt == salt
@@ -403,6 +429,35 @@ impl AsExchange {
                 Ok(crypto::string_to_key(enctype, pw.as_bytes(), salt, params)?)
             }
         }
+    }
+
+    /// Refuse s2kparams asking for fewer iterations than the floor (4-octet big-endian
+    /// count, RFC 3962 §4 / RFC 8009 §4; other lengths are left to `string_to_key`).
+    fn check_s2k_floor(
+        &self,
+        enctype: Enctype,
+        params: Option<&[u8]>,
+    ) -> Result<(), ExchangeError> {
+        let Some(default_floor) = s2k_floor(enctype) else {
+            return Ok(());
+        };
+        let floor = self.opts.min_s2k_iterations.unwrap_or(default_floor);
+        let Some(count) = params
+            .and_then(|p| <[u8; 4]>::try_from(p).ok())
+            .map(u32::from_be_bytes)
+        else {
+            return Ok(());
+        };
+        // 0 means 2^32 in RFC 3962 and is refused by string_to_key.
+        if count != 0 && count < floor {
+            return Err(ExchangeError::WeakS2kParams {
+                realm: self.realm.clone(),
+                enctype,
+                iterations: count,
+                floor,
+            });
+        }
+        Ok(())
     }
 
     fn build_request(
@@ -423,7 +478,7 @@ impl AsExchange {
         if o.proxiable {
             options.set(kdc_options::PROXIABLE);
         }
-        if o.canonicalize || o.client.name.name_type == NameType::Enterprise {
+        if self.canonicalize() {
             options.set(kdc_options::CANONICALIZE);
         }
         if o.start_offset > 0 {
@@ -435,12 +490,13 @@ impl AsExchange {
         let start = kdc_now.offset(o.start_offset);
         self.from = (o.start_offset != 0).then_some(start.secs);
         let till = start.offset(o.lifetime);
-        let rtime = if o.renew_lifetime > 0 {
+        let rtime = (o.renew_lifetime > 0).then(|| start.offset(o.renew_lifetime).max(till));
+        if rtime.is_some() {
             options.set(kdc_options::RENEWABLE);
-            Some(start.offset(o.renew_lifetime).max(till).kerberos_time()?)
-        } else {
-            None
-        };
+        }
+        self.till = till.secs;
+        self.rtime = rtime.map(|t| t.secs);
+        let rtime = rtime.map(Timestamp::kerberos_time).transpose()?;
         let body = KdcReqBody {
             kdc_options: options,
             cname: Some(PrincipalNameAsn1::from(&o.client.name)),
@@ -450,10 +506,9 @@ impl AsExchange {
             till: till.kerberos_time()?,
             rtime,
             nonce: UInt32Lenient(self.nonce),
-            etype: o
-                .enctypes
+            etype: self
+                .requested_enctypes()
                 .iter()
-                .filter(|e| o.policy.permits(**e))
                 .map(|e| e.to_i32())
                 .collect(),
             addresses: (!o.addresses.is_empty()).then(|| o.addresses.clone()),
@@ -508,8 +563,7 @@ impl AsExchange {
             },
         )?;
         let client = reply_client(rep, &part, self.nonce, &self.realm)?;
-        let canonicalize =
-            self.opts.canonicalize || self.opts.client.name.name_type == NameType::Enterprise;
+        let canonicalize = self.canonicalize();
         if !canonicalize
             && (client.name.components() != self.opts.client.name.components()
                 || client.realm != self.realm)
@@ -533,25 +587,20 @@ impl AsExchange {
                 Principal::new(asked, self.realm.clone())
             )));
         }
-        let kdc_now = now.offset(self.kdc_offset).secs;
-        let start = creds.starttime.unwrap_or(creds.authtime);
-        if self.opts.start_offset > 0 && self.from != Some(start) {
-            return Err(ExchangeError::Mismatch(format!(
-                "postdated ticket starts at {start}, not at the requested {}",
-                self.from.unwrap_or_default()
-            )));
-        }
-        // A requested start time replaces the skew check, as in MIT.
-        if self.from.is_none() && (start - kdc_now).abs() > self.opts.clockskew {
-            return Err(KdcError {
-                code: ec::KRB_AP_ERR_SKEW,
-                realm: self.realm.clone(),
-                kdc: None,
-                e_text: Some("ticket start time is outside the allowed clock skew".into()),
-                offered: Vec::new(),
-            }
-            .into());
-        }
+        let enctypes = self.requested_enctypes();
+        let requested = Requested {
+            enctypes: &enctypes,
+            now: now.offset(self.kdc_offset).secs,
+            clockskew: self.opts.clockskew,
+            // A requested start time replaces the skew check, as in MIT.
+            exact_start: (self.opts.start_offset > 0).then_some(self.from).flatten(),
+            no_skew_check: self.from.is_some(),
+            skew_needs_starttime: false,
+            till: self.till,
+            // RENEWABLE asks for `rtime`; else RENEWABLE-OK (always set) bounds it by `till`.
+            renew_bound: Some(self.rtime.unwrap_or(self.till)),
+        };
+        check_reply(rep, &part, &creds, &requested, &self.realm)?;
         self.check_enc_pa_rep(&part.encrypted_pa_data, &creds, &key)?;
         tracing::debug!(
             client = %creds.client,
@@ -560,6 +609,21 @@ impl AsExchange {
             "AS-REP decrypted; ticket obtained"
         );
         Ok(creds)
+    }
+
+    /// Whether the request sets `canonicalize` (asked for, or implied by NT-ENTERPRISE).
+    fn canonicalize(&self) -> bool {
+        self.opts.canonicalize || self.opts.client.name.name_type == NameType::Enterprise
+    }
+
+    /// The enctypes the request offers: the configured ones the crypto policy permits.
+    fn requested_enctypes(&self) -> Vec<Enctype> {
+        let o = &self.opts;
+        o.enctypes
+            .iter()
+            .copied()
+            .filter(|e| o.policy.permits(*e))
+            .collect()
     }
 
     /// The service asked for: `-S`'s name or `krbtgt/REALM`, in the realm of the request.

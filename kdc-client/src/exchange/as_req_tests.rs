@@ -41,6 +41,7 @@ fn options() -> AsOptions {
         service: None,
         start_offset: 0,
         addresses: Vec::new(),
+        min_s2k_iterations: None,
     }
 }
 
@@ -146,7 +147,8 @@ fn as_rep_with(request: &[u8], tweak: impl FnOnce(&mut EncKdcRepPart)) -> Vec<u8
         flags,
         authtime: KerberosTime::from_unix(NOW.secs).unwrap(),
         starttime,
-        endtime: KerberosTime::from_unix(NOW.secs + 36_000).unwrap(),
+        // As MIT's KDC: never past the requested till.
+        endtime: KerberosTime::from_unix((NOW.secs + 36_000).min(body.till.unix())).unwrap(),
         renew_till: None,
         srealm: "ONPREM.LOCAL".into(),
         sname,
@@ -289,7 +291,11 @@ fn skew_error_is_retried_once_with_the_kdc_time() {
 #[test]
 fn client_referral_loops_are_bounded_and_print_the_path() {
     let rng = &mut Counter(0);
-    let (mut ex, _) = AsExchange::new(options(), password(), NOW, rng).unwrap();
+    let opts = AsOptions {
+        canonicalize: true,
+        ..options()
+    };
+    let (mut ex, _) = AsExchange::new(opts, password(), NOW, rng).unwrap();
     let next = send(
         ex.step(
             &krb_error(ec::KDC_ERR_WRONG_REALM, NOW.secs, None, Some("OTHER.REALM")),
@@ -634,4 +640,232 @@ fn a_deferred_secret_decrypts_a_reply_sent_without_preauth() {
         ex.provide_secret(wrong, NOW, rng),
         Err(ExchangeError::BadReplyKey)
     ));
+}
+
+#[test]
+fn client_referrals_are_followed_only_with_canonicalize() {
+    // MIT follows KDC_ERR_WRONG_REALM only when it asked for canonicalization.
+    let rng = &mut Counter(0);
+    let (mut ex, _) = AsExchange::new(options(), password(), NOW, rng).unwrap();
+    let err = ex
+        .step(
+            &krb_error(ec::KDC_ERR_WRONG_REALM, NOW.secs, None, Some("EVIL.REALM")),
+            NOW,
+            rng,
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.kdc_error().map(|e| e.code),
+        Some(ec::KDC_ERR_WRONG_REALM)
+    );
+    assert_eq!(ex.realm().as_str(), "ONPREM.LOCAL");
+    // An enterprise name implies canonicalize, so its referral is followed.
+    let ent = Principal::new(
+        PrincipalName::new(
+            crate::NameType::Enterprise,
+            vec!["joedoe@onprem.local".into()],
+        )
+        .unwrap(),
+        realm(),
+    );
+    let opts = AsOptions {
+        client: ent,
+        ..options()
+    };
+    let (mut ex, _) = AsExchange::new(opts, password(), NOW, rng).unwrap();
+    let next = send(
+        ex.step(
+            &krb_error(ec::KDC_ERR_WRONG_REALM, NOW.secs, None, Some("OTHER.REALM")),
+            NOW,
+            rng,
+        )
+        .unwrap(),
+    );
+    assert_eq!(next.realm.as_str(), "OTHER.REALM");
+}
+
+/// A KDC error offering ETYPE-INFO2 with these s2kparams for aes256-sha1.
+fn preauth_required_with(s2kparams: Option<Vec<u8>>, etype: i32) -> Vec<u8> {
+    let info = EtypeInfo2(vec![EtypeInfo2Entry {
+        etype,
+        salt: Some(SALT.into()),
+        s2kparams: s2kparams.map(Into::into),
+    }])
+    .to_der()
+    .unwrap();
+    let methods = MethodData(vec![
+        PaData {
+            padata_type: pa_type::ETYPE_INFO2,
+            padata_value: info.into(),
+        },
+        PaData {
+            padata_type: pa_type::ENC_TIMESTAMP,
+            padata_value: Vec::new().into(),
+        },
+    ]);
+    krb_error(
+        ec::KDC_ERR_PREAUTH_REQUIRED,
+        NOW.secs,
+        Some(methods.to_der().unwrap()),
+        None,
+    )
+}
+
+#[test]
+fn s2kparams_below_the_rfc_defaults_are_refused() {
+    let rng = &mut Counter(0);
+    let sha2 = AsOptions {
+        enctypes: vec![Enctype::Aes256CtsHmacSha384192],
+        ..options()
+    };
+    for (opts, etype, count, ok) in [
+        (options(), 18, 1u32, false),
+        (options(), 18, 4095, false),
+        (options(), 18, 4096, true),
+        (sha2.clone(), 20, 4096, false),
+        (sha2.clone(), 20, 32767, false),
+        (sha2.clone(), 20, 32768, true),
+        // Configured lower for a KDC known to use fewer.
+        (
+            AsOptions {
+                min_s2k_iterations: Some(1000),
+                ..options()
+            },
+            18,
+            1000,
+            true,
+        ),
+    ] {
+        let (mut ex, _) = AsExchange::new(opts, password(), NOW, rng).unwrap();
+        let r = ex.step(
+            &preauth_required_with(Some(count.to_be_bytes().to_vec()), etype),
+            NOW,
+            rng,
+        );
+        match (ok, r) {
+            (true, Ok(AsStep::Send(_))) => {}
+            (false, Err(e @ ExchangeError::WeakS2kParams { .. })) => {
+                let m = e.to_string();
+                assert!(
+                    m.contains(&count.to_string()) && m.contains("ONPREM.LOCAL"),
+                    "{m}"
+                );
+            }
+            (ok, r) => panic!("etype {etype} count {count} ok={ok}: {r:?}"),
+        }
+    }
+    // No s2kparams: the RFC default, accepted.
+    let (mut ex, _) = AsExchange::new(options(), password(), NOW, rng).unwrap();
+    assert!(matches!(
+        ex.step(&preauth_required_with(None, 18), NOW, rng),
+        Ok(AsStep::Send(_))
+    ));
+}
+
+#[test]
+fn reply_times_are_checked() {
+    let t = |s| KerberosTime::from_unix(s).unwrap();
+    // Ends before it starts.
+    let (_, outcome) = exchange_with(options(), |p| {
+        p.starttime = Some(t(NOW.secs));
+        p.endtime = t(NOW.secs - 1);
+    });
+    let e = outcome.unwrap_err().to_string();
+    assert!(e.contains("before it starts"), "{e}");
+    // Ends after the requested till.
+    let (body, outcome) = exchange_with(options(), |p| p.endtime = t(NOW.secs + 36_001));
+    assert_eq!(body.till.unix(), NOW.secs + 36_000);
+    let e = outcome.unwrap_err().to_string();
+    assert!(e.contains("after the requested end time"), "{e}");
+    // Renewable beyond the requested rtime.
+    let renewable = AsOptions {
+        renew_lifetime: 86_400,
+        ..options()
+    };
+    let (body, outcome) = exchange_with(renewable.clone(), |p| {
+        p.flags.set(ticket_flags::RENEWABLE);
+        p.renew_till = Some(t(NOW.secs + 86_401));
+    });
+    assert_eq!(body.rtime.map(|t| t.unix()), Some(NOW.secs + 86_400));
+    let e = outcome.unwrap_err().to_string();
+    assert!(e.contains("renewable until"), "{e}");
+    let (_, outcome) = exchange_with(renewable, |p| {
+        p.flags.set(ticket_flags::RENEWABLE);
+        p.renew_till = Some(t(NOW.secs + 86_400));
+    });
+    assert_eq!(done(outcome).creds.renew_till, Some(NOW.secs + 86_400));
+    // RENEWABLE-OK only: renewable no longer than the requested till.
+    let (_, outcome) = exchange_with(options(), |p| {
+        p.flags.set(ticket_flags::RENEWABLE);
+        p.renew_till = Some(t(NOW.secs + 36_001));
+    });
+    assert!(outcome.is_err());
+    // A start time in the past beyond the skew.
+    let (_, outcome) = exchange_with(options(), |p| p.starttime = Some(t(NOW.secs - 301)));
+    assert_eq!(
+        outcome.unwrap_err().kdc_error().map(|e| e.code),
+        Some(ec::KRB_AP_ERR_SKEW)
+    );
+}
+
+#[test]
+fn session_key_enctype_and_ticket_sname_must_match_the_request() {
+    // A session key of an enctype the request did not offer.
+    let (_, outcome) = exchange_with(options(), |p| p.key.keytype = 20);
+    let e = outcome.unwrap_err().to_string();
+    assert!(e.contains("did not offer"), "{e}");
+    let (_, outcome) = exchange_with(options(), |p| {
+        p.key = KeyBlock {
+            keytype: 17,
+            keyvalue: SecretOctets(zeroize::Zeroizing::new(vec![9; 16])),
+        }
+    });
+    assert_eq!(
+        done(outcome).creds.session_key.enctype(),
+        Enctype::Aes128CtsHmacSha196
+    );
+}
+
+#[test]
+fn a_ticket_whose_cleartext_sname_differs_is_refused() {
+    let rng = &mut Counter(0);
+    let (mut ex, _) = AsExchange::new(options(), password(), NOW, rng).unwrap();
+    let second = send(ex.step(&preauth_required(), NOW, rng).unwrap());
+    let mut rep = crate::asn1::AsRep::decode(&as_rep(&second.bytes, 0)).unwrap();
+    let mut ticket = rep.0.ticket.decode().unwrap();
+    ticket.sname = PrincipalNameAsn1::from(&PrincipalName::krbtgt(&Realm::new("EVIL").unwrap()));
+    rep.0.ticket = Raw::new(&ticket).unwrap();
+    let e = ex
+        .step(&rep.to_der().unwrap(), NOW, rng)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("the ticket names server krbtgt/EVIL@ONPREM.LOCAL"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_hostile_e_text_is_printed_escaped_and_cut() {
+    let rng = &mut Counter(0);
+    let (mut ex, _) = AsExchange::new(options(), password(), NOW, rng).unwrap();
+    let mut e = KrbError::decode(&krb_error(
+        ec::KDC_ERR_C_PRINCIPAL_UNKNOWN,
+        NOW.secs,
+        None,
+        None,
+    ))
+    .unwrap();
+    e.e_text = Some("\x1b]0;owned\x07\x1b[2J".repeat(700).as_str().into()); // ~10 KiB
+    let err = ex
+        .step(&e.to_der().unwrap(), NOW, rng)
+        .unwrap_err()
+        .to_string();
+    assert!(!err.contains('\x1b') && !err.contains('\x07'), "{err}");
+    assert!(err.contains("\\x1b]0;owned\\x07"), "{err}");
+    assert!(err.len() < 600, "{}", err.len());
+    assert!(
+        err.contains("KDC_ERR_C_PRINCIPAL_UNKNOWN") && err.contains("more bytes]"),
+        "{err}"
+    );
 }

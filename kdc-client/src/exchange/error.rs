@@ -56,6 +56,8 @@ impl fmt::Display for KdcError {
             write!(f, ", KDC {kdc}")?;
         }
         if let Some(t) = &self.e_text {
+            // The e-text is the KDC's free text: escaped and bounded.
+            let t = crate::peer_text::escape_peer_text(t, crate::peer_text::ERROR_TEXT_MAX);
             write!(f, ": {t}")?;
         }
         if !self.offered.is_empty() {
@@ -97,6 +99,18 @@ pub enum ExchangeError {
     NoKey { principal: String, detail: String },
     #[error("client referral loop or too many client referrals (realms: {0})")]
     TooManyReferrals(String),
+    #[error(
+        "the KDC of realm {realm} asked for {iterations} string-to-key iterations for {enctype}, \
+         fewer than the floor of {floor}: refusing to derive the password key (a forged \
+         KRB-ERROR can make it cheap to guess offline; lower min_s2k_iterations only for a KDC \
+         known to do this)"
+    )]
+    WeakS2kParams {
+        realm: Realm,
+        enctype: Enctype,
+        iterations: u32,
+        floor: u32,
+    },
     #[error("clock value {0} is outside the range Kerberos can encode")]
     Clock(i64),
     #[error("the exchange is already finished")]

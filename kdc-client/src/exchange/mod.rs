@@ -6,12 +6,13 @@
 //! or [`Credentials`]. The caller does the I/O (see `client` for the tokio driver).
 
 mod as_req;
+mod checks;
 mod creds;
 mod error;
 pub mod kpasswd;
 mod tgs;
 
-pub use as_req::{AsExchange, AsOptions, AsStep, InitialCreds, PrecomputedKey, Secret};
+pub use as_req::{AsExchange, AsOptions, AsStep, InitialCreds, PrecomputedKey, Secret, s2k_floor};
 pub use creds::Credentials;
 pub use error::{ExchangeError, KdcError};
 pub use kpasswd::{ChangeResult, KpasswdExchange, ResultCode};

@@ -2,6 +2,7 @@
 //! checksums the KDC-REQ-BODY bytes as sent (§5.5.1, §7.2.2 usage 6) and a fresh subkey
 //! that encrypts the reply (usage 9). Also renewal (`renew` option, §3.3.1).
 
+use super::checks::{Requested, check_reply};
 use super::{
     Credentials, ExchangeError, KdcError, KdcRequest, Timestamp, as_krb_error, decrypt_rep_part,
     encrypt_data, nonce, reply_client,
@@ -28,6 +29,9 @@ pub struct TgsOptions {
     /// is the same ticket, now valid.
     pub validate: bool,
     pub policy: CryptoPolicy,
+    /// The allowed clock skew, seconds (`clockskew`): a reply's start time must be within it
+    /// of the request time.
+    pub clockskew: i64,
 }
 
 /// The ticket flags MIT copies into the options of a renew or validate request
@@ -50,6 +54,10 @@ pub struct TgsExchange {
     canonicalize: bool,
     renew: bool,
     validate: bool,
+    enctypes: Vec<Enctype>,
+    requested_at: i64,
+    clockskew: i64,
+    till: i64,
 }
 
 impl std::fmt::Debug for TgsExchange {
@@ -110,6 +118,12 @@ impl TgsExchange {
             tgt.endtime
         };
         let nonce = nonce(rng)?;
+        let enctypes: Vec<Enctype> = opts
+            .enctypes
+            .iter()
+            .copied()
+            .filter(|e| opts.policy.permits(*e))
+            .collect();
         let body = KdcReqBody {
             kdc_options: options,
             cname: None,
@@ -119,12 +133,7 @@ impl TgsExchange {
             till: crate::asn1::KerberosTime::from_unix(till).ok_or(ExchangeError::Clock(till))?,
             rtime: None,
             nonce: UInt32Lenient(nonce),
-            etype: opts
-                .enctypes
-                .iter()
-                .filter(|e| opts.policy.permits(**e))
-                .map(|e| e.to_i32())
-                .collect(),
+            etype: enctypes.iter().map(|e| e.to_i32()).collect(),
             // MIT sends the TGT's addresses again (none for the usual address-less tickets).
             addresses: (!tgt.addresses.is_empty()).then(|| tgt.addresses.clone()),
             enc_authorization_data: None,
@@ -161,10 +170,11 @@ impl TgsExchange {
             msg_type: msg_type::AP_REQ,
             ap_options: ApOptions::default(),
             ticket: tgt.ticket.clone(),
+            // The DER holds the subkey: zeroized once encrypted.
             authenticator: encrypt_data(
                 session,
                 KeyUsage::TGS_REQ_AUTHENTICATOR,
-                &authenticator.to_der()?,
+                &zeroize::Zeroizing::new(authenticator.to_der()?),
                 rng,
             )?,
         };
@@ -192,6 +202,10 @@ impl TgsExchange {
             canonicalize: opts.canonicalize,
             renew: opts.renew,
             validate: opts.validate,
+            enctypes,
+            requested_at: now.secs,
+            clockskew: opts.clockskew,
+            till,
         };
         Ok((ex, KdcRequest { realm, bytes }))
     }
@@ -257,6 +271,22 @@ impl TgsExchange {
                 creds.server, self.server
             )));
         }
+        let requested = Requested {
+            enctypes: &self.enctypes,
+            now: self.requested_at,
+            clockskew: self.clockskew,
+            // A validated ticket is not compared with the old start time: MIT's KDC 1.20 was
+            // seen to answer one second after it (lab test `kinit_s_start_time_and_v_validate`),
+            // and MIT's client does not compare either. Its start has passed: no skew check.
+            exact_start: None,
+            no_skew_check: self.validate,
+            skew_needs_starttime: true,
+            till: self.till,
+            // No ticket outlives the renewable life of the ticket it was made with (RFC 4120
+            // §3.3.3); none is asked for otherwise.
+            renew_bound: self.tgt.renew_till,
+        };
+        check_reply(rep, &part, &creds, &requested, &self.realm)?;
         tracing::debug!(
             server = %creds.server,
             enctype = %creds.session_key.enctype(),

@@ -132,3 +132,12 @@ fn kcm_names() {
     assert_eq!(KcmName::parse("0:1").unwrap().to_string(), "0:1");
     assert!(KcmName::parse("\0").is_err());
 }
+
+#[test]
+fn replace_args_are_reserved_at_their_exact_size() {
+    let mut c = Ccache::new(princ(&["user"], "R"));
+    c.store(cred("krbtgt/R@R"));
+    c.store(cred("HTTP/h.r@R"));
+    let out = encode_replace_args(&c).unwrap();
+    assert_eq!(out.len(), out.capacity());
+}

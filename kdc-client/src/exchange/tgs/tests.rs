@@ -48,11 +48,22 @@ fn opts(canonicalize: bool) -> TgsOptions {
         renew: false,
         validate: false,
         policy: CryptoPolicy::default(),
+        clockskew: 300,
     }
 }
 
 /// A TGS-REP for `req` whose ticket is for `server`.
 fn reply(tgt: &Credentials, req: &KdcRequest, server: &Principal) -> Vec<u8> {
+    reply_with(tgt, req, server, |_| {})
+}
+
+/// [`reply`] with the encrypted part changed by `tweak`.
+fn reply_with(
+    tgt: &Credentials,
+    req: &KdcRequest,
+    server: &Principal,
+    tweak: impl FnOnce(&mut EncKdcRepPart),
+) -> Vec<u8> {
     let body = TgsReq::decode(&req.bytes)
         .unwrap()
         .0
@@ -60,7 +71,7 @@ fn reply(tgt: &Credentials, req: &KdcRequest, server: &Principal) -> Vec<u8> {
         .decode()
         .unwrap();
     let t = |s| KerberosTime::from_unix(s).unwrap();
-    let part = EncTgsRepPart(EncKdcRepPart {
+    let mut part = EncKdcRepPart {
         key: KeyBlock {
             keytype: 18,
             keyvalue: SecretOctets(zeroize::Zeroizing::new(vec![2; 32])),
@@ -77,7 +88,9 @@ fn reply(tgt: &Credentials, req: &KdcRequest, server: &Principal) -> Vec<u8> {
         sname: PrincipalNameAsn1::from(&server.name),
         caddr: None,
         encrypted_pa_data: None,
-    });
+    };
+    tweak(&mut part);
+    let part = EncTgsRepPart(part);
     let cipher = crypto::encrypt(
         &tgt.session_key,
         KeyUsage::TGS_REP_ENC_PART_SESSION_KEY,
@@ -294,4 +307,83 @@ fn renewal_repeats_the_common_flags_too() {
     // forwardable, proxiable, allow-postdate, renewable, renew.
     assert_eq!(body.kdc_options.0, 0x5480_0002);
     assert_eq!(body.till.unix(), 1_700_100_000);
+}
+
+/// Run a plain TGS exchange for a host ticket at `LATER` against a reply changed by `tweak`.
+fn run_tweaked(
+    tgt: &Credentials,
+    tweak: impl FnOnce(&mut EncKdcRepPart),
+) -> Result<Credentials, ExchangeError> {
+    let server = princ("host/h.onprem.local@ONPREM.LOCAL");
+    let (ex, req) = TgsExchange::new(tgt, &server, &opts(false), LATER, &mut OsRandom).unwrap();
+    ex.step(&reply_with(tgt, &req, &server, tweak))
+}
+
+#[test]
+fn tgs_reply_times_are_checked_as_mit_does_or_stricter() {
+    let t = |s| KerberosTime::from_unix(s).unwrap();
+    let tgt = tgt();
+    // The usual MIT reply: starts now, ends with the TGT.
+    let c = run_tweaked(&tgt, |p| p.starttime = Some(t(LATER.secs))).unwrap();
+    assert_eq!(c.endtime, tgt.endtime);
+    // Beyond the requested till (the TGT's end time).
+    let e = run_tweaked(&tgt, |p| p.endtime = t(tgt.endtime + 1))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("after the requested end time"), "{e}");
+    // Ends before it starts.
+    let e = run_tweaked(&tgt, |p| {
+        p.starttime = Some(t(LATER.secs));
+        p.endtime = t(LATER.secs - 1);
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("before it starts"), "{e}");
+    // A start time outside the skew of the request time.
+    for start in [LATER.secs - 301, LATER.secs + 301] {
+        let e = run_tweaked(&tgt, |p| p.starttime = Some(t(start))).unwrap_err();
+        assert_eq!(
+            e.kdc_error().map(|k| k.code),
+            Some(crate::error_code::KRB_AP_ERR_SKEW)
+        );
+    }
+    // Renewable beyond the TGT's renew-till.
+    let renewable = Credentials {
+        flags: KerberosFlags::from_bits(&[ticket_flags::RENEWABLE]),
+        renew_till: Some(1_700_100_000),
+        ..tgt.clone()
+    };
+    let e = run_tweaked(&renewable, |p| {
+        p.flags = KerberosFlags::from_bits(&[ticket_flags::RENEWABLE]);
+        p.renew_till = Some(t(1_700_100_001));
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("renewable until"), "{e}");
+    assert!(
+        run_tweaked(&renewable, |p| {
+            p.flags = KerberosFlags::from_bits(&[ticket_flags::RENEWABLE]);
+            p.renew_till = Some(t(1_700_100_000));
+        })
+        .is_ok()
+    );
+}
+
+#[test]
+fn tgs_session_enctype_must_be_offered() {
+    let e = run_tweaked(&tgt(), |p| p.key.keytype = 20)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("did not offer"), "{e}");
+}
+
+#[test]
+fn tgs_ticket_cleartext_sname_must_match() {
+    let tgt = tgt();
+    let server = princ("host/h.onprem.local@ONPREM.LOCAL");
+    let (ex, req) = TgsExchange::new(&tgt, &server, &opts(false), LATER, &mut OsRandom).unwrap();
+    let mut rep = TgsRep::decode(&reply(&tgt, &req, &server)).unwrap();
+    rep.0.ticket = ticket(&princ("ldap/h.onprem.local@ONPREM.LOCAL"));
+    let e = ex.step(&rep.to_der().unwrap()).unwrap_err().to_string();
+    assert!(e.contains("the ticket names server ldap/"), "{e}");
 }
