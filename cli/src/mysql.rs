@@ -205,21 +205,6 @@ pub fn split_statements(sql: &str) -> Vec<String> {
     out
 }
 
-/// Whether a failed login may be cured by a fresh service ticket (the server's key rotated,
-/// as Aurora's keytabs do): an access-denied ERR or a GSS failure.
-fn auth_failure(e: &Error) -> bool {
-    match e {
-        // 1045/1698: access denied (MySQL authentication_kerberos, MariaDB's name check);
-        // 1105 with "GSSAPI": MariaDB's auth_gssapi reports gss_accept_sec_context failures
-        // (e.g. "Cannot decrypt ticket") as ER_UNKNOWN_ERROR.
-        Error::Server(p) => {
-            matches!(p.code, 1045 | 1698) || (p.code == 1105 && p.message.contains("GSSAPI"))
-        }
-        Error::Auth(AuthError::Gss(_) | AuthError::ContextIncomplete) => true,
-        _ => false,
-    }
-}
-
 fn report(e: &Error) {
     match e {
         Error::Server(p) => eprintln!("{p}"),
@@ -294,7 +279,7 @@ pub fn run_mysql(args: MysqlArgs) -> ExitCode {
     let result = common::block_on(async move {
         let mut conn = match Connection::connect(&opts, &mut init).await {
             Ok(c) => c,
-            Err(e) if auth_failure(&e) && init.ticket_from_cache() => {
+            Err(e) if e.may_need_fresh_ticket() && init.ticket_from_cache() => {
                 tracing::debug!(error = %e, "Login failed with a cached service ticket: retrying with a fresh one");
                 if let Err(fe) = init.forget_service_ticket() {
                     tracing::debug!(error = %fe, "Could not drop the cached service ticket");
