@@ -12,6 +12,7 @@ mod kswitch;
 mod kvno;
 mod localaddr;
 mod mysql;
+mod proxy;
 mod starttime;
 mod timefmt;
 mod trace;
@@ -28,6 +29,7 @@ Commands:
   kvno       obtain service tickets and print their key version numbers (like MIT kvno)
   kswitch    make a cache its collection's primary (like MIT kswitch)
   mysql      log in to MySQL or MariaDB with Kerberos and run statements
+  proxy      a local login proxy: any MySQL client logs in with Kerberos through it
 
 Options:
   -h, --help     print this help
@@ -45,6 +47,7 @@ fn dispatch(cmd: &str, rest: Vec<OsString>) -> Option<ExitCode> {
         "kvno" => kvno::run(rest),
         "kswitch" => kswitch::run(rest),
         "mysql" => mysql::run(rest),
+        "proxy" => proxy::run(rest),
         _ => return None,
     })
 }
@@ -76,7 +79,7 @@ fn main() -> ExitCode {
             println!("kerb {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
-        Some(cmd @ ("kinit" | "klist" | "kdestroy" | "kvno" | "kswitch" | "mysql")) => {
+        Some(cmd @ ("kinit" | "klist" | "kdestroy" | "kvno" | "kswitch" | "mysql" | "proxy")) => {
             dispatch(cmd, args.collect()).unwrap_or(ExitCode::from(1))
         }
         _ => {
