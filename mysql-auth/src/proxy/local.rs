@@ -68,6 +68,32 @@ pub fn local_greeting(server: &Handshake, scramble: &[u8; 20]) -> LocalGreeting 
     }
 }
 
+/// The greeting of a session the proxy refuses without contacting the server (a peer of
+/// another uid, the server unreachable): clients show an ERR after a greeting as the
+/// server's answer, while an ERR in place of the greeting reads to some as a TLS or
+/// framing failure.
+pub fn refusal_greeting(scramble: &[u8; 20]) -> LocalGreeting {
+    let server = Handshake {
+        server_version: "5.5.5-kerb-proxy".into(),
+        connection_id: 0,
+        auth_plugin_data: Vec::new(),
+        capabilities: caps::LONG_PASSWORD
+            | caps::LONG_FLAG
+            | caps::CONNECT_WITH_DB
+            | caps::PROTOCOL_41
+            | caps::TRANSACTIONS
+            | caps::SECURE_CONNECTION
+            | caps::PLUGIN_AUTH
+            | caps::PLUGIN_AUTH_LENENC_CLIENT_DATA
+            | caps::CONNECT_ATTRS,
+        charset: 45,
+        status: 2,
+        auth_plugin_name: None,
+        mariadb_ext_capabilities: None,
+    };
+    local_greeting(&server, scramble)
+}
+
 /// What the proxy takes from the local client's HandshakeResponse41 to log in upstream.
 /// The auth response (a password scramble, or nothing) is read and dropped.
 #[derive(Debug, Clone, PartialEq, Eq)]

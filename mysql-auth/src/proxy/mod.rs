@@ -173,7 +173,7 @@ async fn serve(
     }
 }
 
-async fn refuse(mut stream: UnixStream, uid: Option<u32>, uid_ok: bool) {
+async fn refuse(stream: UnixStream, uid: Option<u32>, uid_ok: bool) {
     let msg = if uid_ok {
         "kerb proxy: too many sessions; try again later".to_owned()
     } else {
@@ -187,11 +187,9 @@ async fn refuse(mut stream: UnixStream, uid: Option<u32>, uid_ok: bool) {
     } else {
         (1045, "28000")
     };
-    tracing::info!(uid, "{msg}");
-    let _ = stream
-        .write_all(&err_packet(0, code, state, msg).encode())
-        .await;
-    let _ = stream.shutdown().await;
+    tracing::info!("{msg}");
+    let mut local = LocalIo::new(stream);
+    let _ = local.refuse(code, state, &msg).await;
 }
 
 /// Pins the SPN: a login fails if the server names another one.
@@ -229,6 +227,11 @@ impl GssInitiator for PinnedSpn<'_> {
     }
 }
 
+/// The code of the proxy's ERR when the server cannot be reached: the server-side
+/// ER_CONNECT_TO_FOREIGN_DATA_SOURCE. (The client-side 2003, CR_CONN_HOST_ERROR, in an ERR
+/// packet makes libmariadb's CLI report "malformed packet" instead of the message.)
+const UPSTREAM_DOWN: u16 = 1429;
+
 /// The local client's answer to an upstream failure: the server's ERR unchanged, else an
 /// ERR from the proxy that says what failed.
 fn upstream_err(e: &Error, login: &LocalLogin, cfg: &ConnectOptions) -> ErrPacket {
@@ -236,7 +239,7 @@ fn upstream_err(e: &Error, login: &LocalLogin, cfg: &ConnectOptions) -> ErrPacke
     let (code, sql_state, message) = match e {
         Error::Server(p) => return p.clone(),
         Error::Io(_) | Error::Timeout(_) => (
-            2003,
+            UPSTREAM_DOWN,
             "HY000",
             format!("kerb proxy: cannot reach the server {upstream}: {e}"),
         ),
@@ -304,7 +307,41 @@ struct LocalIo {
     decoder: PacketDecoder,
 }
 
+/// How long a local client may take to answer the greeting.
+const LOCAL_ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn random_scramble() -> Result<[u8; 20], String> {
+    let mut scramble = [0u8; 20];
+    getrandom::fill(&mut scramble).map_err(|e| format!("no randomness: {e}"))?;
+    // Printable bytes, as servers send (some clients treat the scramble as a C string).
+    for b in &mut scramble {
+        *b = b'!' + (*b % 90);
+    }
+    Ok(scramble)
+}
+
 impl LocalIo {
+    fn new(stream: UnixStream) -> Self {
+        Self {
+            stream,
+            decoder: PacketDecoder::new(local::MAX_LOCAL_RESPONSE),
+        }
+    }
+
+    /// Refuse a session before any upstream login: greet, read the client's response
+    /// (bounded in size and time), answer ERR.
+    async fn refuse(&mut self, code: u16, state: &str, msg: &str) -> Result<(), String> {
+        let greeting = local::refusal_greeting(&random_scramble()?);
+        self.write(&Packet::new(0, greeting.payload)).await?;
+        let resp = tokio::time::timeout(LOCAL_ANSWER_TIMEOUT, self.read_packet())
+            .await
+            .map_err(|_| "the client did not answer the greeting in time".to_owned())??;
+        self.write(&err_packet(resp.seq.wrapping_add(1), code, state, msg))
+            .await?;
+        let _ = self.stream.shutdown().await;
+        Ok(())
+    }
+
     async fn read_packet(&mut self) -> Result<Packet, String> {
         let mut buf = [0u8; 4096];
         loop {
@@ -337,10 +374,7 @@ async fn run_session(
     creds: &SharedCredentials,
     log: &mut SessionLog,
 ) -> Result<(), String> {
-    let mut local = LocalIo {
-        stream,
-        decoder: PacketDecoder::new(local::MAX_LOCAL_RESPONSE),
-    };
+    let mut local = LocalIo::new(stream);
     let cfg = &config.upstream;
     let greeted = match Connection::open(cfg).await {
         Ok(g) => g,
@@ -349,7 +383,7 @@ async fn run_session(
                 "kerb proxy: cannot reach the server {}:{}: {e}",
                 cfg.host, cfg.port
             );
-            local.write(&err_packet(0, 2003, "HY000", &msg)).await?;
+            local.refuse(UPSTREAM_DOWN, "HY000", &msg).await?;
             return Err(msg);
         }
     };
@@ -364,20 +398,14 @@ async fn run_session(
             Ok(h) => h,
             Err(e) => {
                 let msg = format!("kerb proxy: bad greeting from the server: {e}");
-                local.write(&err_packet(0, 2027, "HY000", &msg)).await?;
+                local.refuse(2027, "HY000", &msg).await?;
                 return Err(msg);
             }
         },
     };
-    let mut scramble = [0u8; 20];
-    getrandom::fill(&mut scramble).map_err(|e| format!("no randomness: {e}"))?;
-    // Printable bytes, as servers send (some clients treat the scramble as a C string).
-    for b in &mut scramble {
-        *b = b'!' + (*b % 90);
-    }
-    let greeting = local_greeting(&server, &scramble);
+    let greeting = local_greeting(&server, &random_scramble()?);
     local.write(&Packet::new(0, greeting.payload)).await?;
-    let resp = tokio::time::timeout(cfg.connect_timeout, local.read_packet())
+    let resp = tokio::time::timeout(LOCAL_ANSWER_TIMEOUT, local.read_packet())
         .await
         .map_err(|_| "the client did not answer the greeting in time".to_owned())??;
     let reply_seq = resp.seq.wrapping_add(1);
