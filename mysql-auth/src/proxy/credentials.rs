@@ -211,3 +211,93 @@ impl SharedCredentials {
         self.lock().as_ref().map(|c| c.default_principal.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kdc_client::ccache::{CcacheHandle, Keyblock};
+    use kdc_client::config::krb5conf::Krb5Conf;
+    use kdc_client::config::profile::FsSource;
+    use kdc_client::{NameType, Realm};
+    use zeroize::Zeroizing;
+
+    fn cred(client: &Principal, server: Principal, endtime: i64) -> Credential {
+        Credential {
+            client: client.clone(),
+            server,
+            key: Keyblock {
+                enctype: 18,
+                bytes: Zeroizing::new(vec![0x11; 32]),
+            },
+            authtime: 1,
+            starttime: 1,
+            endtime: u32::try_from(endtime).unwrap(),
+            renew_till: 0,
+            is_skey: false,
+            ticket_flags: 0,
+            addresses: Vec::new(),
+            authdata: Vec::new(),
+            ticket: vec![0x61, 0x00],
+            second_ticket: Vec::new(),
+        }
+    }
+
+    fn service(host: &str) -> Principal {
+        Principal::parse_as(
+            &format!("mariadb/{host}@AD.EXAMPLE"),
+            NameType::SrvHst,
+            None,
+        )
+        .unwrap()
+    }
+
+    /// Times are relative to the client's clock (no fixed dates).
+    #[test]
+    fn service_tickets_near_expiry_are_dropped_and_logins_merge_back() {
+        let client = Client::new(Krb5Conf::load_from(&[], &FsSource).unwrap());
+        let now = client.now().secs;
+        let me = Principal::parse("joedoe@ONPREM.EXAMPLE", None).unwrap();
+        let realm = Realm::new("ONPREM.EXAMPLE").unwrap();
+        let tgt = Principal::new(PrincipalName::krbtgt(&realm), realm);
+        let mut c = Ccache::new(me.clone());
+        c.store(cred(&me, tgt, now + 10 * 3600));
+        c.store(cred(&me, service("near"), now + 60));
+        c.store(cred(&me, service("far"), now + 3600));
+        let dir = std::env::temp_dir().join(format!("kerb-proxy-creds-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("cc");
+        c.write_file(&path).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let shared = rt
+            .block_on(SharedCredentials::new(
+                client,
+                CacheSource {
+                    cache: CcacheHandle::file(&path),
+                    store_tgt: false,
+                },
+                TgtSource::Cache,
+            ))
+            .unwrap();
+        assert_eq!(shared.principal(), Some(me.clone()));
+        assert_eq!(shared.snapshot().unwrap().credentials.len(), 3);
+        rt.block_on(shared.refresh()).unwrap();
+        let after = shared.snapshot().unwrap();
+        assert!(after.retrieve(&service("near")).is_none());
+        assert!(after.retrieve(&service("far")).is_some());
+        assert_eq!(after.credentials.len(), 2);
+        // A login that got a new ticket (from a snapshot) adds it, keeping the rest.
+        let before = shared.snapshot();
+        let mut login = before.clone().unwrap();
+        login.store(cred(&me, service("new"), now + 3600));
+        shared.merge(&before, Some(&login));
+        let merged = shared.snapshot().unwrap();
+        assert!(merged.retrieve(&service("new")).is_some());
+        assert!(merged.retrieve(&service("far")).is_some());
+        // The proxy never writes the cache file.
+        assert_eq!(Ccache::read_file(&path).unwrap().credentials.len(), 3);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
