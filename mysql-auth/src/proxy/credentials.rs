@@ -145,7 +145,7 @@ impl SharedCredentials {
                     });
                 }
                 c.store(init.creds.to_ccache());
-                tracing::debug!(client = %c.default_principal, "TGT obtained with the keytab");
+                tracing::debug!("TGT for {} obtained with the keytab", c.default_principal);
                 c
             }
         };

@@ -82,10 +82,12 @@ impl LocalProxy {
             tokio::fs::remove_file(&path).await?;
         }
         let listener = UnixListener::bind(&path)?;
-        use std::os::unix::fs::PermissionsExt;
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
         tokio::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).await?;
+        let own_uid = tokio::fs::metadata("/proc/self").await?.uid();
         let (stop, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(serve(listener, Arc::new(config), creds, stop_rx));
+        tokio::spawn(refresh(creds.clone(), stop_rx.clone()));
+        let task = tokio::spawn(serve(listener, own_uid, Arc::new(config), creds, stop_rx));
         Ok(Self { path, stop, task })
     }
 
@@ -106,29 +108,38 @@ impl LocalProxy {
     }
 }
 
+/// Look after the shared credentials every [`REFRESH_EVERY`] until the proxy stops.
+async fn refresh(creds: Arc<SharedCredentials>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(REFRESH_EVERY);
+    tick.tick().await; // the first tick is immediate
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tick.tick() => {
+                if let Err(e) = creds.refresh().await {
+                    tracing::warn!("Could not refresh the Kerberos credentials: {e}");
+                }
+            }
+        }
+    }
+}
+
 async fn serve(
     listener: UnixListener,
+    own_uid: u32,
     config: Arc<ProxyConfig>,
     creds: Arc<SharedCredentials>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut sessions = JoinSet::new();
-    let mut refresh = tokio::time::interval(REFRESH_EVERY);
-    refresh.tick().await; // the first tick is immediate
-    let own_uid = std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m));
     loop {
         while sessions.try_join_next().is_some() {}
         tokio::select! {
             _ = stop.changed() => break,
-            _ = refresh.tick() => {
-                if let Err(e) = creds.refresh().await {
-                    tracing::warn!(error = %e, "Could not refresh the Kerberos credentials");
-                }
-            }
             r = listener.accept() => match r {
                 Ok((stream, _)) => {
                     let peer = stream.peer_cred().map(|c| c.uid());
-                    let allowed = matches!((&peer, &own_uid), (Ok(p), Ok(o)) if p == o);
+                    let allowed = matches!(&peer, Ok(p) if *p == own_uid);
                     if !allowed || sessions.len() >= config.max_sessions {
                         sessions.spawn(refuse(stream, peer.ok(), allowed));
                         continue;
@@ -136,7 +147,7 @@ async fn serve(
                     sessions.spawn(session(stream, config.clone(), creds.clone()));
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
+                    tracing::warn!("kerb proxy: accept failed: {e}");
                     // e.g. EMFILE: back off briefly instead of spinning.
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
@@ -150,8 +161,8 @@ async fn serve(
         .is_err()
     {
         tracing::info!(
-            open = sessions.len(),
-            "Shutdown grace over: closing open sessions"
+            "kerb proxy: shutdown grace over: closing {} open sessions",
+            sessions.len()
         );
         sessions.abort_all();
         while sessions.join_next().await.is_some() {}
@@ -432,7 +443,9 @@ async fn run_session(
         && e.may_need_fresh_ticket()
         && init.ticket_from_cache()
     {
-        tracing::debug!(error = %e, "Login failed with a cached service ticket: retrying with a fresh one");
+        tracing::debug!(
+            "Login failed with a cached service ticket ({e}): retrying with a fresh one"
+        );
         let _ = init.forget_service_ticket();
         let mut pinned = PinnedSpn {
             inner: &mut init,
