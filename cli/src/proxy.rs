@@ -23,7 +23,7 @@ usage: kerb proxy -h host [-P port] --socket path [--ssl-mode mode] [--ssl-ca fi
 \t[--spn spn] [-k [-t keytab]] [-c ccache] [-V]
 \t-h, --host           server host name or IP address
 \t-P, --port           TCP port (3306)
-\t--socket             Unix socket to listen on (created mode 0600; only this uid may connect)
+\t--socket             Unix socket to listen on (mode 0600; only this uid may connect)
 \t--ssl-mode           DISABLED, PREFERRED (default), REQUIRED, VERIFY_CA, VERIFY_IDENTITY
 \t--ssl-ca             CA certificate file (implies VERIFY_CA unless --ssl-mode is given)
 \t--spn                the server's service principal, exactly; a login fails if the server

@@ -9,8 +9,9 @@
 //!   per-session relay — the only I/O here.
 //!
 //! Security model: whoever can connect to the socket logs in with the proxy owner's
-//! Kerberos identity, so the socket is created mode 0600 and a peer whose uid differs from
-//! the proxy's gets ERR 1045 before any upstream traffic.
+//! Kerberos identity. The socket is set to mode 0600 once bound, and what holds even in the
+//! instant before: a peer whose uid differs from the proxy's gets ERR 1045 before any
+//! upstream traffic.
 
 #[cfg(feature = "proxy")]
 pub mod credentials;
