@@ -483,8 +483,10 @@ async fn relay(
     let (mut ur, mut uw) = tokio::io::split(upstream);
     let up = async {
         let mut filter = CommandFilter::default();
-        let mut buf = vec![0u8; 16 * 1024];
-        let mut out = Vec::with_capacity(16 * 1024 + 8);
+        // 8 KiB like tokio::io::copy on the other side; `out` grows to what a read needs
+        // (an idle session keeps little).
+        let mut buf = vec![0u8; 8 * 1024];
+        let mut out = Vec::new();
         let mut first = Some(local_pending);
         loop {
             let n = match first.take() {
