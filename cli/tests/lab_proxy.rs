@@ -550,3 +550,41 @@ fn keytab_tgt_and_spn_pin() {
         stderr(&o)
     );
 }
+
+#[test]
+#[ignore = "needs the lab"]
+fn a_stale_cached_service_ticket_is_replaced_once_per_connection() {
+    // The cache holds a "service ticket" for the MariaDB SPN that the server cannot decrypt
+    // (host/db's ticket relabelled, as after a key rotation): the first session's login fails
+    // once, is retried with a fresh ticket and succeeds; the next session reuses that ticket.
+    let dir = test_dir("stale");
+    let cc = kinit(&dir);
+    let path = dir.join("cc");
+    ok(&common::run(
+        KERB,
+        &["kvno", &lab("LAB_HOST_SPN")],
+        &cc,
+        None,
+    ));
+    let mut c = kdc_client::ccache::Ccache::read_file(&path).unwrap();
+    let spn = kdc_client::Principal::parse(&lab("LAB_MARIADB_SPN"), None).unwrap();
+    let host = kdc_client::Principal::parse(&lab("LAB_HOST_SPN"), None).unwrap();
+    let mut forged = c
+        .credentials
+        .iter()
+        .find(|x| kdc_client::referral::same_name(&x.server, &host))
+        .unwrap()
+        .clone();
+    forged.server = spn;
+    c.store(forged);
+    c.write_file(&path).unwrap();
+    let p = Proxy::start_in(dir, &cc, &lab("LAB_MARIADB_PORT"), &[]);
+    for _ in 0..2 {
+        let out = ok(&p.mariadb("joedoe", &["-B", "-N", "-e", "SELECT CURRENT_USER()"], None));
+        assert_eq!(out, "joedoe@%\n");
+    }
+    let (status, _, log) = p.terminate();
+    assert!(status.success());
+    assert_eq!(log.matches("retrying with a fresh one").count(), 1, "{log}");
+    assert_eq!(log.matches("result ok").count(), 2, "{log}");
+}

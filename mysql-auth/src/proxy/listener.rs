@@ -519,9 +519,12 @@ async fn relay(
                 .await
                 .map_err(|e| e.to_string())?;
         }
-        tokio::io::copy(&mut ur, &mut lw)
-            .await
-            .map_err(|e| e.to_string())?;
+        match tokio::io::copy(&mut ur, &mut lw).await {
+            // MariaDB closes a TLS session after COM_QUIT without close_notify: rustls reports
+            // that as UnexpectedEof; the session ended normally all the same.
+            Err(e) if e.kind() != std::io::ErrorKind::UnexpectedEof => return Err(e.to_string()),
+            _ => {}
+        }
         let _ = lw.shutdown().await;
         Ok::<_, String>(())
     });
