@@ -156,6 +156,12 @@ impl SharedCredentials {
     /// Periodic upkeep: drop service tickets near expiry; get a new TGT when the current one
     /// has less than [`TGT_MARGIN`] left (from the cache only if it holds a later one).
     pub async fn refresh(&self) -> Result<(), KerberosError> {
+        self.refresh_within(TGT_MARGIN).await
+    }
+
+    /// [`SharedCredentials::refresh`] with another TGT margin, in seconds (a margin longer
+    /// than the TGT's life renews it now).
+    pub async fn refresh_within(&self, tgt_margin: i64) -> Result<(), KerberosError> {
         let now = self.client.now().secs;
         let tgt_end = self.lock().as_mut().map(|c| {
             c.credentials.retain(|x| {
@@ -166,15 +172,16 @@ impl SharedCredentials {
         let Some(tgt_end) = tgt_end else {
             return self.acquire().await;
         };
-        if tgt_end.is_some_and(|e| e > now + TGT_MARGIN) {
+        if tgt_end.is_some_and(|e| e > now + tgt_margin) {
             return Ok(());
         }
         tracing::debug!("The TGT nears its end: getting a new one");
         let old = self.lock().clone();
         self.acquire().await?;
-        // A cache that has nothing newer is kept as it was (with its service tickets).
+        // A cache that has nothing newer is kept as it was (with its service tickets); a
+        // keytab always gives a fresh TGT.
         let mut g = self.lock();
-        if let (Some(old), Some(new)) = (old, g.as_ref())
+        if let (TgtSource::Cache, Some(old), Some(new)) = (&self.source, old, g.as_ref())
             && tgt_endtime(new) <= tgt_endtime(&old)
         {
             *g = Some(old);
