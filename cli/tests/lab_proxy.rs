@@ -588,3 +588,42 @@ fn a_stale_cached_service_ticket_is_replaced_once_per_connection() {
     assert_eq!(log.matches("retrying with a fresh one").count(), 1, "{log}");
     assert_eq!(log.matches("result ok").count(), 2, "{log}");
 }
+
+#[test]
+#[ignore = "needs the lab"]
+fn a_hostile_handshake_ends_only_its_session_with_an_err() {
+    use std::io::{Read as _, Write as _};
+    let p = Proxy::start("hostile", &[]);
+    let read_packet = |s: &mut std::os::unix::net::UnixStream| {
+        let mut hdr = [0u8; 4];
+        s.read_exact(&mut hdr).unwrap();
+        let len = usize::from(hdr[0]) | usize::from(hdr[1]) << 8 | usize::from(hdr[2]) << 16;
+        let mut body = vec![0u8; len];
+        s.read_exact(&mut body).unwrap();
+        (hdr[3], body)
+    };
+    for hostile in [
+        // A 16 MiB response announced (over the 128 KiB bound).
+        vec![0xFF, 0xFF, 0xFF, 1, 0, 0, 0, 0],
+        // Garbage that frames but does not parse.
+        vec![3, 0, 0, 1, 1, 2, 3],
+    ] {
+        let mut s = std::os::unix::net::UnixStream::connect(&p.socket).unwrap();
+        let (seq, greeting) = read_packet(&mut s);
+        assert_eq!((seq, greeting[0]), (0, 10));
+        s.write_all(&hostile).unwrap();
+        let (seq, err) = read_packet(&mut s);
+        assert_eq!(
+            (seq, err[0], u16::from_le_bytes([err[1], err[2]])),
+            (2, 0xFF, 1043)
+        );
+        assert!(String::from_utf8_lossy(&err).contains("Bad handshake"));
+        let mut rest = Vec::new();
+        s.read_to_end(&mut rest).unwrap();
+        assert!(rest.is_empty());
+    }
+    assert_eq!(
+        ok(&p.mariadb("joedoe", &["-B", "-N", "-e", "SELECT 9"], None)),
+        "9\n"
+    );
+}

@@ -338,11 +338,20 @@ impl LocalIo {
         Ok(())
     }
 
+    /// Read the client's response to the greeting. A packet that breaks the framing (over
+    /// [`local::MAX_LOCAL_RESPONSE`], or split with bad sequence ids) is answered with
+    /// ERR 1043 before the session ends.
     async fn read_packet(&mut self) -> Result<Packet, String> {
         let mut buf = [0u8; 4096];
         loop {
-            if let Some(p) = self.decoder.next_packet().map_err(|e| e.to_string())? {
-                return Ok(p);
+            match self.decoder.next_packet() {
+                Ok(Some(p)) => return Ok(p),
+                Ok(None) => {}
+                Err(e) => {
+                    let msg = format!("Bad handshake: {e}");
+                    self.write(&err_packet(2, 1043, "08S01", &msg)).await?;
+                    return Err(msg);
+                }
             }
             let n = self
                 .stream
