@@ -44,7 +44,8 @@ impl ProxyConfig {
 }
 
 /// A running proxy on a Unix socket. Hand [`LocalProxy::path`] to a MySQL driver (its
-/// `unix_socket`/`socket` option); any password it sends is ignored.
+/// `unix_socket`/`socket` option); any password it sends is ignored. Stop it with
+/// [`LocalProxy::shutdown`]; dropping it also stops accepting, but leaves the socket file.
 #[derive(Debug)]
 pub struct LocalProxy {
     path: PathBuf,
