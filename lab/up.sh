@@ -463,6 +463,10 @@ CREATE USER IF NOT EXISTS 'joedoe_tls'@'%' IDENTIFIED VIA gssapi AS 'joedoe@$USE
 CREATE USER IF NOT EXISTS 'anyrealm'@'%' IDENTIFIED VIA gssapi;
 CREATE DATABASE IF NOT EXISTS labdb;
 GRANT SELECT ON labdb.* TO 'joedoe'@'%', 'alice'@'%', 'svc_batch'@'%', 'joedoe_tls'@'%', 'anyrealm'@'%';
+CREATE TABLE IF NOT EXISTS labdb.proxy_rows (id INT PRIMARY KEY, name VARCHAR(64) CHARACTER SET utf8mb4 NOT NULL, note TEXT NULL, amount DECIMAL(10,2) NOT NULL);
+INSERT IGNORE INTO labdb.proxy_rows VALUES (1, 'ascii', NULL, 1.50), (2, CONVERT(X'c3bc6ec3af63c3b864c3a920e29c93' USING utf8mb4), 'tab\there', -2.25), (3, 'quote''s', 'line\nbreak', 0);
+CREATE USER IF NOT EXISTS 'bench_native'@'%' IDENTIFIED BY 'Bench-native-pw';
+GRANT SELECT ON labdb.* TO 'bench_native'@'%';
 FLUSH PRIVILEGES;
 EOF
 
@@ -472,7 +476,7 @@ EOF
     --datadir="$MDB/data" --tmpdir="$MDB/tmp" --socket="$MDB_SOCKET" \
     --pid-file="$MDB/mariadbd.pid" --log-error="$MDB/mariadbd.err" \
     --bind-address="$MARIADB_HOST" --port="$MARIADB_PORT" --skip-networking=0 --skip-name-resolve \
-    --innodb-log-file-size=16M --innodb-buffer-pool-size=32M --skip-log-bin \
+    --innodb-log-file-size=16M --innodb-buffer-pool-size=32M --skip-log-bin --max-allowed-packet=64M \
     --plugin-load-add=auth_gssapi.so \
     --gssapi-keytab-path="$KT/mariadb-$SVC_HOST.keytab" --gssapi-principal-name="$MARIADB_SPN" \
     --ssl-ca="$TLS/ca.pem" --ssl-cert="$TLS/server.pem" --ssl-key="$TLS/server.key" \
@@ -594,6 +598,9 @@ export LAB_MARIADB_KT_USER=svc_batch
 export LAB_MARIADB_TLS_USER=joedoe_tls
 export LAB_MARIADB_ANYREALM_USER=anyrealm
 export LAB_MARIADB_DATABASE=labdb
+export LAB_MARIADB_TABLE=proxy_rows
+export LAB_MARIADB_NATIVE_USER=bench_native
+export LAB_MARIADB_NATIVE_PASSWORD=Bench-native-pw
 export LAB_MARIADB_ERRLOG='$MDB/mariadbd.err'
 export LAB_MARIADB_CLIENT_PLUGIN_DIR=$CLIENT_PLUGIN_DIR
 export LAB_CA='$TLS/ca.pem'

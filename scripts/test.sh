@@ -6,7 +6,8 @@
 #   3. `kerb` as a static musl binary
 #   4. a short run of every fuzz target
 #   5. integration tests against the loopback lab (real MIT KDCs, MIT's acceptor, MariaDB)
-# Set SKIP_LAB=1 or SKIP_FUZZ=1 to leave a stage out locally (CI runs everything).
+# Set SKIP_LAB=1, SKIP_FUZZ=1 or SKIP_EXAMPLES=1 to leave a stage out locally (CI runs
+# everything).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -49,6 +50,12 @@ if [ "${SKIP_LAB:-0}" != 1 ] && [ -x lab/up.sh ]; then
     # A second, throwaway MariaDB with a native-password test user (mysql-auth/tests/mariadb_real.rs).
     eval "$(mysql-auth/tests/mariadb-lab.sh start)"
     cargo test --locked --workspace --all-features -- --ignored 2>&1 | tee target/test-lab.log
+    # The in-process proxy with sqlx and mysql_async (examples/proxy-sqlx, its own workspace).
+    if [ "${SKIP_EXAMPLES:-0}" != 1 ]; then
+        export KRB5CCNAME="FILE:$LAB_STATE/ccache/proxy-example"
+        printf '%s\n' "$LAB_USER_PASSWORD" | target/debug/kerb kinit "$LAB_USER_PRINCIPAL" >/dev/null
+        cargo run --locked --quiet --manifest-path examples/proxy-sqlx/Cargo.toml
+    fi
 fi
 
 stage "done"

@@ -367,3 +367,22 @@ mod secret_tests {
         assert!(read_secret_line(&mut &b"\xff\xfe\n"[..]).is_err());
     }
 }
+
+/// `--spn SPN` and `--allow-any-spn` of `kerb mysql` and `kerb proxy`: the SPN policy `new`
+/// once checked against the one set so far (`current`): the two options exclude each other,
+/// and `--spn` needs a name.
+pub fn spn_policy_option(
+    prog: &str,
+    current: &mysql_auth::SpnPolicy,
+    new: mysql_auth::SpnPolicy,
+) -> Result<mysql_auth::SpnPolicy, String> {
+    if matches!(&new, mysql_auth::SpnPolicy::Exact(spn) if spn.is_empty()) {
+        return Err(format!("{prog}: --spn needs a service principal"));
+    }
+    if *current != mysql_auth::SpnPolicy::default() && *current != new {
+        return Err(format!(
+            "{prog}: --spn and --allow-any-spn exclude each other"
+        ));
+    }
+    Ok(new)
+}

@@ -14,6 +14,7 @@ mod kswitch;
 mod kvno;
 mod localaddr;
 mod mysql;
+mod proxy;
 mod starttime;
 mod timefmt;
 mod trace;
@@ -31,6 +32,7 @@ Commands:
   kswitch    make a cache its collection's primary (like MIT kswitch)
   kpasswd    change a password (like MIT kpasswd; RFC 3244)
   mysql      log in to MySQL or MariaDB with Kerberos and run statements
+  proxy      a local login proxy: any MySQL client logs in with Kerberos through it
 
 Options:
   -h, --help     print this help
@@ -49,6 +51,7 @@ fn dispatch(cmd: &str, rest: Vec<OsString>) -> Option<ExitCode> {
         "kswitch" => kswitch::run(rest),
         "kpasswd" => kpasswd::run(rest),
         "mysql" => mysql::run(rest),
+        "proxy" => proxy::run(rest),
         _ => return None,
     })
 }
@@ -80,9 +83,10 @@ fn main() -> ExitCode {
             println!("kerb {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
-        Some(cmd @ ("kinit" | "klist" | "kdestroy" | "kvno" | "kswitch" | "kpasswd" | "mysql")) => {
-            dispatch(cmd, args.collect()).unwrap_or(ExitCode::from(1))
-        }
+        Some(
+            cmd @ ("kinit" | "klist" | "kdestroy" | "kvno" | "kswitch" | "kpasswd" | "mysql"
+            | "proxy"),
+        ) => dispatch(cmd, args.collect()).unwrap_or(ExitCode::from(1)),
         _ => {
             eprintln!("kerb: unknown command '{}'\n", first.to_string_lossy());
             eprint!("{USAGE}");

@@ -81,14 +81,14 @@ pub fn parse_args(args: Vec<OsString>) -> Result<MysqlArgs, String> {
             Long("mutual") => a.no_mutual = false,
             Long("no-mutual") => a.no_mutual = true,
             Long("spn") => {
-                let v = val(&mut p)?;
-                if v.is_empty() {
-                    return Err(usage(&format!("{PROG}: --spn needs a service principal")));
-                }
-                a.spn_policy = set_policy(a.spn_policy, SpnPolicy::Exact(v))?;
+                let new = SpnPolicy::Exact(val(&mut p)?);
+                a.spn_policy =
+                    common::spn_policy_option(PROG, &a.spn_policy, new).map_err(|m| usage(&m))?;
             }
             Long("allow-any-spn") => {
-                a.spn_policy = set_policy(a.spn_policy, SpnPolicy::AnyExceptKdc)?;
+                a.spn_policy =
+                    common::spn_policy_option(PROG, &a.spn_policy, SpnPolicy::AnyExceptKdc)
+                        .map_err(|m| usage(&m))?;
             }
             Long("ssl-mode") => {
                 let v = val(&mut p)?;
@@ -114,16 +114,6 @@ pub fn parse_args(args: Vec<OsString>) -> Result<MysqlArgs, String> {
         return Err(usage(&format!("{PROG}: no host given (-h)")));
     }
     Ok(a)
-}
-
-/// `--spn` and `--allow-any-spn` exclude each other (and themselves, repeated differently).
-fn set_policy(old: SpnPolicy, new: SpnPolicy) -> Result<SpnPolicy, String> {
-    if old != SpnPolicy::default() && old != new {
-        return Err(usage(&format!(
-            "{PROG}: --spn and --allow-any-spn exclude each other"
-        )));
-    }
-    Ok(new)
 }
 
 fn usage(msg: &str) -> String {
@@ -251,23 +241,6 @@ pub fn split_statements(sql: &str) -> Vec<String> {
     out
 }
 
-/// Whether a failed login may be cured by a fresh service ticket (the server's key rotated,
-/// as Aurora's keytabs do): an access-denied ERR or a GSS failure.
-fn auth_failure(e: &Error) -> bool {
-    match e {
-        // 1045/1698: access denied (MySQL authentication_kerberos, MariaDB's name check);
-        // 1105 with "GSSAPI": MariaDB's auth_gssapi reports gss_accept_sec_context failures
-        // (e.g. "Cannot decrypt ticket") as ER_UNKNOWN_ERROR.
-        Error::Server(p) => {
-            matches!(p.code, 1045 | 1698) || (p.code == 1105 && p.message.contains("GSSAPI"))
-        }
-        // Not ContextIncomplete: a server that skips the AP-REP is not cured by a fresh
-        // ticket, and a retry would hand it a second AP-REQ.
-        Error::Auth(AuthError::Gss(_)) => true,
-        _ => false,
-    }
-}
-
 fn report(e: &Error) {
     match e {
         Error::Server(p) => eprintln!("{p}"),
@@ -340,7 +313,7 @@ pub fn run_mysql(args: MysqlArgs) -> ExitCode {
     let result = common::block_on(async move {
         let mut conn = match Connection::connect(&opts, &mut init).await {
             Ok(c) => c,
-            Err(e) if auth_failure(&e) && init.ticket_from_cache() => {
+            Err(e) if e.may_need_fresh_ticket() && init.ticket_from_cache() => {
                 tracing::debug!(error = %e, "Login failed with a cached service ticket: retrying with a fresh one");
                 if let Err(fe) = init.forget_service_ticket() {
                     tracing::debug!(error = %fe, "Could not drop the cached service ticket");

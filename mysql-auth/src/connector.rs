@@ -56,6 +56,25 @@ pub enum Error {
     Config(String),
 }
 
+impl Error {
+    /// Whether a failed login may be cured by a fresh service ticket (the server's key
+    /// rotated, as Aurora's keytabs do): an access-denied ERR or a GSS failure.
+    pub fn may_need_fresh_ticket(&self) -> bool {
+        match self {
+            // 1045/1698: access denied (MySQL authentication_kerberos, MariaDB's name check);
+            // 1105 with "GSSAPI": MariaDB's auth_gssapi reports gss_accept_sec_context
+            // failures (e.g. "Cannot decrypt ticket") as ER_UNKNOWN_ERROR.
+            Self::Server(p) => {
+                matches!(p.code, 1045 | 1698) || (p.code == 1105 && p.message.contains("GSSAPI"))
+            }
+            // Not ContextIncomplete: a server that skips the AP-REP is not cured by a fresh
+            // ticket, and a retry would hand it a second AP-REQ.
+            Self::Auth(AuthError::Gss(_)) => true,
+            _ => false,
+        }
+    }
+}
+
 impl From<AuthError> for Error {
     fn from(e: AuthError) -> Self {
         match e {
@@ -118,7 +137,7 @@ pub struct ConnectOptions {
     pub ssl_mode: SslMode,
     /// PEM file with the CA certificate(s) for `VerifyCa` / `VerifyIdentity`.
     pub ssl_ca: Option<PathBuf>,
-    /// Bound for TCP connect plus the whole connection phase.
+    /// Bound for the TCP connect and greeting, and again for the login.
     pub connect_timeout: Duration,
     /// Bound for each command's round trip (None = unbounded).
     pub read_timeout: Option<Duration>,
@@ -134,6 +153,14 @@ pub struct ConnectOptions {
     /// `PREFERRED`, a server that does not offer TLS (the login and session go in clear text).
     /// Also logged with `tracing::warn!`.
     pub on_warning: Option<fn(&str)>,
+    /// Client collation id (45 = utf8mb4_general_ci).
+    pub charset: u8,
+    /// See [`HandshakeOptions::capabilities`].
+    pub capabilities: Option<u32>,
+    /// See [`HandshakeOptions::connect_attrs`].
+    pub connect_attrs: Option<Vec<u8>>,
+    /// See [`HandshakeOptions::probe_other_plugins`].
+    pub probe_other_plugins: bool,
     /// TEST AID ONLY: see [`HandshakeOptions::native_password_test_aid`].
     #[cfg(feature = "test-native-password")]
     pub native_password_test_aid: Option<String>,
@@ -156,6 +183,10 @@ impl ConnectOptions {
             max_result_bytes: 256 * 1024 * 1024,
             spn_policy: SpnPolicy::default(),
             on_warning: None,
+            charset: 45,
+            capabilities: None,
+            connect_attrs: None,
+            probe_other_plugins: false,
             #[cfg(feature = "test-native-password")]
             native_password_test_aid: None,
         }
@@ -183,6 +214,50 @@ pub struct QueryResult {
 pub(crate) enum Stream {
     Plain(TcpStream),
     Tls(Box<tokio_rustls::TlsStream<TcpStream>>),
+}
+
+impl tokio::io::AsyncRead for Stream {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => std::pin::Pin::new(s).poll_read(cx, buf),
+            Self::Tls(s) => std::pin::Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Stream {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Self::Plain(s) => std::pin::Pin::new(s).poll_write(cx, buf),
+            Self::Tls(s) => std::pin::Pin::new(s).poll_write(cx, buf),
+        }
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => std::pin::Pin::new(s).poll_flush(cx),
+            Self::Tls(s) => std::pin::Pin::new(s).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => std::pin::Pin::new(s).poll_shutdown(cx),
+            Self::Tls(s) => std::pin::Pin::new(s).poll_shutdown(cx),
+        }
+    }
 }
 
 impl Stream {
@@ -469,6 +544,25 @@ pub fn tls_client_config(
 // ---------------------------------------------------------------------------------------------
 // Connection.
 
+/// A connection whose greeting has been read, before the login.
+pub struct Greeted {
+    io: PacketIo,
+    packet: Packet,
+}
+
+impl std::fmt::Debug for Greeted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Greeted").finish_non_exhaustive()
+    }
+}
+
+impl Greeted {
+    /// The greeting packet as received (an ERR packet when the server refuses at once).
+    pub fn packet(&self) -> &Packet {
+        &self.packet
+    }
+}
+
 /// An authenticated connection in the command phase.
 pub struct Connection {
     io: PacketIo,
@@ -493,17 +587,43 @@ impl Connection {
         opts: &ConnectOptions,
         initiator: &mut dyn GssInitiator,
     ) -> Result<Self, Error> {
-        let tls = tls_client_config(opts.ssl_mode, opts.ssl_ca.as_deref())?;
-        let server_name = ServerName::try_from(opts.host.clone())
-            .map_err(|e| Error::Config(format!("invalid host name '{}': {e}", opts.host)))?;
+        let greeted = Self::open(opts).await?;
+        Self::login(greeted, opts, initiator).await
+    }
+
+    /// Connect and read the server's greeting (the first half of [`Connection::connect`];
+    /// the proxy derives its local greeting from it before it knows the account).
+    pub async fn open(opts: &ConnectOptions) -> Result<Greeted, Error> {
         let fut = async {
             let tcp = TcpStream::connect((opts.host.as_str(), opts.port)).await?;
             tcp.set_nodelay(true)?;
             let mut io = PacketIo::new(tcp, opts.max_packet);
+            let packet = io.read_packet().await?;
+            Ok(Greeted { io, packet })
+        };
+        timed(Some(opts.connect_timeout), "connect", fut).await
+    }
+
+    /// Negotiate TLS per `opts.ssl_mode` and authenticate with `initiator` on a connection
+    /// from [`Connection::open`].
+    pub async fn login(
+        greeted: Greeted,
+        opts: &ConnectOptions,
+        initiator: &mut dyn GssInitiator,
+    ) -> Result<Self, Error> {
+        let tls = tls_client_config(opts.ssl_mode, opts.ssl_ca.as_deref())?;
+        let server_name = ServerName::try_from(opts.host.clone())
+            .map_err(|e| Error::Config(format!("invalid host name '{}': {e}", opts.host)))?;
+        let fut = async {
+            let Greeted { mut io, packet } = greeted;
             let mut ho = HandshakeOptions::new(opts.user.clone(), opts.plugin);
             ho.database = opts.database.clone();
             ho.max_packet = u32::try_from(opts.max_packet).unwrap_or(u32::MAX);
             ho.spn_policy = opts.spn_policy.clone();
+            ho.charset = opts.charset;
+            ho.capabilities = opts.capabilities;
+            ho.connect_attrs = opts.connect_attrs.clone();
+            ho.probe_other_plugins = opts.probe_other_plugins;
             ho.tls = match opts.ssl_mode {
                 SslMode::Disabled => TlsIntent::Disabled,
                 SslMode::Preferred => TlsIntent::Preferred,
@@ -514,7 +634,7 @@ impl Connection {
                 ho.native_password_test_aid = opts.native_password_test_aid.clone();
             }
             let mut hs = ClientHandshake::new(ho);
-            let mut pkt = io.read_packet().await?;
+            let mut pkt = packet;
             if opts.ssl_mode == SslMode::Preferred
                 && Handshake::parse(&pkt.payload).is_ok_and(|g| g.capabilities & caps::SSL == 0)
             {
@@ -561,7 +681,7 @@ impl Connection {
                 pkt = io.read_packet().await?;
             }
         };
-        timed(Some(opts.connect_timeout), "connect and authenticate", fut).await
+        timed(Some(opts.connect_timeout), "authenticate", fut).await
     }
 
     /// Details of the connection phase (greeting, negotiated capabilities, final OK).
@@ -708,6 +828,14 @@ impl Connection {
             }
             res.rows.push(parse_text_row(&r.payload, ncols)?);
         }
+    }
+
+    /// The stream in the command phase, for a byte relay (the proxy), with any bytes
+    /// already read past the last packet.
+    #[cfg(feature = "proxy")]
+    pub(crate) fn into_stream(mut self) -> (Stream, Vec<u8>) {
+        let rest = self.io.decoder.take_buffered();
+        (self.io.stream, rest)
     }
 
     /// COM_PING.

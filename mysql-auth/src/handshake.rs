@@ -56,6 +56,20 @@ pub struct HandshakeOptions {
     /// Refuse an OK that ends the connection phase without any Kerberos exchange (default
     /// `true`): such a server authenticated nobody and proved nothing about itself.
     pub require_kerberos: bool,
+    /// Command-phase capability flags to request instead of this crate's defaults (the proxy
+    /// passes its local client's, so both sides of the relay speak the same protocol).
+    /// CLIENT_SSL and compression are never taken from here; the flags the login itself
+    /// needs are always added.
+    pub capabilities: Option<u32>,
+    /// When the server switches to a plugin that is not Kerberos (e.g. MariaDB does for an
+    /// account that does not exist), answer it with an empty response so the server gives
+    /// its own verdict (its ERR, passed on unchanged) instead of failing here. Should the
+    /// server accept that, the login still fails with [`AuthError::UnsupportedPlugin`]:
+    /// only Kerberos logins succeed.
+    pub probe_other_plugins: bool,
+    /// Connection attributes to send (CLIENT_CONNECT_ATTRS), in wire form without the total
+    /// length; the proxy forwards its local client's.
+    pub connect_attrs: Option<Vec<u8>>,
     /// TEST AID ONLY: password for `mysql_native_password` (to exercise the connector against
     /// a real server without Kerberos). Never use for production logins.
     #[cfg(feature = "test-native-password")]
@@ -75,6 +89,9 @@ impl HandshakeOptions {
             max_switches: 3,
             spn_policy: SpnPolicy::default(),
             require_kerberos: true,
+            capabilities: None,
+            probe_other_plugins: false,
+            connect_attrs: None,
             #[cfg(feature = "test-native-password")]
             native_password_test_aid: None,
         }
@@ -86,6 +103,8 @@ impl HandshakeOptions {
 pub struct Authenticated {
     /// The final OK packet.
     pub ok: OkPacket,
+    /// The final OK packet's payload as the server sent it.
+    pub ok_payload: Vec<u8>,
     /// The parsed greeting.
     pub server: Handshake,
     /// Negotiated capabilities (client ∩ server).
@@ -134,6 +153,9 @@ pub struct ClientHandshake {
     switches: usize,
     greeting_token: Option<Vec<u8>>,
     native_used: bool,
+    /// A non-Kerberos plugin answered with an empty response (see
+    /// [`HandshakeOptions::probe_other_plugins`]).
+    probing: Option<String>,
 }
 
 impl ClientHandshake {
@@ -152,6 +174,7 @@ impl ClientHandshake {
             switches: 0,
             greeting_token: None,
             native_used: false,
+            probing: None,
         }
     }
 
@@ -259,14 +282,30 @@ impl ClientHandshake {
                 return Err(ProtocolError::MissingCapability(name).into());
             }
         }
-        let mut want = caps::LONG_PASSWORD
-            | caps::LONG_FLAG
-            | caps::PROTOCOL_41
-            | caps::TRANSACTIONS
+        let login = caps::PROTOCOL_41
             | caps::SECURE_CONNECTION
             | caps::PLUGIN_AUTH
-            | caps::PLUGIN_AUTH_LENENC_CLIENT_DATA
-            | caps::DEPRECATE_EOF;
+            | caps::PLUGIN_AUTH_LENENC_CLIENT_DATA;
+        let mut want = match self.opts.capabilities {
+            Some(c) => {
+                (c & !(caps::SSL
+                    | caps::COMPRESS
+                    | caps::ZSTD_COMPRESSION
+                    | caps::CONNECT_WITH_DB
+                    | caps::CONNECT_ATTRS))
+                    | login
+            }
+            None => {
+                caps::LONG_PASSWORD
+                    | caps::LONG_FLAG
+                    | caps::TRANSACTIONS
+                    | caps::DEPRECATE_EOF
+                    | login
+            }
+        };
+        if self.opts.connect_attrs.is_some() {
+            want |= caps::CONNECT_ATTRS;
+        }
         if self.opts.database.is_some() {
             if sc & caps::CONNECT_WITH_DB == 0 {
                 return Err(ProtocolError::MissingCapability("CLIENT_CONNECT_WITH_DB").into());
@@ -339,6 +378,7 @@ impl ClientHandshake {
             auth_response: &token,
             database: self.opts.database.as_deref(),
             plugin: &self.plugin_name,
+            attrs: self.opts.connect_attrs.as_deref(),
         }
         .encode();
         self.out(payload)
@@ -347,6 +387,10 @@ impl ClientHandshake {
     fn on_auth(&mut self, payload: &[u8], gss: &mut dyn GssInitiator) -> Result<Step, AuthError> {
         match AuthPacket::parse(payload)? {
             AuthPacket::Ok(ok) => {
+                if let Some(plugin) = self.probing.take() {
+                    self.state = State::Done;
+                    return Err(AuthError::UnsupportedPlugin(plugin));
+                }
                 match &self.exchange {
                     Some(ex) if !ex.is_complete() => return Err(AuthError::ContextIncomplete),
                     None if self.opts.require_kerberos && !self.native_password_used() => {
@@ -362,6 +406,7 @@ impl ClientHandshake {
                     .ok_or_else(|| ProtocolError::Unexpected("OK before the greeting".into()))?;
                 Ok(Step::Authenticated(Box::new(Authenticated {
                     ok,
+                    ok_payload: payload.to_vec(),
                     server,
                     capabilities: self.capabilities,
                     tls: self.tls,
@@ -379,6 +424,7 @@ impl ClientHandshake {
                     return Err(AuthError::TooManyRounds(self.opts.max_switches));
                 }
                 self.plugin_name = sw.plugin.clone();
+                self.probing = None;
                 if let Some(plugin) = KerberosPlugin::from_client_name(&sw.plugin) {
                     let mut ex = self.exchange_for(plugin);
                     let token = ex.start(&sw.data, gss)?;
@@ -395,8 +441,16 @@ impl ClientHandshake {
                     let resp = crate::native_password::scramble(pw.as_bytes(), scramble);
                     return Ok(Step::Send(self.out(resp)));
                 }
+                if self.opts.probe_other_plugins {
+                    self.exchange = None;
+                    self.probing = Some(sw.plugin);
+                    return Ok(Step::Send(self.out(Vec::new())));
+                }
                 Err(AuthError::UnsupportedPlugin(sw.plugin))
             }
+            AuthPacket::MoreData(_) | AuthPacket::Raw(_) if self.probing.is_some() => Err(
+                AuthError::UnsupportedPlugin(self.probing.take().unwrap_or_default()),
+            ),
             AuthPacket::MoreData(d) | AuthPacket::Raw(d) => {
                 let Some(ex) = self.exchange.as_mut() else {
                     return Err(ProtocolError::Unexpected(format!(
@@ -833,6 +887,66 @@ mod tests {
             hs.handle_packet(&Packet::new(2, sw), &mut g),
             Err(AuthError::UnsupportedPlugin(p)) if p == "caching_sha2_password"
         ));
+    }
+
+    #[test]
+    fn probing_other_plugins_gives_the_server_its_verdict_but_never_a_login() {
+        let sw = AuthSwitchRequest {
+            plugin: "mysql_native_password".into(),
+            data: vec![1; 21],
+        }
+        .encode();
+        let err = ErrPacket {
+            code: 1045,
+            sql_state: "28000".into(),
+            message: "Access denied for user 'nobody'@'localhost' (using password: NO)".into(),
+        };
+        for (reply, verdict_is_server_err) in [(err.encode(), true), (ok(), false)] {
+            let mut g = Fake::default();
+            let mut o = HandshakeOptions::new("nobody", KerberosPlugin::MysqlKerberos);
+            o.probe_other_plugins = true;
+            let mut hs = ClientHandshake::new(o);
+            run_greeting(&mut hs, &mut g, false);
+            let empty = expect_send(
+                hs.handle_packet(&Packet::new(2, sw.clone()), &mut g)
+                    .unwrap(),
+            );
+            assert_eq!(empty, Packet::new(3, Vec::new()));
+            let r = hs.handle_packet(&Packet::new(4, reply), &mut g);
+            if verdict_is_server_err {
+                assert!(
+                    matches!(r, Err(AuthError::Server(ref e)) if *e == err),
+                    "{r:?}"
+                );
+            } else {
+                assert!(
+                    matches!(r, Err(AuthError::UnsupportedPlugin(ref p)) if p == "mysql_native_password"),
+                    "{r:?}"
+                );
+            }
+            assert!(g.reqs.is_empty());
+        }
+    }
+
+    #[test]
+    fn capability_override_keeps_login_flags_and_drops_tls_and_compression() {
+        let mut g = Fake::default();
+        let mut o = HandshakeOptions::new("u", KerberosPlugin::MysqlKerberos);
+        o.tls = TlsIntent::Disabled;
+        o.capabilities = Some(caps::PROTOCOL_41 | caps::MULTI_RESULTS | caps::SSL | caps::COMPRESS);
+        o.connect_attrs = Some(vec![1, b'a', 1, b'b']);
+        let mut hs = ClientHandshake::new(o);
+        let resp = run_greeting(&mut hs, &mut g, true);
+        let want = caps::PROTOCOL_41
+            | caps::MULTI_RESULTS
+            | caps::SECURE_CONNECTION
+            | caps::PLUGIN_AUTH
+            | caps::PLUGIN_AUTH_LENENC_CLIENT_DATA
+            | caps::CONNECT_ATTRS;
+        assert_eq!(hs.capabilities(), want);
+        let parsed = HandshakeResponse::parse(&resp.payload).unwrap();
+        assert_eq!(parsed.capabilities, want);
+        assert_eq!(parsed.attrs, Some(&[1, b'a', 1, b'b'][..]));
     }
 
     #[test]

@@ -78,6 +78,8 @@ pub struct KerberosInitiator {
     work: Option<Ccache>,
     /// Whether `work` is written back to the cache.
     write_back: bool,
+    /// Whether this initiator may write the cache at all (false: memory only).
+    persist: bool,
     password: Option<Zeroizing<String>>,
     mutual: bool,
     channel_bindings: Option<ChannelBindings>,
@@ -116,6 +118,7 @@ impl KerberosInitiator {
             loaded,
             work: None,
             write_back: false,
+            persist: true,
             password: None,
             mutual: true,
             channel_bindings: None,
@@ -123,6 +126,31 @@ impl KerberosInitiator {
             from_cache: false,
             ctx: None,
         })
+    }
+
+    /// An initiator over `loaded`, an in-memory cache: nothing is read or written on disk
+    /// (a long-running process shares one cache between logins and does the cache I/O
+    /// itself, off its async workers). `cache` only names the cache in messages.
+    pub fn in_memory(client: Client, cache: CacheSource, loaded: Option<Ccache>) -> Self {
+        Self {
+            client,
+            cache,
+            loaded,
+            work: None,
+            write_back: false,
+            persist: false,
+            password: None,
+            mutual: false,
+            channel_bindings: None,
+            creds: None,
+            from_cache: false,
+            ctx: None,
+        }
+    }
+
+    /// The cache the last login worked with (the loaded one plus any tickets obtained).
+    pub fn working_cache(&self) -> Option<&Ccache> {
+        self.work.as_ref()
     }
 
     /// The Kerberos password for the in-process AS exchange when no TGT is cached.
@@ -257,7 +285,7 @@ impl KerberosInitiator {
             && has_tgt(c)
         {
             self.work = Some(c.clone());
-            self.write_back = true;
+            self.write_back = self.persist;
             return Ok(());
         }
         let Some(pw) = self.password.clone() else {
@@ -281,7 +309,7 @@ impl KerberosInitiator {
             });
         }
         c.store(init.creds.to_ccache());
-        self.write_back = self.cache.store_tgt;
+        self.write_back = self.persist && self.cache.store_tgt;
         if self.write_back {
             self.save(&c)?;
         }

@@ -10,6 +10,8 @@
 //! * `connector` (feature `connector`, default): tokio + rustls connector, COM_QUERY/PING/QUIT.
 //! * `kerberos` (feature `connector`): [`GssInitiator`] over `kdc-client` and `gss-mech`
 //!   (ccache, in-process AS with a password, cross-realm service tickets).
+//! * [`proxy`]: the login proxy for clients without a Kerberos plugin: its local side free of
+//!   I/O always; `LocalProxy` on a Unix socket with feature `proxy`.
 //! * `test_server` (feature `test-server`): an in-process MySQL-protocol test peer.
 //!
 //! Byte layouts and reference-client behaviour: `docs/wire-protocols.md` §1–§3.
@@ -29,6 +31,7 @@ pub mod connector;
 pub mod kerberos;
 #[cfg(feature = "test-native-password")]
 pub mod native_password;
+pub mod proxy;
 #[cfg(feature = "test-server")]
 pub mod test_server;
 

@@ -19,6 +19,10 @@ pub mod caps {
     pub const LONG_FLAG: u32 = 1 << 2;
     /// CLIENT_CONNECT_WITH_DB.
     pub const CONNECT_WITH_DB: u32 = 1 << 3;
+    /// CLIENT_COMPRESS.
+    pub const COMPRESS: u32 = 1 << 5;
+    /// CLIENT_LOCAL_FILES (LOAD DATA LOCAL INFILE).
+    pub const LOCAL_FILES: u32 = 1 << 7;
     /// CLIENT_PROTOCOL_41.
     pub const PROTOCOL_41: u32 = 1 << 9;
     /// CLIENT_SSL.
@@ -41,6 +45,8 @@ pub mod caps {
     pub const SESSION_TRACK: u32 = 1 << 23;
     /// CLIENT_DEPRECATE_EOF (result sets end with an OK packet, no EOF after the columns).
     pub const DEPRECATE_EOF: u32 = 1 << 24;
+    /// CLIENT_ZSTD_COMPRESSION_ALGORITHM.
+    pub const ZSTD_COMPRESSION: u32 = 1 << 26;
 }
 
 /// Server status flag SERVER_MORE_RESULTS_EXISTS.
@@ -171,6 +177,78 @@ pub struct HandshakeResponse<'a> {
     pub database: Option<&'a str>,
     /// Client plugin name (sent with CLIENT_PLUGIN_AUTH).
     pub plugin: &'a str,
+    /// Connection attributes (sent with CLIENT_CONNECT_ATTRS): the key/value pairs, each a
+    /// length-encoded string, without the leading total length.
+    pub attrs: Option<&'a [u8]>,
+}
+
+/// Bound on the connection attributes block (MySQL's server limit is 64 KiB).
+pub const CONNECT_ATTRS_MAX: usize = 65_535;
+
+impl<'a> HandshakeResponse<'a> {
+    /// Parse a HandshakeResponse41 payload (the local client's, in the proxy). The client
+    /// must speak the 4.1 protocol; an SSLRequest (32 bytes, CLIENT_SSL) is not a response.
+    pub fn parse(payload: &'a [u8]) -> Result<Self, ProtocolError> {
+        const W: &str = "HandshakeResponse41";
+        let mut r = Reader::new(payload, W);
+        let capabilities = r.u32le()?;
+        if capabilities & caps::PROTOCOL_41 == 0 {
+            return Err(ProtocolError::MissingCapability("CLIENT_PROTOCOL_41"));
+        }
+        let max_packet = r.u32le()?;
+        let charset = r.u8()?;
+        r.take(23)?;
+        if r.is_empty() {
+            return Err(ProtocolError::Malformed(
+                W,
+                "SSLRequest where a response was due",
+            ));
+        }
+        let utf8 = |b: &'a [u8], what: &'static str| {
+            std::str::from_utf8(b).map_err(|_| ProtocolError::Malformed(W, what))
+        };
+        let user = utf8(r.null_str()?, "account name is not UTF-8")?;
+        let auth_response = if capabilities & caps::PLUGIN_AUTH_LENENC_CLIENT_DATA != 0 {
+            r.lenenc_bytes()?
+        } else if capabilities & caps::SECURE_CONNECTION != 0 {
+            let n = usize::from(r.u8()?);
+            r.take(n)?
+        } else {
+            r.null_str()?
+        };
+        let database = if capabilities & caps::CONNECT_WITH_DB != 0 {
+            Some(utf8(r.null_str_or_eof(), "database name is not UTF-8")?)
+        } else {
+            None
+        };
+        let plugin = if capabilities & caps::PLUGIN_AUTH != 0 {
+            utf8(r.null_str_or_eof(), "plugin name is not UTF-8")?
+        } else {
+            ""
+        };
+        let attrs = if capabilities & caps::CONNECT_ATTRS != 0 && !r.is_empty() {
+            let a = r.lenenc_bytes()?;
+            if a.len() > CONNECT_ATTRS_MAX {
+                return Err(ProtocolError::Malformed(
+                    W,
+                    "connection attributes over 64 KiB",
+                ));
+            }
+            Some(a)
+        } else {
+            None
+        };
+        Ok(Self {
+            capabilities,
+            max_packet,
+            charset,
+            user,
+            auth_response,
+            database,
+            plugin,
+            attrs,
+        })
+    }
 }
 
 impl HandshakeResponse<'_> {
@@ -193,6 +271,9 @@ impl HandshakeResponse<'_> {
         if self.capabilities & caps::PLUGIN_AUTH != 0 {
             out.extend_from_slice(self.plugin.as_bytes());
             out.push(0);
+        }
+        if self.capabilities & caps::CONNECT_ATTRS != 0 {
+            put_lenenc_bytes(&mut out, self.attrs.unwrap_or_default());
         }
         out
     }
@@ -580,10 +661,55 @@ mod tests {
             auth_response: b"",
             database: None,
             plugin: "authentication_kerberos_client",
+            attrs: None,
         };
         let e = r.encode();
         assert_eq!(&e[32..], b"karl\0\0authentication_kerberos_client\0");
         assert_eq!(e[8], 45);
+        assert_eq!(HandshakeResponse::parse(&e).unwrap(), r);
+    }
+
+    #[test]
+    fn handshake_response_parse_all_fields() {
+        let mut attrs = Vec::new();
+        put_lenenc_bytes(&mut attrs, b"_client_name");
+        put_lenenc_bytes(&mut attrs, b"libmariadb");
+        let r = HandshakeResponse {
+            capabilities: caps::PROTOCOL_41
+                | caps::SECURE_CONNECTION
+                | caps::PLUGIN_AUTH
+                | caps::CONNECT_WITH_DB
+                | caps::CONNECT_ATTRS,
+            max_packet: 1 << 30,
+            charset: 33,
+            user: "joedoe",
+            auth_response: &[7; 20],
+            database: Some("labdb"),
+            plugin: "mysql_native_password",
+            attrs: Some(&attrs),
+        };
+        let e = r.encode();
+        assert_eq!(HandshakeResponse::parse(&e).unwrap(), r);
+        // Every truncation before the attributes is an error, never a panic.
+        for cut in 0..e.len() - attrs.len() - 1 {
+            let _ = HandshakeResponse::parse(&e[..cut]);
+        }
+        for cut in 0..60 {
+            assert!(HandshakeResponse::parse(&e[..cut]).is_err(), "{cut}");
+        }
+        // An SSLRequest and a pre-4.1 client are refused.
+        let ssl = ssl_request(caps::PROTOCOL_41 | caps::SSL, 0, 45);
+        assert!(HandshakeResponse::parse(&ssl).is_err());
+        let mut old = e.clone();
+        old[1] &= !((caps::PROTOCOL_41 >> 8) as u8);
+        assert_eq!(
+            HandshakeResponse::parse(&old),
+            Err(ProtocolError::MissingCapability("CLIENT_PROTOCOL_41"))
+        );
+        // A non-UTF-8 account name is malformed.
+        let mut bad = e.clone();
+        bad[32] = 0xFF;
+        assert!(HandshakeResponse::parse(&bad).is_err());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 
 use crate::connector::{Error, PacketIo};
 use crate::messages::{AuthSwitchRequest, ErrPacket, caps};
-use crate::packet::{Packet, Reader, put_lenenc_bytes, put_lenenc_int};
+use crate::packet::{Packet, put_lenenc_bytes, put_lenenc_int};
 use crate::plugin::{GssapiData, KerberosPlugin, MysqlKerberosData};
 
 /// One `gss_accept_sec_context` result.
@@ -237,29 +237,12 @@ struct Response {
 }
 
 fn parse_response(payload: &[u8]) -> Result<Response, crate::ProtocolError> {
-    let mut r = Reader::new(payload, "HandshakeResponse41");
-    let caps_ = r.u32le()?;
-    r.take(28)?;
-    let user = String::from_utf8_lossy(r.null_str()?).into_owned();
-    let auth = if caps_ & caps::PLUGIN_AUTH_LENENC_CLIENT_DATA != 0 {
-        r.lenenc_bytes()?.to_vec()
-    } else {
-        let n = usize::from(r.u8()?);
-        r.take(n)?.to_vec()
-    };
-    if caps_ & caps::CONNECT_WITH_DB != 0 {
-        r.null_str()?;
-    }
-    let plugin = if caps_ & caps::PLUGIN_AUTH != 0 {
-        String::from_utf8_lossy(r.null_str_or_eof()).into_owned()
-    } else {
-        String::new()
-    };
+    let r = crate::messages::HandshakeResponse::parse(payload)?;
     Ok(Response {
-        caps: caps_,
-        user,
-        auth,
-        plugin,
+        caps: r.capabilities,
+        user: r.user.to_owned(),
+        auth: r.auth_response.to_vec(),
+        plugin: r.plugin.to_owned(),
     })
 }
 

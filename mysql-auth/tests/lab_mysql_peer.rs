@@ -383,3 +383,66 @@ async fn wrong_user_refused() {
         }
     }
 }
+
+/// `LocalProxy` in front of the MySQL peer: the real `mariadb` CLI, with no Kerberos plugin
+/// available, logs in through it with `authentication_kerberos` (plain and TLS upstream); an
+/// account whose UPN has no TGT gets the proxy's ERR 1045 naming the missing credentials.
+#[cfg(feature = "proxy")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the lab"]
+async fn proxy_logs_the_mariadb_cli_in_with_authentication_kerberos() {
+    use mysql_auth::proxy::credentials::{SharedCredentials, TgtSource};
+    use mysql_auth::proxy::{LocalProxy, ProxyConfig};
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let user = lab("LAB_USER");
+    for (tls, mode) in [(false, SslMode::Disabled), (true, SslMode::VerifyIdentity)] {
+        let (srv, _) = server(Which::Mech, Announce::Switch, tls).await;
+        let path = kinit(&format!("proxy-{tls}")).await;
+        let cache = CacheSource {
+            cache: CcacheHandle::file(&path),
+            store_tgt: false,
+        };
+        let creds = SharedCredentials::new(client(), cache, TgtSource::Cache)
+            .await
+            .unwrap();
+        let dir = cache_path(&format!("proxy-dir-{tls}"));
+        std::fs::create_dir_all(dir.join("empty")).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let proxy = LocalProxy::start(
+            dir.join("p.sock"),
+            ProxyConfig::new(opts(&srv, "", mode)),
+            Arc::new(creds),
+        )
+        .await
+        .unwrap();
+        let mariadb = |account: String| {
+            let sock = proxy.path().to_owned();
+            let plugins = format!("--plugin-dir={}", dir.join("empty").display());
+            tokio::task::spawn_blocking(move || {
+                Command::new("mariadb")
+                    .args(["--no-defaults", &plugins, "-S"])
+                    .arg(&sock)
+                    .args(["-u", &account, "-B", "-N", "-e", "SELECT CURRENT_USER()"])
+                    .output()
+                    .unwrap()
+            })
+        };
+        let out = mariadb(user.clone()).await.unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{user}@%\n"));
+        let out = mariadb(lab("LAB_USER2")).await.unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with("ERROR 1045 (28000): kerb proxy: ")
+                && err.contains("No Kerberos credentials for alice@ONPREM.LOCAL"),
+            "{err}"
+        );
+        proxy.shutdown().await.unwrap();
+        assert!(!dir.join("p.sock").exists());
+    }
+}
