@@ -7,6 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+mod common;
+
+use common::{current_mit_cache, mit_cache};
 use kdc_client::ccache::{Ccache, Typed};
 use kdc_client::keytab::{Keytab, KeytabEntry};
 use kdc_client::{Principal, PrincipalName, Realm};
@@ -68,14 +71,6 @@ fn tmpdir(name: &str) -> PathBuf {
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-fn mit_cache() -> Ccache {
-    let rec = vectors::load("ccache-mit.txt")
-        .into_iter()
-        .find(|r| r.get("name") == "kinit-kvno")
-        .unwrap();
-    Ccache::parse(&rec.hex("bytes")).unwrap()
 }
 
 /// Combinations of the cache listing options compared with MIT.
@@ -468,43 +463,6 @@ fn bad_files_match_mit() {
         same("klist", &["-c", s(&f)], &[]);
         same("klist", &["-k", s(&f)], &[]);
     }
-}
-
-/// `mit_cache()` re-timed to the clock: every time moves by the same amount, so that the first
-/// credential was issued now and the recorded lifetimes and renewal windows stay as MIT made
-/// them. This is the one mechanism that keeps the behaviour tests independent of the date (the
-/// recorded tickets expired long ago); `mit_cache()` itself stays byte-exact for the tests that
-/// compare both tools' listings of the same file. `client` replaces the default principal.
-fn current_mit_cache(client: Option<&str>) -> Ccache {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("the clock is after 1970")
-        .as_secs();
-    let mut c = mit_cache();
-    if let Some(name) = client {
-        c.default_principal = Principal::parse(name, None).unwrap();
-    }
-    let issued = c
-        .credentials
-        .iter()
-        .find(|c| !c.is_config())
-        .expect("the recorded cache holds a ticket")
-        .authtime;
-    // Signed: the clock may be before the recording (a test run under a shifted clock).
-    let shift = i64::try_from(now).unwrap() - i64::from(issued);
-    let moved = |t: &mut u32| {
-        // 0 means "absent" in the FILE format and stays so.
-        if *t != 0 {
-            *t = u32::try_from(i64::from(*t) + shift).expect("re-timed time fits the format");
-        }
-    };
-    for cred in c.credentials.iter_mut().filter(|c| !c.is_config()) {
-        moved(&mut cred.authtime);
-        moved(&mut cred.starttime);
-        moved(&mut cred.endtime);
-        moved(&mut cred.renew_till);
-    }
-    c
 }
 
 fn open_keyring(name: &str) -> kdc_client::ccache::CcacheHandle {

@@ -453,8 +453,8 @@ pub mod hostile {
         NoTls,
         /// The greeting one byte every 2 s.
         Slow,
-        /// An ERR of this message after the client's first token.
-        Err(String),
+        /// An ERR of this code and message after the client's first token.
+        Err(u16, String),
     }
 
     /// The running peer and what clients sent it.
@@ -579,10 +579,10 @@ pub mod hostile {
             Hostile::OkWithoutKerberos => {
                 io.write_packet(&seq.pkt(ok_packet(0, 0, 2))).await?;
             }
-            Hostile::Err(msg) => {
+            Hostile::Err(code, msg) => {
                 io.write_packet(&seq.pkt(kerberos)).await?;
                 read(&mut io, &mut seq).await?;
-                io.write_packet(&seq.pkt(err(1045, "28000", &msg))).await?;
+                io.write_packet(&seq.pkt(err(code, "HY000", &msg))).await?;
             }
             Hostile::NullRows(rows) => {
                 io.write_packet(&seq.pkt(kerberos)).await?;

@@ -170,7 +170,7 @@ async fn a_slow_server_hits_the_connect_timeout() {
 #[tokio::test]
 async fn an_err_full_of_escapes_is_printed_escaped() {
     let msg = "\x1b[2J\x1b]0;x\x07".repeat(10_000);
-    let (r, _) = run(Hostile::Err(msg), SslMode::Disabled, false).await;
+    let (r, _) = run(Hostile::Err(1045, msg), SslMode::Disabled, false).await;
     let e = r.map(|_| ()).unwrap_err().to_string();
     assert!(!e.contains('\x1b') && !e.contains('\x07'));
     assert!(e.len() < 700, "{}", e.len());

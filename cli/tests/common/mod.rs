@@ -1,4 +1,4 @@
-//! Helpers shared by the lab tests of the CLI.
+//! Helpers shared by the tests of the CLI.
 // Each test crate compiles this module and uses a part of it.
 #![allow(dead_code)]
 
@@ -128,4 +128,51 @@ pub fn kadmin_local(query: &str) {
         o.status.success() && !err.contains("while "),
         "kadmin.local {query}: {err}"
     );
+}
+
+/// The cache MIT made (`vectors/data/ccache-mit.txt`, record `kinit-kvno`), byte-exact: for
+/// comparisons in which both tools read the same file.
+pub fn mit_cache() -> kdc_client::ccache::Ccache {
+    let rec = vectors::load("ccache-mit.txt")
+        .into_iter()
+        .find(|r| r.get("name") == "kinit-kvno")
+        .unwrap();
+    kdc_client::ccache::Ccache::parse(&rec.hex("bytes")).unwrap()
+}
+
+/// `mit_cache()` re-timed to the clock: every time moves by the same amount, so that the first
+/// credential was issued now and the recorded lifetimes and renewal windows stay as MIT made
+/// them. This is the one mechanism that keeps the behaviour tests independent of the date (the
+/// recorded tickets expired long ago); `mit_cache()` itself stays byte-exact for the tests that
+/// compare both tools' listings of the same file. `client` replaces the default principal.
+pub fn current_mit_cache(client: Option<&str>) -> kdc_client::ccache::Ccache {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs();
+    let mut c = mit_cache();
+    if let Some(name) = client {
+        c.default_principal = kdc_client::Principal::parse(name, None).unwrap();
+    }
+    let issued = c
+        .credentials
+        .iter()
+        .find(|c| !c.is_config())
+        .expect("the recorded cache holds a ticket")
+        .authtime;
+    // Signed: the clock may be before the recording (a test run under a shifted clock).
+    let shift = i64::try_from(now).unwrap() - i64::from(issued);
+    let moved = |t: &mut u32| {
+        // 0 means "absent" in the FILE format and stays so.
+        if *t != 0 {
+            *t = u32::try_from(i64::from(*t) + shift).expect("re-timed time fits the format");
+        }
+    };
+    for cred in c.credentials.iter_mut().filter(|c| !c.is_config()) {
+        moved(&mut cred.authtime);
+        moved(&mut cred.starttime);
+        moved(&mut cred.endtime);
+        moved(&mut cred.renew_till);
+    }
+    c
 }
