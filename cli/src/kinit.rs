@@ -6,11 +6,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use kdc_client::asn1::HostAddress;
-use kdc_client::ccache::{Ccache, CcacheHandle, Credential, KdcOffset};
+use kdc_client::ccache::{Ccache, CcacheHandle, Credential};
 use kdc_client::client::Client;
 use kdc_client::config::Krb5Conf;
 use kdc_client::config::krb5conf::parse_duration;
-use kdc_client::crypto::Enctype;
 use kdc_client::exchange::{self, Credentials};
 use kdc_client::keytab::Keytab;
 use kdc_client::{NameType, Principal, PrincipalName};
@@ -309,7 +308,9 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
             Failure::Krb(format!("{msg} while {doing}"))
         })?;
         let cred = refresh_credentials(&conf, &cache, &handle, &client, service, how)?;
-        return save(&handle, &client, cred, 0, args.verbose);
+        let mut fresh = Ccache::new(client.clone());
+        fresh.store(cred);
+        return save(&handle, &fresh, args.verbose);
     }
     let addresses = match args.addresses {
         Some(true) => crate::localaddr::local_addresses()
@@ -351,10 +352,9 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
         secret,
         conf,
     };
-    let (cred, kdc_offset) = get_initial_credentials(&req)?;
     // The KDC may canonicalize the client name: the cache is initialised with the reply's.
-    let client = cred.client.clone();
-    save(&handle, &client, cred, kdc_offset, args.verbose)?;
+    let cache = get_initial_credentials(&req)?;
+    save(&handle, &cache, args.verbose)?;
     if target.switch {
         handle
             .switch_to()
@@ -449,7 +449,7 @@ fn choose_cache(args: &KinitArgs, conf: &Krb5Conf) -> Result<Target, Failure> {
 /// The AS exchange. Expected from the client: the credential to cache (client principal as
 /// the KDC returned it, session key, times, flags, ticket bytes verbatim); a failure as a
 /// message MIT-style, e.g. `Password incorrect`.
-fn get_initial_credentials(req: &InitialRequest) -> Result<(Credential, i64), Failure> {
+fn get_initial_credentials(req: &InitialRequest) -> Result<Ccache, Failure> {
     tracing::debug!("Getting initial credentials for {}", req.client);
     let failed =
         |e: &dyn std::fmt::Display| Failure::Krb(format!("{e} while getting initial credentials"));
@@ -488,15 +488,12 @@ fn get_initial_credentials(req: &InitialRequest) -> Result<(Credential, i64), Fa
             }
         }
         Secret::Keytab(kt) => {
-            let keys = Enctype::ALL
-                .iter()
-                .filter_map(|&e| kt.find(&req.client, None, &[e]))
-                .collect();
+            let keys = kt.client_keys(&req.client);
             common::block_on(client.get_initial_creds(opts, exchange::Secret::Keys(keys)))
         }
     };
     let init = init.map_err(|e| failed(&e))?.map_err(|e| failed(&e))?;
-    Ok((init.creds.to_ccache(), init.kdc_offset))
+    Ok(init.to_ccache())
 }
 
 /// MIT's `krb5_get_init_creds_password` on KDC_ERR_KEY_EXPIRED: a `kadmin/changepw` ticket
@@ -644,24 +641,9 @@ fn local_tgt(client: &Principal) -> Principal {
     )
 }
 
-fn save(
-    handle: &CcacheHandle,
-    client: &Principal,
-    cred: Credential,
-    kdc_offset: i64,
-    verbose: bool,
-) -> Result<(), Failure> {
-    let mut cache = Ccache::new(client.clone());
-    // Like MIT, remember the KDC's clock offset learned from a skew retry.
-    if let Ok(seconds @ (i32::MIN..=-1 | 1..=i32::MAX)) = i32::try_from(kdc_offset) {
-        cache.kdc_offset = Some(KdcOffset {
-            seconds,
-            microseconds: 0,
-        });
-    }
-    cache.store(cred);
+fn save(handle: &CcacheHandle, cache: &Ccache, verbose: bool) -> Result<(), Failure> {
     handle
-        .save(&cache)
+        .save(cache)
         .map_err(|e| Failure::Krb(format!("{e} while storing credentials")))?;
     if verbose {
         eprintln!("Authenticated to Kerberos v5");

@@ -167,6 +167,15 @@ impl Keytab {
         f.sync_all().map_err(io)
     }
 
+    /// The newest key of each enctype that `principal` has here, in [`Enctype::ALL`] order:
+    /// what an AS exchange with a keytab (`kinit -k`) offers.
+    pub fn client_keys(&self, principal: &Principal) -> Vec<EncryptionKey> {
+        Enctype::ALL
+            .iter()
+            .filter_map(|&e| self.find(principal, None, &[e]))
+            .collect()
+    }
+
     /// The key for `principal` (compared by components and realm, ignoring the name type, as
     /// MIT does), skipping entries whose enctype is not implemented. With `kvno`, only that
     /// version matches. `enctypes` is a preference list: for the first enctype that has a key,

@@ -10,7 +10,7 @@
 //!   [`GssInitiator::step`] verifies the server's AP-REP.
 
 use gss_mech::{ChannelBindings, ContextFlags, InitiatorContext, InitiatorOptions};
-use kdc_client::ccache::{Ccache, CcacheHandle, CcacheName, KdcOffset};
+use kdc_client::ccache::{Ccache, CcacheHandle, CcacheName};
 use kdc_client::client::{Client, ClientError};
 use kdc_client::crypto::OsRandom;
 use kdc_client::exchange::{Credentials, Secret};
@@ -301,14 +301,7 @@ impl KerberosInitiator {
             .get_initial_creds(opts, Secret::Password(pw))
             .await
             .map_err(|e| Self::kdc_err(e, format!("getting initial credentials for {client}")))?;
-        let mut c = Ccache::new(client.clone());
-        if let Ok(seconds @ (i32::MIN..=-1 | 1..=i32::MAX)) = i32::try_from(init.kdc_offset) {
-            c.kdc_offset = Some(KdcOffset {
-                seconds,
-                microseconds: 0,
-            });
-        }
-        c.store(init.creds.to_ccache());
+        let c = init.to_ccache();
         self.write_back = self.persist && self.cache.store_tgt;
         if self.write_back {
             self.save(&c)?;

@@ -93,6 +93,22 @@ pub struct InitialCreds {
     pub kdc_offset: i64,
 }
 
+impl InitialCreds {
+    /// A new cache for the credentials' client holding them, with the KDC's clock offset
+    /// (learned from a KRB_AP_ERR_SKEW retry) when there is one, as MIT's kinit stores it.
+    pub fn to_ccache(&self) -> crate::ccache::Ccache {
+        let mut cache = crate::ccache::Ccache::new(self.creds.client.clone());
+        if let Ok(seconds @ (i32::MIN..=-1 | 1..=i32::MAX)) = i32::try_from(self.kdc_offset) {
+            cache.kdc_offset = Some(crate::ccache::KdcOffset {
+                seconds,
+                microseconds: 0,
+            });
+        }
+        cache.store(self.creds.to_ccache());
+        cache
+    }
+}
+
 /// What the caller does next.
 #[derive(Debug)]
 pub enum AsStep {

@@ -8,9 +8,8 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use kdc_client::ccache::{Ccache, Credential, KdcOffset};
+use kdc_client::ccache::{Ccache, Credential};
 use kdc_client::client::Client;
-use kdc_client::crypto::Enctype;
 use kdc_client::exchange::Secret;
 use kdc_client::keytab::Keytab;
 use kdc_client::{Principal, PrincipalName};
@@ -123,10 +122,7 @@ impl SharedCredentials {
                         path.display()
                     )));
                 };
-                let keys: Vec<_> = Enctype::ALL
-                    .iter()
-                    .filter_map(|&e| kt.find(&client, None, &[e]))
-                    .collect();
+                let keys = kt.client_keys(&client);
                 let init = self
                     .client
                     .get_initial_creds(self.client.as_options(client.clone()), Secret::Keys(keys))
@@ -136,15 +132,7 @@ impl SharedCredentials {
                         message: e.to_string(),
                         context: format!("getting initial credentials for {client} with keytab"),
                     })?;
-                let mut c = Ccache::new(client);
-                if let Ok(seconds @ (i32::MIN..=-1 | 1..=i32::MAX)) = i32::try_from(init.kdc_offset)
-                {
-                    c.kdc_offset = Some(KdcOffset {
-                        seconds,
-                        microseconds: 0,
-                    });
-                }
-                c.store(init.creds.to_ccache());
+                let c = init.to_ccache();
                 tracing::debug!("TGT for {} obtained with the keytab", c.default_principal);
                 c
             }
