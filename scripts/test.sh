@@ -50,6 +50,8 @@ if [ "${SKIP_LAB:-0}" != 1 ] && [ -x lab/up.sh ]; then
     # A second, throwaway MariaDB with a native-password test user (mysql-auth/tests/mariadb_real.rs).
     eval "$(mysql-auth/tests/mariadb-lab.sh start)"
     cargo test --locked --workspace --all-features -- --ignored 2>&1 | tee target/test-lab.log
+    # The library's examples (the Session front door, a MySQL login) against the lab.
+    scripts/run-examples.sh
     # The in-process proxy with sqlx and mysql_async (examples/proxy-sqlx, its own workspace).
     if [ "${SKIP_EXAMPLES:-0}" != 1 ]; then
         export KRB5CCNAME="FILE:$LAB_STATE/ccache/proxy-example"

@@ -128,6 +128,16 @@ impl KerberosInitiator {
         })
     }
 
+    /// An initiator on a [`Session`](kdc_client::session::Session)'s client and cache (the
+    /// cache is read now, and the service ticket stored back after the login).
+    pub fn from_session(session: &kdc_client::session::Session) -> Result<Self, KerberosError> {
+        let cache = CacheSource {
+            cache: session.cache().clone(),
+            store_tgt: false,
+        };
+        Self::new(session.client().clone(), cache)
+    }
+
     /// An initiator over `loaded`, an in-memory cache: nothing is read or written on disk
     /// (a long-running process shares one cache between logins and does the cache I/O
     /// itself, off its async workers). `cache` only names the cache in messages.

@@ -1,0 +1,315 @@
+//! The front door: a [`Session`] is a [`Client`] (krb5.conf, KDC transport) bound to a
+//! credential cache, and does what MIT's `kinit` and `kvno` do with them: get a TGT from a
+//! password or a keytab into the cache, and service tickets from the cache or the KDCs (across
+//! trusts), stored back. Cache and keytab files are read and written on tokio's blocking
+//! threads, never on an async worker.
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), kdc_client::session::SessionError> {
+//! use kdc_client::session::Session;
+//! use kdc_client::{Principal, referral::ServiceName};
+//!
+//! // KRB5_CONFIG and KRB5CCNAME as MIT reads them.
+//! let session = Session::from_env()?;
+//! let user = Principal::parse("joedoe@ONPREM.LOCAL", None)?;
+//! let password = zeroize::Zeroizing::new(String::from("Passw0rd-joedoe"));
+//! session.login_with_password(&user, password).await?;
+//! // Across the trust to AD.MYAWS.COM, by referral: the ticket is stored in the cache.
+//! let ticket = session
+//!     .service_ticket(&ServiceName::host_based("mariadb", "db.ad.myaws.com"))
+//!     .await?;
+//! println!("{} until {}", ticket.server, ticket.endtime);
+//! # Ok(()) }
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use zeroize::Zeroizing;
+
+use crate::ccache::{Ccache, CcacheError, CcacheHandle, CcacheName};
+use crate::client::{Client, ClientError};
+use crate::config::krb5conf::Krb5Conf;
+use crate::config::{ConfigError, current_uid};
+use crate::exchange::{Credentials, Secret};
+use crate::keytab::{Keytab, KeytabError};
+use crate::referral::ServiceName;
+use crate::{Principal, PrincipalError, PrincipalName, referral};
+
+/// Why a [`Session`] call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// krb5.conf could not be read.
+    #[error("{0} while initializing krb5 library")]
+    Config(#[from] ConfigError),
+    /// The credential cache could not be resolved, read or written.
+    #[error("{0}")]
+    Cache(#[from] CcacheError),
+    /// The keytab could not be read, or holds no key of the principal.
+    #[error("{0}")]
+    Keytab(#[from] KeytabError),
+    /// A KDC exchange failed (the Kerberos error, realm and KDC are in the message).
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// A principal name did not parse.
+    #[error(transparent)]
+    Name(#[from] PrincipalError),
+    /// The cache has no default principal or no valid TGT for what was asked.
+    #[error("{0}")]
+    NoCredentials(String),
+    /// The current user's uid could not be read (`getuid` via `/proc/self`).
+    #[error("cannot tell the current user: {0}")]
+    Uid(std::io::Error),
+    /// A blocking file task did not finish (the runtime is shutting down).
+    #[error("a blocking file task failed: {0}")]
+    Task(String),
+}
+
+/// A [`Client`] bound to a credential cache. Cheap to clone (the client is shared).
+#[derive(Debug, Clone)]
+pub struct Session {
+    client: Client,
+    cache: CcacheHandle,
+}
+
+impl Session {
+    /// The session a MIT tool would use: krb5.conf from `KRB5_CONFIG` (else
+    /// `/etc/krb5.conf`), the cache from `KRB5CCNAME`, else krb5.conf's
+    /// `default_ccache_name`, else `FILE:/tmp/krb5cc_<uid>`; KCM caches through krb5.conf's
+    /// `kcm_socket`. Reads krb5.conf: call it before the async runtime, or accept one small
+    /// blocking read.
+    pub fn from_env() -> Result<Self, SessionError> {
+        let conf = Krb5Conf::load(std::env::var("KRB5_CONFIG").ok().as_deref())?;
+        let uid = current_uid().map_err(SessionError::Uid)?;
+        let name = CcacheName::resolve(
+            std::env::var("KRB5CCNAME").ok().as_deref(),
+            conf.default_ccache_name.as_deref(),
+            uid,
+        )?;
+        let cache = name.open_with_kcm_socket(uid, conf.kcm_socket.as_deref())?;
+        Ok(Self::new(Client::new(conf), cache))
+    }
+
+    /// A session of `client` on `cache`.
+    pub fn new(client: Client, cache: CcacheHandle) -> Self {
+        Self { client, cache }
+    }
+
+    /// The client (configuration, clock, KDC transport).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The credential cache.
+    pub fn cache(&self) -> &CcacheHandle {
+        &self.cache
+    }
+
+    /// The cache's default principal; `None` if the cache does not exist yet.
+    pub async fn principal(&self) -> Result<Option<Principal>, SessionError> {
+        match self.load().await {
+            Ok(c) => Ok(Some(c.default_principal)),
+            Err(SessionError::Cache(e)) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `kinit user`: an AS exchange with the password (pre-authentication as the KDC asks),
+    /// then the cache is initialised with the TGT (and the KDC's clock offset, if a skew
+    /// retry learned one). Returns the TGT.
+    pub async fn login_with_password(
+        &self,
+        user: &Principal,
+        password: Zeroizing<String>,
+    ) -> Result<Credentials, SessionError> {
+        let opts = self.client.as_options(user.clone());
+        let init = self
+            .client
+            .get_initial_creds(opts, Secret::Password(password))
+            .await?;
+        let tgt = init.creds.clone();
+        self.save(init.to_ccache()).await?;
+        Ok(tgt)
+    }
+
+    /// `kinit -k -t keytab user`: as [`Session::login_with_password`], with the newest key of
+    /// each enctype the keytab holds for `user`.
+    pub async fn login_with_keytab(
+        &self,
+        user: &Principal,
+        keytab: &Path,
+    ) -> Result<Credentials, SessionError> {
+        let path = keytab.to_path_buf();
+        let kt = blocking(move || Keytab::read_file(&path)).await??;
+        let keys = kt.client_keys(user);
+        if keys.is_empty() {
+            return Err(SessionError::NoCredentials(format!(
+                "Keytab {} holds no key for {user}",
+                keytab.display()
+            )));
+        }
+        let opts = self.client.as_options(user.clone());
+        let init = self
+            .client
+            .get_initial_creds(opts, Secret::Keys(keys))
+            .await?;
+        let tgt = init.creds.clone();
+        self.save(init.to_ccache()).await?;
+        Ok(tgt)
+    }
+
+    /// For long-running programs (what `k5start` does): if the cache holds no TGT of `user`
+    /// valid for at least `margin` more, get a new one with the keytab. Call it before each
+    /// use or on a timer. Returns whether a new TGT was obtained.
+    pub async fn refresh_with_keytab(
+        &self,
+        user: &Principal,
+        keytab: &Path,
+        margin: Duration,
+    ) -> Result<bool, SessionError> {
+        let margin = i64::try_from(margin.as_secs()).unwrap_or(i64::MAX);
+        let fresh_enough = match self.load().await {
+            Ok(cache) => {
+                let offset = cache.kdc_offset.map_or(0, |o| i64::from(o.seconds));
+                let now = self.client.now().offset(offset).secs;
+                let tgt = Principal::new(PrincipalName::krbtgt(&user.realm), user.realm.clone());
+                referral::cached_creds(&cache, user, &tgt, now)
+                    .is_some_and(|c| c.endtime.saturating_sub(now) > margin)
+            }
+            Err(SessionError::Cache(e)) if e.is_not_found() => false,
+            Err(e) => return Err(e),
+        };
+        if fresh_enough {
+            return Ok(false);
+        }
+        self.login_with_keytab(user, keytab).await?;
+        Ok(true)
+    }
+
+    /// `kvno service`: the service ticket from the cache if a valid one is there, else from the
+    /// KDCs with the cache's TGT, walking cross-realm referrals or `[capaths]`; the ticket and
+    /// any cross-realm TGTs are stored back in the cache (merged with what others stored
+    /// meanwhile, as MIT does).
+    pub async fn service_ticket(&self, service: &ServiceName) -> Result<Credentials, SessionError> {
+        let before = self.load().await?;
+        let mut after = before.clone();
+        let opts = self.client.tgs_options();
+        let creds = self
+            .client
+            .get_service_creds(&mut after, service, &opts)
+            .await?;
+        if after != before {
+            let handle = self.cache.clone();
+            blocking(move || handle.update(&before, &after)).await??;
+        }
+        Ok(creds)
+    }
+
+    /// The service principal for `spn` as servers name theirs (`service/host@REALM`, or
+    /// `service/host` whose realm referrals find).
+    pub fn service_name(spn: &str) -> Result<ServiceName, SessionError> {
+        if spn.contains('@') {
+            return Ok(ServiceName::Principal(Principal::parse(spn, None)?));
+        }
+        match spn.split_once('/') {
+            Some((service, host)) if !service.is_empty() && !host.is_empty() => {
+                Ok(ServiceName::host_based(service, host))
+            }
+            _ => Ok(ServiceName::Principal(Principal::parse(spn, None)?)),
+        }
+    }
+
+    async fn load(&self) -> Result<Ccache, SessionError> {
+        let handle = self.cache.clone();
+        Ok(blocking(move || handle.load()).await??)
+    }
+
+    async fn save(&self, cache: Ccache) -> Result<(), SessionError> {
+        let handle = self.cache.clone();
+        Ok(blocking(move || handle.save(&cache)).await??)
+    }
+}
+
+/// Run blocking file I/O on tokio's blocking threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, SessionError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| SessionError::Task(e.to_string()))
+}
+
+/// A keytab path from a keytab name (`FILE:path`, `WRFILE:path` or a path), as MIT names them.
+pub fn keytab_path(name: &str) -> Result<PathBuf, SessionError> {
+    Ok(crate::keytab::resolve_name(name)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::MemSource;
+
+    fn session(dir: &Path) -> Session {
+        let mut m = std::collections::BTreeMap::new();
+        m.insert(
+            PathBuf::from("/k"),
+            "[libdefaults]\n default_realm = EXAMPLE.COM\n dns_lookup_kdc = false\n".to_string(),
+        );
+        let conf = Krb5Conf::load_from(&["/k".into()], &MemSource(m)).unwrap();
+        Session::new(Client::new(conf), CcacheHandle::file(dir.join("cc")))
+    }
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("kdc-session-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[tokio::test]
+    async fn a_missing_cache_has_no_principal_and_no_ticket() {
+        let d = tmp("missing");
+        let s = session(&d);
+        assert_eq!(s.principal().await.unwrap(), None);
+        let e = s
+            .service_ticket(&ServiceName::host_based("host", "a.example.com"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, SessionError::Cache(ref c) if c.is_not_found()),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_keytab_without_the_users_key_is_refused_before_any_kdc() {
+        let d = tmp("keytab");
+        std::fs::write(d.join("kt"), [0x05, 0x02]).unwrap();
+        let s = session(&d);
+        let user = Principal::parse("joe@EXAMPLE.COM", None).unwrap();
+        let e = s.login_with_keytab(&user, &d.join("kt")).await.unwrap_err();
+        assert!(
+            e.to_string().contains("holds no key for joe@EXAMPLE.COM"),
+            "{e}"
+        );
+        // Refreshing with it fails the same way (no TGT in a missing cache).
+        let e = s
+            .refresh_with_keytab(&user, &d.join("kt"), Duration::from_secs(60))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("holds no key"), "{e}");
+    }
+
+    #[test]
+    fn service_names_as_servers_send_them() {
+        assert_eq!(
+            Session::service_name("mariadb/db.ad.myaws.com").unwrap(),
+            ServiceName::host_based("mariadb", "db.ad.myaws.com")
+        );
+        assert!(matches!(
+            Session::service_name("mysql/db@AD.MYAWS.COM").unwrap(),
+            ServiceName::Principal(p) if p.realm.as_str() == "AD.MYAWS.COM"
+        ));
+    }
+}
