@@ -41,6 +41,11 @@ pub enum ClientError {
     NoKpasswdServer(Realm),
     #[error("No ticket-granting ticket for {0} in the credential cache (or it has expired)")]
     NoTgt(Principal),
+    /// The armor cache holds no valid TGT of the realm (FAST, RFC 6113 §5.4.1.1).
+    #[error(
+        "The armor credential cache holds no valid {0} (get one with kinit -k -t KEYTAB -c ARMOR_CCACHE host/NAME)"
+    )]
+    NoArmor(Principal),
     /// [`CacheUse::cached_only`] and the cache holds no valid ticket for the service
     /// (MIT's `KRB5_CC_NOTFOUND`).
     #[error("Matching credential not found")]
@@ -143,6 +148,10 @@ impl Client {
     /// AS options from `[libdefaults]` (lifetimes, flags, enctypes), for `client`.
     pub fn as_options(&self, client: Principal) -> AsOptions {
         let c = &self.conf;
+        let disable_encrypted_timestamp = c
+            .realms
+            .get(client.realm.as_str())
+            .is_some_and(|r| r.disable_encrypted_timestamp);
         AsOptions {
             client,
             enctypes: c.default_tkt_enctypes.clone(),
@@ -156,6 +165,8 @@ impl Client {
             service: None,
             start_offset: 0,
             addresses: Vec::new(),
+            armor: None,
+            disable_encrypted_timestamp,
         }
     }
 
@@ -359,6 +370,25 @@ impl Client {
         };
         let cfg = self.transport_for(&req.realm);
         Ok(transport::send_to_realm(&req.realm, &kdcs, &req.bytes, &cfg, too_big).await?)
+    }
+
+    /// The armor TGT for FAST (MIT's `kinit -T`, RFC 6113 §5.4.1.1): the
+    /// `krbtgt/REALM@REALM` ticket of `realm` in `ccache`, valid now. Put it in
+    /// [`AsOptions::armor`] to armor the AS exchange.
+    pub fn armor_from_ccache(
+        &self,
+        ccache: &Ccache,
+        realm: &Realm,
+    ) -> Result<Credentials, ClientError> {
+        let tgs = Principal::new(PrincipalName::krbtgt(realm), realm.clone());
+        let now = self.now().secs;
+        ccache
+            .credentials
+            .iter()
+            .filter(|c| c.server == tgs)
+            .filter_map(Credentials::from_ccache)
+            .find(|c| c.endtime > now)
+            .ok_or(ClientError::NoArmor(tgs))
     }
 
     /// The AS exchange (kinit).

@@ -41,6 +41,8 @@ fn options() -> AsOptions {
         service: None,
         start_offset: 0,
         addresses: Vec::new(),
+        armor: None,
+        disable_encrypted_timestamp: false,
     }
 }
 

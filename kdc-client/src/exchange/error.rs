@@ -95,6 +95,13 @@ pub enum ExchangeError {
     NoCommonEnctype { offered: String, kdc: String },
     #[error("no usable key for {principal} in the keytab ({detail})")]
     NoKey { principal: String, detail: String },
+    /// A FAST (RFC 6113) reply that fails its checks, or armor that cannot be used.
+    #[error("FAST armor: {0}")]
+    Armor(String),
+    /// The KDC refused the request's pre-authentication: it wants a method this request
+    /// cannot use (encrypted challenge needs FAST armor, RFC 6113 §5.4.6).
+    #[error("{0}")]
+    PreauthUnavailable(Box<PreauthUnavailable>),
     #[error("client referral loop or too many client referrals (realms: {0})")]
     TooManyReferrals(String),
     #[error("clock value {0} is outside the range Kerberos can encode")]
@@ -118,10 +125,59 @@ impl ExchangeError {
 
     /// Note the KDC that answered (set by the transport driver).
     pub fn with_kdc(mut self, kdc: &str) -> Self {
-        if let Self::Kdc(e) = &mut self {
-            e.kdc.get_or_insert_with(|| kdc.to_owned());
+        match &mut self {
+            Self::Kdc(e) => {
+                e.kdc.get_or_insert_with(|| kdc.to_owned());
+            }
+            Self::PreauthUnavailable(e) => {
+                e.kdc.get_or_insert_with(|| kdc.to_owned());
+            }
+            _ => {}
         }
         self
+    }
+}
+
+/// Why no pre-authentication could be sent: what the KDC offered and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreauthUnavailable {
+    pub realm: Realm,
+    pub kdc: Option<String>,
+    /// The padata types the KDC offered (RFC 4120 §7.5.2 numbers).
+    pub offered: Vec<i32>,
+    /// The KDC offers encrypted challenge or FAST, and the request was not armored.
+    pub needs_armor: bool,
+    /// Encrypted timestamp was offered but `disable_encrypted_timestamp` forbids it.
+    pub enc_timestamp_disabled: bool,
+}
+
+impl fmt::Display for PreauthUnavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Additional pre-authentication required (KDC_ERR_PREAUTH_REQUIRED, code 25) from \
+             realm {}",
+            self.realm
+        )?;
+        if let Some(kdc) = &self.kdc {
+            write!(f, ", KDC {kdc}")?;
+        }
+        let offered: Vec<String> = self.offered.iter().map(|t| t.to_string()).collect();
+        write!(f, " (KDC offers padata types {})", offered.join(", "))?;
+        if self.needs_armor {
+            f.write_str(
+                ": the KDC requires FAST armor: use -T with a machine TGT (kinit -k -t \
+                 KEYTAB -c ARMOR_CCACHE host/NAME)",
+            )?;
+        } else if self.enc_timestamp_disabled {
+            f.write_str(
+                ": encrypted timestamp is disabled by disable_encrypted_timestamp and the \
+                 KDC offers no FAST pre-authentication",
+            )?;
+        } else {
+            f.write_str(": no pre-authentication method this client supports")?;
+        }
+        Ok(())
     }
 }
 
