@@ -637,3 +637,6 @@ fn a_deferred_secret_decrypts_a_reply_sent_without_preauth() {
         Err(ExchangeError::BadReplyKey)
     ));
 }
+
+#[path = "as_req_fast_tests.rs"]
+mod fast;
