@@ -178,7 +178,7 @@ fn the_trace_shows_the_armor_and_encrypted_challenge() {
         "Encoding request body and padata into FAST request",
         "Decoding FAST response: KRB-ERROR inside PA-FX-ERROR",
         "Preauthenticating using KDC method data: encrypted challenge (FAST)",
-        "Decoding FAST response: ticket checksum verified",
+        "Decoding FAST response: ticket checksum verified; reply key strengthened",
         "KDC encrypted challenge verified",
     ] {
         assert!(trace.contains(line), "no {line:?} in:\n{trace}");
@@ -205,4 +205,53 @@ fn an_armor_cache_without_the_realms_tgt_is_refused() {
         err.contains("armor credential cache holds no valid krbtgt/FAST.LOCAL@FAST.LOCAL"),
         "{err}"
     );
+}
+
+#[test]
+#[ignore = "needs the lab"]
+fn disable_encrypted_timestamp_is_honoured_like_mit() {
+    // ONPREM.LOCAL's KDC offers encrypted timestamp; with the client-side option neither
+    // kinit sends it, and without armor nothing else is left.
+    let conf = std::fs::read_to_string(lab("LAB_KRB5_CONFIG")).unwrap();
+    let realm = format!("\t{} = {{\n", lab("LAB_USER_REALM"));
+    assert!(conf.contains(&realm), "{conf}");
+    let conf = conf.replacen(
+        &realm,
+        &format!("{realm}\t\tdisable_encrypted_timestamp = true\n"),
+        1,
+    );
+    let dir = std::env::temp_dir().join(format!("kerb-lab-fast-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("krb5-no-encts.conf");
+    std::fs::write(&path, conf).unwrap();
+    let user = lab("LAB_USER_PRINCIPAL");
+    let input = format!("{}\n", lab("LAB_USER_PASSWORD"));
+    for program in [KERB, "kinit"] {
+        let cc = cache(&format!("no-encts-{}", name(program)));
+        let mut args = vec!["-c", cc.as_str(), user.as_str()];
+        if program == KERB {
+            args.insert(0, "kinit");
+        }
+        let mut child = Command::new(program)
+            .args(&args)
+            .env("KRB5_CONFIG", &path)
+            .env_remove("KRB5_TRACE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let _ = stdin.write_all(input.as_bytes());
+        drop(stdin);
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{program}: {}", stderr(&o));
+        if program == KERB {
+            assert!(
+                stderr(&o).contains("disable_encrypted_timestamp"),
+                "{}",
+                stderr(&o)
+            );
+        }
+    }
 }

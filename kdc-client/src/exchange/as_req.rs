@@ -736,8 +736,12 @@ impl AsExchange {
         rep.cname = finished.cname.clone();
         tracing::debug!(
             realm = %self.realm,
-            strengthened = reply.strengthen_key.is_some(),
-            "Decoding FAST response: ticket checksum verified"
+            "Decoding FAST response: ticket checksum verified{}",
+            if reply.strengthen_key.is_some() {
+                "; reply key strengthened"
+            } else {
+                ""
+            }
         );
         rep.padata = Some(reply.padata);
         Ok(reply.strengthen_key)

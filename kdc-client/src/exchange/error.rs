@@ -164,17 +164,17 @@ impl fmt::Display for PreauthUnavailable {
         }
         let offered: Vec<String> = self.offered.iter().map(|t| t.to_string()).collect();
         write!(f, " (KDC offers padata types {})", offered.join(", "))?;
+        if self.enc_timestamp_disabled {
+            f.write_str(": encrypted timestamp is disabled by disable_encrypted_timestamp")?;
+        }
         if self.needs_armor {
-            f.write_str(
-                ": the KDC requires FAST armor: use -T with a machine TGT (kinit -k -t \
-                 KEYTAB -c ARMOR_CCACHE host/NAME)",
-            )?;
-        } else if self.enc_timestamp_disabled {
-            f.write_str(
-                ": encrypted timestamp is disabled by disable_encrypted_timestamp and the \
-                 KDC offers no FAST pre-authentication",
-            )?;
-        } else {
+            f.write_str(if self.enc_timestamp_disabled {
+                "; the KDC offers FAST: use -T with a machine TGT"
+            } else {
+                ": the KDC requires FAST armor: use -T with a machine TGT"
+            })?;
+            f.write_str(" (kinit -k -t KEYTAB -c ARMOR_CCACHE host/NAME)")?;
+        } else if !self.enc_timestamp_disabled {
             f.write_str(": no pre-authentication method this client supports")?;
         }
         Ok(())
