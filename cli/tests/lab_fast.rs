@@ -255,3 +255,21 @@ fn disable_encrypted_timestamp_is_honoured_like_mit() {
         }
     }
 }
+
+#[test]
+#[ignore = "needs the lab"]
+fn armored_keytab_kinit_without_preauth_like_mit() {
+    // The host principal needs no pre-authentication: the armored AS-REP comes at once, with
+    // KrbFastFinished and a strengthened reply key.
+    let armor = armor_cache(KERB, "armor-keytab");
+    let (keytab, host) = (lab("LAB_FAST_HOST_KEYTAB"), lab("LAB_FAST_HOST_PRINCIPAL"));
+    for program in [KERB, "kinit"] {
+        let cc = cache(&format!("keytab-{}", name(program)));
+        let mut args = vec!["-k", "-t", &keytab, "-T", &armor, "-c", &cc, &host];
+        if program == KERB {
+            args.insert(0, "kinit");
+        }
+        ok(&run(program, &args, &cc, None));
+        ok(&kvno(KERB, &lab("LAB_FAST_SERVICE"), &cc));
+    }
+}
