@@ -333,10 +333,10 @@ impl AsExchange {
                     // The methods of an armored request come only through FAST, or a
                     // man in the middle could choose them (RFC 6113 §5.4.4).
                     None if self.armor.is_some() => {
-                        return Err(ExchangeError::Armor(
+                        return Err(ExchangeError::armor(
+                            &self.realm,
                             "the KDC answered the armored request with an unarmored \
-                             KDC_ERR_PREAUTH_REQUIRED"
-                                .into(),
+                             KDC_ERR_PREAUTH_REQUIRED",
                         ));
                     }
                     None => match &err.e_data {
@@ -401,11 +401,14 @@ impl AsExchange {
                     return Err(ExchangeError::TooManyReferrals(path.join(" -> ")));
                 }
                 if self.armor.is_some() {
-                    return Err(ExchangeError::Armor(format!(
-                        "the KDC refers the client to realm {next}, and the armor TGT is for \
+                    return Err(ExchangeError::armor(
+                        &self.realm,
+                        format!(
+                            "the KDC refers the client to realm {next}, and the armor TGT is for \
                          {}",
-                        self.realm
-                    )));
+                            self.realm
+                        ),
+                    ));
                 }
                 tracing::debug!(from = %self.realm, to = %next, "Following client referral");
                 self.realms_seen.push(next.clone());
@@ -587,8 +590,9 @@ impl AsExchange {
                     padata.push(pa_data(pa_type::ENCRYPTED_CHALLENGE, enc.to_der()?));
                 }
                 (Method::EncChallenge, None) => {
-                    return Err(ExchangeError::Armor(
-                        "encrypted challenge needs FAST armor".into(),
+                    return Err(ExchangeError::armor(
+                        &self.realm,
+                        "encrypted challenge needs FAST armor",
                     ));
                 }
                 (Method::EncTimestamp, _) => {
@@ -726,10 +730,13 @@ impl AsExchange {
         let reply = armor
             .unwrap(rep.padata.as_ref(), self.nonce, &self.realm)?
             .ok_or_else(|| {
-                ExchangeError::Armor("the KDC's reply to the armored request is not armored".into())
+                ExchangeError::armor(
+                    &self.realm,
+                    "the KDC's reply to the armored request is not armored",
+                )
             })?;
         let finished = reply.finished.as_ref().ok_or_else(|| {
-            ExchangeError::Armor("the armored AS-REP has no KrbFastFinished".into())
+            ExchangeError::armor(&self.realm, "the armored AS-REP has no KrbFastFinished")
         })?;
         armor.verify_finished(finished, rep.ticket.as_bytes())?;
         rep.crealm = finished.crealm.clone();
@@ -758,7 +765,7 @@ impl AsExchange {
         now: Timestamp,
     ) -> Result<(), ExchangeError> {
         let pa = find_padata(padata, pa_type::ENCRYPTED_CHALLENGE).ok_or_else(|| {
-            ExchangeError::Armor("the KDC's reply has no PA-ENCRYPTED-CHALLENGE".into())
+            ExchangeError::armor(&self.realm, "the KDC's reply has no PA-ENCRYPTED-CHALLENGE")
         })?;
         let decode = |what| {
             let realm = self.realm.clone();
@@ -776,8 +783,9 @@ impl AsExchange {
         let ts = PaEncTsEnc::decode(&plain).map_err(decode("KDC encrypted challenge"))?;
         let kdc_now = now.offset(self.kdc_offset).secs;
         if (ts.patimestamp.unix() - kdc_now).abs() > self.opts.clockskew {
-            return Err(ExchangeError::Armor(
-                "the KDC's encrypted challenge is outside the allowed clock skew".into(),
+            return Err(ExchangeError::armor(
+                &self.realm,
+                "the KDC's encrypted challenge is outside the allowed clock skew",
             ));
         }
         tracing::debug!(realm = %self.realm, "KDC encrypted challenge verified");

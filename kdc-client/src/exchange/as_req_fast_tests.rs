@@ -356,8 +356,14 @@ fn armored_reply_checks_fail_closed() {
             Ok(_) => panic!("a spoiled reply ({says}) was accepted"),
         };
         assert!(
-            matches!(&err, ExchangeError::Armor(m) if m.contains(says)),
+            matches!(&err, ExchangeError::Armor { detail: m, .. } if m.contains(says)),
             "{says}: {err}"
+        );
+        // The message names the realm and, once the driver adds it, the KDC.
+        let text = err.with_kdc("127.0.0.1:88").to_string();
+        assert!(
+            text.starts_with("FAST armor, realm ONPREM.LOCAL, KDC 127.0.0.1:88: "),
+            "{text}"
         );
     }
 }
@@ -386,7 +392,7 @@ fn armored_errors_are_unwrapped_and_checked() {
     let bad = armored_error(&u, ec::KDC_ERR_PREAUTH_REQUIRED, preauth_methods(), 1);
     let err = ex.step(&bad, NOW, &mut rng).unwrap_err();
     assert!(
-        matches!(&err, ExchangeError::Armor(m) if m.contains("nonce")),
+        matches!(&err, ExchangeError::Armor { detail: m, .. } if m.contains("nonce")),
         "{err}"
     );
 
@@ -394,7 +400,7 @@ fn armored_errors_are_unwrapped_and_checked() {
     let (mut ex, _) = AsExchange::new(armored_options(), password(), NOW, &mut rng).unwrap();
     let err = ex.step(&preauth_required(), NOW, &mut rng).unwrap_err();
     assert!(
-        matches!(&err, ExchangeError::Armor(m) if m.contains("unarmored")),
+        matches!(&err, ExchangeError::Armor { detail: m, .. } if m.contains("unarmored")),
         "{err}"
     );
 
@@ -471,7 +477,7 @@ fn armor_must_be_the_tgt_of_the_request_realm() {
         Ok(_) => panic!("armor of another realm accepted"),
     };
     assert!(
-        matches!(&err, ExchangeError::Armor(m) if m.contains("krbtgt/ONPREM.LOCAL")),
+        matches!(&err, ExchangeError::Armor { detail: m, .. } if m.contains("krbtgt/ONPREM.LOCAL")),
         "{err}"
     );
 }

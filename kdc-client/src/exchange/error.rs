@@ -96,8 +96,13 @@ pub enum ExchangeError {
     #[error("no usable key for {principal} in the keytab ({detail})")]
     NoKey { principal: String, detail: String },
     /// A FAST (RFC 6113) reply that fails its checks, or armor that cannot be used.
-    #[error("FAST armor: {0}")]
-    Armor(String),
+    #[error("FAST armor, realm {realm}{}: {detail}", kdc.as_ref().map(|k| format!(", KDC {k}")).unwrap_or_default())]
+    Armor {
+        realm: Realm,
+        /// The KDC's address, when the driver knows it.
+        kdc: Option<String>,
+        detail: String,
+    },
     /// The KDC refused the request's pre-authentication: it wants a method this request
     /// cannot use (encrypted challenge needs FAST armor, RFC 6113 §5.4.6).
     #[error("{0}")]
@@ -123,6 +128,15 @@ impl ExchangeError {
         }
     }
 
+    /// A FAST failure in the exchange with `realm`'s KDC.
+    pub(crate) fn armor(realm: &Realm, detail: impl Into<String>) -> Self {
+        Self::Armor {
+            realm: realm.clone(),
+            kdc: None,
+            detail: detail.into(),
+        }
+    }
+
     /// Note the KDC that answered (set by the transport driver).
     pub fn with_kdc(mut self, kdc: &str) -> Self {
         match &mut self {
@@ -131,6 +145,9 @@ impl ExchangeError {
             }
             Self::PreauthUnavailable(e) => {
                 e.kdc.get_or_insert_with(|| kdc.to_owned());
+            }
+            Self::Armor { kdc: k, .. } => {
+                k.get_or_insert_with(|| kdc.to_owned());
             }
             _ => {}
         }

@@ -23,6 +23,8 @@ pub(crate) struct FastArmor {
     key: EncryptionKey,
     /// The armor TGT's service, for the trace.
     pub(crate) tgt: crate::Principal,
+    /// The realm of the requests, for errors.
+    realm: Realm,
 }
 
 /// What an armored KDC reply carried inside its PA-FX-FAST.
@@ -42,10 +44,13 @@ impl FastArmor {
         rng: &mut dyn RandomSource,
     ) -> Result<Self, ExchangeError> {
         if tgt.tgt_realm().as_ref() != Some(realm) || tgt.server.realm != *realm {
-            return Err(ExchangeError::Armor(format!(
-                "the armor ticket is for {}, not krbtgt/{realm}@{realm}",
-                tgt.server
-            )));
+            return Err(ExchangeError::armor(
+                realm,
+                format!(
+                    "the armor ticket is for {}, not krbtgt/{realm}@{realm}",
+                    tgt.server
+                ),
+            ));
         }
         let session = &tgt.session_key;
         let subkey = crypto::generate_key(session.enctype(), rng)?;
@@ -83,6 +88,7 @@ impl FastArmor {
             },
             key,
             tgt: tgt.server.clone(),
+            realm: realm.clone(),
         })
     }
 
@@ -143,23 +149,34 @@ impl FastArmor {
         let PaFxFastReply::ArmoredData(rep) =
             PaFxFastReply::decode(&pa.padata_value).map_err(decode("PA-FX-FAST reply"))?;
         if rep.enc_fast_rep.etype != self.key.enctype().to_i32() {
-            return Err(ExchangeError::Armor(format!(
-                "the FAST reply is encrypted with enctype {}, the armor key is {}",
-                rep.enc_fast_rep.etype,
-                self.key.enctype()
-            )));
+            return Err(ExchangeError::armor(
+                &self.realm,
+                format!(
+                    "the FAST reply is encrypted with enctype {}, the armor key is {}",
+                    rep.enc_fast_rep.etype,
+                    self.key.enctype()
+                ),
+            ));
         }
         let plain = crypto::decrypt(&self.key, KeyUsage::FAST_REP, &rep.enc_fast_rep.cipher)
             .map_err(|_| {
-                ExchangeError::Armor("the FAST reply does not decrypt with the armor key".into())
+                ExchangeError::armor(
+                    &self.realm,
+                    "the FAST reply does not decrypt with the armor key",
+                )
             })?;
         let resp = KrbFastResponse::decode(&plain).map_err(decode("KrbFastResponse"))?;
         if resp.nonce.0 != nonce {
-            return Err(ExchangeError::Armor(
-                "the FAST reply's nonce is not the request's".into(),
+            return Err(ExchangeError::armor(
+                &self.realm,
+                "the FAST reply's nonce is not the request's",
             ));
         }
-        let strengthen_key = resp.strengthen_key.as_ref().map(to_key).transpose()?;
+        let strengthen_key = resp
+            .strengthen_key
+            .as_ref()
+            .map(|k| to_key(k, realm))
+            .transpose()?;
         Ok(Some(FastReply {
             padata: resp.padata,
             strengthen_key,
@@ -187,7 +204,7 @@ impl FastArmor {
             return Ok(None);
         };
         let fx = find_padata(Some(&reply.padata), pa_type::FX_ERROR).ok_or_else(|| {
-            ExchangeError::Armor("the armored error carries no PA-FX-ERROR".into())
+            ExchangeError::armor(&self.realm, "the armored error carries no PA-FX-ERROR")
         })?;
         let inner = KrbError::decode(&fx.padata_value).map_err(|source| ExchangeError::Decode {
             realm: realm.clone(),
@@ -210,10 +227,13 @@ impl FastArmor {
         ticket: &[u8],
     ) -> Result<(), ExchangeError> {
         let kind = ChecksumType::from_i32(finished.ticket_checksum.cksumtype).ok_or_else(|| {
-            ExchangeError::Armor(format!(
-                "unknown checksum type {} in KrbFastFinished",
-                finished.ticket_checksum.cksumtype
-            ))
+            ExchangeError::armor(
+                &self.realm,
+                format!(
+                    "unknown checksum type {} in KrbFastFinished",
+                    finished.ticket_checksum.cksumtype
+                ),
+            )
         })?;
         crypto::verify_checksum(
             &self.key,
@@ -222,7 +242,7 @@ impl FastArmor {
             ticket,
             &finished.ticket_checksum.checksum,
         )
-        .map_err(|_| ExchangeError::Armor("the ticket was modified in the KDC reply".into()))
+        .map_err(|_| ExchangeError::armor(&self.realm, "the ticket was modified in the KDC reply"))
     }
 }
 
@@ -268,9 +288,12 @@ pub(crate) fn kdc_challenge_key(
     )?)
 }
 
-fn to_key(k: &KeyBlock) -> Result<EncryptionKey, ExchangeError> {
+fn to_key(k: &KeyBlock, realm: &Realm) -> Result<EncryptionKey, ExchangeError> {
     let enctype = Enctype::from_i32(k.keytype).ok_or_else(|| {
-        ExchangeError::Armor(format!("strengthen key of unknown enctype {}", k.keytype))
+        ExchangeError::armor(
+            realm,
+            format!("strengthen key of unknown enctype {}", k.keytype),
+        )
     })?;
     EncryptionKey::new(enctype, k.keyvalue.as_bytes()).map_err(|e| ExchangeError::Crypto(e.into()))
 }
