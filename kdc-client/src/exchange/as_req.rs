@@ -385,6 +385,11 @@ impl AsExchange {
                     offset = self.kdc_offset,
                     "Clock skew too great; retrying with the KDC's time"
                 );
+                // The armor's authenticator carries a time too: made again with the KDC's.
+                if let Some(tgt) = &self.opts.armor {
+                    let kdc_now = now.offset(self.kdc_offset);
+                    self.armor = Some(FastArmor::new(tgt, &self.realm, kdc_now, rng)?);
+                }
                 self.build_request(now, rng).map(AsStep::Send)
             }
             ec::KDC_ERR_WRONG_REALM => {

@@ -61,6 +61,11 @@ struct Unwrapped {
 /// The KDC's side of RFC 6113 §5.4.1-5.4.2: the armor AP-REQ's subkey, the armor key, the
 /// req-checksum over the outer body, the KrbFastReq.
 fn kdc_unwrap(request: &[u8]) -> Unwrapped {
+    kdc_unwrap_at(request, NOW.secs)
+}
+
+/// [`kdc_unwrap`] of a request whose armor authenticator should say `ctime`.
+fn kdc_unwrap_at(request: &[u8], ctime: i64) -> Unwrapped {
     let req = AsReq::decode(request).unwrap().0;
     let outer_padata = req.padata.clone().unwrap();
     let fx = outer_padata
@@ -78,7 +83,7 @@ fn kdc_unwrap(request: &[u8]) -> Unwrapped {
     )
     .unwrap();
     let auth = Authenticator::decode(&auth).unwrap();
-    assert_eq!(auth.ctime.unix(), NOW.secs);
+    assert_eq!(auth.ctime.unix(), ctime);
     let sk = auth.subkey.expect("armor subkey");
     let subkey = EncryptionKey::new(
         Enctype::from_i32(sk.keytype).unwrap(),
@@ -480,4 +485,16 @@ fn armor_must_be_the_tgt_of_the_request_realm() {
         matches!(&err, ExchangeError::Armor { detail: m, .. } if m.contains("krbtgt/ONPREM.LOCAL")),
         "{err}"
     );
+}
+
+#[test]
+fn a_skew_error_rebuilds_the_armor_with_the_kdc_time() {
+    // The KDC could not check the armor authenticator's time: an unarmored KRB_AP_ERR_SKEW.
+    let rng = &mut Counter(0);
+    let (mut ex, _) = AsExchange::new(armored_options(), password(), NOW, rng).unwrap();
+    let kdc_time = NOW.secs + 3_600;
+    let skew = krb_error(ec::KRB_AP_ERR_SKEW, kdc_time, None, None);
+    let retry = send(ex.step(&skew, NOW, rng).unwrap());
+    let u = kdc_unwrap_at(&retry.bytes, kdc_time);
+    assert_eq!(u.fast.req_body, u.outer_body);
 }
