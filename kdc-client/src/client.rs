@@ -178,6 +178,7 @@ impl Client {
             renew: false,
             validate: false,
             policy: self.policy(),
+            fast: false,
         }
     }
 

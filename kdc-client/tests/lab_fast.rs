@@ -96,3 +96,59 @@ fn armored_as_with_the_client_clock_an_hour_off() {
         init.kdc_offset
     );
 }
+
+#[test]
+#[ignore = "needs the lab"]
+fn armored_tgs_with_implicit_tgt_armor() {
+    let rt = runtime();
+    let c = client();
+    let mut opts = c.as_options(user());
+    opts.armor = Some(armor_tgt(&rt, &c));
+    let tgt = rt
+        .block_on(c.get_initial_creds(opts, password()))
+        .expect("armored AS exchange")
+        .creds;
+    let tgs_opts = kdc_client::exchange::TgsOptions {
+        fast: true,
+        ..c.tgs_options()
+    };
+    for service in ["LAB_FAST_SERVICE", "LAB_FAST_EC_SERVICE"] {
+        let server = Principal::parse(&env(service), None).unwrap();
+        let creds = rt
+            .block_on(c.tgs(&tgt, &server, &tgs_opts))
+            .unwrap_or_else(|e| panic!("armored TGS for {server}: {e}"));
+        assert_eq!(creds.server, server);
+        assert_eq!(creds.client, user());
+    }
+    // A KDC error comes back inside the armored reply: an unknown service.
+    let nobody = Principal::parse(&format!("host/nobody@{}", env("LAB_FAST_REALM")), None).unwrap();
+    let err = rt.block_on(c.tgs(&tgt, &nobody, &tgs_opts)).unwrap_err();
+    assert_eq!(
+        err.kdc_error_code(),
+        Some(kdc_client::error_code::KDC_ERR_S_PRINCIPAL_UNKNOWN),
+        "{err}"
+    );
+
+    // Armored TGS with an ordinary TGT of ONPREM.LOCAL (obtained unarmored), across the trust.
+    let onprem = Principal::parse(&env("LAB_USER_PRINCIPAL"), None).unwrap();
+    let tgt = rt
+        .block_on(c.get_initial_creds(
+            c.as_options(onprem),
+            Secret::Password(Zeroizing::new(env("LAB_USER_PASSWORD"))),
+        ))
+        .expect("ONPREM TGT")
+        .creds;
+    let cross = Principal::parse(
+        &format!(
+            "krbtgt/{}@{}",
+            env("LAB_SERVICE_REALM"),
+            env("LAB_USER_REALM")
+        ),
+        None,
+    )
+    .unwrap();
+    let creds = rt
+        .block_on(c.tgs(&tgt, &cross, &tgs_opts))
+        .expect("armored cross-realm TGS");
+    assert_eq!(creds.server, cross);
+}

@@ -617,7 +617,7 @@ impl AsExchange {
                     realm = %self.realm,
                     "Encoding request body and padata into FAST request"
                 );
-                vec![armor.wrap(&body, padata, rng)?]
+                vec![armor.wrap(body.as_bytes(), &body, padata, rng)?]
             }
             None => padata,
         };

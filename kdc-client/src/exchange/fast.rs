@@ -1,6 +1,7 @@
-//! FAST armoring of the AS exchange (RFC 6113 §5.4): the armor key from an armor TGT
-//! (§5.4.1.1), the armored request (§5.4.2), the armored reply and errors (§5.4.3, §5.4.4),
-//! and the keys of encrypted challenge (§5.4.6).
+//! FAST armoring (RFC 6113 §5.4): the armor key from an armor TGT for the AS exchange or from
+//! the TGS request's own TGT and subkey (implicit armor, §5.4.1.1), the armored request
+//! (§5.4.2), the armored reply and errors (§5.4.3, §5.4.4), and the keys of encrypted challenge
+//! (§5.4.6).
 
 use super::{Credentials, ExchangeError, Timestamp, encrypt_data, find_padata};
 use crate::Realm;
@@ -15,11 +16,12 @@ use crate::crypto::{self, ChecksumType, EncryptionKey, Enctype, KeyUsage, Random
 /// `FX_FAST_ARMOR_AP_REQUEST`, the only armor type (RFC 6113 §5.4.1).
 const ARMOR_AP_REQUEST: i32 = 1;
 
-/// The armor of one AS exchange: an AP-REQ under the armor TGT with a fresh subkey, and the
-/// armor key KRB-FX-CF2(subkey, TGT session key, "subkeyarmor", "ticketarmor")
-/// (RFC 6113 §5.4.1.1).
+/// The armor of one exchange: the armor key KRB-FX-CF2(subkey, TGT session key,
+/// "subkeyarmor", "ticketarmor") (RFC 6113 §5.4.1.1), with, for the AS exchange, the AP-REQ
+/// under the armor TGT that carries the subkey. A TGS request's armor is implicit: its own
+/// PA-TGS-REQ carries the TGT and the subkey.
 pub(crate) struct FastArmor {
-    armor: KrbFastArmor,
+    armor: Option<KrbFastArmor>,
     key: EncryptionKey,
     /// The armor TGT's service, for the trace.
     pub(crate) tgt: crate::Principal,
@@ -82,11 +84,26 @@ impl FastArmor {
         };
         let key = crypto::cf2(&subkey, session, b"subkeyarmor", b"ticketarmor")?;
         Ok(Self {
-            armor: KrbFastArmor {
+            armor: Some(KrbFastArmor {
                 armor_type: ARMOR_AP_REQUEST,
                 armor_value: ap_req.to_der()?.into(),
-            },
+            }),
             key,
+            tgt: tgt.server.clone(),
+            realm: realm.clone(),
+        })
+    }
+
+    /// Implicit armor of a TGS request (RFC 6113 §5.4.1.1): the key from the subkey of the
+    /// PA-TGS-REQ's authenticator and `tgt`'s session key; no armor field.
+    pub(crate) fn implicit(
+        subkey: &EncryptionKey,
+        tgt: &Credentials,
+        realm: &Realm,
+    ) -> Result<Self, ExchangeError> {
+        Ok(Self {
+            armor: None,
+            key: crypto::cf2(subkey, &tgt.session_key, b"subkeyarmor", b"ticketarmor")?,
             tgt: tgt.server.clone(),
             realm: realm.clone(),
         })
@@ -97,19 +114,20 @@ impl FastArmor {
         &self.key
     }
 
-    /// PA-FX-FAST for an AS-REQ whose outer body is `body`: the req-checksum over the body's
-    /// bytes (usage 50) and the KrbFastReq with the real `padata` and the same body, encrypted
-    /// with the armor key (usage 51) (RFC 6113 §5.4.2).
+    /// PA-FX-FAST for a request whose outer body is `body`: the req-checksum (usage 50) over
+    /// `checksummed` (the body's bytes in an AS-REQ, the PA-TGS-REQ's AP-REQ in a TGS-REQ, as
+    /// MIT's KDC checks it) and the KrbFastReq with the real `padata` and the same body,
+    /// encrypted with the armor key (usage 51) (RFC 6113 §5.4.2).
     pub(crate) fn wrap(
         &self,
+        checksummed: &[u8],
         body: &Raw<KdcReqBody>,
         padata: Vec<PaData>,
         rng: &mut dyn RandomSource,
     ) -> Result<PaData, ExchangeError> {
         let req_checksum = Checksum {
             cksumtype: ChecksumType::for_enctype(self.key.enctype()).to_i32(),
-            checksum: crypto::checksum(&self.key, KeyUsage::FAST_REQ_CHKSUM, body.as_bytes())?
-                .into(),
+            checksum: crypto::checksum(&self.key, KeyUsage::FAST_REQ_CHKSUM, checksummed)?.into(),
         };
         let inner = KrbFastReq {
             fast_options: KerberosFlags::default(),
@@ -117,7 +135,7 @@ impl FastArmor {
             req_body: body.decode()?,
         };
         let armored = KrbFastArmoredReq {
-            armor: Some(self.armor.clone()),
+            armor: self.armor.clone(),
             req_checksum,
             enc_fast_req: encrypt_data(&self.key, KeyUsage::FAST_ENC, &inner.to_der()?, rng)?,
         };

@@ -48,11 +48,30 @@ fn opts(canonicalize: bool) -> TgsOptions {
         renew: false,
         validate: false,
         policy: CryptoPolicy::default(),
+        fast: false,
     }
 }
 
 /// A TGS-REP for `req` whose ticket is for `server`.
 fn reply(tgt: &Credentials, req: &KdcRequest, server: &Principal) -> Vec<u8> {
+    reply_with(
+        tgt,
+        req,
+        server,
+        (&tgt.session_key, KeyUsage::TGS_REP_ENC_PART_SESSION_KEY),
+        |_| None,
+    )
+}
+
+/// A TGS-REP for `req` whose ticket is for `server`, its enc-part under `key` with `usage`,
+/// its padata made by `padata` from the ticket's bytes.
+fn reply_with(
+    tgt: &Credentials,
+    req: &KdcRequest,
+    server: &Principal,
+    (key, usage): (&EncryptionKey, KeyUsage),
+    padata: impl FnOnce(&[u8]) -> Option<Vec<PaData>>,
+) -> Vec<u8> {
     let body = TgsReq::decode(&req.bytes)
         .unwrap()
         .0
@@ -78,20 +97,15 @@ fn reply(tgt: &Credentials, req: &KdcRequest, server: &Principal) -> Vec<u8> {
         caddr: None,
         encrypted_pa_data: None,
     });
-    let cipher = crypto::encrypt(
-        &tgt.session_key,
-        KeyUsage::TGS_REP_ENC_PART_SESSION_KEY,
-        &part.to_der().unwrap(),
-        &mut OsRandom,
-    )
-    .unwrap();
+    let cipher = crypto::encrypt(key, usage, &part.to_der().unwrap(), &mut OsRandom).unwrap();
+    let ticket = ticket(server);
     TgsRep(KdcRep {
         pvno: 5,
         msg_type: msg_type::TGS_REP,
-        padata: None,
+        padata: padata(ticket.as_bytes()),
         crealm: KerberosString::from(&tgt.client.realm),
         cname: PrincipalNameAsn1::from(&tgt.client.name),
-        ticket: ticket(server),
+        ticket,
         enc_part: EncryptedData {
             etype: 18,
             kvno: None,
@@ -295,3 +309,6 @@ fn renewal_repeats_the_common_flags_too() {
     assert_eq!(body.kdc_options.0, 0x5480_0002);
     assert_eq!(body.till.unix(), 1_700_100_000);
 }
+
+#[path = "fast_tests.rs"]
+mod fast;
