@@ -314,7 +314,7 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
             Failure::Krb(format!("{msg} while {doing}"))
         })?;
         let cred = refresh_credentials(&conf, &cache, &handle, &client, service, how)?;
-        return save(&handle, &client, cred, 0, args.verbose);
+        return save(&handle, &client, cred, 0, false, args.verbose);
     }
     let addresses = match args.addresses {
         Some(true) => crate::localaddr::local_addresses()
@@ -360,7 +360,14 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
     let (cred, kdc_offset) = get_initial_credentials(&req)?;
     // The KDC may canonicalize the client name: the cache is initialised with the reply's.
     let client = cred.client.clone();
-    save(&handle, &client, cred, kdc_offset, args.verbose)?;
+    save(
+        &handle,
+        &client,
+        cred,
+        kdc_offset,
+        args.armor_ccache.is_some(),
+        args.verbose,
+    )?;
     if target.switch {
         handle
             .switch_to()
@@ -684,11 +691,15 @@ fn local_tgt(client: &Principal) -> Principal {
     )
 }
 
+/// Store `cred` as the only credential of a fresh cache of `client`. With `fast` (the AS
+/// exchange was armored), the cache says so as MIT's does (`fast_avail` for the client
+/// realm's TGS), and `kerb kvno` armors its TGS requests.
 fn save(
     handle: &CcacheHandle,
     client: &Principal,
     cred: Credential,
     kdc_offset: i64,
+    fast: bool,
     verbose: bool,
 ) -> Result<(), Failure> {
     let mut cache = Ccache::new(client.clone());
@@ -700,6 +711,9 @@ fn save(
         });
     }
     cache.store(cred);
+    if fast {
+        cache.set_config(common::FAST_AVAIL, Some(&local_tgt(client)), b"yes");
+    }
     handle
         .save(&cache)
         .map_err(|e| Failure::Krb(format!("{e} while storing credentials")))?;

@@ -273,3 +273,41 @@ fn armored_keytab_kinit_without_preauth_like_mit() {
         ok(&kvno(KERB, &lab("LAB_FAST_SERVICE"), &cc));
     }
 }
+
+#[test]
+#[ignore = "needs the lab"]
+fn kvno_armors_its_tgs_request_after_an_armored_kinit_like_mit() {
+    let armor = armor_cache(KERB, "armor-tgs");
+    let cc = cache("tgs");
+    ok(&kinit(KERB, Some(&armor), &cc, PASSWORD));
+    let o = Command::new(KERB)
+        .args(["kvno", &lab("LAB_FAST_EC_SERVICE")])
+        .env("KRB5CCNAME", &cc)
+        .env("KRB5_TRACE", "/dev/stderr")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    ok(&o);
+    let trace = stderr(&o);
+    for line in [
+        "takes FAST: TGS requests armored with the TGT",
+        "Encoding request body and padata into FAST request",
+        "Decoding FAST response: ticket checksum verified; reply key strengthened",
+    ] {
+        assert!(trace.contains(line), "no {line:?} in:\n{trace}");
+    }
+    // MIT's kvno on the cache written by our kinit says the same in its trace.
+    let o = Command::new("kvno")
+        .arg(lab("LAB_FAST_SERVICE"))
+        .env("KRB5CCNAME", &cc)
+        .env("KRB5_TRACE", "/dev/stderr")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    ok(&o);
+    assert!(
+        stderr(&o).contains("Encoding request body and padata into FAST request"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -184,7 +184,10 @@ impl TgsExchange {
             None
         };
         let fx_fast = match &armor {
-            Some(a) => Some(a.wrap(&ap_req, &body, Vec::new(), rng)?),
+            Some(a) => {
+                tracing::debug!(realm = %realm, "Encoding request body and padata into FAST request");
+                Some(a.wrap(&ap_req, &body, Vec::new(), rng)?)
+            }
             None => None,
         };
         let mut padata = vec![PaData {
