@@ -70,7 +70,7 @@ impl ClientError {
     /// The Kerberos error code, when a KDC sent one.
     pub fn kdc_error_code(&self) -> Option<i32> {
         match self {
-            Self::Exchange(e) => e.kdc_error().map(|k| k.code),
+            Self::Exchange(e) => e.kdc_error_code(),
             Self::Walk(e) => e.kdc_error().map(|k| k.code),
             Self::OnPath { source, .. } => source.kdc_error_code(),
             _ => None,

@@ -444,6 +444,7 @@ fn an_unarmored_request_to_a_fast_only_kdc_says_to_use_armor() {
         .step(&reply, NOW, rng)
         .unwrap_err()
         .with_kdc("127.0.0.1:88");
+    assert_eq!(err.kdc_error_code(), Some(ec::KDC_ERR_PREAUTH_REQUIRED));
     let text = err.to_string();
     assert!(
         text.contains("the KDC requires FAST armor: use -T with a machine TGT")

@@ -128,6 +128,16 @@ impl ExchangeError {
         }
     }
 
+    /// The Kerberos error code the KDC answered with, also when the exchange could not go on
+    /// after it (KDC_ERR_PREAUTH_REQUIRED without a usable method).
+    pub fn kdc_error_code(&self) -> Option<i32> {
+        match self {
+            Self::Kdc(e) => Some(e.code),
+            Self::PreauthUnavailable(_) => Some(crate::error_code::KDC_ERR_PREAUTH_REQUIRED),
+            _ => None,
+        }
+    }
+
     /// A FAST failure in the exchange with `realm`'s KDC.
     pub(crate) fn armor(realm: &Realm, detail: impl Into<String>) -> Self {
         Self::Armor {
