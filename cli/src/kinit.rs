@@ -822,6 +822,9 @@ mod tests {
         assert!(a.action == Action::Renew && a.principal.is_none());
         let a = args(&["-E", "joe@corp.example"]).unwrap();
         assert!(a.enterprise);
+        let a = args(&["-T", "FILE:/tmp/armor", "joedoe"]).unwrap();
+        assert_eq!(a.armor_ccache.as_deref(), Some("FILE:/tmp/armor"));
+        assert_eq!(a.principal.as_deref(), Some("joedoe"));
     }
 
     #[test]
