@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Start the lab: four MIT KDCs (one krb5kdc per realm), MIT's kadmind (the
+# Start the lab: five MIT KDCs (one krb5kdc per realm; FAST.LOCAL accepts
+# passwords only through FAST), MIT's kadmind (the
 # kpasswd service, RFC 3244) for ONPREM.LOCAL, FreeIPA's KDC proxy (MS-KKDCP,
 # HTTPS) in front of the KDCs, MariaDB with auth_gssapi, all on 127.0.0.1 high
 # ports, and Heimdal's KCM daemon on a Unix socket in the state dir; everything
@@ -26,12 +27,14 @@ USER_REALM=ONPREM.LOCAL       # users live here
 SVC_REALM=AD.MYAWS.COM        # database service realm, one-way trust from ONPREM
 HUB_REALM=HUB.LOCAL           # transit realm
 APPS_REALM=APPS.LOCAL         # service realm reached ONPREM -> HUB -> APPS
-REALMS=("$USER_REALM" "$SVC_REALM" "$HUB_REALM" "$APPS_REALM")
+FAST_REALM=FAST.LOCAL         # encrypted timestamp disabled: passwords only inside FAST
+REALMS=("$USER_REALM" "$SVC_REALM" "$HUB_REALM" "$APPS_REALM" "$FAST_REALM")
 declare -A KDC_PORT=(
   [$USER_REALM]=$((17088 + OFF))
   [$SVC_REALM]=$((17188 + OFF))
   [$HUB_REALM]=$((17288 + OFF))
   [$APPS_REALM]=$((17388 + OFF))
+  [$FAST_REALM]=$((17488 + OFF))
 )
 declare -A KDC_ENCTYPES=(
   # ONPREM, HUB and APPS have RFC 3962 and RFC 8009 keys; AD.MYAWS.COM has
@@ -40,7 +43,13 @@ declare -A KDC_ENCTYPES=(
   [$SVC_REALM]="aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal"
   [$HUB_REALM]="aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal aes256-cts-hmac-sha384-192:normal aes128-cts-hmac-sha256-128:normal"
   [$APPS_REALM]="aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal aes256-cts-hmac-sha384-192:normal aes128-cts-hmac-sha256-128:normal"
+  [$FAST_REALM]="aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal aes256-cts-hmac-sha384-192:normal aes128-cts-hmac-sha256-128:normal"
 )
+# FAST.LOCAL: the armor principal (its keytab gives the armor TGT), a service
+# that requires the encrypted-challenge authentication indicator.
+FAST_HOST=client.fast.local
+FAST_EC_INDICATOR=fast-ec
+FAST_EC_SERVICE=HTTP/ec.fast.local
 KDC_HOST=127.0.0.1
 # kadmind for USER_REALM: kpasswd (UDP and TCP) and the kadmin RPC port.
 KPASSWD_PORT=$((17464 + OFF))
@@ -210,12 +219,15 @@ for r in "${REALMS[@]}"; do
 		max_renewable_life = 7d 0h 0m 0s
 		kadmind_listen = $KDC_HOST:$KADMIND_PORT
 		kpasswd_listen = $KDC_HOST:$KPASSWD_PORT
+$( [[ $r != "$FAST_REALM" ]] || printf '\t\tencrypted_challenge_indicator = %s' "$FAST_EC_INDICATOR")
 	}
 
 [logging]
 	kdc = FILE:$d/kdc.log
 	admin_server = FILE:$d/kadmind.log
 EOF
+  # MIT's way to accept passwords only through FAST (encrypted challenge).
+  [[ $r != "$FAST_REALM" ]] || printf '\n[plugins]\n\tkdcpreauth = {\n\t\tdisable = encrypted_timestamp\n\t}\n' >>"$d/kdc.conf"
   : >"$d/kadm5.acl"
 done
 
@@ -314,6 +326,14 @@ kadm "$USER_REALM" ktadd -norandkey -k "$KT/svc_batch.keytab" "svc_batch@$USER_R
 for i in $(seq -w 1 25); do
   kadm "$USER_REALM" addprinc -randkey "conc$i/host.onprem.local@$USER_REALM"
 done
+# FAST.LOCAL: users as in ONPREM, the armor host's keytab, services.
+for u in joedoe alice; do
+  kadm "$FAST_REALM" addprinc +requires_preauth -pw "Passw0rd-$u" "$u@$FAST_REALM"
+done
+add_service "$FAST_REALM" host "$FAST_HOST"
+add_service "$FAST_REALM" host "svc.fast.local"
+kadm "$FAST_REALM" addprinc -pw "Passw0rd-ec" "$FAST_EC_SERVICE@$FAST_REALM"
+kadm "$FAST_REALM" setstr "$FAST_EC_SERVICE@$FAST_REALM" require_auth "$FAST_EC_INDICATOR"
 
 declare -A SETUP_PID=()
 for r in "${REALMS[@]}"; do
@@ -325,7 +345,7 @@ for r in "${REALMS[@]}"; do
   wait "${SETUP_PID[$r]}" || die "setting up realm $r failed (see above and $STATE/kdc/$r/)"
 done
 for f in mariadb host mysql; do [[ -s $KT/$f-$SVC_HOST.keytab ]] || die "keytab $f-$SVC_HOST.keytab missing"; done
-[[ -s $KT/host-$APPS_HOST.keytab && -s $KT/svc_batch.keytab ]] || die "keytabs missing"
+[[ -s $KT/host-$APPS_HOST.keytab && -s $KT/svc_batch.keytab && -s $KT/host-$FAST_HOST.keytab ]] || die "keytabs missing"
 chmod 600 "$KT"/*.keytab
 log "KDC databases, principals and keytabs created"
 
@@ -381,7 +401,7 @@ dns_args=(--no-resolv --no-hosts --no-poll --bind-interfaces --listen-address="$
   --log-facility="$STATE/dns/dnsmasq.log" --local=/local/ --local=/myaws.com/
   --host-record=kdc-down.onprem.local,127.0.0.9)
 declare -A DNS_HOST=([$USER_REALM]=kdc.onprem.local [$SVC_REALM]=kdc.ad.myaws.com
-  [$HUB_REALM]=kdc.hub.local [$APPS_REALM]=kdc.apps.local)
+  [$HUB_REALM]=kdc.hub.local [$APPS_REALM]=kdc.apps.local [$FAST_REALM]=kdc.fast.local)
 for r in "${REALMS[@]}"; do
   h=${DNS_HOST[$r]} p=${KDC_PORT[$r]}
   dns_args+=(--host-record="$h,$KDC_HOST" --srv-host="_kerberos._udp.$r,$h,$p,10,0"
@@ -546,6 +566,16 @@ export LAB_KDC_LOG_ONPREM='$STATE/kdc/$USER_REALM/kdc.log'
 export LAB_KDC_LOG_AD='$STATE/kdc/$SVC_REALM/kdc.log'
 export LAB_KDC_LOG_HUB='$STATE/kdc/$HUB_REALM/kdc.log'
 export LAB_KDC_LOG_APPS='$STATE/kdc/$APPS_REALM/kdc.log'
+# FAST.LOCAL: no encrypted timestamp (only FAST's encrypted challenge); the armor host's
+# keytab; a service whose tickets need the encrypted-challenge indicator (require_auth).
+export LAB_FAST_REALM=$FAST_REALM
+export LAB_KDC_FAST=$KDC_HOST:${KDC_PORT[$FAST_REALM]}
+export LAB_KDC_LOG_FAST='$STATE/kdc/$FAST_REALM/kdc.log'
+export LAB_FAST_HOST_PRINCIPAL=host/$FAST_HOST@$FAST_REALM
+export LAB_FAST_HOST_KEYTAB='$KT/host-$FAST_HOST.keytab'
+export LAB_FAST_SERVICE=host/svc.fast.local@$FAST_REALM
+export LAB_FAST_EC_SERVICE=$FAST_EC_SERVICE@$FAST_REALM
+export LAB_FAST_EC_INDICATOR=$FAST_EC_INDICATOR
 # kadmind (kpasswd_server and admin_server of $USER_REALM in the client profiles).
 export LAB_KPASSWD_PORT=$KPASSWD_PORT
 export LAB_KADMIND_PORT=$KADMIND_PORT

@@ -312,6 +312,12 @@ pub fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, String> {
         .map_err(|e| format!("cannot start the I/O runtime: {e}"))
 }
 
+/// MIT's ccache configuration key saying the realm's KDC takes FAST (`fast_avail`, value
+/// `yes`, scoped to `krbtgt/REALM@REALM`): MIT's kinit writes it when the KDC offers FAST;
+/// `kerb kinit` writes it after an armored (`-T`) exchange; `kerb kvno` then armors its TGS
+/// requests (RFC 6113 implicit TGT armor).
+pub const FAST_AVAIL: &str = "fast_avail";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -95,6 +95,8 @@ pub struct KinitArgs {
     pub canonicalize: bool,
     pub enterprise: bool,
     pub service: Option<String>,
+    /// `-T`: the armor ccache, whose TGT armors the AS exchange with FAST (RFC 6113).
+    pub armor_ccache: Option<String>,
     pub principal: Option<String>,
     /// Notices MIT prints while parsing without failing (`keytab specified, forcing -k`).
     pub notices: Vec<String>,
@@ -165,6 +167,7 @@ pub fn parse_args(args: Vec<OsString>) -> Result<KinitArgs, String> {
             Short('C') => a.canonicalize = true,
             Short('E') => a.enterprise = true,
             Short('S') => a.service = Some(val(&mut p).map_err(|e| usage(&e))?),
+            Short('T') => a.armor_ccache = Some(val(&mut p).map_err(|e| usage(&e))?),
             Value(v) if a.principal.is_none() => {
                 a.principal = Some(
                     v.into_string()
@@ -226,6 +229,8 @@ pub struct InitialRequest {
     pub start_time: Option<i64>,
     /// `-a`: the host's addresses; empty sends none.
     pub addresses: Vec<HostAddress>,
+    /// `-T`: the armor ccache's name.
+    pub armor_ccache: Option<String>,
 }
 
 /// How the client proves its identity.
@@ -310,7 +315,7 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
         let cred = refresh_credentials(&conf, &cache, &handle, &client, service, how)?;
         let mut fresh = Ccache::new(client.clone());
         fresh.store(cred);
-        return save(&handle, &fresh, args.verbose);
+        return save(&handle, fresh, false, args.verbose);
     }
     let addresses = match args.addresses {
         Some(true) => crate::localaddr::local_addresses()
@@ -348,13 +353,14 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
         service,
         start_time: args.start_time,
         addresses,
+        armor_ccache: args.armor_ccache.clone(),
         client: client.clone(),
         secret,
         conf,
     };
     // The KDC may canonicalize the client name: the cache is initialised with the reply's.
     let cache = get_initial_credentials(&req)?;
-    save(&handle, &cache, args.verbose)?;
+    save(&handle, cache, args.armor_ccache.is_some(), args.verbose)?;
     if target.switch {
         handle
             .switch_to()
@@ -471,6 +477,9 @@ fn get_initial_credentials(req: &InitialRequest) -> Result<Ccache, Failure> {
     opts.service = req.service.clone();
     opts.start_offset = req.start_time.unwrap_or(0);
     opts.addresses = req.addresses.clone();
+    if let Some(name) = &req.armor_ccache {
+        opts.armor = Some(armor_tgt(&client, name, &req.conf, &req.client.realm)?);
+    }
     let init = match &req.secret {
         Secret::Prompt => {
             let current = CurrentPassword::default();
@@ -494,6 +503,37 @@ fn get_initial_credentials(req: &InitialRequest) -> Result<Ccache, Failure> {
     };
     let init = init.map_err(|e| failed(&e))?.map_err(|e| failed(&e))?;
     Ok(init.to_ccache())
+}
+
+/// The armor TGT of `realm` from the ccache `name` (`-T`): with it every AS request is
+/// armored; without a valid one kinit fails rather than sending an unarmored request.
+fn armor_tgt(
+    client: &Client,
+    name: &str,
+    conf: &Krb5Conf,
+    realm: &kdc_client::Realm,
+) -> Result<kdc_client::exchange::Credentials, Failure> {
+    let failed =
+        |e: &dyn std::fmt::Display| Failure::Krb(format!("{e} while getting initial credentials"));
+    let handle = common::open_ccache(Some(name), Some(conf))
+        .map_err(|e| Failure::Krb(format!("{e} resolving ccache {name}")))?;
+    let cache = handle.load().map_err(|e| {
+        if e.is_not_found() {
+            failed(&common::ccache_not_found(&handle.name()))
+        } else {
+            failed(&e)
+        }
+    })?;
+    let tgt = client
+        .armor_from_ccache(&cache, realm)
+        .map_err(|e| failed(&e))?;
+    tracing::debug!(
+        "FAST armor ccache {}: armor TGT of {} for {}",
+        common::ccache_residual(&handle.name()),
+        tgt.client,
+        tgt.server
+    );
+    Ok(tgt)
 }
 
 /// MIT's `krb5_get_init_creds_password` on KDC_ERR_KEY_EXPIRED: a `kadmin/changepw` ticket
@@ -641,9 +681,16 @@ fn local_tgt(client: &Principal) -> Principal {
     )
 }
 
-fn save(handle: &CcacheHandle, cache: &Ccache, verbose: bool) -> Result<(), Failure> {
+/// Store `cache` (a fresh one holding the new credential). With `fast` (the AS exchange was
+/// armored), the cache says so as MIT's does (`fast_avail` for the client realm's TGS), and
+/// `kerb kvno` armors its TGS requests.
+fn save(handle: &CcacheHandle, mut cache: Ccache, fast: bool, verbose: bool) -> Result<(), Failure> {
+    if fast {
+        let tgt = local_tgt(&cache.default_principal);
+        cache.set_config(common::FAST_AVAIL, Some(&tgt), b"yes");
+    }
     handle
-        .save(cache)
+        .save(&cache)
         .map_err(|e| Failure::Krb(format!("{e} while storing credentials")))?;
     if verbose {
         eprintln!("Authenticated to Kerberos v5");
@@ -750,6 +797,9 @@ mod tests {
         assert!(a.action == Action::Renew && a.principal.is_none());
         let a = args(&["-E", "joe@corp.example"]).unwrap();
         assert!(a.enterprise);
+        let a = args(&["-T", "FILE:/tmp/armor", "joedoe"]).unwrap();
+        assert_eq!(a.armor_ccache.as_deref(), Some("FILE:/tmp/armor"));
+        assert_eq!(a.principal.as_deref(), Some("joedoe"));
     }
 
     #[test]

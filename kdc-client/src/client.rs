@@ -41,6 +41,11 @@ pub enum ClientError {
     NoKpasswdServer(Realm),
     #[error("No ticket-granting ticket for {0} in the credential cache (or it has expired)")]
     NoTgt(Principal),
+    /// The armor cache holds no valid TGT of the realm (FAST, RFC 6113 §5.4.1.1).
+    #[error(
+        "The armor credential cache holds no valid {0} (get one with kinit -k -t KEYTAB -c ARMOR_CCACHE host/NAME)"
+    )]
+    NoArmor(Principal),
     /// [`CacheUse::cached_only`] and the cache holds no valid ticket for the service
     /// (MIT's `KRB5_CC_NOTFOUND`).
     #[error("Matching credential not found")]
@@ -65,7 +70,7 @@ impl ClientError {
     /// The Kerberos error code, when a KDC sent one.
     pub fn kdc_error_code(&self) -> Option<i32> {
         match self {
-            Self::Exchange(e) => e.kdc_error().map(|k| k.code),
+            Self::Exchange(e) => e.kdc_error_code(),
             Self::Walk(e) => e.kdc_error().map(|k| k.code),
             Self::OnPath { source, .. } => source.kdc_error_code(),
             _ => None,
@@ -143,6 +148,10 @@ impl Client {
     /// AS options from `[libdefaults]` (lifetimes, flags, enctypes), for `client`.
     pub fn as_options(&self, client: Principal) -> AsOptions {
         let c = &self.conf;
+        let disable_encrypted_timestamp = c
+            .realms
+            .get(client.realm.as_str())
+            .is_some_and(|r| r.disable_encrypted_timestamp);
         AsOptions {
             client,
             enctypes: c.default_tkt_enctypes.clone(),
@@ -157,6 +166,8 @@ impl Client {
             start_offset: 0,
             addresses: Vec::new(),
             min_s2k_iterations: None,
+            armor: None,
+            disable_encrypted_timestamp,
         }
     }
 
@@ -169,6 +180,7 @@ impl Client {
             validate: false,
             policy: self.policy(),
             clockskew: secs(self.conf.clockskew),
+            fast: false,
         }
     }
 
@@ -361,6 +373,25 @@ impl Client {
         };
         let cfg = self.transport_for(&req.realm);
         Ok(transport::send_to_realm(&req.realm, &kdcs, &req.bytes, &cfg, too_big).await?)
+    }
+
+    /// The armor TGT for FAST (MIT's `kinit -T`, RFC 6113 §5.4.1.1): the
+    /// `krbtgt/REALM@REALM` ticket of `realm` in `ccache`, valid now. Put it in
+    /// [`AsOptions::armor`] to armor the AS exchange.
+    pub fn armor_from_ccache(
+        &self,
+        ccache: &Ccache,
+        realm: &Realm,
+    ) -> Result<Credentials, ClientError> {
+        let tgs = Principal::new(PrincipalName::krbtgt(realm), realm.clone());
+        let now = self.now().secs;
+        ccache
+            .credentials
+            .iter()
+            .filter(|c| c.server == tgs)
+            .filter_map(Credentials::from_ccache)
+            .find(|c| c.endtime > now)
+            .ok_or(ClientError::NoArmor(tgs))
     }
 
     /// The AS exchange (kinit).

@@ -85,6 +85,9 @@ pub struct RealmConfig {
     pub kpasswd_server: Vec<KdcServer>,
     /// `http_anchors`: the CAs for MS-KKDCP proxies' certificates (`FILE:`, `DIR:`, `ENV:`).
     pub http_anchors: Vec<String>,
+    /// `disable_encrypted_timestamp`: never answer with PA-ENC-TIMESTAMP, so the password
+    /// is proven only inside FAST (MIT 1.17; default false).
+    pub disable_encrypted_timestamp: bool,
 }
 
 /// The settings the client uses, with MIT's defaults where unset.
@@ -250,6 +253,15 @@ fn realms(p: &Profile) -> Result<BTreeMap<String, RealmConfig>, ConfigError> {
                 .into_iter()
                 .map(|(v, _)| v.trim().to_owned())
                 .collect(),
+            disable_encrypted_timestamp: match p.value(&[
+                "realms",
+                realm,
+                "disable_encrypted_timestamp",
+            ]) {
+                None => false,
+                Some((v, o)) => parse_bool(v)
+                    .ok_or_else(|| bad("disable_encrypted_timestamp", v, o, "a boolean"))?,
+            },
         };
         out.insert(realm.to_owned(), config);
     }

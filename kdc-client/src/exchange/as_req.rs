@@ -1,13 +1,16 @@
 //! The AS exchange (RFC 4120 §3.1) with PA-ENC-TIMESTAMP pre-authentication (§5.2.7.2),
 //! ETYPE-INFO2 salts and s2kparams (§5.2.7.5), PA-FX-COOKIE echo (RFC 6113 §5.2),
 //! PA-REQ-ENC-PA-REP (RFC 6806 §11), a clock-skew retry and client referrals (RFC 6806 §7).
+//! With an armor TGT the exchange is armored with FAST (RFC 6113 §5.4) and pre-authenticates
+//! with encrypted challenge (§5.4.6).
 
 use zeroize::Zeroizing;
 
 use super::checks::{Requested, check_reply};
+use super::fast::{self, FastArmor};
 use super::{
-    Credentials, ExchangeError, KdcError, KdcRequest, Timestamp, as_krb_error, decrypt_rep_part,
-    encrypt_data, find_padata, nonce, reply_client,
+    Credentials, ExchangeError, KdcError, KdcRequest, PreauthUnavailable, Timestamp, as_krb_error,
+    decrypt_rep_part, encrypt_data, find_padata, nonce, reply_client,
 };
 use crate::asn1::{
     AsRep, AsReq, Checksum, EtypeInfo2, EtypeInfo2Entry, HostAddress, KdcOptions, KdcReqBody,
@@ -74,6 +77,13 @@ pub struct AsOptions {
     /// the password (and the PA-ENC-TIMESTAMP it encrypts) cheap to guess offline. Lower it
     /// only for a KDC known to use fewer. MIT has no such floor; this is stricter.
     pub min_s2k_iterations: Option<u32>,
+    /// The armor TGT (`kinit -T`): a `krbtgt/REALM@REALM` ticket of the client's realm, from
+    /// any principal (usually the host's). With it the requests are armored with FAST
+    /// (RFC 6113 §5.4) and the password proven by encrypted challenge (§5.4.6).
+    pub armor: Option<Credentials>,
+    /// krb5.conf's `disable_encrypted_timestamp` for the realm: never send PA-ENC-TIMESTAMP,
+    /// so the password is proven only inside FAST (MIT 1.17).
+    pub disable_encrypted_timestamp: bool,
 }
 
 /// The default floor of s2k iterations per enctype (see [`AsOptions::min_s2k_iterations`]);
@@ -138,8 +148,19 @@ pub struct PrecomputedKey {
 
 /// Pre-authentication chosen from the KDC's hints.
 struct Preauth {
+    /// The client's long-term key.
     key: EncryptionKey,
     cookie: Option<Vec<u8>>,
+    method: Method,
+}
+
+/// How the request proves the client's long-term key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    /// PA-ENC-TIMESTAMP (RFC 4120 §5.2.7.2).
+    EncTimestamp,
+    /// PA-ENCRYPTED-CHALLENGE inside FAST (RFC 6113 §5.4.6).
+    EncChallenge,
 }
 
 /// The AS exchange state machine.
@@ -152,6 +173,8 @@ pub struct AsExchange {
     realm: Realm,
     realms_seen: Vec<Realm>,
     preauth: Option<Preauth>,
+    /// FAST armor, made once from [`AsOptions::armor`] for the exchange.
+    armor: Option<FastArmor>,
     kdc_offset: i64,
     skew_retried: bool,
     nonce: u32,
@@ -193,7 +216,22 @@ impl AsExchange {
         rng: &mut dyn RandomSource,
     ) -> Result<(Self, KdcRequest), ExchangeError> {
         let realm = opts.client.realm.clone();
+        let armor = match &opts.armor {
+            Some(tgt) => {
+                let armor = FastArmor::new(tgt, &realm, now, rng)?;
+                tracing::debug!(
+                    realm = %realm,
+                    armor_tgt = %armor.tgt,
+                    armor_client = %tgt.client,
+                    "FAST armor: AP-REQ with the armor TGT, armor key from KRB-FX-CF2 of its \
+                     subkey and session key"
+                );
+                Some(armor)
+            }
+            None => None,
+        };
         let mut ex = Self {
+            armor,
             realms_seen: vec![realm.clone()],
             realm,
             opts,
@@ -298,11 +336,28 @@ impl AsExchange {
 
     fn on_error(
         &mut self,
-        err: &KrbError,
+        outer: &KrbError,
         reply: &[u8],
         now: Timestamp,
         rng: &mut dyn RandomSource,
     ) -> Result<AsStep, ExchangeError> {
+        // An armored error carries the real KRB-ERROR and padata inside (RFC 6113 §5.4.4).
+        let unwrapped = match &self.armor {
+            Some(a) => a.unwrap_error(outer, self.nonce, &self.realm)?,
+            None => None,
+        };
+        let (err, fast_padata) = match unwrapped {
+            Some((inner, padata)) => {
+                tracing::debug!(
+                    realm = %self.realm,
+                    code = inner.error_code,
+                    "Decoding FAST response: KRB-ERROR inside PA-FX-ERROR"
+                );
+                (inner, Some(padata))
+            }
+            None => (outer.clone(), None),
+        };
+        let err = &err;
         let kdc_error = || {
             let mut e = KdcError::from_krb_error(err, &self.realm);
             if err.error_code == ec::KDC_ERR_ETYPE_NOSUPP {
@@ -312,29 +367,52 @@ impl AsExchange {
         };
         match err.error_code {
             ec::KDC_ERR_PREAUTH_REQUIRED if self.preauth.is_none() => {
-                let methods = match &err.e_data {
-                    Some(d) => MethodData::decode(d).map_err(|source| ExchangeError::Decode {
-                        realm: self.realm.clone(),
-                        what: "METHOD-DATA",
-                        source,
-                    })?,
-                    None => MethodData(Vec::new()),
+                let methods = match fast_padata {
+                    Some(p) => p,
+                    // The methods of an armored request come only through FAST, or a
+                    // man in the middle could choose them (RFC 6113 §5.4.4).
+                    None if self.armor.is_some() => {
+                        return Err(ExchangeError::armor(
+                            &self.realm,
+                            "the KDC answered the armored request with an unarmored \
+                             KDC_ERR_PREAUTH_REQUIRED",
+                        ));
+                    }
+                    None => match &err.e_data {
+                        Some(d) => {
+                            MethodData::decode(d)
+                                .map_err(|source| ExchangeError::Decode {
+                                    realm: self.realm.clone(),
+                                    what: "METHOD-DATA",
+                                    source,
+                                })?
+                                .0
+                        }
+                        None => Vec::new(),
+                    },
                 };
-                if find_padata(Some(&methods.0), pa_type::ENC_TIMESTAMP).is_none() {
-                    return Err(kdc_error());
-                }
+                let method = self.choose_method(&methods)?;
                 if self.secret.is_none() {
                     return Ok(self.wait_for_secret(reply));
                 }
-                let key = self.reply_key(Some(&methods.0), None)?;
-                let cookie = find_padata(Some(&methods.0), pa_type::FX_COOKIE)
+                let key = self.reply_key(Some(&methods), None)?;
+                let cookie = find_padata(Some(&methods), pa_type::FX_COOKIE)
                     .map(|p| p.padata_value.to_vec());
                 tracing::debug!(
                     realm = %self.realm,
                     enctype = %key.enctype(),
-                    "Preauthenticating using KDC method data: encrypted timestamp"
+                    cookie = cookie.is_some(),
+                    "Preauthenticating using KDC method data: {}",
+                    match method {
+                        Method::EncTimestamp => "encrypted timestamp",
+                        Method::EncChallenge => "encrypted challenge (FAST)",
+                    }
                 );
-                self.preauth = Some(Preauth { key, cookie });
+                self.preauth = Some(Preauth {
+                    key,
+                    cookie,
+                    method,
+                });
                 self.build_request(now, rng).map(AsStep::Send)
             }
             ec::KRB_AP_ERR_SKEW if !self.skew_retried => {
@@ -346,6 +424,11 @@ impl AsExchange {
                     offset = self.kdc_offset,
                     "Clock skew too great; retrying with the KDC's time"
                 );
+                // The armor's authenticator carries a time too: made again with the KDC's.
+                if let Some(tgt) = &self.opts.armor {
+                    let kdc_now = now.offset(self.kdc_offset);
+                    self.armor = Some(FastArmor::new(tgt, &self.realm, kdc_now, rng)?);
+                }
                 self.build_request(now, rng).map(AsStep::Send)
             }
             // MIT follows a client referral only when it asked for canonicalization
@@ -363,6 +446,16 @@ impl AsExchange {
                     path.push(next.as_str());
                     return Err(ExchangeError::TooManyReferrals(path.join(" -> ")));
                 }
+                if self.armor.is_some() {
+                    return Err(ExchangeError::armor(
+                        &self.realm,
+                        format!(
+                            "the KDC refers the client to realm {next}, and the armor TGT is for \
+                         {}",
+                            self.realm
+                        ),
+                    ));
+                }
                 tracing::debug!(from = %self.realm, to = %next, "Following client referral");
                 self.realms_seen.push(next.clone());
                 self.realm = next;
@@ -371,6 +464,31 @@ impl AsExchange {
             }
             _ => Err(kdc_error()),
         }
+    }
+
+    /// The pre-authentication to answer the KDC's `methods` with: encrypted challenge when
+    /// armored (MIT's client, too, never sends encrypted timestamp inside FAST), else
+    /// encrypted timestamp unless `disable_encrypted_timestamp`.
+    fn choose_method(&self, methods: &[PaData]) -> Result<Method, ExchangeError> {
+        let offers = |t| methods.iter().any(|p| p.padata_type == t);
+        let enc_ts = offers(pa_type::ENC_TIMESTAMP);
+        if self.armor.is_some() {
+            if offers(pa_type::ENCRYPTED_CHALLENGE) {
+                return Ok(Method::EncChallenge);
+            }
+        } else if enc_ts && !self.opts.disable_encrypted_timestamp {
+            return Ok(Method::EncTimestamp);
+        }
+        Err(ExchangeError::PreauthUnavailable(Box::new(
+            PreauthUnavailable {
+                realm: self.realm.clone(),
+                kdc: None,
+                offered: methods.iter().map(|p| p.padata_type).collect(),
+                needs_armor: self.armor.is_none()
+                    && (offers(pa_type::FX_FAST) || offers(pa_type::ENCRYPTED_CHALLENGE)),
+                enc_timestamp_disabled: enc_ts && self.opts.disable_encrypted_timestamp,
+            },
+        )))
     }
 
     /// The reply key: from the keytab by enctype, or from the password with the salt and
@@ -540,12 +658,41 @@ impl AsExchange {
                 patimestamp: kdc_now.kerberos_time()?,
                 pausec: Microseconds::new(kdc_now.usec),
             };
-            let enc = encrypt_data(&pa.key, KeyUsage::PA_ENC_TIMESTAMP, &ts.to_der()?, rng)?;
-            padata.push(pa_data(pa_type::ENC_TIMESTAMP, enc.to_der()?));
+            match (pa.method, &self.armor) {
+                (Method::EncChallenge, Some(armor)) => {
+                    let key = fast::client_challenge_key(armor.key(), &pa.key)?;
+                    let enc =
+                        encrypt_data(&key, KeyUsage::ENC_CHALLENGE_CLIENT, &ts.to_der()?, rng)?;
+                    padata.push(pa_data(pa_type::ENCRYPTED_CHALLENGE, enc.to_der()?));
+                }
+                (Method::EncChallenge, None) => {
+                    return Err(ExchangeError::armor(
+                        &self.realm,
+                        "encrypted challenge needs FAST armor",
+                    ));
+                }
+                (Method::EncTimestamp, _) => {
+                    let enc =
+                        encrypt_data(&pa.key, KeyUsage::PA_ENC_TIMESTAMP, &ts.to_der()?, rng)?;
+                    padata.push(pa_data(pa_type::ENC_TIMESTAMP, enc.to_der()?));
+                }
+            }
         }
         // An empty PA-REQ-ENC-PA-REP asks the KDC to checksum this request (RFC 6806 §11).
         padata.push(pa_data(pa_type::REQ_ENC_PA_REP, Vec::new()));
-        let req = AsReq::new(Some(padata), Raw::new(&body)?);
+        let body = Raw::new(&body)?;
+        // Armored: the padata travel encrypted in the KrbFastReq (RFC 6113 §5.4.2).
+        let padata = match &self.armor {
+            Some(armor) => {
+                tracing::debug!(
+                    realm = %self.realm,
+                    "Encoding request body and padata into FAST request"
+                );
+                vec![armor.wrap(body.as_bytes(), &body, padata, rng)?]
+            }
+            None => padata,
+        };
+        let req = AsReq::new(Some(padata), body);
         self.request = req.to_der()?;
         tracing::debug!(
             realm = %self.realm,
@@ -554,6 +701,7 @@ impl AsExchange {
             nonce = self.nonce,
             enctypes = %names(&self.opts.enctypes),
             preauth = self.preauth.is_some(),
+            fast = self.armor.is_some(),
             from = ?self.from,
             addresses = self.opts.addresses.len(),
             "Sending AS-REQ ({} bytes)",
@@ -567,10 +715,24 @@ impl AsExchange {
 
     /// Decrypt and check the AS-REP (RFC 4120 §3.1.5, MIT's `verify_as_reply`).
     fn on_reply(&mut self, rep: &AsRep, now: Timestamp) -> Result<Credentials, ExchangeError> {
-        let rep = &rep.0;
-        let key = match &self.preauth {
+        let mut rep = rep.0.clone();
+        let strengthen_key = match &self.armor {
+            Some(armor) => self.unwrap_armored_reply(armor, &mut rep)?,
+            None => None,
+        };
+        let rep = &rep;
+        let long_term = match &self.preauth {
             Some(pa) if pa.key.enctype().to_i32() == rep.enc_part.etype => pa.key.clone(),
             _ => self.reply_key(rep.padata.as_ref(), Some(rep.enc_part.etype))?,
+        };
+        if let (Some(armor), Some(pa)) = (&self.armor, &self.preauth)
+            && pa.method == Method::EncChallenge
+        {
+            self.check_kdc_challenge(armor, rep.padata.as_ref(), &long_term, now)?;
+        }
+        let key = match &strengthen_key {
+            Some(sk) => fast::strengthen(sk, &long_term)?,
+            None => long_term,
         };
         let part = decrypt_rep_part(rep, &key, KeyUsage::AS_REP_ENC_PART, &self.realm).map_err(
             |e| match e {
@@ -640,6 +802,79 @@ impl AsExchange {
             .copied()
             .filter(|e| o.policy.permits(*e))
             .collect()
+    }
+
+    /// The armored AS-REP's checks (RFC 6113 §5.4.3): the KrbFastResponse in PA-FX-FAST
+    /// replaces the outer padata, its KrbFastFinished checksums the ticket and names the
+    /// client. Gives the strengthen key, if the KDC sent one.
+    fn unwrap_armored_reply(
+        &self,
+        armor: &FastArmor,
+        rep: &mut crate::asn1::KdcRep,
+    ) -> Result<Option<EncryptionKey>, ExchangeError> {
+        let reply = armor
+            .unwrap(rep.padata.as_ref(), self.nonce, &self.realm)?
+            .ok_or_else(|| {
+                ExchangeError::armor(
+                    &self.realm,
+                    "the KDC's reply to the armored request is not armored",
+                )
+            })?;
+        let finished = reply.finished.as_ref().ok_or_else(|| {
+            ExchangeError::armor(&self.realm, "the armored AS-REP has no KrbFastFinished")
+        })?;
+        armor.verify_finished(finished, rep.ticket.as_bytes())?;
+        rep.crealm = finished.crealm.clone();
+        rep.cname = finished.cname.clone();
+        tracing::debug!(
+            realm = %self.realm,
+            "Decoding FAST response: ticket checksum verified{}",
+            if reply.strengthen_key.is_some() {
+                "; reply key strengthened"
+            } else {
+                ""
+            }
+        );
+        rep.padata = Some(reply.padata);
+        Ok(reply.strengthen_key)
+    }
+
+    /// The KDC's PA-ENCRYPTED-CHALLENGE: its time encrypted with the KDC challenge key
+    /// (usage 55) proves the KDC knows the client's key (RFC 6113 §5.4.6). Required when the
+    /// client used encrypted challenge.
+    fn check_kdc_challenge(
+        &self,
+        armor: &FastArmor,
+        padata: Option<&Vec<PaData>>,
+        long_term: &EncryptionKey,
+        now: Timestamp,
+    ) -> Result<(), ExchangeError> {
+        let pa = find_padata(padata, pa_type::ENCRYPTED_CHALLENGE).ok_or_else(|| {
+            ExchangeError::armor(&self.realm, "the KDC's reply has no PA-ENCRYPTED-CHALLENGE")
+        })?;
+        let decode = |what| {
+            let realm = self.realm.clone();
+            move |source| ExchangeError::Decode {
+                realm,
+                what,
+                source,
+            }
+        };
+        let enc = crate::asn1::EncryptedData::decode(&pa.padata_value)
+            .map_err(decode("PA-ENCRYPTED-CHALLENGE"))?;
+        let key = fast::kdc_challenge_key(armor.key(), long_term)?;
+        let plain = crypto::decrypt(&key, KeyUsage::ENC_CHALLENGE_KDC, &enc.cipher)
+            .map_err(|_| ExchangeError::BadReplyKey)?;
+        let ts = PaEncTsEnc::decode(&plain).map_err(decode("KDC encrypted challenge"))?;
+        let kdc_now = now.offset(self.kdc_offset).secs;
+        if (ts.patimestamp.unix() - kdc_now).abs() > self.opts.clockskew {
+            return Err(ExchangeError::armor(
+                &self.realm,
+                "the KDC's encrypted challenge is outside the allowed clock skew",
+            ));
+        }
+        tracing::debug!(realm = %self.realm, "KDC encrypted challenge verified");
+        Ok(())
     }
 
     /// The service asked for: `-S`'s name or `krbtgt/REALM`, in the realm of the request.

@@ -42,6 +42,8 @@ fn options() -> AsOptions {
         start_offset: 0,
         addresses: Vec::new(),
         min_s2k_iterations: None,
+        armor: None,
+        disable_encrypted_timestamp: false,
     }
 }
 
@@ -869,3 +871,5 @@ fn a_hostile_e_text_is_printed_escaped_and_cut() {
         "{err}"
     );
 }
+#[path = "as_req_fast_tests.rs"]
+mod fast;

@@ -97,6 +97,18 @@ pub enum ExchangeError {
     NoCommonEnctype { offered: String, kdc: String },
     #[error("no usable key for {principal} in the keytab ({detail})")]
     NoKey { principal: String, detail: String },
+    /// A FAST (RFC 6113) reply that fails its checks, or armor that cannot be used.
+    #[error("FAST armor, realm {realm}{}: {detail}", kdc.as_ref().map(|k| format!(", KDC {k}")).unwrap_or_default())]
+    Armor {
+        realm: Realm,
+        /// The KDC's address, when the driver knows it.
+        kdc: Option<String>,
+        detail: String,
+    },
+    /// The KDC refused the request's pre-authentication: it wants a method this request
+    /// cannot use (encrypted challenge needs FAST armor, RFC 6113 §5.4.6).
+    #[error("{0}")]
+    PreauthUnavailable(Box<PreauthUnavailable>),
     #[error("client referral loop or too many client referrals (realms: {0})")]
     TooManyReferrals(String),
     #[error(
@@ -130,12 +142,83 @@ impl ExchangeError {
         }
     }
 
+    /// The Kerberos error code the KDC answered with, also when the exchange could not go on
+    /// after it (KDC_ERR_PREAUTH_REQUIRED without a usable method).
+    pub fn kdc_error_code(&self) -> Option<i32> {
+        match self {
+            Self::Kdc(e) => Some(e.code),
+            Self::PreauthUnavailable(_) => Some(crate::error_code::KDC_ERR_PREAUTH_REQUIRED),
+            _ => None,
+        }
+    }
+
+    /// A FAST failure in the exchange with `realm`'s KDC.
+    pub(crate) fn armor(realm: &Realm, detail: impl Into<String>) -> Self {
+        Self::Armor {
+            realm: realm.clone(),
+            kdc: None,
+            detail: detail.into(),
+        }
+    }
+
     /// Note the KDC that answered (set by the transport driver).
     pub fn with_kdc(mut self, kdc: &str) -> Self {
-        if let Self::Kdc(e) = &mut self {
-            e.kdc.get_or_insert_with(|| kdc.to_owned());
+        match &mut self {
+            Self::Kdc(e) => {
+                e.kdc.get_or_insert_with(|| kdc.to_owned());
+            }
+            Self::PreauthUnavailable(e) => {
+                e.kdc.get_or_insert_with(|| kdc.to_owned());
+            }
+            Self::Armor { kdc: k, .. } => {
+                k.get_or_insert_with(|| kdc.to_owned());
+            }
+            _ => {}
         }
         self
+    }
+}
+
+/// Why no pre-authentication could be sent: what the KDC offered and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreauthUnavailable {
+    pub realm: Realm,
+    pub kdc: Option<String>,
+    /// The padata types the KDC offered (RFC 4120 §7.5.2 numbers).
+    pub offered: Vec<i32>,
+    /// The KDC offers encrypted challenge or FAST, and the request was not armored.
+    pub needs_armor: bool,
+    /// Encrypted timestamp was offered but `disable_encrypted_timestamp` forbids it.
+    pub enc_timestamp_disabled: bool,
+}
+
+impl fmt::Display for PreauthUnavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Additional pre-authentication required (KDC_ERR_PREAUTH_REQUIRED, code 25) from \
+             realm {}",
+            self.realm
+        )?;
+        if let Some(kdc) = &self.kdc {
+            write!(f, ", KDC {kdc}")?;
+        }
+        let offered: Vec<String> = self.offered.iter().map(|t| t.to_string()).collect();
+        write!(f, " (KDC offers padata types {})", offered.join(", "))?;
+        if self.enc_timestamp_disabled {
+            f.write_str(": encrypted timestamp is disabled by disable_encrypted_timestamp")?;
+        }
+        if self.needs_armor {
+            f.write_str(if self.enc_timestamp_disabled {
+                "; the KDC offers FAST: use -T with a machine TGT"
+            } else {
+                ": the KDC requires FAST armor: use -T with a machine TGT"
+            })?;
+            f.write_str(" (kinit -k -t KEYTAB -c ARMOR_CCACHE host/NAME)")?;
+        } else if !self.enc_timestamp_disabled {
+            f.write_str(": no pre-authentication method this client supports")?;
+        }
+        Ok(())
     }
 }
 

@@ -9,12 +9,13 @@ mod as_req;
 mod checks;
 mod creds;
 mod error;
+mod fast;
 pub mod kpasswd;
 mod tgs;
 
 pub use as_req::{AsExchange, AsOptions, AsStep, InitialCreds, PrecomputedKey, Secret, s2k_floor};
 pub use creds::Credentials;
-pub use error::{ExchangeError, KdcError};
+pub use error::{ExchangeError, KdcError, PreauthUnavailable};
 pub use kpasswd::{ChangeResult, KpasswdExchange, ResultCode};
 pub use tgs::{TgsExchange, TgsOptions};
 

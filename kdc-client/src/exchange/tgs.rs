@@ -1,8 +1,10 @@
 //! The TGS exchange (RFC 4120 §3.3): PA-TGS-REQ carrying an AP-REQ whose authenticator
 //! checksums the KDC-REQ-BODY bytes as sent (§5.5.1, §7.2.2 usage 6) and a fresh subkey
-//! that encrypts the reply (usage 9). Also renewal (`renew` option, §3.3.1).
+//! that encrypts the reply (usage 9). Also renewal (`renew` option, §3.3.1), and FAST with
+//! implicit TGT armor (RFC 6113 §5.4.1.1).
 
 use super::checks::{Requested, check_reply};
+use super::fast::{self, FastArmor};
 use super::{
     Credentials, ExchangeError, KdcError, KdcRequest, Timestamp, as_krb_error, decrypt_rep_part,
     encrypt_data, nonce, reply_client,
@@ -32,6 +34,10 @@ pub struct TgsOptions {
     /// The allowed clock skew, seconds (`clockskew`): a reply's start time must be within it
     /// of the request time.
     pub clockskew: i64,
+    /// Armor the request with FAST, the TGT itself being the armor (implicit armor, RFC 6113
+    /// §5.4.1.1), and accept only an armored reply. MIT 1.20's library armors every TGS
+    /// request this way.
+    pub fast: bool,
 }
 
 /// The ticket flags MIT copies into the options of a renew or validate request
@@ -58,6 +64,7 @@ pub struct TgsExchange {
     requested_at: i64,
     clockskew: i64,
     till: i64,
+    armor: Option<FastArmor>,
 }
 
 impl std::fmt::Debug for TgsExchange {
@@ -178,10 +185,26 @@ impl TgsExchange {
                 rng,
             )?,
         };
-        let padata = vec![PaData {
+        let ap_req = ap_req.to_der()?;
+        // Armored: the req-checksum covers the AP-REQ, the KrbFastReq holds no other padata
+        // (as MIT's client sends it).
+        let armor = if opts.fast {
+            Some(FastArmor::implicit(&subkey, tgt, &realm)?)
+        } else {
+            None
+        };
+        let fx_fast = match &armor {
+            Some(a) => {
+                tracing::debug!(realm = %realm, "Encoding request body and padata into FAST request");
+                Some(a.wrap(&ap_req, &body, Vec::new(), rng)?)
+            }
+            None => None,
+        };
+        let mut padata = vec![PaData {
             padata_type: pa_type::TGS_REQ,
-            padata_value: ap_req.to_der()?.into(),
+            padata_value: ap_req.into(),
         }];
+        padata.extend(fx_fast);
         let bytes = TgsReq::new(Some(padata), body).to_der()?;
         tracing::debug!(
             realm = %realm,
@@ -190,6 +213,7 @@ impl TgsExchange {
             canonicalize = opts.canonicalize,
             renew = opts.renew,
             validate = opts.validate,
+            fast = opts.fast,
             "Sending TGS-REQ ({} bytes)",
             bytes.len()
         );
@@ -206,6 +230,7 @@ impl TgsExchange {
             requested_at: now.secs,
             clockskew: opts.clockskew,
             till,
+            armor,
         };
         Ok((ex, KdcRequest { realm, bytes }))
     }
@@ -219,6 +244,12 @@ impl TgsExchange {
     /// TGT `krbtgt/NEXT@realm` (RFC 6806 §8); the caller decides whether to follow it.
     pub fn step(&self, reply: &[u8]) -> Result<Credentials, ExchangeError> {
         if let Some(err) = as_krb_error(reply, &self.realm)? {
+            // Armored, the real error is inside (RFC 6113 §5.4.4).
+            let inner = match &self.armor {
+                Some(a) => a.unwrap_error(&err, self.nonce, &self.realm)?,
+                None => None,
+            };
+            let err = inner.map_or(err, |(inner, _)| inner);
             return Err(KdcError::from_krb_error(&err, &self.realm).into());
         }
         let rep = TgsRep::decode(reply).map_err(|source| ExchangeError::Decode {
@@ -226,22 +257,29 @@ impl TgsExchange {
             what: "TGS-REP",
             source,
         })?;
-        let rep = &rep.0;
-        // The reply is under our subkey (usage 9); MIT and Windows always use it when sent.
-        let part = decrypt_rep_part(
-            rep,
-            &self.subkey,
-            KeyUsage::TGS_REP_ENC_PART_SUBKEY,
-            &self.realm,
-        )
-        .or_else(|_| {
-            decrypt_rep_part(
-                rep,
-                &self.tgt.session_key,
-                KeyUsage::TGS_REP_ENC_PART_SESSION_KEY,
+        let mut rep = rep.0;
+        let part = match &self.armor {
+            Some(armor) => {
+                let key = self.unwrap_armored_reply(armor, &mut rep)?;
+                decrypt_rep_part(&rep, &key, KeyUsage::TGS_REP_ENC_PART_SUBKEY, &self.realm)?
+            }
+            // The reply is under our subkey (usage 9); MIT and Windows always use it when sent.
+            None => decrypt_rep_part(
+                &rep,
+                &self.subkey,
+                KeyUsage::TGS_REP_ENC_PART_SUBKEY,
                 &self.realm,
             )
-        })?;
+            .or_else(|_| {
+                decrypt_rep_part(
+                    &rep,
+                    &self.tgt.session_key,
+                    KeyUsage::TGS_REP_ENC_PART_SESSION_KEY,
+                    &self.realm,
+                )
+            })?,
+        };
+        let rep = &rep;
         let client = reply_client(rep, &part, self.nonce, &self.realm)?;
         if client.name.components() != self.tgt.client.name.components()
             || client.realm != self.tgt.client.realm
@@ -294,6 +332,44 @@ impl TgsExchange {
             "TGS-REP decrypted; ticket obtained"
         );
         Ok(creds)
+    }
+
+    /// The armored TGS-REP's checks (RFC 6113 §5.4.3): the KrbFastResponse's nonce, the
+    /// KrbFastFinished ticket checksum and client name; gives the reply key, the subkey
+    /// strengthened when the KDC sent a strengthen key.
+    fn unwrap_armored_reply(
+        &self,
+        armor: &FastArmor,
+        rep: &mut crate::asn1::KdcRep,
+    ) -> Result<EncryptionKey, ExchangeError> {
+        let reply = armor
+            .unwrap(rep.padata.as_ref(), self.nonce, &self.realm)?
+            .ok_or_else(|| {
+                ExchangeError::armor(
+                    &self.realm,
+                    "the KDC's reply to the armored TGS request is not armored",
+                )
+            })?;
+        let finished = reply.finished.as_ref().ok_or_else(|| {
+            ExchangeError::armor(&self.realm, "the armored TGS-REP has no KrbFastFinished")
+        })?;
+        armor.verify_finished(finished, rep.ticket.as_bytes())?;
+        rep.crealm = finished.crealm.clone();
+        rep.cname = finished.cname.clone();
+        rep.padata = Some(reply.padata);
+        tracing::debug!(
+            realm = %self.realm,
+            "Decoding FAST response: ticket checksum verified{}",
+            if reply.strengthen_key.is_some() {
+                "; reply key strengthened"
+            } else {
+                ""
+            }
+        );
+        match &reply.strengthen_key {
+            Some(sk) => fast::strengthen(sk, &self.subkey),
+            None => Ok(self.subkey.clone()),
+        }
     }
 }
 

@@ -36,6 +36,7 @@ const SAMPLE: &str = r#"
         kdc = https://proxy.example.com/KdcProxy
         admin_server = kdc1.example.com:749
         kpasswd_server = tcp/127.0.0.1:17464
+        disable_encrypted_timestamp = true
     }
     OTHER.ORG = {
         kdc = 192.0.2.1
@@ -136,6 +137,8 @@ fn reads_realms_and_kdc_forms() {
         r.kpasswd_server,
         [host(Transport::Tcp, "127.0.0.1", Some(17464))]
     );
+    assert!(r.disable_encrypted_timestamp);
+    assert!(!c.realms["OTHER.ORG"].disable_encrypted_timestamp);
     assert_eq!(
         c.realms["OTHER.ORG"].kdc,
         [host(Transport::Any, "192.0.2.1", None)]

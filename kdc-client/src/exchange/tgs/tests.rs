@@ -49,19 +49,45 @@ fn opts(canonicalize: bool) -> TgsOptions {
         validate: false,
         policy: CryptoPolicy::default(),
         clockskew: 300,
+        fast: false,
     }
 }
 
-/// A TGS-REP for `req` whose ticket is for `server`.
+/// A plain TGS-REP for `req` whose ticket is for `server`.
 fn reply(tgt: &Credentials, req: &KdcRequest, server: &Principal) -> Vec<u8> {
-    reply_with(tgt, req, server, |_| {})
+    reply_tweaked(tgt, req, server, |_| {})
 }
 
 /// [`reply`] with the encrypted part changed by `tweak`.
+fn reply_tweaked(
+    tgt: &Credentials,
+    req: &KdcRequest,
+    server: &Principal,
+    tweak: impl FnOnce(&mut EncKdcRepPart),
+) -> Vec<u8> {
+    let session = (&tgt.session_key, KeyUsage::TGS_REP_ENC_PART_SESSION_KEY);
+    reply_full(tgt, req, server, session, |_| None, tweak)
+}
+
+/// A TGS-REP for `req` whose ticket is for `server`, its enc-part under `key` with `usage`,
+/// its padata made by `padata` from the ticket's bytes.
 fn reply_with(
     tgt: &Credentials,
     req: &KdcRequest,
     server: &Principal,
+    key_usage: (&EncryptionKey, KeyUsage),
+    padata: impl FnOnce(&[u8]) -> Option<Vec<PaData>>,
+) -> Vec<u8> {
+    reply_full(tgt, req, server, key_usage, padata, |_| {})
+}
+
+/// [`reply_with`], the encrypted part changed by `tweak`.
+fn reply_full(
+    tgt: &Credentials,
+    req: &KdcRequest,
+    server: &Principal,
+    (key, usage): (&EncryptionKey, KeyUsage),
+    padata: impl FnOnce(&[u8]) -> Option<Vec<PaData>>,
     tweak: impl FnOnce(&mut EncKdcRepPart),
 ) -> Vec<u8> {
     let body = TgsReq::decode(&req.bytes)
@@ -91,20 +117,15 @@ fn reply_with(
     };
     tweak(&mut part);
     let part = EncTgsRepPart(part);
-    let cipher = crypto::encrypt(
-        &tgt.session_key,
-        KeyUsage::TGS_REP_ENC_PART_SESSION_KEY,
-        &part.to_der().unwrap(),
-        &mut OsRandom,
-    )
-    .unwrap();
+    let cipher = crypto::encrypt(key, usage, &part.to_der().unwrap(), &mut OsRandom).unwrap();
+    let ticket = ticket(server);
     TgsRep(KdcRep {
         pvno: 5,
         msg_type: msg_type::TGS_REP,
-        padata: None,
+        padata: padata(ticket.as_bytes()),
         crealm: KerberosString::from(&tgt.client.realm),
         cname: PrincipalNameAsn1::from(&tgt.client.name),
-        ticket: ticket(server),
+        ticket,
         enc_part: EncryptedData {
             etype: 18,
             kvno: None,
@@ -316,7 +337,7 @@ fn run_tweaked(
 ) -> Result<Credentials, ExchangeError> {
     let server = princ("host/h.onprem.local@ONPREM.LOCAL");
     let (ex, req) = TgsExchange::new(tgt, &server, &opts(false), LATER, &mut OsRandom).unwrap();
-    ex.step(&reply_with(tgt, &req, &server, tweak))
+    ex.step(&reply_tweaked(tgt, &req, &server, tweak))
 }
 
 #[test]
@@ -387,3 +408,5 @@ fn tgs_ticket_cleartext_sname_must_match() {
     let e = ex.step(&rep.to_der().unwrap()).unwrap_err().to_string();
     assert!(e.contains("the ticket names server ldap/"), "{e}");
 }
+#[path = "fast_tests.rs"]
+mod fast;

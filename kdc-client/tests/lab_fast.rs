@@ -1,0 +1,154 @@
+//! The armored AS exchange (RFC 6113) through the library against the lab's FAST.LOCAL MIT
+//! KDC, which takes passwords only through FAST: the armor TGT from the host keytab, then the
+//! user's TGT with `AsOptions::armor`; also with the client's clock an hour off, which the
+//! skew retry corrects for the armor's authenticator too. `#[ignore]`d: run with the lab up and
+//! `lab/state/env.sh` sourced.
+
+use std::sync::Arc;
+
+use kdc_client::client::Client;
+use kdc_client::config::krb5conf::Krb5Conf;
+use kdc_client::exchange::{Credentials, Secret, Timestamp};
+use kdc_client::keytab::Keytab;
+use kdc_client::{Principal, Realm};
+use zeroize::Zeroizing;
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: source lab/state/env.sh"))
+}
+
+fn client() -> Client {
+    Client::new(Krb5Conf::load(Some(&env("LAB_KRB5_CONFIG"))).expect("lab krb5.conf"))
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The host's TGT from its keytab: the armor.
+fn armor_tgt(rt: &tokio::runtime::Runtime, c: &Client) -> Credentials {
+    let host = Principal::parse(&env("LAB_FAST_HOST_PRINCIPAL"), None).unwrap();
+    let kt = Keytab::read_file(std::path::Path::new(&env("LAB_FAST_HOST_KEYTAB"))).unwrap();
+    let keys = kt
+        .entries
+        .iter()
+        .filter(|e| e.principal == host)
+        .filter_map(|e| e.encryption_key())
+        .collect();
+    let init = rt
+        .block_on(c.get_initial_creds(c.as_options(host), Secret::Keys(keys)))
+        .expect("host TGT from the keytab");
+    let realm = Realm::new(env("LAB_FAST_REALM")).unwrap();
+    assert_eq!(init.creds.tgt_realm(), Some(realm));
+    init.creds
+}
+
+fn user() -> Principal {
+    Principal::parse(&format!("joedoe@{}", env("LAB_FAST_REALM")), None).unwrap()
+}
+
+fn password() -> Secret {
+    Secret::Password(Zeroizing::new("Passw0rd-joedoe".into()))
+}
+
+#[test]
+#[ignore = "needs the lab"]
+fn armored_as_through_the_library() {
+    let rt = runtime();
+    let c = client();
+    let mut opts = c.as_options(user());
+    let unarmored = rt
+        .block_on(c.get_initial_creds(opts.clone(), password()))
+        .unwrap_err();
+    assert!(
+        unarmored
+            .to_string()
+            .contains("the KDC requires FAST armor"),
+        "{unarmored}"
+    );
+    opts.armor = Some(armor_tgt(&rt, &c));
+    let init = rt
+        .block_on(c.get_initial_creds(opts, password()))
+        .expect("armored AS exchange");
+    assert_eq!(init.creds.client, user());
+    assert!(init.creds.is_tgt());
+}
+
+#[test]
+#[ignore = "needs the lab"]
+fn armored_as_with_the_client_clock_an_hour_off() {
+    let rt = runtime();
+    // The armor TGT with the right clock (the host needs no pre-authentication, so a skewed
+    // client would not get a skew error from the KDC to learn its time from).
+    let armor = armor_tgt(&rt, &client());
+    let c = client().with_clock(Arc::new(|| Timestamp::now().offset(3600)));
+    let mut opts = c.as_options(user());
+    opts.armor = Some(armor);
+    let init = rt
+        .block_on(c.get_initial_creds(opts, password()))
+        .expect("armored AS exchange after the skew retry");
+    assert!(
+        (init.kdc_offset + 3600).abs() <= 5,
+        "offset {}",
+        init.kdc_offset
+    );
+}
+
+#[test]
+#[ignore = "needs the lab"]
+fn armored_tgs_with_implicit_tgt_armor() {
+    let rt = runtime();
+    let c = client();
+    let mut opts = c.as_options(user());
+    opts.armor = Some(armor_tgt(&rt, &c));
+    let tgt = rt
+        .block_on(c.get_initial_creds(opts, password()))
+        .expect("armored AS exchange")
+        .creds;
+    let tgs_opts = kdc_client::exchange::TgsOptions {
+        fast: true,
+        ..c.tgs_options()
+    };
+    for service in ["LAB_FAST_SERVICE", "LAB_FAST_EC_SERVICE"] {
+        let server = Principal::parse(&env(service), None).unwrap();
+        let creds = rt
+            .block_on(c.tgs(&tgt, &server, &tgs_opts))
+            .unwrap_or_else(|e| panic!("armored TGS for {server}: {e}"));
+        assert_eq!(creds.server, server);
+        assert_eq!(creds.client, user());
+    }
+    // A KDC error comes back inside the armored reply: an unknown service.
+    let nobody = Principal::parse(&format!("host/nobody@{}", env("LAB_FAST_REALM")), None).unwrap();
+    let err = rt.block_on(c.tgs(&tgt, &nobody, &tgs_opts)).unwrap_err();
+    assert_eq!(
+        err.kdc_error_code(),
+        Some(kdc_client::error_code::KDC_ERR_S_PRINCIPAL_UNKNOWN),
+        "{err}"
+    );
+
+    // Armored TGS with an ordinary TGT of ONPREM.LOCAL (obtained unarmored), across the trust.
+    let onprem = Principal::parse(&env("LAB_USER_PRINCIPAL"), None).unwrap();
+    let tgt = rt
+        .block_on(c.get_initial_creds(
+            c.as_options(onprem),
+            Secret::Password(Zeroizing::new(env("LAB_USER_PASSWORD"))),
+        ))
+        .expect("ONPREM TGT")
+        .creds;
+    let cross = Principal::parse(
+        &format!(
+            "krbtgt/{}@{}",
+            env("LAB_SERVICE_REALM"),
+            env("LAB_USER_REALM")
+        ),
+        None,
+    )
+    .unwrap();
+    let creds = rt
+        .block_on(c.tgs(&tgt, &cross, &tgs_opts))
+        .expect("armored cross-realm TGS");
+    assert_eq!(creds.server, cross);
+}
