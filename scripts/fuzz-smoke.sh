@@ -26,7 +26,8 @@ for t in $targets; do
         -max_total_time="$secs" -max_len=65536 -print_final_stats=1 >"fuzz/$t.log" 2>&1; then
         runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "fuzz/$t.log" | grep -o '[0-9]*$')
         cov=$(grep -o 'cov: [0-9]*' "fuzz/$t.log" | tail -n 1 | grep -o '[0-9]*$' || echo "?")
-        committed=$(find "fuzz/corpus/$t" -type f 2>/dev/null | wc -l)
+        committed=0
+        if [ -d "fuzz/corpus/$t" ]; then committed=$(find "fuzz/corpus/$t" -type f | wc -l); fi
         echo "fuzz $t: ok ($runs runs, cov $cov, from $committed committed inputs)"
     else
         echo "fuzz $t: FAILED"; tail -n 30 "fuzz/$t.log"; failed=1
