@@ -392,3 +392,36 @@ pub fn spn_policy_option(
     }
     Ok(new)
 }
+
+/// Run a command whose parser returns `Err(usage)` itself for `--help` (printed on stdout,
+/// exit 0) and `Err(message)` for bad arguments (stderr, exit 1): `kerb mysql`, `kerb proxy`.
+pub fn run_parsed<A>(
+    parsed: Result<A, String>,
+    usage: &str,
+    run: impl FnOnce(A) -> ExitCode,
+) -> ExitCode {
+    match parsed {
+        Ok(a) => run(a),
+        Err(m) if m == usage => {
+            print!("{m}");
+            ExitCode::SUCCESS
+        }
+        Err(m) => {
+            eprint!("{m}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// krb5.conf and the credential cache (`-c`, else `KRB5CCNAME`, else the default), or the
+/// message MIT's tools print when either fails.
+pub fn config_and_cache(
+    prog: &str,
+    cache: Option<&str>,
+) -> Result<(Krb5Conf, kdc_client::ccache::CcacheHandle), ExitCode> {
+    let conf =
+        load_config().map_err(|e| fail(prog, format!("{e} while initializing krb5 library")))?;
+    let cache = open_ccache(cache, Some(&conf))
+        .map_err(|e| fail(prog, format!("{e} while opening ccache")))?;
+    Ok((conf, cache))
+}

@@ -684,7 +684,12 @@ fn local_tgt(client: &Principal) -> Principal {
 /// Store `cache` (a fresh one holding the new credential). With `fast` (the AS exchange was
 /// armored), the cache says so as MIT's does (`fast_avail` for the client realm's TGS), and
 /// `kerb kvno` armors its TGS requests.
-fn save(handle: &CcacheHandle, mut cache: Ccache, fast: bool, verbose: bool) -> Result<(), Failure> {
+fn save(
+    handle: &CcacheHandle,
+    mut cache: Ccache,
+    fast: bool,
+    verbose: bool,
+) -> Result<(), Failure> {
     if fast {
         let tgt = local_tgt(&cache.default_principal);
         cache.set_config(common::FAST_AVAIL, Some(&tgt), b"yes");

@@ -15,6 +15,7 @@ mod kvno;
 mod localaddr;
 mod mysql;
 mod proxy;
+mod server_args;
 mod starttime;
 mod timefmt;
 mod trace;

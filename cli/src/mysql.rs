@@ -7,16 +7,15 @@
 
 use std::ffi::OsString;
 use std::io::{BufRead, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kdc_client::client::Client;
-use mysql_auth::connector::{ConnectOptions, Connection, Error, QueryResult, SslMode};
+use mysql_auth::AuthError;
+use mysql_auth::connector::{Connection, Error, QueryResult};
 use mysql_auth::kerberos::{CacheSource, KerberosInitiator};
-use mysql_auth::plugin::KerberosPlugin;
-use mysql_auth::{AuthError, SpnPolicy};
 
 use crate::common;
+use crate::server_args::{ServerArgs, ServerOpt};
 
 const PROG: &str = "mysql";
 
@@ -41,17 +40,14 @@ usage: kerb mysql -h host [-P port] [-u user] [-D database] [-e statements]
 /// Parsed `kerb mysql` options.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct MysqlArgs {
-    pub host: Option<String>,
-    pub port: Option<u16>,
+    /// The server and how far to trust it.
+    pub server: ServerArgs,
     pub user: Option<String>,
     pub database: Option<String>,
     pub execute: Option<String>,
     pub password_stdin: bool,
     pub store_tgt: bool,
-    pub ssl_mode: Option<SslMode>,
-    pub ssl_ca: Option<PathBuf>,
     pub no_mutual: bool,
-    pub spn_policy: SpnPolicy,
     pub cache: Option<String>,
     pub verbose: bool,
 }
@@ -62,15 +58,11 @@ pub fn parse_args(args: Vec<OsString>) -> Result<MysqlArgs, String> {
     let mut a = MysqlArgs::default();
     let val = |p: &mut lexopt::Parser| common::option_value(PROG, p);
     while let Some(arg) = common::next_arg(PROG, &mut p).map_err(|m| usage(&m))? {
+        if let Some(opt) = ServerOpt::of(&arg) {
+            a.server.take(PROG, opt, &mut p, usage)?;
+            continue;
+        }
         match arg {
-            Short('h') | Long("host") => a.host = Some(val(&mut p)?),
-            Short('P') | Long("port") => {
-                let v = val(&mut p)?;
-                a.port = Some(
-                    v.parse()
-                        .map_err(|_| format!("{PROG}: invalid port '{v}'"))?,
-                );
-            }
             Short('u') | Long("user") => a.user = Some(val(&mut p)?),
             Short('D') | Long("database") => a.database = Some(val(&mut p)?),
             Short('e') | Long("execute") => a.execute = Some(val(&mut p)?),
@@ -80,21 +72,6 @@ pub fn parse_args(args: Vec<OsString>) -> Result<MysqlArgs, String> {
             Long("store-tgt") => a.store_tgt = true,
             Long("mutual") => a.no_mutual = false,
             Long("no-mutual") => a.no_mutual = true,
-            Long("spn") => {
-                let new = SpnPolicy::Exact(val(&mut p)?);
-                a.spn_policy =
-                    common::spn_policy_option(PROG, &a.spn_policy, new).map_err(|m| usage(&m))?;
-            }
-            Long("allow-any-spn") => {
-                a.spn_policy =
-                    common::spn_policy_option(PROG, &a.spn_policy, SpnPolicy::AnyExceptKdc)
-                        .map_err(|m| usage(&m))?;
-            }
-            Long("ssl-mode") => {
-                let v = val(&mut p)?;
-                a.ssl_mode = Some(v.parse().map_err(|e: Error| format!("{PROG}: {e}"))?);
-            }
-            Long("ssl-ca") => a.ssl_ca = Some(PathBuf::from(val(&mut p)?)),
             Long("help") => return Err(USAGE.to_owned()),
             Value(v) if a.database.is_none() => {
                 a.database = Some(
@@ -110,7 +87,7 @@ pub fn parse_args(args: Vec<OsString>) -> Result<MysqlArgs, String> {
             }
         }
     }
-    if a.host.is_none() {
+    if a.server.host.is_none() {
         return Err(usage(&format!("{PROG}: no host given (-h)")));
     }
     Ok(a)
@@ -122,17 +99,7 @@ fn usage(msg: &str) -> String {
 
 /// `kerb mysql`.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    match parse_args(args) {
-        Ok(a) => run_mysql(a),
-        Err(m) if m == USAGE => {
-            print!("{m}");
-            ExitCode::SUCCESS
-        }
-        Err(m) => {
-            eprint!("{m}");
-            ExitCode::from(1)
-        }
-    }
+    common::run_parsed(parse_args(args), USAGE, run_mysql)
 }
 
 /// `mysql -B` escaping of a field: `\0`, `\t`, `\n`, `\\`. Stricter than mysql (which
@@ -260,13 +227,9 @@ fn default_user(init: &KerberosInitiator) -> Option<String> {
 /// `kerb mysql` flow.
 pub fn run_mysql(args: MysqlArgs) -> ExitCode {
     crate::trace::init(args.verbose);
-    let conf = match common::load_config() {
-        Ok(c) => c,
-        Err(e) => return common::fail(PROG, format!("{e} while initializing krb5 library")),
-    };
-    let cache = match common::open_ccache(args.cache.as_deref(), Some(&conf)) {
-        Ok(h) => h,
-        Err(e) => return common::fail(PROG, format!("{e} while opening ccache")),
+    let (conf, cache) = match common::config_and_cache(PROG, args.cache.as_deref()) {
+        Ok(both) => both,
+        Err(code) => return code,
     };
     let stdin = std::io::stdin();
     let mut lines = stdin.lock();
@@ -297,18 +260,9 @@ pub fn run_mysql(args: MysqlArgs) -> ExitCode {
             "no user given (-u) and no Kerberos credentials to name one",
         );
     };
-    let host = args.host.clone().unwrap_or_default();
-    let mut opts = ConnectOptions::new(host, user, KerberosPlugin::MysqlKerberos);
-    opts.port = args.port.unwrap_or(3306);
+    let mut opts = args.server.connect_options(user);
     opts.database = args.database.clone();
-    opts.spn_policy = args.spn_policy.clone();
     opts.on_warning = Some(|m| eprintln!("{PROG}: WARNING: {m}"));
-    opts.ssl_ca = args.ssl_ca.clone();
-    opts.ssl_mode = match (args.ssl_mode, &args.ssl_ca) {
-        (Some(m), _) => m,
-        (None, Some(_)) => SslMode::VerifyCa,
-        (None, None) => SslMode::Preferred,
-    };
     let statements: Option<Vec<String>> = args.execute.as_deref().map(split_statements);
     let result = common::block_on(async move {
         let mut conn = match Connection::connect(&opts, &mut init).await {
@@ -391,6 +345,8 @@ async fn run_statements(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mysql_auth::SpnPolicy;
+    use mysql_auth::connector::SslMode;
 
     fn args(v: &[&str]) -> Vec<OsString> {
         v.iter().map(OsString::from).collect()
@@ -416,11 +372,11 @@ mod tests {
             "-Dlabdb",
         ]))
         .unwrap();
-        assert_eq!(a.host.as_deref(), Some("db"));
-        assert_eq!(a.port, Some(13306));
+        assert_eq!(a.server.host.as_deref(), Some("db"));
+        assert_eq!(a.server.port, Some(13306));
         assert_eq!(a.user.as_deref(), Some("joe"));
         assert_eq!(a.database.as_deref(), Some("labdb"));
-        assert_eq!(a.ssl_mode, Some(SslMode::VerifyIdentity));
+        assert_eq!(a.server.ssl_mode, Some(SslMode::VerifyIdentity));
         assert!(!a.no_mutual && a.password_stdin);
         assert!(
             parse_args(args(&["-h", "x", "--no-mutual"]))
@@ -437,11 +393,11 @@ mod tests {
         assert!(parse_args(args(&["-h", "x", "--ssl-mode", "bogus"])).is_err());
         assert!(parse_args(args(&["-h", "x", "-Z"])).is_err());
         assert!(parse_args(args(&["-h"])).is_err());
-        assert_eq!(a.spn_policy, SpnPolicy::DatabaseServices);
+        assert_eq!(a.server.spn_policy, SpnPolicy::DatabaseServices);
         let pin = parse_args(args(&["-h", "x", "--spn", "mysql/db@R"])).unwrap();
-        assert_eq!(pin.spn_policy, SpnPolicy::Exact("mysql/db@R".into()));
+        assert_eq!(pin.server.spn_policy, SpnPolicy::Exact("mysql/db@R".into()));
         let any = parse_args(args(&["-h", "x", "--allow-any-spn"])).unwrap();
-        assert_eq!(any.spn_policy, SpnPolicy::AnyExceptKdc);
+        assert_eq!(any.server.spn_policy, SpnPolicy::AnyExceptKdc);
         for both in [
             &["-h", "x", "--spn", "a/b", "--allow-any-spn"][..],
             &["-h", "x", "--allow-any-spn", "--spn", "a/b"],

@@ -8,14 +8,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use kdc_client::client::Client;
-use mysql_auth::SpnPolicy;
-use mysql_auth::connector::{ConnectOptions, Error, SslMode};
 use mysql_auth::kerberos::CacheSource;
-use mysql_auth::plugin::KerberosPlugin;
 use mysql_auth::proxy::credentials::{SharedCredentials, TgtSource};
 use mysql_auth::proxy::{LocalProxy, ProxyConfig};
 
 use crate::common;
+use crate::server_args::{ServerArgs, ServerOpt};
 
 const PROG: &str = "proxy";
 
@@ -39,12 +37,9 @@ usage: kerb proxy -h host [-P port] --socket path [--ssl-mode mode] [--ssl-ca fi
 /// Parsed `kerb proxy` options.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ProxyArgs {
-    pub host: Option<String>,
-    pub port: Option<u16>,
+    /// The server and how far to trust it.
+    pub server: ServerArgs,
     pub socket: Option<PathBuf>,
-    pub ssl_mode: Option<SslMode>,
-    pub ssl_ca: Option<PathBuf>,
-    pub spn_policy: SpnPolicy,
     pub keytab_login: bool,
     pub keytab: Option<String>,
     pub cache: Option<String>,
@@ -57,31 +52,12 @@ pub fn parse_args(args: Vec<OsString>) -> Result<ProxyArgs, String> {
     let mut a = ProxyArgs::default();
     let val = |p: &mut lexopt::Parser| common::option_value(PROG, p);
     while let Some(arg) = common::next_arg(PROG, &mut p).map_err(|m| usage(&m))? {
+        if let Some(opt) = ServerOpt::of(&arg) {
+            a.server.take(PROG, opt, &mut p, usage)?;
+            continue;
+        }
         match arg {
-            Short('h') | Long("host") => a.host = Some(val(&mut p)?),
-            Short('P') | Long("port") => {
-                let v = val(&mut p)?;
-                a.port = Some(
-                    v.parse()
-                        .map_err(|_| format!("{PROG}: invalid port '{v}'"))?,
-                );
-            }
             Long("socket") | Short('S') => a.socket = Some(PathBuf::from(val(&mut p)?)),
-            Long("ssl-mode") => {
-                let v = val(&mut p)?;
-                a.ssl_mode = Some(v.parse().map_err(|e: Error| format!("{PROG}: {e}"))?);
-            }
-            Long("ssl-ca") => a.ssl_ca = Some(PathBuf::from(val(&mut p)?)),
-            Long("spn") => {
-                let new = SpnPolicy::Exact(val(&mut p)?);
-                a.spn_policy =
-                    common::spn_policy_option(PROG, &a.spn_policy, new).map_err(|m| usage(&m))?;
-            }
-            Long("allow-any-spn") => {
-                a.spn_policy =
-                    common::spn_policy_option(PROG, &a.spn_policy, SpnPolicy::AnyExceptKdc)
-                        .map_err(|m| usage(&m))?;
-            }
             Short('k') => a.keytab_login = true,
             Short('t') => a.keytab = Some(val(&mut p)?),
             Short('c') => a.cache = Some(val(&mut p)?),
@@ -95,7 +71,7 @@ pub fn parse_args(args: Vec<OsString>) -> Result<ProxyArgs, String> {
             }
         }
     }
-    if a.host.is_none() {
+    if a.server.host.is_none() {
         return Err(usage(&format!("{PROG}: no host given (-h)")));
     }
     if a.socket.is_none() {
@@ -113,28 +89,14 @@ fn usage(msg: &str) -> String {
 
 /// `kerb proxy`.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    match parse_args(args) {
-        Ok(a) => run_proxy(a),
-        Err(m) if m == USAGE => {
-            print!("{m}");
-            ExitCode::SUCCESS
-        }
-        Err(m) => {
-            eprint!("{m}");
-            ExitCode::from(1)
-        }
-    }
+    common::run_parsed(parse_args(args), USAGE, run_proxy)
 }
 
 fn run_proxy(args: ProxyArgs) -> ExitCode {
     crate::trace::init(args.verbose);
-    let conf = match common::load_config() {
-        Ok(c) => c,
-        Err(e) => return common::fail(PROG, format!("{e} while initializing krb5 library")),
-    };
-    let cache = match common::open_ccache(args.cache.as_deref(), Some(&conf)) {
-        Ok(h) => h,
-        Err(e) => return common::fail(PROG, format!("{e} while opening ccache")),
+    let (conf, cache) = match common::config_and_cache(PROG, args.cache.as_deref()) {
+        Ok(both) => both,
+        Err(code) => return code,
     };
     let source = if args.keytab_login {
         let name = common::client_keytab_name(args.keytab.as_deref(), Some(&conf));
@@ -146,22 +108,13 @@ fn run_proxy(args: ProxyArgs) -> ExitCode {
         TgtSource::Cache
     };
     let client = Client::new(conf);
-    let host = args.host.clone().unwrap_or_default();
-    let mut upstream = ConnectOptions::new(host, String::new(), KerberosPlugin::MysqlKerberos);
-    upstream.port = args.port.unwrap_or(3306);
-    upstream.ssl_ca = args.ssl_ca.clone();
-    upstream.ssl_mode = match (args.ssl_mode, &args.ssl_ca) {
-        (Some(m), _) => m,
-        (None, Some(_)) => SslMode::VerifyCa,
-        (None, None) => SslMode::Preferred,
-    };
+    let upstream = args.server.connect_options(String::new());
     // Fail early on a bad --ssl-ca rather than in every session.
     if let Err(e) =
         mysql_auth::connector::tls_client_config(upstream.ssl_mode, upstream.ssl_ca.as_deref())
     {
         return common::fail(PROG, e);
     }
-    upstream.spn_policy = args.spn_policy.clone();
     let config = ProxyConfig::new(upstream);
     let socket = args.socket.clone().unwrap_or_default();
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -225,6 +178,8 @@ async fn wait_for_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mysql_auth::SpnPolicy;
+    use mysql_auth::connector::SslMode;
 
     fn args(v: &[&str]) -> Vec<OsString> {
         v.iter().map(OsString::from).collect()
@@ -251,14 +206,14 @@ mod tests {
             "-V",
         ]))
         .unwrap();
-        assert_eq!(a.host.as_deref(), Some("db"));
-        assert_eq!(a.port, Some(13306));
+        assert_eq!(a.server.host.as_deref(), Some("db"));
+        assert_eq!(a.server.port, Some(13306));
         assert_eq!(
             a.socket.as_deref(),
             Some(std::path::Path::new("/run/p.sock"))
         );
-        assert_eq!(a.ssl_mode, Some(SslMode::VerifyIdentity));
-        assert_eq!(a.spn_policy, SpnPolicy::Exact("mysql/db@R".into()));
+        assert_eq!(a.server.ssl_mode, Some(SslMode::VerifyIdentity));
+        assert_eq!(a.server.spn_policy, SpnPolicy::Exact("mysql/db@R".into()));
         assert!(a.keytab_login && a.verbose);
         assert_eq!(a.keytab.as_deref(), Some("/kt"));
         assert!(parse_args(args(&["-h", "x"])).is_err());
