@@ -38,6 +38,9 @@ pub enum GssError {
         e_text: Option<String>,
     },
     /// Enctype not implemented (or not allowed) by this build.
+    /// The AP-REQ could not be built (time out of range, no random source, encoding).
+    #[error("AP-REQ: {0}")]
+    ApReq(Box<kdc_client::exchange::ExchangeError>),
     #[error("unsupported enctype {0}")]
     Enctype(i32),
     /// The AP-REP does not answer our authenticator (ctime/cusec differ, RFC 4120 §3.2.5).

@@ -3,13 +3,12 @@
 
 use kdc_client::Principal;
 use kdc_client::asn1::{
-    ApRep, ApReq, Authenticator, Checksum, EncApRepPart, EncryptedData, KerberosFlags,
-    KerberosString, KerberosTime, KeyBlock, KrbError, Microseconds, PrincipalNameAsn1,
-    SecretOctets, UInt32Lenient, ap_options, msg_type,
+    ApRep, Checksum, EncApRepPart, KerberosFlags, KerberosTime, KeyBlock, KrbError, Microseconds,
+    SecretOctets, ap_options,
 };
 use kdc_client::crypto::{self, EncryptionKey, Enctype, KeyUsage, RandomSource};
 use kdc_client::error_code::error_name;
-use kdc_client::exchange::{Credentials, Timestamp};
+use kdc_client::exchange::{ApReqContents, Credentials, Timestamp, build_ap_req};
 use zeroize::Zeroizing;
 
 use crate::cb::{CKSUMTYPE_GSSAPI, ChannelBindings, GssChecksum};
@@ -100,8 +99,8 @@ impl InitiatorContext {
         );
         let mutual = flags.has(ContextFlags::MUTUAL);
         let (ctime, cusec) = ts(now)?;
-        let enctype = creds.session_key.enctype();
-        let (subkey, subkey_block) = fresh_subkey(enctype, rng)?;
+        let subkey = kdc_client::exchange::fresh_subkey(creds, rng)
+            .map_err(|e| GssError::ApReq(Box::new(e)))?;
         let seq = fresh_seq(rng)?;
         let bnd = opts
             .channel_bindings
@@ -112,43 +111,27 @@ impl InitiatorContext {
             flags,
             delegation: false,
         };
-        let auth = Authenticator {
-            authenticator_vno: 5,
-            crealm: KerberosString::from(&creds.client.realm),
-            cname: PrincipalNameAsn1::from(&creds.client.name),
+        let mut ap_options = KerberosFlags::default();
+        if mutual {
+            ap_options.set(ap_options::MUTUAL_REQUIRED);
+        }
+        let contents = ApReqContents {
             cksum: Some(Checksum {
                 cksumtype: CKSUMTYPE_GSSAPI,
                 checksum: gss_cksum.encode().into(),
             }),
-            cusec,
-            ctime,
-            subkey: Some(subkey_block),
-            seq_number: Some(UInt32Lenient(seq)),
-            authorization_data: None,
+            seq_number: Some(seq),
+            ap_options,
         };
-        let plain = Zeroizing::new(auth.to_der().map_err(GssError::asn1("Authenticator"))?);
-        let cipher = crypto::encrypt(
-            &creds.session_key,
+        let req = build_ap_req(
+            creds,
             KeyUsage::AP_REQ_AUTHENTICATOR,
-            &plain,
+            &subkey,
+            contents,
+            now,
             rng,
         )
-        .map_err(GssError::crypto("Authenticator"))?;
-        let mut ap_opts = KerberosFlags::default();
-        if mutual {
-            ap_opts.set(ap_options::MUTUAL_REQUIRED);
-        }
-        let req = ApReq {
-            pvno: 5,
-            msg_type: msg_type::AP_REQ,
-            ap_options: ap_opts,
-            ticket: creds.ticket.clone(),
-            authenticator: EncryptedData {
-                etype: enctype.to_i32(),
-                kvno: None,
-                cipher: cipher.into(),
-            },
-        };
+        .map_err(|e| GssError::ApReq(Box::new(e)))?;
         let der = req.to_der().map_err(GssError::asn1("AP-REQ"))?;
         let ctx = Self {
             flags,

@@ -717,7 +717,7 @@ impl AsExchange {
     fn on_reply(&mut self, rep: &AsRep, now: Timestamp) -> Result<Credentials, ExchangeError> {
         let mut rep = rep.0.clone();
         let strengthen_key = match &self.armor {
-            Some(armor) => self.unwrap_armored_reply(armor, &mut rep)?,
+            Some(armor) => armor.unwrap_kdc_rep(&mut rep, self.nonce, &self.realm, "AS-REP")?,
             None => None,
         };
         let rep = &rep;
@@ -802,41 +802,6 @@ impl AsExchange {
             .copied()
             .filter(|e| o.policy.permits(*e))
             .collect()
-    }
-
-    /// The armored AS-REP's checks (RFC 6113 §5.4.3): the KrbFastResponse in PA-FX-FAST
-    /// replaces the outer padata, its KrbFastFinished checksums the ticket and names the
-    /// client. Gives the strengthen key, if the KDC sent one.
-    fn unwrap_armored_reply(
-        &self,
-        armor: &FastArmor,
-        rep: &mut crate::asn1::KdcRep,
-    ) -> Result<Option<EncryptionKey>, ExchangeError> {
-        let reply = armor
-            .unwrap(rep.padata.as_ref(), self.nonce, &self.realm)?
-            .ok_or_else(|| {
-                ExchangeError::armor(
-                    &self.realm,
-                    "the KDC's reply to the armored request is not armored",
-                )
-            })?;
-        let finished = reply.finished.as_ref().ok_or_else(|| {
-            ExchangeError::armor(&self.realm, "the armored AS-REP has no KrbFastFinished")
-        })?;
-        armor.verify_finished(finished, rep.ticket.as_bytes())?;
-        rep.crealm = finished.crealm.clone();
-        rep.cname = finished.cname.clone();
-        tracing::debug!(
-            realm = %self.realm,
-            "Decoding FAST response: ticket checksum verified{}",
-            if reply.strengthen_key.is_some() {
-                "; reply key strengthened"
-            } else {
-                ""
-            }
-        );
-        rep.padata = Some(reply.padata);
-        Ok(reply.strengthen_key)
     }
 
     /// The KDC's PA-ENCRYPTED-CHALLENGE: its time encrypted with the KDC challenge key

@@ -3,13 +3,13 @@
 //! (§5.4.2), the armored reply and errors (§5.4.3, §5.4.4), and the keys of encrypted challenge
 //! (§5.4.6).
 
+use super::ap_req::{ApReqContents, build_ap_req, fresh_subkey};
 use super::{Credentials, ExchangeError, Timestamp, encrypt_data, find_padata};
 use crate::Realm;
 use crate::asn1::{
-    ApOptions, ApReq, Authenticator, Checksum, KdcReqBody, KerberosFlags, KerberosString, KeyBlock,
-    KrbError, KrbFastArmor, KrbFastArmoredReq, KrbFastFinished, KrbFastReq, KrbFastResponse,
-    MethodData, Microseconds, PaData, PaFxFastReply, PaFxFastRequest, PrincipalNameAsn1, Raw,
-    SecretOctets, msg_type, pa_type,
+    Checksum, KdcReqBody, KerberosFlags, KeyBlock, KrbError, KrbFastArmor, KrbFastArmoredReq,
+    KrbFastFinished, KrbFastReq, KrbFastResponse, MethodData, PaData, PaFxFastReply,
+    PaFxFastRequest, Raw, pa_type,
 };
 use crate::crypto::{self, ChecksumType, EncryptionKey, Enctype, KeyUsage, RandomSource};
 
@@ -55,33 +55,15 @@ impl FastArmor {
             ));
         }
         let session = &tgt.session_key;
-        let subkey = crypto::generate_key(session.enctype(), rng)?;
-        let authenticator = Authenticator {
-            authenticator_vno: 5,
-            crealm: KerberosString::from(&tgt.client.realm),
-            cname: PrincipalNameAsn1::from(&tgt.client.name),
-            cksum: None,
-            cusec: Microseconds::new(now.usec).unwrap_or_default(),
-            ctime: now.kerberos_time()?,
-            subkey: Some(KeyBlock {
-                keytype: subkey.enctype().to_i32(),
-                keyvalue: SecretOctets(zeroize::Zeroizing::new(subkey.as_bytes().to_vec())),
-            }),
-            seq_number: None,
-            authorization_data: None,
-        };
-        let ap_req = ApReq {
-            pvno: 5,
-            msg_type: msg_type::AP_REQ,
-            ap_options: ApOptions::default(),
-            ticket: tgt.ticket.clone(),
-            authenticator: encrypt_data(
-                session,
-                KeyUsage::AP_REQ_AUTHENTICATOR,
-                &authenticator.to_der()?,
-                rng,
-            )?,
-        };
+        let subkey = fresh_subkey(tgt, rng)?;
+        let ap_req = build_ap_req(
+            tgt,
+            KeyUsage::AP_REQ_AUTHENTICATOR,
+            &subkey,
+            ApReqContents::default(),
+            now,
+            rng,
+        )?;
         let key = crypto::cf2(&subkey, session, b"subkeyarmor", b"ticketarmor")?;
         Ok(Self {
             armor: Some(KrbFastArmor {
@@ -314,4 +296,44 @@ fn to_key(k: &KeyBlock, realm: &Realm) -> Result<EncryptionKey, ExchangeError> {
         )
     })?;
     EncryptionKey::new(enctype, k.keyvalue.as_bytes()).map_err(|e| ExchangeError::Crypto(e.into()))
+}
+
+impl FastArmor {
+    /// An armored KDC-REP's checks (RFC 6113 §5.4.3), for the AS-REP and TGS-REP alike: the
+    /// KrbFastResponse in PA-FX-FAST (nonce bound) replaces the outer padata, and its
+    /// KrbFastFinished must checksum the ticket; the client name it gives replaces the outer
+    /// one. `what` names the reply in errors. Gives the strengthen key, if the KDC sent one.
+    pub(crate) fn unwrap_kdc_rep(
+        &self,
+        rep: &mut crate::asn1::KdcRep,
+        nonce: u32,
+        realm: &Realm,
+        what: &str,
+    ) -> Result<Option<EncryptionKey>, ExchangeError> {
+        let reply = self
+            .unwrap(rep.padata.as_ref(), nonce, realm)?
+            .ok_or_else(|| {
+                ExchangeError::armor(
+                    realm,
+                    format!("the KDC's {what} to the armored request is not armored"),
+                )
+            })?;
+        let finished = reply.finished.as_ref().ok_or_else(|| {
+            ExchangeError::armor(realm, format!("the armored {what} has no KrbFastFinished"))
+        })?;
+        self.verify_finished(finished, rep.ticket.as_bytes())?;
+        rep.crealm = finished.crealm.clone();
+        rep.cname = finished.cname.clone();
+        rep.padata = Some(reply.padata);
+        tracing::debug!(
+            realm = %realm,
+            "Decoding FAST response: ticket checksum verified{}",
+            if reply.strengthen_key.is_some() {
+                "; reply key strengthened"
+            } else {
+                ""
+            }
+        );
+        Ok(reply.strengthen_key)
+    }
 }

@@ -11,11 +11,11 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
+use super::ap_req::{ApReqContents, build_ap_req, fresh_subkey};
 use super::{Credentials, ExchangeError, KdcError, Timestamp, encrypt_data};
 use crate::asn1::{
-    ApOptions, ApRep, ApReq, Asn1Error, Authenticator, EncApRepPart, EncKrbPrivPart, HostAddress,
-    KerberosString, KeyBlock, KrbError, KrbPriv, Microseconds, PrincipalNameAsn1, SecretOctets,
-    UInt32Lenient, msg_type,
+    ApRep, Asn1Error, EncApRepPart, EncKrbPrivPart, HostAddress, KeyBlock, KrbError, KrbPriv,
+    Microseconds, UInt32Lenient, msg_type,
 };
 use crate::crypto::{self, EncryptionKey, Enctype, KeyUsage, RandomSource};
 use crate::{NameType, PrincipalName, Realm};
@@ -287,40 +287,27 @@ impl KpasswdExchange {
         }
         let realm = creds.server.realm.clone();
         let session_key = creds.session_key.clone();
-        let subkey = crypto::generate_key(session_key.enctype(), rng)?;
+        let subkey = fresh_subkey(creds, rng)?;
         let mut seq = [0u8; 4];
         rng.fill(&mut seq)?;
         // MIT keeps sequence numbers below 2^30 for peers that read them as signed.
         let seq = u32::from_be_bytes(seq) & 0x3fff_ffff;
+        let contents = ApReqContents {
+            seq_number: Some(seq),
+            ..ApReqContents::default()
+        };
+        // The authenticator's time, which the AP-REP must echo.
         let ctime = now.kerberos_time()?;
         let cusec = Microseconds::new(now.usec).unwrap_or_default();
-        let authenticator = Authenticator {
-            authenticator_vno: 5,
-            crealm: KerberosString::from(&creds.client.realm),
-            cname: PrincipalNameAsn1::from(&creds.client.name),
-            cksum: None,
-            cusec,
-            ctime,
-            subkey: Some(KeyBlock {
-                keytype: subkey.enctype().to_i32(),
-                keyvalue: SecretOctets(Zeroizing::new(subkey.as_bytes().to_vec())),
-            }),
-            seq_number: Some(UInt32Lenient(seq)),
-            authorization_data: None,
-        };
-        let ap_req = ApReq {
-            pvno: 5,
-            msg_type: msg_type::AP_REQ,
-            ap_options: ApOptions::default(),
-            ticket: creds.ticket.clone(),
-            authenticator: encrypt_data(
-                &session_key,
-                KeyUsage::AP_REQ_AUTHENTICATOR,
-                &authenticator.to_der()?,
-                rng,
-            )?,
-        }
-        .to_der()?;
+        let ap_req = build_ap_req(
+            creds,
+            KeyUsage::AP_REQ_AUTHENTICATOR,
+            &subkey,
+            contents,
+            now,
+            rng,
+        )?;
+        let ap_req = ap_req.to_der()?;
         let plain = enc_priv_part(new_password.as_bytes(), seq, sender)?;
         let krb_priv = KrbPriv {
             pvno: 5,

@@ -4,6 +4,9 @@
 
 use super::*;
 use crate::Principal;
+use crate::asn1::{
+    ApReq, Authenticator, KerberosString, Microseconds, PrincipalNameAsn1, msg_type,
+};
 use crate::asn1::{EncryptedData, KerberosFlags, KerberosTime, Raw, Ticket, addr_type};
 use crate::crypto::Counter;
 

@@ -5,6 +5,7 @@
 //! these bytes to a KDC of realm R"), and turns the KDC's reply into either another request
 //! or [`Credentials`]. The caller does the I/O (see `client` for the tokio driver).
 
+mod ap_req;
 mod as_req;
 mod checks;
 mod creds;
@@ -13,6 +14,7 @@ mod fast;
 pub mod kpasswd;
 mod tgs;
 
+pub use ap_req::{ApReqContents, build_ap_req, fresh_subkey};
 pub use as_req::{AsExchange, AsOptions, AsStep, InitialCreds, PrecomputedKey, Secret, s2k_floor};
 pub use creds::Credentials;
 pub use error::{ExchangeError, KdcError, PreauthUnavailable};

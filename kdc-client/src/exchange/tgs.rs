@@ -3,16 +3,16 @@
 //! that encrypts the reply (usage 9). Also renewal (`renew` option, §3.3.1), and FAST with
 //! implicit TGT armor (RFC 6113 §5.4.1.1).
 
+use super::ap_req::{ApReqContents, build_ap_req, fresh_subkey};
 use super::checks::{Requested, check_reply};
 use super::fast::{self, FastArmor};
 use super::{
     Credentials, ExchangeError, KdcError, KdcRequest, Timestamp, as_krb_error, decrypt_rep_part,
-    encrypt_data, nonce, reply_client,
+    nonce, reply_client,
 };
 use crate::asn1::{
-    ApOptions, ApReq, Authenticator, Checksum, KdcOptions, KdcReqBody, KerberosString, KeyBlock,
-    Microseconds, PaData, PrincipalNameAsn1, Raw, SecretOctets, TgsRep, TgsReq, UInt32Lenient,
-    kdc_options, msg_type, pa_type, ticket_flags,
+    Checksum, KdcOptions, KdcReqBody, KerberosString, PaData, PrincipalNameAsn1, Raw, TgsRep,
+    TgsReq, UInt32Lenient, kdc_options, pa_type, ticket_flags,
 };
 use crate::crypto::{self, CryptoPolicy, EncryptionKey, Enctype, KeyUsage, RandomSource};
 use crate::{Principal, Realm};
@@ -148,7 +148,7 @@ impl TgsExchange {
         };
         let body = Raw::new(&body)?;
         let session = &tgt.session_key;
-        let subkey = crypto::generate_key(session.enctype(), rng)?;
+        let subkey = fresh_subkey(tgt, rng)?;
         let cksum = Checksum {
             cksumtype: crypto::ChecksumType::for_enctype(session.enctype()).to_i32(),
             checksum: crypto::checksum(
@@ -158,33 +158,18 @@ impl TgsExchange {
             )?
             .into(),
         };
-        let authenticator = Authenticator {
-            authenticator_vno: 5,
-            crealm: KerberosString::from(&tgt.client.realm),
-            cname: PrincipalNameAsn1::from(&tgt.client.name),
+        let contents = ApReqContents {
             cksum: Some(cksum),
-            cusec: Microseconds::new(now.usec).unwrap_or_default(),
-            ctime: now.kerberos_time()?,
-            subkey: Some(KeyBlock {
-                keytype: subkey.enctype().to_i32(),
-                keyvalue: SecretOctets(zeroize::Zeroizing::new(subkey.as_bytes().to_vec())),
-            }),
-            seq_number: None,
-            authorization_data: None,
+            ..ApReqContents::default()
         };
-        let ap_req = ApReq {
-            pvno: 5,
-            msg_type: msg_type::AP_REQ,
-            ap_options: ApOptions::default(),
-            ticket: tgt.ticket.clone(),
-            // The DER holds the subkey: zeroized once encrypted.
-            authenticator: encrypt_data(
-                session,
-                KeyUsage::TGS_REQ_AUTHENTICATOR,
-                &zeroize::Zeroizing::new(authenticator.to_der()?),
-                rng,
-            )?,
-        };
+        let ap_req = build_ap_req(
+            tgt,
+            KeyUsage::TGS_REQ_AUTHENTICATOR,
+            &subkey,
+            contents,
+            now,
+            rng,
+        )?;
         let ap_req = ap_req.to_der()?;
         // Armored: the req-checksum covers the AP-REQ, the KrbFastReq holds no other padata
         // (as MIT's client sends it).
@@ -334,40 +319,15 @@ impl TgsExchange {
         Ok(creds)
     }
 
-    /// The armored TGS-REP's checks (RFC 6113 §5.4.3): the KrbFastResponse's nonce, the
-    /// KrbFastFinished ticket checksum and client name; gives the reply key, the subkey
-    /// strengthened when the KDC sent a strengthen key.
+    /// The armored TGS-REP's checks ([`FastArmor::unwrap_kdc_rep`]); gives the reply key:
+    /// our subkey, strengthened when the KDC sent a strengthen key (RFC 6113 §5.4.3).
     fn unwrap_armored_reply(
         &self,
         armor: &FastArmor,
         rep: &mut crate::asn1::KdcRep,
     ) -> Result<EncryptionKey, ExchangeError> {
-        let reply = armor
-            .unwrap(rep.padata.as_ref(), self.nonce, &self.realm)?
-            .ok_or_else(|| {
-                ExchangeError::armor(
-                    &self.realm,
-                    "the KDC's reply to the armored TGS request is not armored",
-                )
-            })?;
-        let finished = reply.finished.as_ref().ok_or_else(|| {
-            ExchangeError::armor(&self.realm, "the armored TGS-REP has no KrbFastFinished")
-        })?;
-        armor.verify_finished(finished, rep.ticket.as_bytes())?;
-        rep.crealm = finished.crealm.clone();
-        rep.cname = finished.cname.clone();
-        rep.padata = Some(reply.padata);
-        tracing::debug!(
-            realm = %self.realm,
-            "Decoding FAST response: ticket checksum verified{}",
-            if reply.strengthen_key.is_some() {
-                "; reply key strengthened"
-            } else {
-                ""
-            }
-        );
-        match &reply.strengthen_key {
-            Some(sk) => fast::strengthen(sk, &self.subkey),
+        match armor.unwrap_kdc_rep(rep, self.nonce, &self.realm, "TGS-REP")? {
+            Some(sk) => fast::strengthen(&sk, &self.subkey),
             None => Ok(self.subkey.clone()),
         }
     }

@@ -5,6 +5,10 @@
 
 use super::*;
 use crate::asn1::{
+    ApReq, Authenticator, KerberosString, KeyBlock, Microseconds, PrincipalNameAsn1, SecretOctets,
+    msg_type,
+};
+use crate::asn1::{
     KrbError, KrbFastArmoredRep, KrbFastFinished, KrbFastReq, KrbFastResponse, MethodData,
     PaFxFastReply, PaFxFastRequest,
 };

@@ -5,6 +5,7 @@ use super::*;
 use crate::asn1::{
     EncKdcRepPart, EncTgsRepPart, EncryptedData, KdcRep, KerberosFlags, KerberosTime, Ticket,
 };
+use crate::asn1::{KerberosString, KeyBlock, PrincipalNameAsn1, SecretOctets, msg_type};
 use crate::crypto::OsRandom;
 
 fn princ(s: &str) -> Principal {
