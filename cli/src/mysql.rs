@@ -345,7 +345,6 @@ async fn run_statements(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mysql_auth::SpnPolicy;
     use mysql_auth::connector::SslMode;
 
     fn args(v: &[&str]) -> Vec<OsString> {
@@ -388,24 +387,9 @@ mod tests {
                 .unwrap()
                 .no_mutual
         );
+        // The server options themselves: server_args::tests.
         assert!(parse_args(args(&["-u", "x"])).is_err());
-        assert!(parse_args(args(&["-h", "x", "-P", "99999"])).is_err());
-        assert!(parse_args(args(&["-h", "x", "--ssl-mode", "bogus"])).is_err());
         assert!(parse_args(args(&["-h", "x", "-Z"])).is_err());
-        assert!(parse_args(args(&["-h"])).is_err());
-        assert_eq!(a.server.spn_policy, SpnPolicy::DatabaseServices);
-        let pin = parse_args(args(&["-h", "x", "--spn", "mysql/db@R"])).unwrap();
-        assert_eq!(pin.server.spn_policy, SpnPolicy::Exact("mysql/db@R".into()));
-        let any = parse_args(args(&["-h", "x", "--allow-any-spn"])).unwrap();
-        assert_eq!(any.server.spn_policy, SpnPolicy::AnyExceptKdc);
-        for both in [
-            &["-h", "x", "--spn", "a/b", "--allow-any-spn"][..],
-            &["-h", "x", "--allow-any-spn", "--spn", "a/b"],
-            &["-h", "x", "--spn", "a/b", "--spn", "c/d"],
-            &["-h", "x", "--spn", ""],
-        ] {
-            assert!(parse_args(args(both)).is_err(), "{both:?}");
-        }
     }
 
     #[test]

@@ -220,6 +220,5 @@ mod tests {
         assert!(parse_args(args(&["--socket", "/s"])).is_err());
         assert!(parse_args(args(&["-h", "x", "--socket", "/s", "-t", "/kt"])).is_err());
         assert!(parse_args(args(&["-h", "x", "--socket", "/s", "-Z"])).is_err());
-        assert!(parse_args(args(&["-h", "x", "--socket", "/s", "--ssl-mode", "x"])).is_err());
     }
 }

@@ -100,3 +100,63 @@ impl ServerArgs {
         opts
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The options as `kerb mysql` and `kerb proxy` read them (their own options refused).
+    fn parse(v: &[&str]) -> Result<ServerArgs, String> {
+        let mut p = common::parser(v.iter().map(std::ffi::OsString::from).collect());
+        let mut a = ServerArgs::default();
+        while let Some(arg) = common::next_arg("t", &mut p)? {
+            let opt = ServerOpt::of(&arg).ok_or("not a server option")?;
+            a.take("t", opt, &mut p, |m| format!("{m}usage"))?;
+        }
+        Ok(a)
+    }
+
+    #[test]
+    fn options_and_their_errors() {
+        let a = parse(&["-h", "db", "-P", "13306", "--ssl-mode", "verify_identity"]).unwrap();
+        assert_eq!(a.host.as_deref(), Some("db"));
+        assert_eq!(a.port, Some(13306));
+        assert_eq!(a.ssl_mode, Some(SslMode::VerifyIdentity));
+        assert_eq!(a.spn_policy, SpnPolicy::DatabaseServices);
+        let pin = parse(&["--spn", "mysql/db@R"]).unwrap();
+        assert_eq!(pin.spn_policy, SpnPolicy::Exact("mysql/db@R".into()));
+        let any = parse(&["--allow-any-spn"]).unwrap();
+        assert_eq!(any.spn_policy, SpnPolicy::AnyExceptKdc);
+        for bad in [
+            &["-P", "99999"][..],
+            &["--ssl-mode", "bogus"],
+            &["-h"],
+            &["--spn", "a/b", "--allow-any-spn"],
+            &["--allow-any-spn", "--spn", "a/b"],
+            &["--spn", "a/b", "--spn", "c/d"],
+            &["--spn", ""],
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert!(e.ends_with('\n') || e.ends_with("usage"), "{bad:?}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn connect_options_default_tls_as_the_mysql_client() {
+        let opts = |v: &[&str]| parse(v).unwrap().connect_options("joe".into());
+        let o = opts(&["-h", "db"]);
+        assert_eq!((o.host.as_str(), o.port), ("db", 3306));
+        assert_eq!(o.ssl_mode, SslMode::Preferred);
+        assert_eq!(opts(&["--ssl-ca", "/ca.pem"]).ssl_mode, SslMode::VerifyCa);
+        let o = opts(&[
+            "--ssl-ca",
+            "/ca.pem",
+            "--ssl-mode",
+            "required",
+            "--spn",
+            "m/h@R",
+        ]);
+        assert_eq!(o.ssl_mode, SslMode::Required);
+        assert_eq!(o.spn_policy, SpnPolicy::Exact("m/h@R".into()));
+    }
+}
