@@ -5,6 +5,7 @@
 //! ```sh
 //! cargo run -p kdc-client --example keytab_client -- "$LAB_KT_USER_PRINCIPAL" "$LAB_KT_USER_KEYTAB" mariadb/db.ad.myaws.com 3
 //! ```
+#![forbid(unsafe_code)]
 
 use std::time::Duration;
 

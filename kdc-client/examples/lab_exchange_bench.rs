@@ -7,6 +7,7 @@
 //! Prints medians of wall time per operation and the client CPU per operation (from
 //! `/proc/self/stat`, summed over all iterations). Never run as a test: figures go to
 //! BENCHMARKS.md.
+#![forbid(unsafe_code)]
 
 use std::time::{Duration, Instant};
 

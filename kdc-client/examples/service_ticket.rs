@@ -5,6 +5,7 @@
 //! ```sh
 //! cargo run -p kdc-client --example service_ticket -- mariadb/db.ad.myaws.com
 //! ```
+#![forbid(unsafe_code)]
 
 use kdc_client::session::Session;
 

@@ -4,6 +4,7 @@
 //! lab/up.sh && . lab/state/env.sh
 //! printf '%s\n' "$LAB_USER_PASSWORD" | cargo run -p kdc-client --example tgt_from_password -- "$LAB_USER_PRINCIPAL"
 //! ```
+#![forbid(unsafe_code)]
 
 use kdc_client::{Principal, session::Session};
 

@@ -7,6 +7,7 @@
 //! printf '%s\n' "$LAB_USER_PASSWORD" | target/release/kerb kinit "$LAB_USER_PRINCIPAL"
 //! cargo run --release -p mysql-auth --example lab_logins -- 500
 //! ```
+#![forbid(unsafe_code)]
 
 use std::path::PathBuf;
 use std::time::Instant;

@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run -p mysql-auth --example mysql_login -- "$LAB_MARIADB_HOST" "$LAB_MARIADB_PORT" joedoe "$LAB_CA"
 //! ```
+#![forbid(unsafe_code)]
 
 use kdc_client::session::Session;
 use mysql_auth::KerberosPlugin;

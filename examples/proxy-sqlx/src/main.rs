@@ -9,6 +9,7 @@
 //! ```
 //! Environment: the lab's `LAB_MARIADB_HOST`, `LAB_MARIADB_PORT`, `LAB_CA`; `KRB5_CONFIG` and
 //! `KRB5CCNAME` as for `kerb`; `PROXY_USER` (default `joedoe`), `PROXY_DATABASE` (`labdb`).
+#![forbid(unsafe_code)]
 
 use std::error::Error;
 use std::os::unix::fs::PermissionsExt as _;
