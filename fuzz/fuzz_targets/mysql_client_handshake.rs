@@ -42,14 +42,15 @@ fuzz_target!(|data: &[u8]| {
     let mut dec = PacketDecoder::new(1 << 16);
     dec.extend(rest);
     while let Ok(Some(p)) = dec.next_packet() {
-        match hs.handle_packet(&p, &mut gss) {
-            Ok(Step::StartTls(_)) => {
-                if hs.tls_established().is_err() {
-                    return;
-                }
-            }
-            Ok(Step::Authenticated(_)) | Err(_) => return,
-            Ok(_) => {}
+        let mut step = hs.handle_packet(&p);
+        loop {
+            step = match step {
+                Ok(Step::NeedToken(req)) => hs.gss_answer(gss.initial_token(&req)),
+                Ok(Step::ServerToken(t)) => hs.gss_answer(gss.step(&t)),
+                Ok(Step::StartTls(_)) => hs.tls_established(),
+                Ok(Step::Authenticated(_)) | Err(_) => return,
+                Ok(Step::Send(_) | Step::Wait) => break,
+            };
         }
     }
 });

@@ -1,24 +1,31 @@
 //! The client side of the connection phase as a sans-IO state machine.
 //!
-//! Packet sequence (wire-protocols.md §2.4 and §3.4):
+//! Packet sequence (MySQL manual, client/server protocol, "Connection Phase" and
+//! "Authentication Method Mismatch"; MariaDB's `plugin/auth_gssapi/gssapi_client.cc`):
 //!
 //! ```text
 //! S->C 0  Initial Handshake v10                     -> ClientHandshake::handle_packet
 //! C->S 1  [SSLRequest, then TLS]                    <- Step::StartTls (call tls_established)
 //! C->S 1/2 HandshakeResponse41 (plugin = Kerberos plugin, EMPTY auth data)
-//! S->C    AuthSwitchRequest 0xFE plugin\0 data      -> initial context token (raw)
-//! S->C    AuthMoreData 0x01 token / raw token       -> GssInitiator::step
+//! S->C    AuthSwitchRequest 0xFE plugin\0 data      -> Step::NeedToken(request)
+//! C->S    initial context token (raw)               <- gss_answer(initial_token) = Step::Send
+//! S->C    AuthMoreData 0x01 token / raw token       -> Step::ServerToken(token)
+//!                                                     gss_answer(step) = Step::Send / Wait
 //! S->C    OK 0x00 / ERR 0xFF                        -> Step::Authenticated / AuthError::Server
 //! ```
+//!
+//! The machine never calls the initiator itself: it states what it needs, as
+//! `kdc_client`'s `AsStep::NeedSecret` does, so the driver may do network I/O (fetch the
+//! service ticket) between a [`Step::NeedToken`] and its answer.
 //!
 //! Greeting path: when the greeting's plugin is a Kerberos plugin, its auth-plugin-data is that
 //! plugin's first packet, so the initial context token goes into the HandshakeResponse
 //! (libmysqlclient does the same for any plugin whose name matches the greeting's).
 
-use crate::error::{AuthError, ProtocolError};
+use crate::error::{AuthError, GssError, ProtocolError};
 use crate::messages::{AuthPacket, ErrPacket, Handshake, HandshakeResponse, OkPacket, caps};
 use crate::packet::Packet;
-use crate::plugin::{ContextRequest, GssInitiator, KerberosExchange, KerberosPlugin};
+use crate::plugin::{ContextRequest, GssStep, KerberosExchange, KerberosPlugin};
 use crate::spn_policy::SpnPolicy;
 
 /// Whether to ask for TLS (the connector maps `--ssl-mode` onto this).
@@ -127,6 +134,14 @@ pub enum Step {
     /// NeedTls: write this SSLRequest, run the TLS client handshake on the same stream, then
     /// call [`ClientHandshake::tls_established`].
     StartTls(Packet),
+    /// The server asks for a security context (its plugin data parsed, the SPN passed the
+    /// [`HandshakeOptions::spn_policy`]): obtain credentials for it (a service ticket, which
+    /// may take KDC round trips), call [`crate::GssInitiator::initial_token`], and give the
+    /// result to [`ClientHandshake::gss_answer`].
+    NeedToken(ContextRequest),
+    /// The server sent this context token (e.g. the AP-REP): call
+    /// [`crate::GssInitiator::step`] and give the result to [`ClientHandshake::gss_answer`].
+    ServerToken(Vec<u8>),
     /// Authentication finished; the connection is in the command phase.
     Authenticated(Box<Authenticated>),
 }
@@ -134,12 +149,20 @@ pub enum Step {
 #[derive(Debug)]
 enum State {
     Greeting,
+    /// The greeting named a Kerberos plugin: its initial token goes into the response.
+    GreetingToken {
+        use_tls: bool,
+    },
     Tls,
     Auth,
+    /// A [`Step::NeedToken`] or [`Step::ServerToken`] is out.
+    AuthToken,
     Done,
 }
 
-/// The connection-phase state machine. Feed it every server packet; it returns what to send.
+/// The connection-phase state machine. Feed it every server packet; each [`Step`] says what
+/// the driver must do next, including the GSS-API work ([`Step::NeedToken`],
+/// [`Step::ServerToken`]), which the driver answers with [`ClientHandshake::gss_answer`].
 #[derive(Debug)]
 pub struct ClientHandshake {
     opts: HandshakeOptions,
@@ -199,38 +222,13 @@ impl ClientHandshake {
         p
     }
 
-    /// The security context that handling `pkt` would start: the server's greeting or
-    /// AuthSwitchRequest naming a Kerberos plugin, with parseable plugin data whose SPN passes
-    /// [`HandshakeOptions::spn_policy`] (else `None`, and `handle_packet` fails). A driver uses
-    /// it to obtain credentials (network I/O, e.g. a cross-realm service ticket) before
-    /// calling [`ClientHandshake::handle_packet`], which stays free of I/O.
-    pub fn context_request_in(&self, pkt: &Packet) -> Option<ContextRequest> {
-        let (plugin, data) = match self.state {
-            State::Greeting => {
-                let hs = Handshake::parse(&pkt.payload).ok()?;
-                (hs.auth_plugin_name?, hs.auth_plugin_data)
-            }
-            State::Auth => match AuthPacket::parse(&pkt.payload).ok()? {
-                AuthPacket::Switch(sw) => (sw.plugin, sw.data),
-                _ => return None,
-            },
-            State::Tls | State::Done => return None,
-        };
-        let plugin = KerberosPlugin::from_client_name(&plugin)?;
-        self.exchange_for(plugin).context_request(&data).ok()
-    }
-
     fn exchange_for(&self, plugin: KerberosPlugin) -> KerberosExchange {
         KerberosExchange::new(plugin, self.opts.user.clone())
             .with_spn_policy(self.opts.spn_policy.clone())
     }
 
     /// Handle one server packet.
-    pub fn handle_packet(
-        &mut self,
-        pkt: &Packet,
-        gss: &mut dyn GssInitiator,
-    ) -> Result<Step, AuthError> {
+    pub fn handle_packet(&mut self, pkt: &Packet) -> Result<Step, AuthError> {
         if pkt.seq != self.seq {
             return Err(ProtocolError::SequenceMismatch {
                 expected: self.seq,
@@ -240,14 +238,54 @@ impl ClientHandshake {
         }
         self.seq = pkt.next_seq();
         match self.state {
-            State::Greeting => self.on_greeting(&pkt.payload, gss),
-            State::Auth => self.on_auth(&pkt.payload, gss),
+            State::Greeting => self.on_greeting(&pkt.payload),
+            State::Auth => self.on_auth(&pkt.payload),
+            State::GreetingToken { .. } | State::AuthToken => Err(ProtocolError::Unexpected(
+                "server packet while the initiator's answer was pending".into(),
+            )
+            .into()),
             State::Tls => Err(ProtocolError::Unexpected(
                 "server packet while the TLS handshake was expected".into(),
             )
             .into()),
             State::Done => Err(ProtocolError::Unexpected(
                 "server packet after authentication completed".into(),
+            )
+            .into()),
+        }
+    }
+
+    /// The initiator's answer to [`Step::NeedToken`] ([`crate::GssInitiator::initial_token`],
+    /// or the error of obtaining its credentials) or to [`Step::ServerToken`]
+    /// ([`crate::GssInitiator::step`]).
+    pub fn gss_answer(&mut self, answer: Result<GssStep, GssError>) -> Result<Step, AuthError> {
+        let ex = self.exchange.as_mut();
+        match (&self.state, ex) {
+            (State::GreetingToken { use_tls }, Some(ex)) => {
+                let use_tls = *use_tls;
+                let token = ex.answer(answer)?.unwrap_or_default();
+                if self.capabilities & caps::PLUGIN_AUTH_LENENC_CLIENT_DATA == 0
+                    && token.len() > 255
+                {
+                    return Err(ProtocolError::MissingCapability(
+                        "CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA",
+                    )
+                    .into());
+                }
+                self.plugin_name = ex.plugin().client_name().to_owned();
+                self.greeting_token = Some(token);
+                Ok(self.after_greeting(use_tls))
+            }
+            (State::AuthToken, Some(ex)) => {
+                let token = ex.answer(answer)?;
+                self.state = State::Auth;
+                Ok(match token {
+                    Some(t) => Step::Send(self.out(t)),
+                    None => Step::Wait,
+                })
+            }
+            _ => Err(ProtocolError::Unexpected(
+                "initiator answer without a pending context request or server token".into(),
             )
             .into()),
         }
@@ -263,11 +301,7 @@ impl ClientHandshake {
         Ok(Step::Send(self.handshake_response()))
     }
 
-    fn on_greeting(
-        &mut self,
-        payload: &[u8],
-        gss: &mut dyn GssInitiator,
-    ) -> Result<Step, AuthError> {
+    fn on_greeting(&mut self, payload: &[u8]) -> Result<Step, AuthError> {
         if payload.first() == Some(&0xFF) {
             return Err(ErrPacket::parse(payload)?.into());
         }
@@ -332,29 +366,27 @@ impl ClientHandshake {
         // Greeting path: the server's default plugin is a Kerberos plugin and its first packet
         // is the greeting's auth-plugin-data (wire-protocols.md §2.4 D). If that data does not
         // parse, fall back to the empty response and wait for a switch request.
-        if let Some(plugin) = hs
+        let kerberos = hs
             .auth_plugin_name
             .as_deref()
-            .and_then(KerberosPlugin::from_client_name)
-        {
+            .and_then(KerberosPlugin::from_client_name);
+        if let Some(plugin) = kerberos {
             let mut ex = self.exchange_for(plugin);
             // A policy refusal fails here (start checks it), not by falling back.
             if ex.parse_request(&hs.auth_plugin_data).is_ok() {
-                let token = ex.start(&hs.auth_plugin_data, gss)?;
-                if self.capabilities & caps::PLUGIN_AUTH_LENENC_CLIENT_DATA == 0
-                    && token.len() > 255
-                {
-                    return Err(ProtocolError::MissingCapability(
-                        "CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA",
-                    )
-                    .into());
-                }
-                self.plugin_name = plugin.client_name().to_owned();
-                self.greeting_token = Some(token);
+                let req = ex.start(&hs.auth_plugin_data)?;
                 self.exchange = Some(ex);
+                self.server = Some(hs);
+                self.state = State::GreetingToken { use_tls };
+                return Ok(Step::NeedToken(req));
             }
         }
         self.server = Some(hs);
+        Ok(self.after_greeting(use_tls))
+    }
+
+    /// The SSLRequest (then TLS) or the HandshakeResponse.
+    fn after_greeting(&mut self, use_tls: bool) -> Step {
         if use_tls {
             self.state = State::Tls;
             let req = crate::messages::ssl_request(
@@ -362,9 +394,9 @@ impl ClientHandshake {
                 self.opts.max_packet,
                 self.opts.charset,
             );
-            return Ok(Step::StartTls(self.out(req)));
+            return Step::StartTls(self.out(req));
         }
-        Ok(Step::Send(self.handshake_response()))
+        Step::Send(self.handshake_response())
     }
 
     fn handshake_response(&mut self) -> Packet {
@@ -384,7 +416,7 @@ impl ClientHandshake {
         self.out(payload)
     }
 
-    fn on_auth(&mut self, payload: &[u8], gss: &mut dyn GssInitiator) -> Result<Step, AuthError> {
+    fn on_auth(&mut self, payload: &[u8]) -> Result<Step, AuthError> {
         match AuthPacket::parse(payload)? {
             AuthPacket::Ok(ok) => {
                 if let Some(plugin) = self.probing.take() {
@@ -427,9 +459,10 @@ impl ClientHandshake {
                 self.probing = None;
                 if let Some(plugin) = KerberosPlugin::from_client_name(&sw.plugin) {
                     let mut ex = self.exchange_for(plugin);
-                    let token = ex.start(&sw.data, gss)?;
+                    let req = ex.start(&sw.data)?;
                     self.exchange = Some(ex);
-                    return Ok(Step::Send(self.out(token)));
+                    self.state = State::AuthToken;
+                    return Ok(Step::NeedToken(req));
                 }
                 #[cfg(feature = "test-native-password")]
                 if sw.plugin == "mysql_native_password"
@@ -459,8 +492,11 @@ impl ClientHandshake {
                     ))
                     .into());
                 };
-                match ex.more(d, gss)? {
-                    Some(t) => Ok(Step::Send(self.out(t))),
+                match ex.more(d)? {
+                    Some(t) => {
+                        self.state = State::AuthToken;
+                        Ok(Step::ServerToken(t))
+                    }
                     None => Ok(Step::Wait),
                 }
             }
@@ -473,7 +509,7 @@ mod tests {
     use super::*;
     use crate::error::GssError;
     use crate::messages::AuthSwitchRequest;
-    use crate::plugin::{ContextRequest, GssStep, GssapiData, MysqlKerberosData};
+    use crate::plugin::{ContextRequest, GssInitiator, GssStep, GssapiData, MysqlKerberosData};
 
     /// Scripted initiator: records the request, returns fixed tokens.
     #[derive(Default)]
@@ -501,6 +537,15 @@ mod tests {
             }
             Ok(GssStep {
                 token: None,
+                complete: true,
+            })
+        }
+    }
+
+    impl Fake {
+        fn initial_token_for_test(&mut self) -> Result<GssStep, GssError> {
+            Ok(GssStep {
+                token: Some(AP_REQ.to_vec()),
                 complete: true,
             })
         }
@@ -554,9 +599,25 @@ mod tests {
         }
     }
 
+    /// Drive `hs` with `pkt`, answering its GSS-API steps with `g` as the connector does.
+    fn feed(
+        hs: &mut ClientHandshake,
+        pkt: &Packet,
+        g: &mut impl GssInitiator,
+    ) -> Result<Step, AuthError> {
+        let mut step = hs.handle_packet(pkt)?;
+        loop {
+            step = match step {
+                Step::NeedToken(req) => hs.gss_answer(g.initial_token(&req))?,
+                Step::ServerToken(t) => hs.gss_answer(g.step(&t))?,
+                s => return Ok(s),
+            };
+        }
+    }
+
     fn run_greeting(hs: &mut ClientHandshake, g: &mut Fake, ssl: bool) -> Packet {
         let greet = Packet::new(0, greeting("caching_sha2_password", &[1; 20], ssl));
-        expect_send(hs.handle_packet(&greet, g).unwrap())
+        expect_send(feed(hs, &greet, g).unwrap())
     }
 
     #[test]
@@ -573,14 +634,11 @@ mod tests {
                 .ends_with(b"karl\0\0db1\0authentication_kerberos_client\0")
         );
         assert!(hs.capabilities() & caps::SSL == 0);
-        let tok = expect_send(
-            hs.handle_packet(&Packet::new(2, mysql_switch()), &mut g)
-                .unwrap(),
-        );
+        let tok = expect_send(feed(&mut hs, &Packet::new(2, mysql_switch()), &mut g).unwrap());
         assert_eq!(tok, Packet::new(3, AP_REQ.to_vec()));
         assert_eq!(g.reqs[0].spn, "mysql/db.example.com@EXAMPLE.COM");
         assert_eq!(g.reqs[0].upn().as_deref(), Some("karl@EXAMPLE.COM"));
-        match hs.handle_packet(&Packet::new(4, ok()), &mut g).unwrap() {
+        match feed(&mut hs, &Packet::new(4, ok()), &mut g).unwrap() {
             Step::Authenticated(a) => {
                 assert_eq!(a.plugin, "authentication_kerberos_client");
                 assert!(!a.tls);
@@ -589,22 +647,51 @@ mod tests {
         }
     }
 
+    /// The machine states what it needs and waits for the answer: no packet is accepted
+    /// in between, and an answer nobody asked for is an error.
     #[test]
-    fn context_request_in_announces_what_the_packet_starts() {
+    fn need_token_states_the_request_and_waits_for_the_answer() {
         let mut g = Fake::default();
         let mut hs =
             ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
-        let greet = Packet::new(0, greeting("caching_sha2_password", &[1; 20], false));
-        assert_eq!(hs.context_request_in(&greet), None);
-        expect_send(hs.handle_packet(&greet, &mut g).unwrap());
-        let switch = Packet::new(2, mysql_switch());
-        let req = hs.context_request_in(&switch).expect("a Kerberos switch");
+        assert!(hs.gss_answer(g.initial_token_for_test()).is_err());
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
+        run_greeting(&mut hs, &mut g, false);
+        let Step::NeedToken(req) = hs.handle_packet(&Packet::new(2, mysql_switch())).unwrap()
+        else {
+            panic!("expected NeedToken")
+        };
         assert_eq!(req.spn, "mysql/db.example.com@EXAMPLE.COM");
         assert_eq!(req.upn().as_deref(), Some("karl@EXAMPLE.COM"));
-        assert!(g.reqs.is_empty(), "peeking starts no context");
-        expect_send(hs.handle_packet(&switch, &mut g).unwrap());
-        assert_eq!(g.reqs, vec![req]);
-        assert_eq!(hs.context_request_in(&Packet::new(4, ok())), None);
+        assert!(g.reqs.is_empty(), "the machine calls no initiator");
+        assert!(matches!(
+            hs.handle_packet(&Packet::new(3, ok())),
+            Err(AuthError::Protocol(ProtocolError::SequenceMismatch { .. }))
+                | Err(AuthError::Protocol(ProtocolError::Unexpected(_)))
+        ));
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
+        run_greeting(&mut hs, &mut g, false);
+        let Step::NeedToken(req) = hs.handle_packet(&Packet::new(2, mysql_switch())).unwrap()
+        else {
+            panic!("expected NeedToken")
+        };
+        let tok = expect_send(hs.gss_answer(g.initial_token(&req)).unwrap());
+        assert_eq!(tok, Packet::new(3, AP_REQ.to_vec()));
+        assert!(
+            hs.gss_answer(g.initial_token(&req)).is_err(),
+            "not asked twice"
+        );
+        // The error of obtaining the credentials ends the login as a GSS failure.
+        let mut hs =
+            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
+        run_greeting(&mut hs, &mut g, false);
+        hs.handle_packet(&Packet::new(2, mysql_switch())).unwrap();
+        assert!(matches!(
+            hs.gss_answer(Err("no ticket".into())),
+            Err(AuthError::Gss(_))
+        ));
     }
 
     #[test]
@@ -616,19 +703,16 @@ mod tests {
         let mut hs =
             ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
         run_greeting(&mut hs, &mut g, false);
-        expect_send(
-            hs.handle_packet(&Packet::new(2, mysql_switch()), &mut g)
-                .unwrap(),
-        );
+        expect_send(feed(&mut hs, &Packet::new(2, mysql_switch()), &mut g).unwrap());
         let mut more = vec![0x01];
         more.extend_from_slice(AP_REP);
         assert!(matches!(
-            hs.handle_packet(&Packet::new(4, more), &mut g).unwrap(),
+            feed(&mut hs, &Packet::new(4, more), &mut g).unwrap(),
             Step::Wait
         ));
         assert_eq!(g.fed, vec![AP_REP.to_vec()]);
         assert!(matches!(
-            hs.handle_packet(&Packet::new(5, ok()), &mut g).unwrap(),
+            feed(&mut hs, &Packet::new(5, ok()), &mut g).unwrap(),
             Step::Authenticated(_)
         ));
     }
@@ -642,12 +726,9 @@ mod tests {
         let mut hs =
             ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
         run_greeting(&mut hs, &mut g, false);
-        expect_send(
-            hs.handle_packet(&Packet::new(2, mysql_switch()), &mut g)
-                .unwrap(),
-        );
+        expect_send(feed(&mut hs, &Packet::new(2, mysql_switch()), &mut g).unwrap());
         assert!(matches!(
-            hs.handle_packet(&Packet::new(4, ok()), &mut g),
+            feed(&mut hs, &Packet::new(4, ok()), &mut g),
             Err(AuthError::ContextIncomplete)
         ));
     }
@@ -663,7 +744,7 @@ mod tests {
             o.require_kerberos = require;
             let mut hs = ClientHandshake::new(o);
             run_greeting(&mut hs, &mut g, false);
-            let r = hs.handle_packet(&Packet::new(2, ok()), &mut g);
+            let r = feed(&mut hs, &Packet::new(2, ok()), &mut g);
             if require {
                 let e = r.unwrap_err();
                 assert!(matches!(e, AuthError::NoKerberosExchange), "{e}");
@@ -684,12 +765,9 @@ mod tests {
         let mut hs =
             ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
         run_greeting(&mut hs, &mut g, false);
-        expect_send(
-            hs.handle_packet(&Packet::new(2, mysql_switch()), &mut g)
-                .unwrap(),
-        );
+        expect_send(feed(&mut hs, &Packet::new(2, mysql_switch()), &mut g).unwrap());
         assert!(matches!(
-            hs.handle_packet(&Packet::new(4, vec![1, 0x60, 0]), &mut g),
+            feed(&mut hs, &Packet::new(4, vec![1, 0x60, 0]), &mut g),
             Err(AuthError::Gss(_))
         ));
     }
@@ -700,16 +778,13 @@ mod tests {
         let mut hs =
             ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
         run_greeting(&mut hs, &mut g, false);
-        expect_send(
-            hs.handle_packet(&Packet::new(2, mysql_switch()), &mut g)
-                .unwrap(),
-        );
+        expect_send(feed(&mut hs, &Packet::new(2, mysql_switch()), &mut g).unwrap());
         let e = ErrPacket {
             code: 1045,
             sql_state: "28000".into(),
             message: "Access denied for user 'karl'@'localhost' (using password: NO)".into(),
         };
-        match hs.handle_packet(&Packet::new(4, e.encode()), &mut g) {
+        match feed(&mut hs, &Packet::new(4, e.encode()), &mut g) {
             Err(AuthError::Server(got)) => {
                 assert_eq!(got, e);
                 assert_eq!(
@@ -732,7 +807,7 @@ mod tests {
         let mut hs =
             ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
         let p = Packet::new(0, greeting("authentication_kerberos_client", &data, false));
-        let resp = expect_send(hs.handle_packet(&p, &mut g).unwrap());
+        let resp = expect_send(feed(&mut hs, &p, &mut g).unwrap());
         let mut tail = b"karl\0".to_vec();
         tail.push(AP_REQ.len() as u8);
         tail.extend_from_slice(AP_REQ);
@@ -740,7 +815,7 @@ mod tests {
         assert!(resp.payload.ends_with(&tail));
         assert_eq!(g.reqs[0].upn_realm.as_deref(), Some("EXAMPLE.COM"));
         assert!(matches!(
-            hs.handle_packet(&Packet::new(2, ok()), &mut g).unwrap(),
+            feed(&mut hs, &Packet::new(2, ok()), &mut g).unwrap(),
             Step::Authenticated(_)
         ));
     }
@@ -757,15 +832,12 @@ mod tests {
         let mut hs =
             ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
         let p = Packet::new(0, greeting("authentication_kerberos_client", &data, false));
-        expect_send(hs.handle_packet(&p, &mut g).unwrap());
-        let t = expect_send(
-            hs.handle_packet(&Packet::new(2, mysql_switch()), &mut g)
-                .unwrap(),
-        );
+        expect_send(feed(&mut hs, &p, &mut g).unwrap());
+        let t = expect_send(feed(&mut hs, &Packet::new(2, mysql_switch()), &mut g).unwrap());
         assert_eq!(t.seq, 3);
         assert_eq!(g.reqs.len(), 2);
         assert!(matches!(
-            hs.handle_packet(&Packet::new(4, ok()), &mut g).unwrap(),
+            feed(&mut hs, &Packet::new(4, ok()), &mut g).unwrap(),
             Step::Authenticated(_)
         ));
     }
@@ -794,7 +866,8 @@ mod tests {
             let resp = run_greeting(&mut hs, &mut g, false);
             assert!(resp.payload.ends_with(b"u\0\0auth_gssapi_client\0"));
             let t = expect_send(
-                hs.handle_packet(
+                feed(
+                    &mut hs,
                     &Packet::new(2, mariadb_switch("mariadb/db.example.com@EXAMPLE.COM")),
                     &mut g,
                 )
@@ -806,11 +879,11 @@ mod tests {
             let mut rep = if prefixed { vec![1] } else { vec![] };
             rep.extend_from_slice(AP_REP);
             assert!(matches!(
-                hs.handle_packet(&Packet::new(4, rep), &mut g).unwrap(),
+                feed(&mut hs, &Packet::new(4, rep), &mut g).unwrap(),
                 Step::Wait
             ));
             assert!(matches!(
-                hs.handle_packet(&Packet::new(5, ok()), &mut g).unwrap(),
+                feed(&mut hs, &Packet::new(5, ok()), &mut g).unwrap(),
                 Step::Authenticated(_)
             ));
         }
@@ -839,14 +912,10 @@ mod tests {
             let announced = format!("u\0\0{}\0", announce.client_name());
             assert!(resp.payload.ends_with(announced.as_bytes()));
             let sw = Packet::new(2, switch);
-            assert_eq!(
-                hs.context_request_in(&sw).map(|r| r.plugin.client_name()),
-                Some(plugin)
-            );
-            let t = expect_send(hs.handle_packet(&sw, &mut g).unwrap());
+            let t = expect_send(feed(&mut hs, &sw, &mut g).unwrap());
             assert_eq!(t.payload, AP_REQ);
             assert_eq!(g.reqs[0].plugin.client_name(), plugin);
-            match hs.handle_packet(&Packet::new(4, ok()), &mut g).unwrap() {
+            match feed(&mut hs, &Packet::new(4, ok()), &mut g).unwrap() {
                 Step::Authenticated(a) => assert_eq!(a.plugin, plugin),
                 s => panic!("{s:?}"),
             }
@@ -859,9 +928,7 @@ mod tests {
         let mut hs =
             ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MariadbGssapi));
         run_greeting(&mut hs, &mut g, false);
-        let e = hs
-            .handle_packet(&Packet::new(2, mariadb_switch("")), &mut g)
-            .unwrap_err();
+        let e = feed(&mut hs, &Packet::new(2, mariadb_switch("")), &mut g).unwrap_err();
         assert!(matches!(e, AuthError::ServerMisconfiguration(_)), "{e}");
     }
 
@@ -877,14 +944,14 @@ mod tests {
         }
         .encode();
         assert!(matches!(
-            hs.handle_packet(&Packet::new(3, sw.clone()), &mut g),
+            feed(&mut hs, &Packet::new(3, sw.clone()), &mut g),
             Err(AuthError::Protocol(ProtocolError::SequenceMismatch { .. }))
         ));
         let mut hs =
             ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MariadbGssapi));
         run_greeting(&mut hs, &mut g, false);
         assert!(matches!(
-            hs.handle_packet(&Packet::new(2, sw), &mut g),
+            feed(&mut hs, &Packet::new(2, sw), &mut g),
             Err(AuthError::UnsupportedPlugin(p)) if p == "caching_sha2_password"
         ));
     }
@@ -907,12 +974,9 @@ mod tests {
             o.probe_other_plugins = true;
             let mut hs = ClientHandshake::new(o);
             run_greeting(&mut hs, &mut g, false);
-            let empty = expect_send(
-                hs.handle_packet(&Packet::new(2, sw.clone()), &mut g)
-                    .unwrap(),
-            );
+            let empty = expect_send(feed(&mut hs, &Packet::new(2, sw.clone()), &mut g).unwrap());
             assert_eq!(empty, Packet::new(3, Vec::new()));
-            let r = hs.handle_packet(&Packet::new(4, reply), &mut g);
+            let r = feed(&mut hs, &Packet::new(4, reply), &mut g);
             if verdict_is_server_err {
                 assert!(
                     matches!(r, Err(AuthError::Server(ref e)) if *e == err),
@@ -956,20 +1020,16 @@ mod tests {
         o.tls = TlsIntent::Required;
         let mut hs = ClientHandshake::new(o.clone());
         let greet = Packet::new(0, greeting("caching_sha2_password", &[1; 20], true));
-        let Step::StartTls(req) = hs.handle_packet(&greet, &mut g).unwrap() else {
+        let Step::StartTls(req) = feed(&mut hs, &greet, &mut g).unwrap() else {
             panic!()
         };
         assert_eq!(req.seq, 1);
         assert_eq!(req.payload.len(), 32);
         let resp = expect_send(hs.tls_established().unwrap());
         assert_eq!(resp.seq, 2);
-        let t = expect_send(
-            hs.handle_packet(&Packet::new(3, mysql_switch()), &mut g)
-                .unwrap(),
-        );
+        let t = expect_send(feed(&mut hs, &Packet::new(3, mysql_switch()), &mut g).unwrap());
         assert_eq!(t.seq, 4);
-        let Step::Authenticated(a) = hs.handle_packet(&Packet::new(5, ok()), &mut g).unwrap()
-        else {
+        let Step::Authenticated(a) = feed(&mut hs, &Packet::new(5, ok()), &mut g).unwrap() else {
             panic!()
         };
         assert!(a.tls);
@@ -977,7 +1037,7 @@ mod tests {
         let mut hs = ClientHandshake::new(o.clone());
         let greet = Packet::new(0, greeting("caching_sha2_password", &[1; 20], false));
         assert!(matches!(
-            hs.handle_packet(&greet, &mut g),
+            feed(&mut hs, &greet, &mut g),
             Err(AuthError::Tls(_))
         ));
         // Disabled although offered.
@@ -985,7 +1045,7 @@ mod tests {
         let mut hs = ClientHandshake::new(o);
         let greet = Packet::new(0, greeting("caching_sha2_password", &[1; 20], true));
         assert!(matches!(
-            hs.handle_packet(&greet, &mut g).unwrap(),
+            feed(&mut hs, &greet, &mut g).unwrap(),
             Step::Send(_)
         ));
     }
@@ -1001,24 +1061,21 @@ mod tests {
         let mut hs =
             ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MysqlKerberos));
         assert!(matches!(
-            hs.handle_packet(&Packet::new(0, e.encode()), &mut g),
+            feed(&mut hs, &Packet::new(0, e.encode()), &mut g),
             Err(AuthError::Server(x)) if x == e
         ));
         let full = greeting("caching_sha2_password", &[1; 20], true);
         for cut in 0..full.len() {
             let mut hs =
                 ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MysqlKerberos));
-            let _ = hs.handle_packet(&Packet::new(0, full[..cut].to_vec()), &mut g);
+            let _ = feed(&mut hs, &Packet::new(0, full[..cut].to_vec()), &mut g);
         }
         let sw = mysql_switch();
         for cut in 0..sw.len() {
             let mut hs =
                 ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MysqlKerberos));
             run_greeting(&mut hs, &mut g, false);
-            assert!(
-                hs.handle_packet(&Packet::new(2, sw[..cut].to_vec()), &mut g)
-                    .is_err()
-            );
+            assert!(feed(&mut hs, &Packet::new(2, sw[..cut].to_vec()), &mut g).is_err());
         }
     }
 }

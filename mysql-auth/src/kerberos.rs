@@ -1,7 +1,7 @@
 //! [`KerberosInitiator`]: the [`GssInitiator`] the connector drives, built on `kdc-client`
 //! (credential cache, AS exchange, cross-realm TGS walk) and `gss-mech` (RFC 4121 tokens).
 //!
-//! * [`GssInitiator::prepare`] finds the client principal (the MySQL UPN `user@realm`, or the
+//! * [`Initiator::acquire`] finds the client principal (the MySQL UPN `user@realm`, or the
 //!   cache's default principal for MariaDB), makes sure a valid TGT for it exists (else, with a
 //!   password, runs the AS exchange in-process, as libmysqlclient's
 //!   `authentication_kerberos_client` does), and gets the service ticket for the server's SPN,
@@ -18,8 +18,9 @@ use kdc_client::referral::{self, ServiceName};
 use kdc_client::{NameType, Principal, PrincipalName};
 use zeroize::Zeroizing;
 
+use crate::connector::Initiator;
 use crate::error::GssError;
-use crate::plugin::{ContextRequest, GssInitiator, GssStep, PrepareFuture};
+use crate::plugin::{ContextRequest, GssInitiator, GssStep};
 
 /// Why a Kerberos login could not start or finish on the client side.
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +55,7 @@ pub enum KerberosError {
     /// The GSS-API mechanism failed (building the AP-REQ or checking the AP-REP).
     #[error("{0}")]
     Mech(#[from] gss_mech::GssError),
-    /// `initial_token` without a successful `prepare`, or a token without a context.
+    /// `initial_token` without a successful `acquire`, or a token without a context.
     #[error("{0}")]
     State(&'static str),
 }
@@ -200,7 +201,7 @@ impl KerberosInitiator {
         self.from_cache
     }
 
-    /// The service ticket of the last `prepare`.
+    /// The service ticket of the last `acquire`.
     pub fn service_credentials(&self) -> Option<&Credentials> {
         self.creds.as_ref()
     }
@@ -352,7 +353,7 @@ impl KerberosInitiator {
         }
     }
 
-    async fn prepare_inner(&mut self, req: &ContextRequest) -> Result<(), KerberosError> {
+    async fn acquire_inner(&mut self, req: &ContextRequest) -> Result<(), KerberosError> {
         self.ctx = None;
         let client = self.client_principal(req)?;
         self.ensure_tgt(&client).await?;
@@ -394,19 +395,19 @@ fn spn_has_realm(spn: &str) -> bool {
     false
 }
 
-impl GssInitiator for KerberosInitiator {
-    fn prepare<'a>(&'a mut self, req: &'a ContextRequest) -> PrepareFuture<'a> {
-        Box::pin(async move {
-            self.prepare_inner(req)
-                .await
-                .map_err(|e| Box::new(e) as GssError)
-        })
+impl Initiator for KerberosInitiator {
+    async fn acquire(&mut self, req: &ContextRequest) -> Result<(), GssError> {
+        self.acquire_inner(req)
+            .await
+            .map_err(|e| Box::new(e) as GssError)
     }
+}
 
+impl GssInitiator for KerberosInitiator {
     fn initial_token(&mut self, req: &ContextRequest) -> Result<GssStep, GssError> {
         let _ = req;
         let creds = self.creds.as_ref().ok_or(KerberosError::State(
-            "no service ticket (prepare did not run)",
+            "no service ticket (acquire did not run)",
         ))?;
         let mut flags = ContextFlags::REPLAY
             | ContextFlags::SEQUENCE
@@ -514,7 +515,7 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
-        let e = rt.block_on(init.prepare(&req)).unwrap_err();
+        let e = rt.block_on(init.acquire(&req)).unwrap_err();
         assert!(
             e.to_string().contains("No Kerberos credentials for u@R"),
             "{e}"

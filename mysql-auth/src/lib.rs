@@ -6,7 +6,9 @@
 //! * [`plugin`]: the `authentication_kerberos_client` (MySQL/Aurora) and `auth_gssapi_client`
 //!   (MariaDB) exchanges over the [`GssInitiator`] abstraction (implemented by `gss-mech`).
 //! * [`spn_policy`]: which SPN a server may make the client fetch a ticket for.
-//! * [`handshake`]: [`ClientHandshake`], the sans-IO connection-phase state machine.
+//! * [`handshake`]: [`ClientHandshake`], the sans-IO connection-phase state machine: each
+//!   [`Step`] says what the driver must do, including the GSS-API work it needs.
+//! * [`command`]: the sans-IO command-phase reader (text result sets, bounded in memory).
 //! * `connector` (feature `connector`, default): tokio + rustls connector, COM_QUERY/PING/QUIT.
 //! * `kerberos` (feature `connector`): [`GssInitiator`] over `kdc-client` and `gss-mech`
 //!   (ccache, in-process AS with a password, cross-realm service tickets).
@@ -18,6 +20,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod command;
 pub mod error;
 pub mod handshake;
 pub mod messages;
@@ -39,7 +42,5 @@ pub use error::{AuthError, GssError, ProtocolError};
 pub use handshake::{Authenticated, ClientHandshake, HandshakeOptions, Step, TlsIntent};
 pub use messages::{ErrPacket, OkPacket};
 pub use packet::{Packet, PacketDecoder};
-pub use plugin::{
-    ContextRequest, GssInitiator, GssStep, KerberosExchange, KerberosPlugin, PrepareFuture,
-};
+pub use plugin::{ContextRequest, GssInitiator, GssStep, KerberosExchange, KerberosPlugin};
 pub use spn_policy::{SpnPolicy, SpnRejected};

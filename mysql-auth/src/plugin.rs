@@ -86,8 +86,11 @@ pub struct GssStep {
     pub complete: bool,
 }
 
-/// The GSS-API initiator side as the auth plugins need it (RFC 2743 `init_sec_context` loop).
-/// `gss-mech` implements it; this crate treats tokens as opaque bytes.
+/// The GSS-API initiator side as the auth plugins need it (RFC 2743 §2.2.1
+/// `GSS_Init_sec_context` loop), free of I/O: whatever [`GssInitiator::initial_token`] needs
+/// from the network (a service ticket) the driver obtains first, when the handshake asks for
+/// a token ([`crate::Step::NeedToken`]). `mysql_auth::kerberos` implements it over `gss-mech`;
+/// this crate treats tokens as opaque bytes.
 pub trait GssInitiator: Send {
     /// Start a (new) security context for `req.spn` and return the first context token
     /// (RFC 2743 §3.1 framing, AP-REQ inside). Called again if the server restarts the plugin;
@@ -98,26 +101,11 @@ pub trait GssInitiator: Send {
     /// KRB-ERROR token); returns the next token to send, if any, and whether the context is
     /// complete. Errors fail the login (an AP-REP that does not verify must be an error).
     fn step(&mut self, token: &[u8]) -> Result<GssStep, GssError>;
-
-    /// Obtain what [`GssInitiator::initial_token`] will need for `req` (a service ticket
-    /// for `req.spn`, which may take KDC round trips). The connector awaits it before
-    /// handing the server's packet to the I/O-free state machine. The default does nothing.
-    fn prepare<'a>(&'a mut self, req: &'a ContextRequest) -> PrepareFuture<'a> {
-        let _ = req;
-        Box::pin(std::future::ready(Ok(())))
-    }
 }
-
-/// The future returned by [`GssInitiator::prepare`].
-pub type PrepareFuture<'a> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), GssError>> + Send + 'a>>;
 
 impl<T: GssInitiator + ?Sized> GssInitiator for &mut T {
     fn initial_token(&mut self, req: &ContextRequest) -> Result<GssStep, GssError> {
         (**self).initial_token(req)
-    }
-    fn prepare<'a>(&'a mut self, req: &'a ContextRequest) -> PrepareFuture<'a> {
-        (**self).prepare(req)
     }
     fn step(&mut self, token: &[u8]) -> Result<GssStep, GssError> {
         (**self).step(token)
@@ -233,6 +221,7 @@ pub struct KerberosExchange {
     user: String,
     spn_policy: SpnPolicy,
     complete: bool,
+    awaiting: Awaiting,
     rounds: usize,
     max_rounds: usize,
 }
@@ -245,6 +234,7 @@ impl KerberosExchange {
             user: user.into(),
             spn_policy: SpnPolicy::default(),
             complete: false,
+            awaiting: Awaiting::Nothing,
             rounds: 0,
             max_rounds: 16,
         }
@@ -300,32 +290,28 @@ impl KerberosExchange {
         })
     }
 
-    /// Start: the server's first plugin data in, the initial context token out.
-    pub fn start(
-        &mut self,
-        server_data: &[u8],
-        gss: &mut dyn GssInitiator,
-    ) -> Result<Vec<u8>, AuthError> {
+    /// Start (or restart) with the server's first plugin data: the context request the
+    /// initiator must answer (with [`GssInitiator::initial_token`], then
+    /// [`KerberosExchange::answer`]). The SPN policy is checked here, before any credential
+    /// is obtained.
+    pub fn start(&mut self, server_data: &[u8]) -> Result<ContextRequest, AuthError> {
         let req = self.context_request(server_data)?;
         self.complete = false;
         self.rounds = 0;
-        let step = gss.initial_token(&req).map_err(AuthError::Gss)?;
-        self.complete = step.complete;
-        match step.token {
-            Some(t) if !t.is_empty() => Ok(t),
-            _ => Err(AuthError::Gss(
-                "initiator produced no initial context token".into(),
-            )),
-        }
+        self.awaiting = Awaiting::InitialToken;
+        Ok(req)
     }
 
-    /// A later server token (AuthMoreData with the `0x01` stripped, or raw data) in; the
-    /// next token to send (if any) out.
-    pub fn more(
-        &mut self,
-        server_token: &[u8],
-        gss: &mut dyn GssInitiator,
-    ) -> Result<Option<Vec<u8>>, AuthError> {
+    /// A later server token (AuthMoreData with the `0x01` stripped, or raw data): the token
+    /// to feed to [`GssInitiator::step`] (then [`KerberosExchange::answer`]), or `None` when
+    /// there is nothing to feed (an empty packet after the context completed).
+    pub fn more(&mut self, server_token: &[u8]) -> Result<Option<Vec<u8>>, AuthError> {
+        if self.awaiting != Awaiting::Nothing {
+            return Err(ProtocolError::Unexpected(
+                "server token while the initiator's answer was pending".into(),
+            )
+            .into());
+        }
         if self.complete {
             if server_token.is_empty() {
                 return Ok(None);
@@ -339,10 +325,47 @@ impl KerberosExchange {
         if self.rounds > self.max_rounds {
             return Err(AuthError::TooManyRounds(self.max_rounds));
         }
-        let step = gss.step(server_token).map_err(AuthError::Gss)?;
-        self.complete = step.complete;
-        Ok(step.token.filter(|t| !t.is_empty()))
+        self.awaiting = Awaiting::Step;
+        Ok(Some(server_token.to_vec()))
     }
+
+    /// The initiator's answer to what [`KerberosExchange::start`] or
+    /// [`KerberosExchange::more`] asked for: the token to send, if any. The initial answer
+    /// must carry a token.
+    pub fn answer(
+        &mut self,
+        step: Result<GssStep, GssError>,
+    ) -> Result<Option<Vec<u8>>, AuthError> {
+        let awaiting = std::mem::replace(&mut self.awaiting, Awaiting::Nothing);
+        let step = step.map_err(AuthError::Gss)?;
+        match awaiting {
+            Awaiting::Nothing => Err(ProtocolError::Unexpected(
+                "initiator answer without a pending context request or server token".into(),
+            )
+            .into()),
+            Awaiting::InitialToken => {
+                self.complete = step.complete;
+                match step.token {
+                    Some(t) if !t.is_empty() => Ok(Some(t)),
+                    _ => Err(AuthError::Gss(
+                        "initiator produced no initial context token".into(),
+                    )),
+                }
+            }
+            Awaiting::Step => {
+                self.complete = step.complete;
+                Ok(step.token.filter(|t| !t.is_empty()))
+            }
+        }
+    }
+}
+
+/// What a [`KerberosExchange`] waits for from the initiator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Awaiting {
+    Nothing,
+    InitialToken,
+    Step,
 }
 
 #[cfg(test)]

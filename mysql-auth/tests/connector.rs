@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use mysql_auth::connector::{ConnectOptions, Connection, Error, SslMode};
+use mysql_auth::connector::{ConnectOptions, Connection, Error, Initiator, SslMode};
 use mysql_auth::test_server::{
     AcceptStep, Announce, TestAcceptor, TestServer, TestServerConfig, TokenFraming,
 };
@@ -45,6 +45,8 @@ impl GssInitiator for FakeInitiator {
         })
     }
 }
+
+impl Initiator for FakeInitiator {}
 
 /// Acceptor: checks SPN and client name, answers an AP-REP when the mutual flag is set.
 struct FakeAcceptor {
@@ -352,7 +354,7 @@ async fn mariadb_empty_spn_is_misconfiguration() {
     assert!(e.to_string().contains("server misconfiguration"), "{e}");
 }
 
-/// Counts what a hostile server got out of the client: `prepare` calls (ticket fetches)
+/// Counts what a hostile server got out of the client: `acquire` calls (ticket fetches)
 /// and initial tokens (AP-REQs).
 #[derive(Default)]
 struct CountingInitiator {
@@ -360,11 +362,14 @@ struct CountingInitiator {
     tokens: Arc<AtomicUsize>,
 }
 
-impl GssInitiator for CountingInitiator {
-    fn prepare<'a>(&'a mut self, _: &'a ContextRequest) -> mysql_auth::PrepareFuture<'a> {
+impl Initiator for CountingInitiator {
+    async fn acquire(&mut self, _: &ContextRequest) -> Result<(), GssError> {
         self.prepared.fetch_add(1, Ordering::SeqCst);
-        Box::pin(std::future::ready(Ok(())))
+        Ok(())
     }
+}
+
+impl GssInitiator for CountingInitiator {
     fn initial_token(&mut self, _: &ContextRequest) -> Result<GssStep, GssError> {
         self.tokens.fetch_add(1, Ordering::SeqCst);
         Ok(GssStep {

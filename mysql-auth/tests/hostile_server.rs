@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use mysql_auth::connector::{ConnectOptions, Connection, Error, SslMode};
+use mysql_auth::connector::{ConnectOptions, Connection, Error, Initiator, SslMode};
 use mysql_auth::test_server::TestServerConfig;
 use mysql_auth::test_server::hostile::{Hostile, HostileServer};
 use mysql_auth::{AuthError, ContextRequest, GssError, GssInitiator, GssStep, KerberosPlugin};
@@ -33,6 +33,8 @@ impl GssInitiator for Fake {
         Err("AP-REP did not verify".into())
     }
 }
+
+impl Initiator for Fake {}
 
 async fn run(mode: Hostile, ssl: SslMode, mutual: bool) -> (Result<Connection, Error>, Vec<u8>) {
     run_with(mode, ssl, mutual, |_| {}).await

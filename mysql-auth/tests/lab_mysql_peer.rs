@@ -26,12 +26,12 @@ use kdc_client::config::krb5conf::Krb5Conf;
 use kdc_client::crypto::OsRandom;
 use kdc_client::exchange::{Secret, Timestamp};
 use kdc_client::keytab::Keytab;
-use mysql_auth::connector::{ConnectOptions, Connection, Error, SslMode};
+use mysql_auth::connector::{ConnectOptions, Connection, Error, Initiator, SslMode};
 use mysql_auth::kerberos::{CacheSource, KerberosInitiator};
 use mysql_auth::test_server::{
     AcceptStep, Announce, TestAcceptor, TestServer, TestServerConfig, TokenFraming,
 };
-use mysql_auth::{ContextRequest, GssError, GssInitiator, GssStep, KerberosPlugin, PrepareFuture};
+use mysql_auth::{ContextRequest, GssError, GssInitiator, GssStep, KerberosPlugin};
 use zeroize::Zeroizing;
 
 fn lab(name: &str) -> String {
@@ -332,11 +332,14 @@ impl IgnoreUpn {
     }
 }
 
-impl GssInitiator for IgnoreUpn {
-    fn prepare<'a>(&'a mut self, req: &'a ContextRequest) -> PrepareFuture<'a> {
+impl Initiator for IgnoreUpn {
+    async fn acquire(&mut self, req: &ContextRequest) -> Result<(), GssError> {
         let fixed = self.fix(req);
-        Box::pin(async move { self.0.prepare(&fixed).await })
+        self.0.acquire(&fixed).await
     }
+}
+
+impl GssInitiator for IgnoreUpn {
     fn initial_token(&mut self, req: &ContextRequest) -> Result<GssStep, GssError> {
         let fixed = self.fix(req);
         self.0.initial_token(&fixed)

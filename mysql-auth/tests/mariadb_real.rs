@@ -7,7 +7,7 @@
 //! user `tuser` / password `tpass`. See the crate's README section in the report for the setup.
 #![cfg(feature = "test-native-password")]
 
-use mysql_auth::connector::{ConnectOptions, Connection, Error, SslMode};
+use mysql_auth::connector::{ConnectOptions, Connection, Error, Initiator, SslMode};
 use mysql_auth::{ContextRequest, GssError, GssInitiator, GssStep, KerberosPlugin};
 
 struct NoGss;
@@ -19,6 +19,8 @@ impl GssInitiator for NoGss {
         Err("no Kerberos in this test".into())
     }
 }
+
+impl Initiator for NoGss {}
 
 fn opts(mode: SslMode, password: &str) -> Option<ConnectOptions> {
     let port: u16 = std::env::var("MYSQL_AUTH_REAL_MARIADB_PORT")
@@ -116,6 +118,8 @@ impl GssInitiator for Recorder {
         Err("unexpected".into())
     }
 }
+
+impl Initiator for Recorder {}
 
 /// Real MariaDB `gssapi` plugin: the AuthSwitchRequest carries the SPN, our token is handed to
 /// MIT's acceptor inside mariadbd, and its ERR comes back verbatim. Needs

@@ -1,0 +1,110 @@
+//! Connection options and `--ssl-mode`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::Error;
+use crate::plugin::KerberosPlugin;
+use crate::spn_policy::SpnPolicy;
+
+/// `--ssl-mode` with the mysql client's semantics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    /// Plain TCP only.
+    Disabled,
+    /// TLS if the server offers it, without certificate verification.
+    Preferred,
+    /// TLS or fail; the certificate is not verified (encryption only).
+    Required,
+    /// TLS; the chain must verify against `--ssl-ca`; the host name is not checked.
+    VerifyCa,
+    /// Like `VerifyCa`, and the certificate must match the host name (or IP).
+    VerifyIdentity,
+}
+
+impl std::str::FromStr for SslMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Ok(match s.to_ascii_uppercase().as_str() {
+            "DISABLED" => Self::Disabled,
+            "PREFERRED" => Self::Preferred,
+            "REQUIRED" => Self::Required,
+            "VERIFY_CA" => Self::VerifyCa,
+            "VERIFY_IDENTITY" => Self::VerifyIdentity,
+            _ => return Err(Error::Config(format!("unknown ssl mode '{s}'"))),
+        })
+    }
+}
+
+/// Connection options.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Host name or IP address.
+    pub host: String,
+    /// TCP port (3306).
+    pub port: u16,
+    /// Account name (see [`crate::HandshakeOptions::user`]).
+    pub user: String,
+    /// Initial database.
+    pub database: Option<String>,
+    /// Kerberos plugin to announce.
+    pub plugin: KerberosPlugin,
+    /// TLS mode.
+    pub ssl_mode: SslMode,
+    /// PEM file with the CA certificate(s) for `VerifyCa` / `VerifyIdentity`.
+    pub ssl_ca: Option<PathBuf>,
+    /// Bound for the TCP connect and greeting, and again for the login.
+    pub connect_timeout: Duration,
+    /// Bound for each command's round trip (None = unbounded).
+    pub read_timeout: Option<Duration>,
+    /// Largest accepted packet payload.
+    pub max_packet: usize,
+    /// Bound on the memory one buffered result set holds (field bytes plus the per-field and
+    /// per-row bookkeeping, so NULL-only rows count their real cost).
+    pub max_result_bytes: usize,
+    /// The SPNs the server may ask for ([`SpnPolicy::DatabaseServices`] by default): checked
+    /// before [`super::Initiator::acquire`] fetches any ticket.
+    pub spn_policy: SpnPolicy,
+    /// Called with a warning the user must see, before any Kerberos token is sent: with
+    /// `PREFERRED`, a server that does not offer TLS (the login and session go in clear text).
+    /// Also logged with `tracing::warn!`.
+    pub on_warning: Option<fn(&str)>,
+    /// Client collation id (45 = utf8mb4_general_ci).
+    pub charset: u8,
+    /// See [`crate::HandshakeOptions::capabilities`].
+    pub capabilities: Option<u32>,
+    /// See [`crate::HandshakeOptions::connect_attrs`].
+    pub connect_attrs: Option<Vec<u8>>,
+    /// See [`crate::HandshakeOptions::probe_other_plugins`].
+    pub probe_other_plugins: bool,
+    /// TEST AID ONLY: see [`crate::HandshakeOptions::native_password_test_aid`].
+    #[cfg(feature = "test-native-password")]
+    pub native_password_test_aid: Option<String>,
+}
+
+impl ConnectOptions {
+    /// Defaults: port 3306, no database, `PREFERRED`, 10 s connect timeout, 16 MiB packets.
+    pub fn new(host: impl Into<String>, user: impl Into<String>, plugin: KerberosPlugin) -> Self {
+        Self {
+            host: host.into(),
+            port: 3306,
+            user: user.into(),
+            database: None,
+            plugin,
+            ssl_mode: SslMode::Preferred,
+            ssl_ca: None,
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Some(Duration::from_secs(60)),
+            max_packet: crate::packet::DEFAULT_MAX_PAYLOAD,
+            max_result_bytes: 256 * 1024 * 1024,
+            spn_policy: SpnPolicy::default(),
+            on_warning: None,
+            charset: 45,
+            capabilities: None,
+            connect_attrs: None,
+            probe_other_plugins: false,
+            #[cfg(feature = "test-native-password")]
+            native_password_test_aid: None,
+        }
+    }
+}
