@@ -11,6 +11,7 @@ use kdc_client::config::Krb5Conf;
 use kdc_client::crypto::Enctype;
 use kdc_client::exchange::Credentials;
 use kdc_client::referral::ServiceName;
+use kdc_client::session::{Session, SessionError};
 use kdc_client::{NameType, Principal, PrincipalName, Realm};
 
 use crate::common;
@@ -214,7 +215,10 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
         Ok(h) => h,
         Err(e) => return common::fail(PROG, format!("{e} while opening ccache")),
     };
-    let mut cache = match handle.load() {
+    // The cache's client and its FAST note, read once; each ticket then goes through the
+    // session, which reads the cache and stores what the walk obtained, as MIT's
+    // krb5_get_credentials does per name.
+    let cache = match handle.load() {
         Ok(c) => c,
         Err(e) if e.is_not_found() => {
             let missing = common::ccache_not_found(&handle.name());
@@ -235,6 +239,8 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
         },
         None => None,
     };
+    let not_cached = common::ccache_no_match(&handle.name());
+    let session = Session::new(Client::new(conf), handle);
     let lookup = Lookup {
         etype: args.etype,
         keytab: args.keytab.as_deref(),
@@ -242,12 +248,12 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
             cached_only: args.cached_only,
             no_store: args.no_store || out.is_some(),
         },
-        not_cached: common::ccache_no_match(&handle.name()),
+        not_cached,
+        fast: fast_avail(&cache),
     };
     let mut obtained = Vec::new();
     for t in &targets {
-        let before = cache.clone();
-        match get_service_ticket(&conf, &mut cache, t, &lookup) {
+        match get_service_ticket(&session, &cache.default_principal, t, &lookup) {
             Ok(creds) => {
                 let kvno = creds
                     .ticket
@@ -255,15 +261,14 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
                     .ok()
                     .and_then(|tk| tk.enc_part.kvno)
                     .map_or(0, |k| k.0);
-                if let Err(e) = handle.update(&before, &cache) {
-                    failed = true;
-                    eprintln!("{PROG}: {e} while storing credentials for {t}");
-                    continue;
-                }
                 if !args.quiet {
                     println!("{t}: kvno = {kvno}");
                 }
                 obtained.push(creds);
+            }
+            Err(Failure::Store(m)) => {
+                failed = true;
+                eprintln!("{PROG}: {m} while storing credentials for {t}");
             }
             Err(Failure::Krb(m)) => {
                 failed = true;
@@ -284,10 +289,24 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
     }
 }
 
+/// Whether the cache says its client realm's KDC takes FAST (`kerb kinit -T` or MIT's kinit
+/// wrote `fast_avail`): TGS requests are then armored with the TGT.
+fn fast_avail(cache: &Ccache) -> bool {
+    let realm = cache.default_principal.realm.clone();
+    let tgs = Principal::new(kdc_client::PrincipalName::krbtgt(&realm), realm);
+    let yes = cache.get_config(common::FAST_AVAIL, Some(&tgs)) == Some(&b"yes"[..]);
+    if yes {
+        tracing::debug!("The cache says {tgs} takes FAST: TGS requests armored with the TGT");
+    }
+    yes
+}
+
 /// Errors of the flow.
 pub enum Failure {
     /// `kvno: <message> while getting credentials for <name>`.
     Krb(String),
+    /// `kvno: <message> while storing credentials for <name>`.
+    Store(String),
 }
 
 /// How [`get_service_ticket`] looks for a ticket: `-e`, `-k`, `--cached-only`,
@@ -297,6 +316,8 @@ struct Lookup<'a> {
     keytab: Option<&'a str>,
     cache_use: CacheUse,
     not_cached: String,
+    /// The cache's `fast_avail` note: armor the TGS requests.
+    fast: bool,
 }
 
 /// `--out-cache`: the cache `out` replaced by one holding `creds`, initialised with the first
@@ -313,29 +334,22 @@ fn write_out_cache(out: &CcacheHandle, creds: &[Credentials]) -> Result<(), Stri
 }
 
 /// The service ticket for `target`, from the cache or by walking from its TGTs across
-/// trusts (`kdc_client::client::Client::get_service_creds_with`); new tickets are stored into
-/// `cache` (the caller writes it), the service ticket unless `--no-store`. `-e` restricts the
-/// session-key enctype; with `-k` the ticket must decrypt with that keytab.
+/// trusts ([`Session::service_ticket_with`]); new tickets are stored in the session's cache,
+/// the service ticket unless `--no-store`. `-e` restricts the session-key enctype; with `-k`
+/// the ticket must decrypt with that keytab.
 fn get_service_ticket(
-    conf: &Krb5Conf,
-    cache: &mut Ccache,
+    session: &Session,
+    client: &Principal,
     target: &Target,
     lookup: &Lookup<'_>,
 ) -> Result<Credentials, Failure> {
     let (etype, keytab) = (lookup.etype, lookup.keytab);
     tracing::debug!(
-        "Getting credentials {} -> {target} (etype {etype:?}, keytab {keytab:?})",
-        cache.default_principal
+        "Getting credentials {client} -> {target} (etype {etype:?}, keytab {keytab:?})"
     );
     let failed = |e: &dyn fmt::Display| Failure::Krb(e.to_string());
-    let client = Client::new(conf.clone());
-    let mut opts = client.tgs_options();
-    let realm = cache.default_principal.realm.clone();
-    let tgs = Principal::new(kdc_client::PrincipalName::krbtgt(&realm), realm);
-    if cache.get_config(common::FAST_AVAIL, Some(&tgs)) == Some(&b"yes"[..]) {
-        tracing::debug!("The cache says {tgs} takes FAST: TGS requests armored with the TGT");
-        opts.fast = true;
-    }
+    let mut opts = session.client().tgs_options();
+    opts.fast = lookup.fast;
     if let Some(e) = etype {
         let e =
             Enctype::from_i32(e).ok_or_else(|| failed(&format!("enctype {e} is not supported")))?;
@@ -345,19 +359,16 @@ fn get_service_ticket(
         Some(realm) => ServiceName::Principal(Principal::new(target.name.clone(), realm.clone())),
         None => match target.name.components() {
             [service, host] => ServiceName::host_based(service, host),
-            _ => ServiceName::Principal(Principal::new(
-                target.name.clone(),
-                cache.default_principal.realm.clone(),
-            )),
+            _ => ServiceName::Principal(Principal::new(target.name.clone(), client.realm.clone())),
         },
     };
-    let creds =
-        common::block_on(client.get_service_creds_with(cache, &service, &opts, lookup.cache_use))
-            .map_err(|e| failed(&e))?
-            .map_err(|e| match e {
-                ClientError::NotCached => Failure::Krb(lookup.not_cached.clone()),
-                e => failed(&e),
-            })?;
+    let creds = common::block_on(session.service_ticket_with(&service, &opts, lookup.cache_use))
+        .map_err(|e| failed(&e))?
+        .map_err(|e| match e {
+            SessionError::Client(ClientError::NotCached) => Failure::Krb(lookup.not_cached.clone()),
+            SessionError::Cache(e) => Failure::Store(e.to_string()),
+            e => failed(&e),
+        })?;
     if let Some(kt) = keytab {
         verify_with_keytab(&creds, kt)?;
     }

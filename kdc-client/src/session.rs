@@ -28,10 +28,10 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 use crate::ccache::{Ccache, CcacheError, CcacheHandle, CcacheName};
-use crate::client::{Client, ClientError};
+use crate::client::{CacheUse, Client, ClientError};
 use crate::config::krb5conf::Krb5Conf;
 use crate::config::{ConfigError, current_uid};
-use crate::exchange::{Credentials, Secret};
+use crate::exchange::{Credentials, Secret, TgsOptions};
 use crate::keytab::{Keytab, KeytabError};
 use crate::referral::ServiceName;
 use crate::{Principal, PrincipalError, PrincipalName, referral};
@@ -192,12 +192,26 @@ impl Session {
     /// any cross-realm TGTs are stored back in the cache (merged with what others stored
     /// meanwhile, as MIT does).
     pub async fn service_ticket(&self, service: &ServiceName) -> Result<Credentials, SessionError> {
+        let opts = self.client.tgs_options();
+        self.service_ticket_with(service, &opts, CacheUse::default())
+            .await
+    }
+
+    /// [`Session::service_ticket`] with the TGS options (`kvno -e`, FAST armor) and what the
+    /// cache may be used for (`kvno --cached-only`, `--no-store`). A failure to store the
+    /// ticket is [`SessionError::Cache`]; a ticket absent with `cached_only` is
+    /// [`ClientError::NotCached`].
+    pub async fn service_ticket_with(
+        &self,
+        service: &ServiceName,
+        opts: &TgsOptions,
+        cache_use: CacheUse,
+    ) -> Result<Credentials, SessionError> {
         let before = self.load().await?;
         let mut after = before.clone();
-        let opts = self.client.tgs_options();
         let creds = self
             .client
-            .get_service_creds(&mut after, service, &opts)
+            .get_service_creds_with(&mut after, service, opts, cache_use)
             .await?;
         if after != before {
             let handle = self.cache.clone();

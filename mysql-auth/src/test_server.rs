@@ -17,7 +17,8 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::connector::{Error, PacketIo};
+use crate::connector::Error;
+use crate::connector::stream::PacketIo;
 use crate::messages::{AuthSwitchRequest, ErrPacket, caps};
 use crate::packet::{Packet, put_lenenc_bytes, put_lenenc_int};
 use crate::plugin::{GssapiData, KerberosPlugin, MysqlKerberosData};

@@ -224,7 +224,7 @@ impl Connection {
     /// The stream in the command phase, for a byte relay (the proxy), with any bytes
     /// already read past the last packet.
     #[cfg(feature = "proxy")]
-    pub(crate) fn into_stream(mut self) -> (super::Stream, Vec<u8>) {
+    pub(crate) fn into_stream(mut self) -> (super::stream::Stream, Vec<u8>) {
         let rest = self.io.decoder.take_buffered();
         (self.io.stream, rest)
     }

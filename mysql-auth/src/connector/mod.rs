@@ -19,5 +19,6 @@ pub use crate::command::QueryResult;
 pub use connection::{Connection, Greeted, Initiator};
 pub use error::Error;
 pub use options::{ConnectOptions, SslMode};
-pub(crate) use stream::{PacketIo, Stream};
+#[cfg(feature = "proxy")]
+pub(crate) use stream::Stream;
 pub use tls::tls_client_config;
