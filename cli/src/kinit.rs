@@ -1,5 +1,6 @@
-//! `kerb kinit`: MIT kinit's options and flow. The AS exchange itself belongs to
-//! `kdc_client::client::Client` and is called at the `// WIRE: client call` spot.
+//! `kerb kinit`: MIT kinit's options and flow around a `kdc_client::session::Session` (the
+//! client and the chosen output cache); the AS exchange itself belongs to
+//! `kdc_client::client::Client`.
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -12,6 +13,7 @@ use kdc_client::config::Krb5Conf;
 use kdc_client::config::krb5conf::parse_duration;
 use kdc_client::exchange::{self, Credentials};
 use kdc_client::keytab::Keytab;
+use kdc_client::session::Session;
 use kdc_client::{NameType, Principal, PrincipalName};
 
 use crate::chpw::{self, CurrentPassword, ReadNew};
@@ -211,10 +213,8 @@ fn usage(msg: &str) -> String {
     format!("{msg}\n{USAGE}")
 }
 
-/// What the AS exchange needs; built by [`run_kinit`], consumed at the wiring spot.
-#[allow(dead_code)] // read by the client call once it is wired
+/// What the AS exchange needs besides the session; built by [`run_kinit`].
 pub struct InitialRequest {
-    pub conf: Krb5Conf,
     pub client: Principal,
     pub secret: Secret,
     pub lifetime: Option<Duration>,
@@ -285,7 +285,8 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::Krb(format!("{e} while initializing Kerberos 5 library")))?;
     let target = choose_cache(args, &conf)?;
     let client = target.client.clone();
-    let handle = target.handle;
+    let session = Session::new(Client::new(conf), target.handle);
+    let (conf, handle) = (session.client().config(), session.cache());
     if args.verbose {
         eprintln!("Using principal: {client}");
     }
@@ -312,10 +313,10 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
             };
             Failure::Krb(format!("{msg} while {doing}"))
         })?;
-        let cred = refresh_credentials(&conf, &cache, &handle, &client, service, how)?;
+        let cred = refresh_credentials(&session, &cache, &client, service, how)?;
         let mut fresh = Ccache::new(client.clone());
         fresh.store(cred);
-        return save(&handle, fresh, false, args.verbose);
+        return save(handle, fresh, false, args.verbose);
     }
     let addresses = match args.addresses {
         Some(true) => crate::localaddr::local_addresses()
@@ -324,9 +325,9 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
     };
     let secret = if args.use_keytab() {
         let name = if args.client_keytab {
-            common::client_keytab_name(None, Some(&conf))
+            common::client_keytab_name(None, Some(conf))
         } else {
-            common::keytab_name(args.keytab.as_deref(), Some(&conf))
+            common::keytab_name(args.keytab.as_deref(), Some(conf))
         };
         let kt_path = kdc_client::keytab::resolve_name(&name)
             .map_err(|e| Failure::Krb(format!("{e} while resolving keytab {name}")))?;
@@ -356,11 +357,10 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
         armor_ccache: args.armor_ccache.clone(),
         client: client.clone(),
         secret,
-        conf,
     };
     // The KDC may canonicalize the client name: the cache is initialised with the reply's.
-    let cache = get_initial_credentials(&req)?;
-    save(&handle, cache, args.armor_ccache.is_some(), args.verbose)?;
+    let cache = get_initial_credentials(&session, &req)?;
+    save(handle, cache, args.armor_ccache.is_some(), args.verbose)?;
     if target.switch {
         handle
             .switch_to()
@@ -455,11 +455,11 @@ fn choose_cache(args: &KinitArgs, conf: &Krb5Conf) -> Result<Target, Failure> {
 /// The AS exchange. Expected from the client: the credential to cache (client principal as
 /// the KDC returned it, session key, times, flags, ticket bytes verbatim); a failure as a
 /// message MIT-style, e.g. `Password incorrect`.
-fn get_initial_credentials(req: &InitialRequest) -> Result<Ccache, Failure> {
+fn get_initial_credentials(session: &Session, req: &InitialRequest) -> Result<Ccache, Failure> {
     tracing::debug!("Getting initial credentials for {}", req.client);
     let failed =
         |e: &dyn std::fmt::Display| Failure::Krb(format!("{e} while getting initial credentials"));
-    let client = Client::new(req.conf.clone());
+    let client = session.client();
     let mut opts = client.as_options(req.client.clone());
     if let Some(l) = req.lifetime {
         opts.lifetime = secs(l);
@@ -478,7 +478,7 @@ fn get_initial_credentials(req: &InitialRequest) -> Result<Ccache, Failure> {
     opts.start_offset = req.start_time.unwrap_or(0);
     opts.addresses = req.addresses.clone();
     if let Some(name) = &req.armor_ccache {
-        opts.armor = Some(armor_tgt(&client, name, &req.conf, &req.client.realm)?);
+        opts.armor = Some(armor_tgt(client, name, &req.client.realm)?);
     }
     let init = match &req.secret {
         Secret::Prompt => {
@@ -488,7 +488,7 @@ fn get_initial_credentials(req: &InitialRequest) -> Result<Ccache, Failure> {
             let changepw = req.service.as_ref() == Some(&kpasswd::changepw_service());
             match first {
                 Ok(Err(e)) if e.kdc_error_code() == Some(ec::KDC_ERR_KEY_EXPIRED) && !changepw => {
-                    let new = change_expired(&client, &req.client, &current)?;
+                    let new = change_expired(client, &req.client, &current)?;
                     common::block_on(
                         client.get_initial_creds(opts, exchange::Secret::Password(new)),
                     )
@@ -510,12 +510,11 @@ fn get_initial_credentials(req: &InitialRequest) -> Result<Ccache, Failure> {
 fn armor_tgt(
     client: &Client,
     name: &str,
-    conf: &Krb5Conf,
     realm: &kdc_client::Realm,
 ) -> Result<kdc_client::exchange::Credentials, Failure> {
     let failed =
         |e: &dyn std::fmt::Display| Failure::Krb(format!("{e} while getting initial credentials"));
-    let handle = common::open_ccache(Some(name), Some(conf))
+    let handle = common::open_ccache(Some(name), Some(client.config()))
         .map_err(|e| Failure::Krb(format!("{e} resolving ccache {name}")))?;
     let cache = handle.load().map_err(|e| {
         if e.is_not_found() {
@@ -602,9 +601,8 @@ enum Refresh {
 /// renew or validate the cached ticket of `client` for `service` (`-S`, in the client's realm)
 /// or for the client realm's TGT.
 fn refresh_credentials(
-    conf: &Krb5Conf,
+    session: &Session,
     cache: &Ccache,
-    handle: &CcacheHandle,
     client: &Principal,
     service: Option<PrincipalName>,
     how: Refresh,
@@ -626,11 +624,11 @@ fn refresh_credentials(
         .filter(|c| kdc_client::referral::same_name(&c.server, &server))
         .find_map(Credentials::from_ccache)
         .ok_or_else(|| {
-            let missing = common::ccache_no_match(&handle.name());
+            let missing = common::ccache_no_match(&session.cache().name());
             Failure::Krb(format!("{missing} while {doing}"))
         })?;
     let failed = |e: &dyn std::fmt::Display| Failure::Krb(format!("{e} while {doing}"));
-    let client = Client::new(conf.clone());
+    let client = session.client();
     let new = match how {
         Refresh::Renew => common::block_on(client.renew(&ticket)),
         Refresh::Validate => common::block_on(client.validate(&ticket)),
