@@ -14,10 +14,15 @@ pub const CKSUMTYPE_GSSAPI: i32 = 0x8003;
 /// RFC 5929 `tls-server-end-point:` binding.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct ChannelBindings {
+    /// The initiator's address type (0 = `GSS_C_AF_UNSPEC`).
     pub initiator_addrtype: u32,
+    /// The initiator's address (empty with type 0).
     pub initiator_address: Vec<u8>,
+    /// The acceptor's address type.
     pub acceptor_addrtype: u32,
+    /// The acceptor's address.
     pub acceptor_address: Vec<u8>,
+    /// Application data, e.g. `tls-server-end-point:` and the certificate hash (RFC 5929 §4).
     pub application_data: Vec<u8>,
 }
 

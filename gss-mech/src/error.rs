@@ -15,32 +15,44 @@ pub enum GssError {
     WrongMech,
     /// The two-octet TOK_ID is not the one expected here (RFC 4121 §4.1, §4.2.6).
     #[error("unexpected TOK_ID {got:02x?} (expected {expected:02x?})")]
-    TokId { expected: [u8; 2], got: [u8; 2] },
+    TokId {
+        /// The TOK_ID this token must have.
+        expected: [u8; 2],
+        /// The TOK_ID it has.
+        got: [u8; 2],
+    },
     /// An inner Kerberos message did not decode.
     #[error("{what}: {source}")]
     Asn1 {
+        /// Which message.
         what: &'static str,
+        /// The decoder's error.
         #[source]
         source: Asn1Error,
     },
     /// Decryption, checksum or key failure (a wrong key and a modified message look alike).
     #[error("{what}: {source}")]
     Crypto {
+        /// What was being decrypted or checked.
         what: &'static str,
+        /// The crypto layer's error.
         #[source]
         source: CryptoError,
     },
     /// The peer sent a KRB-ERROR token (RFC 4121 §4.1, RFC 4120 §5.9.1).
     #[error("peer returned {name} ({code}){}", e_text.as_deref().map(|t| format!(": {t}")).unwrap_or_default())]
     KrbError {
+        /// The Kerberos error code (RFC 4120 §7.5.9).
         code: i32,
+        /// Its MIT name (e.g. `KRB_AP_ERR_SKEW`).
         name: &'static str,
+        /// The peer's e-text, escaped and bounded.
         e_text: Option<String>,
     },
-    /// Enctype not implemented (or not allowed) by this build.
     /// The AP-REQ could not be built (time out of range, no random source, encoding).
     #[error("AP-REQ: {0}")]
     ApReq(Box<kdc_client::exchange::ExchangeError>),
+    /// Enctype not implemented (or not allowed) by this build.
     #[error("unsupported enctype {0}")]
     Enctype(i32),
     /// The AP-REP does not answer our authenticator (ctime/cusec differ, RFC 4120 §3.2.5).
@@ -52,13 +64,21 @@ pub enum GssError {
     /// The keytab has no key for the ticket's server, kvno and enctype.
     #[error("no key in the keytab for {principal} (kvno {kvno:?}, enctype {enctype})")]
     NoKey {
+        /// The ticket's server.
         principal: Principal,
+        /// The ticket's key version, if it names one.
         kvno: Option<u32>,
+        /// The ticket's enctype.
         enctype: i32,
     },
     /// The ticket is for a service this acceptor was not configured for.
     #[error("the ticket is for {got}, not for this acceptor ({expected})")]
-    WrongService { expected: Principal, got: Principal },
+    WrongService {
+        /// The acceptor's service principal.
+        expected: Principal,
+        /// The ticket's server.
+        got: Principal,
+    },
     /// Authenticator cname/crealm differ from the ticket's (RFC 4120 §3.2.3).
     #[error("the authenticator's client differs from the ticket's")]
     ClientMismatch,

@@ -23,6 +23,7 @@
 //!   the SIGN usage (23/25);
 //! * the acceptor accepts an all-zero channel-binding hash even when it has bindings.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 #![cfg_attr(
     not(test),
     deny(

@@ -43,7 +43,8 @@ pub enum TlsIntent {
 #[derive(Debug, Clone)]
 pub struct HandshakeOptions {
     /// Account name for the HandshakeResponse. With no `--user`, callers pass the ccache
-    /// principal's name without the realm (libmysqlclient behaviour, wire-protocols.md §2.2).
+    /// principal's name without the realm (libmysqlclient behaviour,
+    /// `libmysql/authentication_kerberos/kerberos_core.cc` in `mysql/mysql-server`).
     pub user: String,
     /// Initial database (CLIENT_CONNECT_WITH_DB).
     pub database: Option<String>,
@@ -364,7 +365,8 @@ impl ClientHandshake {
         self.capabilities = want & sc;
 
         // Greeting path: the server's default plugin is a Kerberos plugin and its first packet
-        // is the greeting's auth-plugin-data (wire-protocols.md §2.4 D). If that data does not
+        // is the greeting's auth-plugin-data (MySQL manual, "Connection Phase": the
+        // greeting's plugin data is the default plugin's first packet). If that data does not
         // parse, fall back to the empty response and wait for a switch request.
         let kerberos = hs
             .auth_plugin_name
@@ -822,7 +824,8 @@ mod tests {
 
     #[test]
     fn switch_naming_announced_plugin_restarts_context() {
-        // §2.4 C: the server restarts with the plugin already announced.
+        // The server restarts with the plugin already announced (MySQL manual,
+        // "Authentication Method Mismatch").
         let mut g = Fake::default();
         let data = MysqlKerberosData {
             spn: "mysql/a@R".into(),

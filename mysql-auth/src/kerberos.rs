@@ -173,7 +173,8 @@ impl KerberosInitiator {
     /// Request mutual authentication (the server's AP-REP is verified); on by default. Both
     /// real servers send the AP-REP when asked: MariaDB 10.11 raw (lab test
     /// `cli/tests/lab_mysql.rs`), and MySQL's `authentication_kerberos` in AuthMoreData, which
-    /// Connector/Python (mutual on) expects (wire-protocols.md §2.3 [SRC P1]; lab test with
+    /// Connector/Python (mutual on) expects (`lib/mysql/connector/plugins/authentication_kerberos_client.py` in
+    /// `mysql/mysql-connector-python`; lab test with
     /// MIT's acceptor in `mysql-auth/tests/lab_mysql_peer.rs`).
     pub fn with_mutual(mut self, mutual: bool) -> Self {
         self.mutual = mutual;

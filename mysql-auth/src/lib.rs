@@ -16,7 +16,9 @@
 //!   I/O always; `LocalProxy` on a Unix socket with feature `proxy`.
 //! * `test_server` (feature `test-server`): an in-process MySQL-protocol test peer.
 //!
-//! Byte layouts and reference-client behaviour: `docs/wire-protocols.md` §1–§3.
+//! Byte layouts: the MySQL manual's client/server protocol pages ("Connection Phase",
+//! "Text Resultset"), libmysqlclient's `libmysql/authentication_kerberos/` and MariaDB's
+//! `plugin/auth_gssapi/`; the tokens: RFC 2743 §3.1 and RFC 4121 §4.1.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -3,7 +3,7 @@
 //! References: MySQL source docs "Connection Phase Packets" (Protocol::HandshakeV10,
 //! Protocol::HandshakeResponse41, Protocol::SSLRequest, Protocol::AuthSwitchRequest,
 //! Protocol::AuthMoreData), "Generic Response Packets" (OK_Packet, ERR_Packet, EOF_Packet),
-//! "Text Resultset"; MariaDB KB "Connection" (extended capabilities); wire-protocols.md §1.
+//! "Text Resultset"; MariaDB KB "Connection" (extended capabilities).
 //! Every parser is total: truncated or malformed input gives a [`ProtocolError`].
 
 use crate::error::ProtocolError;
@@ -431,7 +431,9 @@ impl AuthSwitchRequest {
 }
 
 /// A server packet during the authentication exchange, classified by its first byte as
-/// libmysqlclient/libmariadb do (wire-protocols.md §1, "Rule for the Rust client").
+/// libmysqlclient/libmariadb do (MySQL manual, client/server protocol, "Connection Phase" and
+/// "Protocol::AuthMoreData"); anything else is raw plugin data, as MariaDB's `auth_gssapi`
+/// server sends its AP-REP (seen with MariaDB 10.11 in the lab, `cli/tests/lab_mysql.rs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthPacket<'a> {
     /// `0x00`: authentication succeeded.

@@ -1,13 +1,16 @@
 //! The two Kerberos client plugins and the GSS-API initiator abstraction they drive.
 //!
-//! * MySQL / Aurora `authentication_kerberos_client` (wire-protocols.md §2): server data
+//! * MySQL / Aurora `authentication_kerberos_client` (MySQL manual, "Kerberos Pluggable
+//!   Authentication"; `mysql/mysql-server` `libmysql/authentication_kerberos/auth_kerberos_client_plugin.cc` and
+//!   `auth_kerberos_client_io.cc`): server data
 //!   `u16le spn_len, SPN, u16le realm_len, realm`; UPN = `user@realm`; one raw initial context
 //!   token; with mutual authentication the AP-REP arrives in AuthMoreData before OK.
-//! * MariaDB `auth_gssapi_client` (wire-protocols.md §3): server data `SPN\0mech\0`; token loop
+//! * MariaDB `auth_gssapi_client` (`MariaDB/server` `plugin/auth_gssapi/server_plugin.cc`,
+//!   `gssapi_client.cc`): server data `SPN\0mech\0`; token loop
 //!   until the context is complete; the AP-REP may come raw or `0x01`-prefixed.
 //!
 //! The exchange ([`KerberosExchange`]) is shaped like mysql_common 0.38's
-//! `ChallengeResponsePlugin` (crates.md §4.3): it takes the server's plugin data and returns
+//! `ChallengeResponsePlugin`: it takes the server's plugin data and returns
 //! the bytes to send, so a driver can host it.
 
 use crate::error::{AuthError, GssError, ProtocolError};
@@ -15,7 +18,7 @@ use crate::packet::Reader;
 use crate::spn_policy::SpnPolicy;
 
 /// libmysqlclient rejects Kerberos plugin data of `(256 + 4) * 2` bytes or more
-/// (wire-protocols.md §2.1).
+/// (`parse_client_config` in `libmysql/authentication_kerberos/auth_kerberos_client_io.cc`).
 pub const MYSQL_KERBEROS_DATA_MAX: usize = (256 + 4) * 2;
 
 /// Bound on the MariaDB SPN and mech strings (MariaDB uses 256 / 30; we are lenient).
@@ -55,7 +58,8 @@ pub struct ContextRequest {
     /// The plugin asking.
     pub plugin: KerberosPlugin,
     /// Target SPN exactly as the server sent it (e.g. `mysql/db.example.com@EXAMPLE.COM`);
-    /// import it as a krb5 principal name (GSS_C_NT_USER_NAME semantics, §2.2/§4.5).
+    /// import it as a krb5 principal name (GSS_C_NT_USER_NAME semantics, RFC 2743 §4.2, as
+    /// libmysqlclient and MariaDB's client import it).
     pub spn: String,
     /// The MySQL/MariaDB account name sent in the HandshakeResponse.
     pub user: String,
@@ -112,7 +116,7 @@ impl<T: GssInitiator + ?Sized> GssInitiator for &mut T {
     }
 }
 
-/// Server data of `authentication_kerberos` (wire-protocols.md §2.1).
+/// Server data of `authentication_kerberos` (`libmysql/authentication_kerberos/auth_kerberos_client_io.cc`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MysqlKerberosData {
     /// Service principal name.
@@ -166,7 +170,7 @@ impl MysqlKerberosData {
     }
 }
 
-/// Server data of MariaDB `gssapi` (wire-protocols.md §3.1).
+/// Server data of MariaDB `gssapi` (`plugin/auth_gssapi/server_plugin.cc`, `auth_gssapi_server`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GssapiData {
     /// Service principal name.
@@ -374,7 +378,7 @@ mod tests {
 
     #[test]
     fn mysql_data_wire_example() {
-        // wire-protocols.md §2.1 byte example.
+        // The layout `auth_kerberos_client_io.cc` parses: u16le length, SPN, u16le length, realm.
         let mut d = vec![0x20, 0x00];
         d.extend_from_slice(b"mysql/db.example.com@EXAMPLE.COM");
         d.extend_from_slice(&[0x0b, 0x00]);

@@ -1,7 +1,8 @@
 //! An in-process MySQL-protocol test peer (feature `test-server`).
 //!
-//! It speaks the server side of the connection phase as wire-protocols.md §2.4/§3.4 describe:
-//! greeting (optionally announcing the Kerberos plugin with its data, §2.4 D), SSLRequest + TLS,
+//! It speaks the server side of the connection phase as the MySQL manual ("Connection Phase") and MariaDB's
+//! `plugin/auth_gssapi/server_plugin.cc` describe:
+//! greeting (optionally announcing the Kerberos plugin with its data), SSLRequest + TLS,
 //! HandshakeResponse41, AuthSwitchRequest with the SPN/realm (MySQL) or `SPN\0mech\0`
 //! (MariaDB), the client's tokens handed to a pluggable [`TestAcceptor`] (later MIT's or
 //! gss-mech's acceptor), acceptor tokens sent as AuthMoreData (`0x01`) or raw (MariaDB 10.11),
@@ -415,7 +416,7 @@ async fn session(
 /// A hostile MySQL-protocol peer (feature `test-server`): each [`hostile::Hostile`] mode misbehaves
 /// in one way an impersonated or malicious server could, and records every packet the client
 /// sent, so tests can check what the client gave away. It is a test double written from the
-/// protocol description (wire-protocols.md §1-§3), not a real server.
+/// protocol description (MySQL manual, client/server protocol), not a real server.
 pub mod hostile {
     use std::net::SocketAddr;
     use std::sync::{Arc, Mutex};
