@@ -294,11 +294,7 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
 fn fast_avail(cache: &Ccache) -> bool {
     let realm = cache.default_principal.realm.clone();
     let tgs = Principal::new(kdc_client::PrincipalName::krbtgt(&realm), realm);
-    let yes = cache.get_config(common::FAST_AVAIL, Some(&tgs)) == Some(&b"yes"[..]);
-    if yes {
-        tracing::debug!("The cache says {tgs} takes FAST: TGS requests armored with the TGT");
-    }
-    yes
+    cache.get_config(common::FAST_AVAIL, Some(&tgs)) == Some(&b"yes"[..])
 }
 
 /// Errors of the flow.
@@ -349,7 +345,11 @@ fn get_service_ticket(
     );
     let failed = |e: &dyn fmt::Display| Failure::Krb(e.to_string());
     let mut opts = session.client().tgs_options();
-    opts.fast = lookup.fast;
+    if lookup.fast {
+        let tgs = Principal::new(PrincipalName::krbtgt(&client.realm), client.realm.clone());
+        tracing::debug!("The cache says {tgs} takes FAST: TGS requests armored with the TGT");
+        opts.fast = true;
+    }
     if let Some(e) = etype {
         let e =
             Enctype::from_i32(e).ok_or_else(|| failed(&format!("enctype {e} is not supported")))?;
