@@ -750,3 +750,55 @@ async fn hostile_err_message_is_escaped_and_bounded() {
     );
     assert!(shown.len() < 700, "{}", shown.len());
 }
+
+/// An initiator whose credentials cannot be obtained (no TGT, KDC down).
+#[derive(Default)]
+struct NoTicket {
+    tokens: Arc<AtomicUsize>,
+}
+
+impl GssInitiator for NoTicket {
+    fn initial_token(&mut self, _: &ContextRequest) -> Result<GssStep, GssError> {
+        self.tokens.fetch_add(1, Ordering::SeqCst);
+        Err("initial_token without a ticket".into())
+    }
+    fn step(&mut self, _: &[u8]) -> Result<GssStep, GssError> {
+        Err("unexpected".into())
+    }
+}
+
+impl Initiator for NoTicket {
+    async fn acquire(&mut self, req: &ContextRequest) -> Result<(), GssError> {
+        Err(format!("no ticket for {}", req.spn).into())
+    }
+}
+
+/// A failing [`Initiator::acquire`] ends the login as a GSS-API failure naming the cause: no
+/// token is built or sent, on both announcement paths.
+#[tokio::test]
+async fn acquire_failure_ends_the_login_without_a_token() {
+    for announce in [Announce::Switch, Announce::Greeting] {
+        let mut cfg = TestServerConfig::mysql(MY_SPN, "EXAMPLE.COM");
+        cfg.announce = announce;
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let a = accepted.clone();
+        let srv = TestServer::start(cfg, move || Box::new(CountingAcceptor(a.clone())))
+            .await
+            .unwrap();
+        let mut g = NoTicket::default();
+        let o = opts(
+            &srv,
+            "karl",
+            KerberosPlugin::MysqlKerberos,
+            SslMode::Disabled,
+        );
+        let e = Connection::connect(&o, &mut g).await.unwrap_err();
+        assert!(
+            matches!(e, Error::Auth(mysql_auth::AuthError::Gss(_))),
+            "{announce:?}: {e:?}"
+        );
+        assert!(e.to_string().contains("no ticket for"), "{e}");
+        assert_eq!(g.tokens.load(Ordering::SeqCst), 0, "{announce:?}");
+        assert_eq!(accepted.load(Ordering::SeqCst), 0, "{announce:?}");
+    }
+}
