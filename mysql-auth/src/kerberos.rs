@@ -20,6 +20,7 @@ use zeroize::Zeroizing;
 
 use crate::error::GssError;
 use crate::plugin::{ContextRequest, GssInitiator, GssStep, PrepareFuture};
+use crate::spn_policy::SpnContext;
 
 /// Why a Kerberos login could not start or finish on the client side.
 #[derive(Debug, thiserror::Error)]
@@ -441,6 +442,17 @@ impl GssInitiator for KerberosInitiator {
                 complete: true,
             })
         }
+    }
+
+    /// The host's realm from this client's krb5.conf `[domain_realm]`; the client's realm is
+    /// the cache's default principal's, else `default_realm`.
+    fn spn_context(&self, dialed_host: &str) -> SpnContext {
+        let conf = self.client.config();
+        let client_realm = match &self.loaded {
+            Some(c) => Some(c.default_principal.realm.as_str()),
+            None => conf.default_realm.as_ref().map(|r| r.as_str()),
+        };
+        SpnContext::from_config(dialed_host, conf, client_realm)
     }
 
     fn step(&mut self, token: &[u8]) -> Result<GssStep, GssError> {
