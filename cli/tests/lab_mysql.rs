@@ -251,6 +251,64 @@ fn spn_policy_against_the_real_server() {
     }
 }
 
+/// The realm of the real server's SPN (AD.MYAWS.COM, users in ONPREM.LOCAL): accepted because
+/// the lab's krb5.conf maps the dialed address to it (`[domain_realm] 127.0.0.1 =
+/// AD.MYAWS.COM`, as every other test here relies on, without `--allow-any-spn`); with that
+/// line gone, the default policy refuses it before any ticket is fetched, and `--spn` pinning
+/// the SPN or `--allow-any-spn` log in again.
+#[test]
+#[ignore = "needs the lab"]
+fn spn_realm_follows_the_dialed_hosts_domain_realm() {
+    let port = lab("LAB_MARIADB_PORT");
+    let spn = lab("LAB_MARIADB_SPN");
+    let conf = lab("KRB5_CONFIG");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    let unmapped: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("127.0.0.1 ="))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(unmapped.len(), text.len(), "the lab maps 127.0.0.1: {text}");
+    let unmapped_conf = cache("krb5-unmapped.conf").replacen("FILE:", "", 1);
+    std::fs::write(&unmapped_conf, unmapped).unwrap();
+    let login = |krb5_conf: &str, extra: &[&str], cc: &str| {
+        let mut a = extra.to_vec();
+        a.extend_from_slice(&["-e", "SELECT CURRENT_USER()"]);
+        std::process::Command::new(KERB)
+            .args(mysql_args(&port, &a))
+            .env("KRB5_CONFIG", krb5_conf)
+            .env("KRB5CCNAME", cc)
+            .env_remove("KRB5_TRACE")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let cc = kinit("realm-mapped");
+    assert_eq!(ok(&login(&conf, &[], &cc)), "CURRENT_USER()\njoedoe@%\n");
+    let cc = kinit("realm-unmapped");
+    let out = login(&unmapped_conf, &[], &cc);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for part in [
+        spn.as_str(),
+        "in realm AD.MYAWS.COM",
+        "the host '127.0.0.1' the client dialed maps to no realm",
+        "ONPREM.LOCAL",
+        "--spn SPN",
+        "[domain_realm]",
+        "--allow-any-spn",
+    ] {
+        assert!(err.contains(part), "{part}: {err}");
+    }
+    let listing = ok(&run(&["klist"], &cc, None));
+    assert!(!listing.contains("AD.MYAWS.COM"), "{listing}");
+    for extra in [&["--spn", spn.as_str()][..], &["--allow-any-spn"]] {
+        let cc = kinit("realm-unmapped-ok");
+        let out = ok(&login(&unmapped_conf, extra, &cc));
+        assert_eq!(out, "CURRENT_USER()\njoedoe@%\n", "{extra:?}");
+    }
+}
+
 #[test]
 #[ignore = "needs the lab"]
 fn mutual_by_default_verifies_the_real_servers_ap_rep() {
