@@ -416,9 +416,15 @@ impl GssInitiator for KerberosInitiator {
         if self.mutual {
             flags |= ContextFlags::MUTUAL;
         }
+        // The server's AP-REP subkey must be within this client's crypto policy.
+        let conf = self.client.config();
         let opts = InitiatorOptions {
             flags: ContextFlags(flags),
             channel_bindings: self.channel_bindings.clone(),
+            permitted_enctypes: conf.permitted_enctypes.clone(),
+            policy: kdc_client::crypto::CryptoPolicy {
+                allow_weak_crypto: conf.allow_weak_crypto,
+            },
         };
         let off = self
             .work
