@@ -171,6 +171,22 @@ impl Client {
         }
     }
 
+    /// [`Client::tgs_options`] for the tickets of `ccache`, armored (implicit TGT armor, RFC
+    /// 6113 §5.4.1.1) when the cache says its principal's realm takes FAST: MIT's
+    /// [`FAST_AVAIL`] entry for `krbtgt/REALM@REALM`, written by MIT's kinit when the KDC
+    /// offers FAST and by `kerb kinit -T`. `kerb kvno`, the MySQL/MariaDB logins and
+    /// [`Session::service_ticket`](crate::session::Session::service_ticket) all use this rule.
+    pub fn tgs_options_for(&self, ccache: &Ccache) -> TgsOptions {
+        let mut opts = self.tgs_options();
+        let realm = &ccache.default_principal.realm;
+        let tgs = Principal::new(PrincipalName::krbtgt(realm), realm.clone());
+        if ccache.get_config(FAST_AVAIL, Some(&tgs)) == Some(&b"yes"[..]) {
+            tracing::debug!("The cache says {tgs} takes FAST: TGS requests armored with the TGT");
+            opts.fast = true;
+        }
+        opts
+    }
+
     /// TGS options from `[libdefaults]`.
     pub fn tgs_options(&self) -> TgsOptions {
         TgsOptions {
@@ -567,10 +583,27 @@ impl Client {
                 path: walker.path(),
                 source: Box::new(e),
             };
-            let (ex, req) = hop
+            let (mut ex, req) = hop
                 .exchange(opts, self.now(), &mut rng)
                 .map_err(|e| on_path(e.into()))?;
-            let reply = self.send(&req).await.map_err(on_path)?;
+            let mut reply = self.send(&req).await.map_err(on_path)?;
+            if ex.fast_demanded(&reply.bytes) {
+                // Once, armored with the hop's TGT (RFC 6113 §5.4.2: the error named FAST).
+                tracing::debug!(
+                    realm = %req.realm,
+                    kdc = %reply.kdc,
+                    "The KDC answered the unarmored TGS-REQ with PA-FX-FAST: retrying armored"
+                );
+                let armored = TgsOptions {
+                    fast: true,
+                    ..opts.clone()
+                };
+                let (again, req) = hop
+                    .exchange(&armored, self.now(), &mut rng)
+                    .map_err(|e| on_path(e.into()))?;
+                reply = self.send(&req).await.map_err(on_path)?;
+                ex = again;
+            }
             let kdc = reply.kdc.to_string();
             tracing::debug!(realm = %req.realm, kdc = %kdc, server = %hop.server, "TGS reply");
             step = walker.step(ex.step(&reply.bytes).map_err(|e| e.with_kdc(&kdc)))?;
@@ -597,6 +630,10 @@ impl Client {
         self.tgs(ticket, &ticket.server, &opts).await
     }
 }
+
+/// MIT's ccache configuration key saying a realm's KDC takes FAST (value `yes`, scoped to
+/// `krbtgt/REALM@REALM`): see [`Client::tgs_options_for`].
+pub const FAST_AVAIL: &str = "fast_avail";
 
 fn secs(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)

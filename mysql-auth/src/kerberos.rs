@@ -358,10 +358,11 @@ impl KerberosInitiator {
         let client = self.client_principal(req)?;
         self.ensure_tgt(&client).await?;
         let service = Self::service_name(&req.spn)?;
-        let opts = self.client.tgs_options();
         let Some(work) = self.work.as_mut() else {
             return Err(KerberosError::State("no credential cache"));
         };
+        // Armored as `kerb kvno` does when the cache says the realm takes FAST.
+        let opts = self.client.tgs_options_for(work);
         // Only a cache that is written back needs the state to diff against.
         let snapshot = self.write_back.then(|| work.clone());
         let before = self.client.kdc_exchanges();
