@@ -650,6 +650,7 @@ export LAB_PYTHON=/usr/bin/python3
 export LAB_GSS_ACCEPTOR='$LAB_DIR/gss_acceptor.py'
 EOF
 
+"$LAB_DIR/samba.sh" start "$STATE" "$OFF" >>"$STATE/env.sh" || die "lab/samba.sh start failed"
 trap - EXIT
 T1=$(date +%s%N)
 log "ready in $(( (T1 - T0) / 1000000 )) ms; source $STATE/env.sh"

@@ -488,7 +488,8 @@ fn get_initial_credentials(req: &InitialRequest) -> Result<Ccache, Failure> {
             let changepw = req.service.as_ref() == Some(&kpasswd::changepw_service());
             match first {
                 Ok(Err(e)) if e.kdc_error_code() == Some(ec::KDC_ERR_KEY_EXPIRED) && !changepw => {
-                    let new = change_expired(&client, &req.client, &current)?;
+                    let new =
+                        change_expired(&client, &req.client, &current, opts.armor.as_ref())?;
                     common::block_on(
                         client.get_initial_creds(opts, exchange::Secret::Password(new)),
                     )
@@ -537,16 +538,18 @@ fn armor_tgt(
 }
 
 /// MIT's `krb5_get_init_creds_password` on KDC_ERR_KEY_EXPIRED: a `kadmin/changepw` ticket
-/// with the current password (asked for if not yet typed), then up to three tries at a new
-/// password, a server's soft refusal shown and tried again; the new password on success.
+/// with the current password (asked for if not yet typed; armored like the first request),
+/// then up to three tries at a new password, a server's soft refusal shown and tried again;
+/// the new password on success.
 fn change_expired(
     client: &Client,
     principal: &Principal,
     current: &CurrentPassword,
+    armor: Option<&kdc_client::exchange::Credentials>,
 ) -> Result<Zeroizing<String>, Failure> {
     let failed =
         |m: &dyn std::fmt::Display| Failure::Krb(format!("{m} while getting initial credentials"));
-    let creds = chpw::changepw_creds(client, principal, current).map_err(|e| failed(&e))?;
+    let creds = chpw::changepw_creds(client, principal, current, armor).map_err(|e| failed(&e))?;
     tracing::debug!("Password expired for {principal}; changing it");
     let mut banner = Some("Password expired.  You must change it now.".to_owned());
     let mut last = String::new();
