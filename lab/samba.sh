@@ -145,7 +145,6 @@ smb_conf() { # dir db kdc-port kpasswd-port pid-dir
 	binddns dir = $2/bind-dns
 	pid directory = $5
 	log file = $1/log.%m
-	log level = 3
 EOF
 }
 
@@ -178,7 +177,7 @@ start() { # state offset
   for name in kdc kdc-fast; do
     conf=$d/smb.conf kconf=$d/kdc-krb5.conf
     [[ $name == kdc ]] || { conf=$d/smb-fast.conf kconf=$d/kdc-fast-krb5.conf; }
-    KRB5_CONFIG=$kconf setsid samba -i -M single -s "$conf" --debug-stdout \
+    KRB5_CONFIG=$kconf setsid samba -i -M single -d 3 -s "$conf" --debug-stdout \
       </dev/null >"$d/samba-$name.log" 2>&1 &
     echo $! >"$state/run/samba-$name.pid"
   done

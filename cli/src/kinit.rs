@@ -488,8 +488,7 @@ fn get_initial_credentials(req: &InitialRequest) -> Result<Ccache, Failure> {
             let changepw = req.service.as_ref() == Some(&kpasswd::changepw_service());
             match first {
                 Ok(Err(e)) if e.kdc_error_code() == Some(ec::KDC_ERR_KEY_EXPIRED) && !changepw => {
-                    let new =
-                        change_expired(&client, &req.client, &current, opts.armor.as_ref())?;
+                    let new = change_expired(&client, &req.client, &current, opts.armor.as_ref())?;
                     common::block_on(
                         client.get_initial_creds(opts, exchange::Secret::Password(new)),
                     )

@@ -1,0 +1,542 @@
+//! Samba AD's KDC and kpasswd service (Debian's Samba 4.17, its Heimdal KDC; `lab/samba.sh`),
+//! with MIT's kinit, kvno and kpasswd as the control. The realm SAMBA.LOCAL has two KDCs on
+//! one database: the plain one (Samba's defaults: encrypted timestamp, FAST offered) with
+//! kpasswd, and a FAST-only one whose Heimdal KDC has `enable_unarmored_pa_enc_timestamp =
+//! false`, so a password is proven only by encrypted challenge inside FAST. The armor TGT is
+//! the machine account's (`CLIENT1$`, AES keys exported by `samba-tool domain exportkeytab`),
+//! from the plain KDC: the FAST-only KDC refuses the unarmored keytab request too. Tests that
+//! change passwords make their own users with `samba-tool user create`.
+//! `#[ignore]`d: run with the lab up and `lab/state/env.sh` sourced.
+
+mod common;
+
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+
+use common::{KERB, lab, ok};
+
+const OLD: &str = "Old-Passw0rd-1";
+const NEW: &str = "New-Passw0rd-22";
+
+/// The client profile of the plain KDC (and its kpasswd) or of the FAST-only KDC.
+#[derive(Clone, Copy, PartialEq)]
+enum Kdc {
+    Plain,
+    FastOnly,
+}
+
+impl Kdc {
+    fn conf(self) -> String {
+        lab(match self {
+            Kdc::Plain => "LAB_KRB5_CONFIG_SAMBA",
+            Kdc::FastOnly => "LAB_KRB5_CONFIG_SAMBA_FAST",
+        })
+    }
+
+    fn log(self) -> String {
+        lab(match self {
+            Kdc::Plain => "LAB_SAMBA_LOG",
+            Kdc::FastOnly => "LAB_SAMBA_FAST_LOG",
+        })
+    }
+}
+
+fn cache(name: &str) -> String {
+    common::cache("lab-samba", name)
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Lines of input, each ended by a newline.
+fn lines(l: &[&str]) -> String {
+    l.iter().map(|s| format!("{s}\n")).collect()
+}
+
+/// `tool args` by `program` (MIT's tool, or ours as `kerb tool args`) with the KDC's profile,
+/// the cache `cc` and `input` on stdin.
+fn run(program: &str, tool: &str, args: &[&str], kdc: Kdc, cc: &str, input: &str) -> Output {
+    let mut cmd = if program == KERB {
+        let mut c = Command::new(KERB);
+        c.arg(tool);
+        c
+    } else {
+        Command::new(tool)
+    };
+    let mut child = cmd
+        .args(args)
+        .env("KRB5_CONFIG", kdc.conf())
+        .env("KRB5CCNAME", cc)
+        .env_remove("KRB5_TRACE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{program} {tool}: {e}"));
+    let mut stdin = child.stdin.take().unwrap();
+    let _ = stdin.write_all(input.as_bytes());
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+fn name(program: &str) -> &'static str {
+    if program == KERB { "kerb" } else { "mit" }
+}
+
+/// A fresh user `t<tag><pid>@SAMBA.LOCAL` (a sAMAccountName has at most 20 characters) with
+/// password [`OLD`]; with `must_change`, `pwdLastSet` is 0 (AD's "must change at next
+/// logon"), which the KDC answers with KDC_ERR_KEY_EXPIRED.
+fn samba_user(tag: &str, must_change: bool) -> String {
+    let account = format!("t{tag}{}", std::process::id());
+    let mut args = vec!["user", "create", &account, OLD];
+    if must_change {
+        args.push("--must-change-at-next-login");
+    }
+    let conf = lab("LAB_SAMBA_SMB_CONF");
+    args.extend(["-s", &conf]);
+    let o = Command::new("samba-tool")
+        .args(&args)
+        .output()
+        .expect("samba-tool");
+    assert!(
+        o.status.success(),
+        "samba-tool {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    format!("{account}@{}", lab("LAB_SAMBA_REALM"))
+}
+
+/// The armor cache: the machine account's TGT from its keytab, got by `program` from the
+/// plain KDC.
+fn armor_cache(program: &str, tag: &str) -> String {
+    let cc = cache(&format!("armor-{tag}"));
+    let (keytab, machine) = (
+        lab("LAB_SAMBA_MACHINE_KEYTAB"),
+        lab("LAB_SAMBA_MACHINE_PRINCIPAL"),
+    );
+    ok(&run(
+        program,
+        "kinit",
+        &["-k", "-t", &keytab, "-c", &cc, &machine],
+        Kdc::Plain,
+        &cc,
+        "",
+    ));
+    cc
+}
+
+/// `kinit [-T armor] principal` by `program` into `cc`, `input` on stdin.
+fn kinit(
+    program: &str,
+    kdc: Kdc,
+    armor: Option<&str>,
+    cc: &str,
+    principal: &str,
+    input: &str,
+) -> Output {
+    let mut args = Vec::new();
+    if let Some(a) = armor {
+        args.extend(["-T", a]);
+    }
+    args.extend(["-c", cc, principal]);
+    run(program, "kinit", &args, kdc, cc, input)
+}
+
+/// A kinit with `password` succeeds or fails.
+fn kinit_works(program: &str, principal: &str, password: &str) -> bool {
+    let cc = cache("check");
+    kinit(
+        program,
+        Kdc::Plain,
+        None,
+        &cc,
+        principal,
+        &lines(&[password]),
+    )
+    .status
+    .success()
+}
+
+/// The part of a KDC's log written while `f` ran.
+fn log_during<T>(kdc: Kdc, f: impl FnOnce() -> T) -> (T, String) {
+    let path = kdc.log();
+    let before = std::fs::metadata(&path).unwrap().len();
+    let out = f();
+    let log = std::fs::read(&path).unwrap();
+    let start = usize::try_from(before).unwrap().min(log.len());
+    (out, String::from_utf8_lossy(&log[start..]).into_owned())
+}
+
+/// The KDC's log has a successful AS exchange of `client` for `server` proven by encrypted
+/// challenge under the machine account's armor (Heimdal's `pa=ENC-CHAL`,
+/// `armor_client_name`).
+fn assert_enc_chal_success(log: &str, client: &str, server: &str) {
+    let armor = format!("armor_client_name={}", lab("LAB_SAMBA_MACHINE_PRINCIPAL"));
+    assert!(
+        log.lines().any(|l| l.contains("AS-REQ SUCCESS")
+            && l.contains(&format!(" {client} {server} "))
+            && l.contains(" pa=ENC-CHAL ")
+            && l.contains(&armor)),
+        "no armored ENC-CHAL success of {client} for {server} in the KDC log:\n{log}"
+    );
+}
+
+#[test]
+#[ignore = "needs the lab"]
+fn password_kinit_then_kvno_like_mit() {
+    let user = lab("LAB_SAMBA_USER_PRINCIPAL");
+    let password = lab("LAB_SAMBA_USER_PASSWORD");
+    for program in [KERB, "kinit"] {
+        let cc = cache(&format!("plain-{}", name(program)));
+        ok(&kinit(
+            program,
+            Kdc::Plain,
+            None,
+            &cc,
+            &user,
+            &lines(&[&password]),
+        ));
+        let listing = ok(&run(KERB, "klist", &[], Kdc::Plain, &cc, ""));
+        assert!(
+            listing.contains(&format!("Default principal: {user}")),
+            "{listing}"
+        );
+        // Both kvnos on both caches; MIT's kvno decrypts the service ticket with the
+        // service account's keytab.
+        for kvno in [KERB, "kvno"] {
+            let services = [lab("LAB_SAMBA_SERVICE"), lab("LAB_SAMBA_HOST_SPN")];
+            let out = ok(&run(
+                kvno,
+                "kvno",
+                &[&services[0], &services[1]],
+                Kdc::Plain,
+                &cc,
+                "",
+            ));
+            assert!(out.contains(&format!("{}: kvno = ", services[0])), "{out}");
+        }
+        let keytab = lab("LAB_SAMBA_SERVICE_KEYTAB");
+        let out = ok(&run(
+            "kvno",
+            "kvno",
+            &["-k", &keytab, &lab("LAB_SAMBA_SERVICE")],
+            Kdc::Plain,
+            &cc,
+            "",
+        ));
+        assert!(out.contains("keytab entry valid"), "{out}");
+    }
+}
+
+#[test]
+#[ignore = "needs the lab"]
+fn machine_account_keytab_kinit_like_mit() {
+    for program in [KERB, "kinit"] {
+        let cc = armor_cache(program, &format!("machine-{}", name(program)));
+        let listing = ok(&run(KERB, "klist", &[], Kdc::Plain, &cc, ""));
+        assert!(
+            listing.contains(&format!(
+                "Default principal: {}",
+                lab("LAB_SAMBA_MACHINE_PRINCIPAL")
+            )),
+            "{listing}"
+        );
+        // The machine's TGT gets a ticket for its own host SPN, which its keytab decrypts.
+        let keytab = lab("LAB_SAMBA_MACHINE_KEYTAB");
+        let out = ok(&run(
+            "kvno",
+            "kvno",
+            &["-k", &keytab, &lab("LAB_SAMBA_HOST_SPN")],
+            Kdc::Plain,
+            &cc,
+            "",
+        ));
+        assert!(out.contains("keytab entry valid"), "{out}");
+    }
+}
+
+#[test]
+#[ignore = "needs the lab"]
+fn the_fast_only_kdc_refuses_unarmored_requests_like_mit() {
+    let user = lab("LAB_SAMBA_USER_PRINCIPAL");
+    let input = lines(&[&lab("LAB_SAMBA_USER_PASSWORD")]);
+    let ours = kinit(
+        KERB,
+        Kdc::FastOnly,
+        None,
+        &cache("unarmored"),
+        &user,
+        &input,
+    );
+    let err = stderr(&ours);
+    assert_eq!(ours.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("KDC_ERR_PREAUTH_REQUIRED")
+            && err.contains("the KDC requires FAST armor: use -T with a machine TGT")
+            && err.contains(&lab("LAB_SAMBA_REALM"))
+            && err.contains(&lab("LAB_KDC_SAMBA_FAST")),
+        "{err}"
+    );
+    let mit = kinit(
+        "kinit",
+        Kdc::FastOnly,
+        None,
+        &cache("unarmored-mit"),
+        &user,
+        &input,
+    );
+    assert_eq!(mit.status.code(), Some(1));
+    assert!(
+        stderr(&mit).contains("Generic preauthentication failure"),
+        "{}",
+        stderr(&mit)
+    );
+    // The machine's keys go through encrypted timestamp too: its keytab kinit is refused.
+    let (keytab, machine) = (
+        lab("LAB_SAMBA_MACHINE_KEYTAB"),
+        lab("LAB_SAMBA_MACHINE_PRINCIPAL"),
+    );
+    for program in [KERB, "kinit"] {
+        let cc = cache(&format!("machine-fast-{}", name(program)));
+        let o = run(
+            program,
+            "kinit",
+            &["-k", "-t", &keytab, &machine],
+            Kdc::FastOnly,
+            &cc,
+            "",
+        );
+        assert_eq!(o.status.code(), Some(1), "{program}: {}", stderr(&o));
+    }
+}
+
+#[test]
+#[ignore = "needs the lab"]
+fn armored_kinit_then_kvno_like_mit_kinit_t() {
+    let user = lab("LAB_SAMBA_USER_PRINCIPAL");
+    let input = lines(&[&lab("LAB_SAMBA_USER_PASSWORD")]);
+    let krbtgt = format!("krbtgt/{0}@{0}", lab("LAB_SAMBA_REALM"));
+    for (program, armor_by) in [
+        (KERB, KERB),
+        (KERB, "kinit"),
+        ("kinit", KERB),
+        ("kinit", "kinit"),
+    ] {
+        let tag = format!("{}-{}", name(program), name(armor_by));
+        let armor = armor_cache(armor_by, &tag);
+        for kdc in [Kdc::FastOnly, Kdc::Plain] {
+            let cc = cache(&format!("user-{tag}"));
+            let (o, log) = log_during(kdc, || {
+                kinit(program, kdc, Some(&armor), &cc, &user, &input)
+            });
+            ok(&o);
+            assert_enc_chal_success(&log, &user, &krbtgt);
+            for kvno in [KERB, "kvno"] {
+                let out = ok(&run(
+                    kvno,
+                    "kvno",
+                    &[&lab("LAB_SAMBA_SERVICE")],
+                    kdc,
+                    &cc,
+                    "",
+                ));
+                assert!(out.contains(&lab("LAB_SAMBA_SERVICE")), "{tag}: {out}");
+            }
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs the lab"]
+fn a_wrong_password_fails_cleanly_inside_fast() {
+    let armor = armor_cache(KERB, "wrong");
+    let user = lab("LAB_SAMBA_USER_PRINCIPAL");
+    let input = lines(&["Not-the-Passw0rd"]);
+    let ours = kinit(
+        KERB,
+        Kdc::FastOnly,
+        Some(&armor),
+        &cache("wrong"),
+        &user,
+        &input,
+    );
+    let err = stderr(&ours);
+    assert_eq!(ours.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("KDC_ERR_PREAUTH_FAILED") && err.contains("while getting initial credentials"),
+        "{err}"
+    );
+    let mit = kinit(
+        "kinit",
+        Kdc::FastOnly,
+        Some(&armor),
+        &cache("wrong-mit"),
+        &user,
+        &input,
+    );
+    assert_eq!(mit.status.code(), Some(1));
+    assert!(
+        stderr(&mit).contains("Password incorrect"),
+        "{}",
+        stderr(&mit)
+    );
+}
+
+/// stdout, stderr and exit status, with `principal` replaced by `P` so two users compare.
+fn text(o: &Output, principal: &str) -> (String, String, Option<i32>) {
+    let s = |b: &[u8]| String::from_utf8_lossy(b).replace(principal, "P");
+    (s(&o.stdout), s(&o.stderr), o.status.code())
+}
+
+/// Our `tool` and MIT's, each on a fresh user, with the same input (and `-T armor` for
+/// kinit when given): the same stdout and exit status; our output and both users.
+fn same_as_mit(
+    tag: &str,
+    must_change: bool,
+    tool: &str,
+    kdc: Kdc,
+    armor: Option<&str>,
+    input: &str,
+) -> (String, Option<i32>, String, String) {
+    let ours_p = samba_user(&format!("{tag}o"), must_change);
+    let mit_p = samba_user(&format!("{tag}m"), must_change);
+    let go = |program: &str, p: &str| {
+        let cc = cache(&format!("{tag}-{}", name(program)));
+        let mut args = Vec::new();
+        if let Some(a) = armor {
+            args.extend(["-T", a]);
+        }
+        args.push(p);
+        run(program, tool, &args, kdc, &cc, input)
+    };
+    let (o, m) = (
+        text(&go(KERB, &ours_p), &ours_p),
+        text(&go(tool, &mit_p), &mit_p),
+    );
+    assert_eq!(
+        o.0, m.0,
+        "stdout of {tool} (ours, then MIT's); stderr: {} / {}",
+        o.1, m.1
+    );
+    assert_eq!(o.2, m.2, "exit status of {tool}; stderr: {} / {}", o.1, m.1);
+    (o.0, o.2, ours_p, mit_p)
+}
+
+#[test]
+#[ignore = "needs the lab"]
+fn kpasswd_changes_the_password_like_mit() {
+    let (out, code, ours_p, mit_p) = same_as_mit(
+        "kc",
+        false,
+        "kpasswd",
+        Kdc::Plain,
+        None,
+        &lines(&[OLD, NEW, NEW]),
+    );
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        out,
+        "Password for P: \nEnter new password: \nEnter it again: \nPassword changed.\n"
+    );
+    for p in [&ours_p, &mit_p] {
+        assert!(
+            kinit_works(KERB, p, NEW),
+            "{p}: our kinit with the new password"
+        );
+        assert!(
+            kinit_works("kinit", p, NEW),
+            "{p}: MIT kinit with the new password"
+        );
+        assert!(
+            !kinit_works("kinit", p, OLD),
+            "{p}: the old password still works"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs the lab"]
+fn kpasswd_shows_samba_s_rejections_like_mit() {
+    for (tag, new, reason) in [
+        (
+            "ks",
+            "short",
+            "Password too short, password must be at least 7 characters long.",
+        ),
+        (
+            "kx",
+            "alllowercase",
+            "Password does not meet complexity requirements",
+        ),
+    ] {
+        let (out, code, ours_p, _) = same_as_mit(
+            tag,
+            false,
+            "kpasswd",
+            Kdc::Plain,
+            None,
+            &lines(&[OLD, new, new]),
+        );
+        assert_eq!(code, Some(2), "{out}");
+        assert!(
+            out.contains(&format!("Password change rejected: {reason}\n")),
+            "{out}"
+        );
+        assert!(kinit_works(KERB, &ours_p, OLD), "the password was changed");
+    }
+}
+
+#[test]
+#[ignore = "needs the lab"]
+fn kinit_changes_a_must_change_password_like_mit() {
+    let (out, code, ours_p, mit_p) = same_as_mit(
+        "ke",
+        true,
+        "kinit",
+        Kdc::Plain,
+        None,
+        &lines(&[OLD, NEW, NEW]),
+    );
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        out,
+        "Password for P: \nPassword expired.  You must change it now.\nEnter new password: \nEnter it again: \n"
+    );
+    for p in [&ours_p, &mit_p] {
+        assert!(
+            kinit_works(KERB, p, NEW),
+            "{p}: our kinit with the new password"
+        );
+        assert!(
+            !kinit_works("kinit", p, OLD),
+            "{p}: the old password still works"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs the lab"]
+fn armored_kinit_changes_a_must_change_password_on_the_fast_only_kdc_like_mit() {
+    // The kadmin/changepw ticket must be armored too: this KDC takes no unarmored password.
+    let armor = armor_cache(KERB, "expired");
+    let ((out, code, ours_p, _), log) = log_during(Kdc::FastOnly, || {
+        same_as_mit(
+            "kf",
+            true,
+            "kinit",
+            Kdc::FastOnly,
+            Some(&armor),
+            &lines(&[OLD, NEW, NEW]),
+        )
+    });
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("Password expired.  You must change it now.\n"),
+        "{out}"
+    );
+    let realm = lab("LAB_SAMBA_REALM");
+    assert_enc_chal_success(&log, &ours_p, &format!("kadmin/changepw@{realm}"));
+    assert_enc_chal_success(&log, &ours_p, &format!("krbtgt/{realm}@{realm}"));
+    assert!(kinit_works(KERB, &ours_p, NEW));
+}
