@@ -57,6 +57,21 @@ fn lines(l: &[&str]) -> String {
 /// `tool args` by `program` (MIT's tool, or ours as `kerb tool args`) with the KDC's profile,
 /// the cache `cc` and `input` on stdin.
 fn run(program: &str, tool: &str, args: &[&str], kdc: Kdc, cc: &str, input: &str) -> Output {
+    feed(
+        command(program, tool, args, kdc, cc).env_remove("KRB5_TRACE"),
+        input,
+    )
+}
+
+/// [`run`] with the trace (`KRB5_TRACE`) on stderr.
+fn traced(program: &str, tool: &str, args: &[&str], kdc: Kdc, cc: &str, input: &str) -> Output {
+    feed(
+        command(program, tool, args, kdc, cc).env("KRB5_TRACE", "/dev/stderr"),
+        input,
+    )
+}
+
+fn command(program: &str, tool: &str, args: &[&str], kdc: Kdc, cc: &str) -> Command {
     let mut cmd = if program == KERB {
         let mut c = Command::new(KERB);
         c.arg(tool);
@@ -64,16 +79,19 @@ fn run(program: &str, tool: &str, args: &[&str], kdc: Kdc, cc: &str, input: &str
     } else {
         Command::new(tool)
     };
-    let mut child = cmd
-        .args(args)
+    cmd.args(args)
         .env("KRB5_CONFIG", kdc.conf())
-        .env("KRB5CCNAME", cc)
-        .env_remove("KRB5_TRACE")
+        .env("KRB5CCNAME", cc);
+    cmd
+}
+
+fn feed(cmd: &mut Command, input: &str) -> Output {
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("{program} {tool}: {e}"));
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     let mut stdin = child.stdin.take().unwrap();
     let _ = stdin.write_all(input.as_bytes());
     drop(stdin);
@@ -349,6 +367,62 @@ fn armored_kinit_then_kvno_like_mit_kinit_t() {
 
 #[test]
 #[ignore = "needs the lab"]
+fn the_traces_show_encrypted_challenge_and_armored_tgs_requests_like_mit() {
+    let armor = armor_cache(KERB, "trace");
+    let user = lab("LAB_SAMBA_USER_PRINCIPAL");
+    let password = lab("LAB_SAMBA_USER_PASSWORD");
+    let cc = cache("trace");
+    let args = ["-T", &armor, "-c", &cc, &user];
+    let o = traced(
+        KERB,
+        "kinit",
+        &args,
+        Kdc::FastOnly,
+        &cc,
+        &lines(&[&password]),
+    );
+    ok(&o);
+    let trace = stderr(&o);
+    for line in [
+        "Decoding FAST response: KRB-ERROR inside PA-FX-ERROR",
+        "Preauthenticating using KDC method data: encrypted challenge (FAST)",
+        "Decoding FAST response: ticket checksum verified; reply key strengthened",
+        "KDC encrypted challenge verified",
+    ] {
+        assert!(trace.contains(line), "no {line:?} in:\n{trace}");
+    }
+    assert!(!trace.contains(&password));
+    // Samba's KDC answers the armored TGS request with a strengthened reply key; MIT's kvno
+    // armors its request on our cache too.
+    let service = lab("LAB_SAMBA_SERVICE");
+    let o = traced(KERB, "kvno", &[&service], Kdc::FastOnly, &cc, "");
+    ok(&o);
+    let trace = stderr(&o);
+    for line in [
+        "takes FAST: TGS requests armored with the TGT",
+        "Encoding request body and padata into FAST request",
+        "Decoding FAST response: ticket checksum verified; reply key strengthened",
+    ] {
+        assert!(trace.contains(line), "no {line:?} in:\n{trace}");
+    }
+    let o = traced(
+        "kvno",
+        "kvno",
+        &[&lab("LAB_SAMBA_HOST_SPN")],
+        Kdc::FastOnly,
+        &cc,
+        "",
+    );
+    ok(&o);
+    assert!(
+        stderr(&o).contains("Encoding request body and padata into FAST request"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+#[ignore = "needs the lab"]
 fn a_wrong_password_fails_cleanly_inside_fast() {
     let armor = armor_cache(KERB, "wrong");
     let user = lab("LAB_SAMBA_USER_PRINCIPAL");
@@ -539,4 +613,39 @@ fn armored_kinit_changes_a_must_change_password_on_the_fast_only_kdc_like_mit() 
     assert_enc_chal_success(&log, &ours_p, &format!("kadmin/changepw@{realm}"));
     assert_enc_chal_success(&log, &ours_p, &format!("krbtgt/{realm}@{realm}"));
     assert!(kinit_works(KERB, &ours_p, NEW));
+}
+
+#[test]
+#[ignore = "needs the lab"]
+fn kpasswd_over_udp() {
+    // MIT's kpasswd sends its (PAC-sized) request over TCP; a profile whose
+    // udp_preference_limit admits it sends ours over UDP, which Samba's kpasswd answers.
+    let conf = std::fs::read_to_string(lab("LAB_KRB5_CONFIG_SAMBA"))
+        .unwrap()
+        .replacen(
+            "[libdefaults]\n",
+            "[libdefaults]\n\tudp_preference_limit = 65000\n",
+            1,
+        );
+    let path = std::env::temp_dir().join(format!("kerb-samba-udp-{}.conf", std::process::id()));
+    std::fs::write(&path, conf).unwrap();
+    let p = samba_user("ku", false);
+    let cc = cache("udp");
+    let o = feed(
+        command(KERB, "kpasswd", &[&p], Kdc::Plain, &cc)
+            .env("KRB5_CONFIG", &path)
+            .env("KRB5_TRACE", "/dev/stderr"),
+        &lines(&[OLD, NEW, NEW]),
+    );
+    assert!(ok(&o).ends_with("Password changed.\n"));
+    let trace = stderr(&o);
+    let kpasswd = lab("LAB_SAMBA_KPASSWD");
+    for line in [
+        format!("Sending initial UDP request to dgram {kpasswd}"),
+        format!("Response was from udp/{kpasswd}"),
+        "kpasswd reply: result code 0 (Success)".to_owned(),
+    ] {
+        assert!(trace.contains(&line), "no {line:?} in:\n{trace}");
+    }
+    assert!(kinit_works("kinit", &p, NEW));
 }
