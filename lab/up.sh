@@ -2,9 +2,9 @@
 # Start the lab: five MIT KDCs (one krb5kdc per realm; FAST.LOCAL accepts
 # passwords only through FAST), MIT's kadmind (the
 # kpasswd service, RFC 3244) for ONPREM.LOCAL, FreeIPA's KDC proxy (MS-KKDCP,
-# HTTPS) in front of the KDCs, MariaDB with auth_gssapi, all on 127.0.0.1 high
-# ports, and Heimdal's KCM daemon on a Unix socket in the state dir; everything
-# under one state dir.
+# HTTPS) in front of the KDCs, MariaDB with auth_gssapi, a Samba AD DC's KDC and
+# kpasswd (lab/samba.sh), all on 127.0.0.1 high ports, and Heimdal's KCM daemon on
+# a Unix socket in the state dir; everything under one state dir.
 #
 #   lab/up.sh                 # state in lab/state (or $LAB_STATE)
 #   . lab/state/env.sh        # then use KRB5_CONFIG, KRB5CCNAME, LAB_* ...
