@@ -617,9 +617,11 @@ fn armored_kinit_changes_a_must_change_password_on_the_fast_only_kdc_like_mit() 
 
 #[test]
 #[ignore = "needs the lab"]
-fn kpasswd_over_udp() {
-    // MIT's kpasswd sends its (PAC-sized) request over TCP; a profile whose
-    // udp_preference_limit admits it sends ours over UDP, which Samba's kpasswd answers.
+fn kpasswd_over_tcp_and_udp() {
+    // The request carries a ticket with a PAC (1329 bytes here): with the default
+    // udp_preference_limit ours goes over TCP (the size is estimated from the ticket before
+    // the request is built), as MIT's kpasswd does here; a profile with a higher limit sends it
+    // over UDP, which Samba's kpasswd answers too.
     let conf = std::fs::read_to_string(lab("LAB_KRB5_CONFIG_SAMBA"))
         .unwrap()
         .replacen(
@@ -627,25 +629,39 @@ fn kpasswd_over_udp() {
             "[libdefaults]\n\tudp_preference_limit = 65000\n",
             1,
         );
-    let path = std::env::temp_dir().join(format!("kerb-samba-udp-{}.conf", std::process::id()));
-    std::fs::write(&path, conf).unwrap();
-    let p = samba_user("ku", false);
-    let cc = cache("udp");
-    let o = feed(
-        command(KERB, "kpasswd", &[&p], Kdc::Plain, &cc)
-            .env("KRB5_CONFIG", &path)
-            .env("KRB5_TRACE", "/dev/stderr"),
-        &lines(&[OLD, NEW, NEW]),
-    );
-    assert!(ok(&o).ends_with("Password changed.\n"));
-    let trace = stderr(&o);
+    let udp_conf = std::env::temp_dir().join(format!("kerb-samba-udp-{}.conf", std::process::id()));
+    std::fs::write(&udp_conf, conf).unwrap();
     let kpasswd = lab("LAB_SAMBA_KPASSWD");
-    for line in [
-        format!("Sending initial UDP request to dgram {kpasswd}"),
-        format!("Response was from udp/{kpasswd}"),
-        "kpasswd reply: result code 0 (Success)".to_owned(),
+    for (tag, conf, first) in [
+        (
+            "kt",
+            lab("LAB_KRB5_CONFIG_SAMBA"),
+            "Sending TCP request to stream",
+        ),
+        (
+            "ku",
+            udp_conf.to_str().unwrap().to_owned(),
+            "Sending initial UDP request to dgram",
+        ),
     ] {
-        assert!(trace.contains(&line), "no {line:?} in:\n{trace}");
+        let p = samba_user(tag, false);
+        let cc = cache(tag);
+        let o = feed(
+            command(KERB, "kpasswd", &[&p], Kdc::Plain, &cc)
+                .env("KRB5_CONFIG", &conf)
+                .env("KRB5_TRACE", "/dev/stderr"),
+            &lines(&[OLD, NEW, NEW]),
+        );
+        assert!(ok(&o).ends_with("Password changed.\n"));
+        let trace = stderr(&o);
+        let proto = if tag == "kt" { "tcp" } else { "udp" };
+        for line in [
+            format!("{first} {kpasswd}"),
+            format!("Response was from {proto}/{kpasswd}"),
+            "kpasswd reply: result code 0 (Success)".to_owned(),
+        ] {
+            assert!(trace.contains(&line), "no {line:?} in:\n{trace}");
+        }
+        assert!(kinit_works("kinit", &p, NEW));
     }
-    assert!(kinit_works("kinit", &p, NEW));
 }
