@@ -665,3 +665,62 @@ fn kpasswd_over_tcp_and_udp() {
         assert!(kinit_works("kinit", &p, NEW));
     }
 }
+
+#[test]
+#[ignore = "needs the lab"]
+fn kinit_warns_that_the_password_expires_like_mit() {
+    // A password settings object (AD's fine-grained password policy) with a maximum age of
+    // three days on a fresh user: the KDC sends the expiry as a last-req entry, and MIT's
+    // kinit prints a warning for it.
+    let p = samba_user("kw", false);
+    let account = p.split('@').next().unwrap().to_owned();
+    let pso = format!("pso{}", std::process::id());
+    let conf = lab("LAB_SAMBA_SMB_CONF");
+    for args in [
+        vec![
+            "domain",
+            "passwordsettings",
+            "pso",
+            "create",
+            &pso,
+            "1",
+            "--max-pwd-age=3",
+            "-s",
+            &conf,
+        ],
+        vec![
+            "domain",
+            "passwordsettings",
+            "pso",
+            "apply",
+            &pso,
+            &account,
+            "-s",
+            &conf,
+        ],
+    ] {
+        let o = Command::new("samba-tool").args(&args).output().unwrap();
+        assert!(o.status.success(), "samba-tool {args:?}: {}", stderr(&o));
+    }
+    // The same user for both: the expiry time is the same.
+    let input = lines(&[OLD]);
+    let ours = kinit(KERB, Kdc::Plain, None, &cache("warn"), &p, &input);
+    let mit = kinit("kinit", Kdc::Plain, None, &cache("warn-mit"), &p, &input);
+    let out = ok(&ours);
+    assert_eq!(out, ok(&mit), "stdout of kinit (ours, then MIT's)");
+    let warning = out.lines().nth(1).unwrap_or_default();
+    assert!(
+        warning.starts_with("Warning: Your password will expire in 2 days on "),
+        "{out}"
+    );
+    // kpasswd's kadmin/changepw ticket brings no warning, as in MIT.
+    let o = run(
+        KERB,
+        "kpasswd",
+        &[&p],
+        Kdc::Plain,
+        &cache("warn-kpasswd"),
+        &lines(&[OLD, NEW, NEW]),
+    );
+    assert!(!ok(&o).contains("Warning"), "{}", ok(&o));
+}
