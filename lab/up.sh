@@ -2,9 +2,9 @@
 # Start the lab: five MIT KDCs (one krb5kdc per realm; FAST.LOCAL accepts
 # passwords only through FAST), MIT's kadmind (the
 # kpasswd service, RFC 3244) for ONPREM.LOCAL, FreeIPA's KDC proxy (MS-KKDCP,
-# HTTPS) in front of the KDCs, MariaDB with auth_gssapi, all on 127.0.0.1 high
-# ports, and Heimdal's KCM daemon on a Unix socket in the state dir; everything
-# under one state dir.
+# HTTPS) in front of the KDCs, MariaDB with auth_gssapi, a Samba AD DC's KDC and
+# kpasswd (lab/samba.sh), all on 127.0.0.1 high ports, and Heimdal's KCM daemon on
+# a Unix socket in the state dir; everything under one state dir.
 #
 #   lab/up.sh                 # state in lab/state (or $LAB_STATE)
 #   . lab/state/env.sh        # then use KRB5_CONFIG, KRB5CCNAME, LAB_* ...
@@ -659,6 +659,7 @@ export LAB_PYTHON=/usr/bin/python3
 export LAB_GSS_ACCEPTOR='$LAB_DIR/gss_acceptor.py'
 EOF
 
+"$LAB_DIR/samba.sh" start "$STATE" "$OFF" >>"$STATE/env.sh" || die "lab/samba.sh start failed"
 trap - EXIT
 T1=$(date +%s%N)
 log "ready in $(( (T1 - T0) / 1000000 )) ms; source $STATE/env.sh"
