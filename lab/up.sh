@@ -2,9 +2,9 @@
 # Start the lab: five MIT KDCs (one krb5kdc per realm; FAST.LOCAL accepts
 # passwords only through FAST), MIT's kadmind (the
 # kpasswd service, RFC 3244) for ONPREM.LOCAL, FreeIPA's KDC proxy (MS-KKDCP,
-# HTTPS) in front of the KDCs, MariaDB with auth_gssapi, all on 127.0.0.1 high
-# ports, and Heimdal's KCM daemon on a Unix socket in the state dir; everything
-# under one state dir.
+# HTTPS) in front of the KDCs, MariaDB with auth_gssapi, a Samba AD DC's KDC and
+# kpasswd (lab/samba.sh), all on 127.0.0.1 high ports, and Heimdal's KCM daemon on
+# a Unix socket in the state dir; everything under one state dir.
 #
 #   lab/up.sh                 # state in lab/state (or $LAB_STATE)
 #   . lab/state/env.sh        # then use KRB5_CONFIG, KRB5CCNAME, LAB_* ...
@@ -231,13 +231,19 @@ EOF
   : >"$d/kadm5.acl"
 done
 
-# Client profiles. krb5.conf has NO [domain_realm]: host-based names in
-# .ad.myaws.com resolve to the referral realm, so the client must chase the
-# ONPREM KDC's referral. krb5-domain-realm.conf maps the hosts statically.
+# Client profiles. krb5.conf maps no host name in [domain_realm]: host-based
+# names in .ad.myaws.com resolve to the referral realm, so the client must chase
+# the ONPREM KDC's referral. krb5-domain-realm.conf maps the hosts statically.
+# Both map the database's address (the tests dial MariaDB at 127.0.0.1) to its
+# realm, as a real client's [domain_realm] or DNS domain would map the database
+# host: kerb mysql's default SPN policy accepts the server's SPN realm only then.
+db_address_realm() { printf '\t%s = %s\n' "$MARIADB_HOST" "$SVC_REALM"; }
 {
   libdefaults "$USER_REALM"
   printf '\tkcm_socket = %s\n' "$KCM_SOCKET"
   realms_section
+  echo "[domain_realm]"
+  db_address_realm
   capaths
 } >"$STATE/krb5.conf"
 {
@@ -245,6 +251,7 @@ done
   printf '\tkcm_socket = %s\n' "$KCM_SOCKET"
   realms_section
   printf '[domain_realm]\n\t.ad.myaws.com = %s\n\tad.myaws.com = %s\n\t.apps.local = %s\n' "$SVC_REALM" "$SVC_REALM" "$APPS_REALM"
+  db_address_realm
   capaths
 } >"$STATE/krb5-domain-realm.conf"
 
@@ -257,6 +264,8 @@ done
     printf '\t%s = {\n\t\tkdc = %s\n\t\thttp_anchors = FILE:%s\n\t}\n' \
       "$r" "$KDCPROXY_URL" "$STATE/tls/proxy-ca.pem"
   done
+  echo "[domain_realm]"
+  db_address_realm
   capaths
 } >"$STATE/krb5-kdcproxy.conf"
 {
@@ -531,7 +540,7 @@ export LAB_DIR='$LAB_DIR'
 export LAB_STATE='$STATE'
 export LAB_PORT_OFFSET=$OFF
 
-# MIT library settings for clients (the referral config, no [domain_realm]).
+# MIT library settings for clients (the referral config, no host name in [domain_realm]).
 export KRB5_CONFIG='$STATE/krb5.conf'
 export KRB5CCNAME='FILE:$STATE/ccache/default'
 export KRB5RCACHEDIR='$STATE/rcache'
@@ -650,6 +659,7 @@ export LAB_PYTHON=/usr/bin/python3
 export LAB_GSS_ACCEPTOR='$LAB_DIR/gss_acceptor.py'
 EOF
 
+"$LAB_DIR/samba.sh" start "$STATE" "$OFF" >>"$STATE/env.sh" || die "lab/samba.sh start failed"
 trap - EXIT
 T1=$(date +%s%N)
 log "ready in $(( (T1 - T0) / 1000000 )) ms; source $STATE/env.sh"

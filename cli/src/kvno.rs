@@ -215,8 +215,8 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
         Ok(h) => h,
         Err(e) => return common::fail(PROG, format!("{e} while opening ccache")),
     };
-    // The cache's client and its FAST note, read once; each ticket then goes through the
-    // session, which reads the cache and stores what the walk obtained, as MIT's
+    // The cache's client, read once; each ticket then goes through the session, which reads
+    // the cache (its FAST note included) and stores what the walk obtained, as MIT's
     // krb5_get_credentials does per name.
     let cache = match handle.load() {
         Ok(c) => c,
@@ -249,7 +249,6 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
             no_store: args.no_store || out.is_some(),
         },
         not_cached,
-        fast: fast_avail(&cache),
     };
     let mut obtained = Vec::new();
     for t in &targets {
@@ -289,14 +288,6 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
     }
 }
 
-/// Whether the cache says its client realm's KDC takes FAST (`kerb kinit -T` or MIT's kinit
-/// wrote `fast_avail`): TGS requests are then armored with the TGT.
-fn fast_avail(cache: &Ccache) -> bool {
-    let realm = cache.default_principal.realm.clone();
-    let tgs = Principal::new(kdc_client::PrincipalName::krbtgt(&realm), realm);
-    cache.get_config(common::FAST_AVAIL, Some(&tgs)) == Some(&b"yes"[..])
-}
-
 /// Errors of the flow.
 pub enum Failure {
     /// `kvno: <message> while getting credentials for <name>`.
@@ -312,8 +303,6 @@ struct Lookup<'a> {
     keytab: Option<&'a str>,
     cache_use: CacheUse,
     not_cached: String,
-    /// The cache's `fast_avail` note: armor the TGS requests.
-    fast: bool,
 }
 
 /// `--out-cache`: the cache `out` replaced by one holding `creds`, initialised with the first
@@ -344,17 +333,12 @@ fn get_service_ticket(
         "Getting credentials {client} -> {target} (etype {etype:?}, keytab {keytab:?})"
     );
     let failed = |e: &dyn fmt::Display| Failure::Krb(e.to_string());
-    let mut opts = session.client().tgs_options();
-    if lookup.fast {
-        let tgs = Principal::new(PrincipalName::krbtgt(&client.realm), client.realm.clone());
-        tracing::debug!("The cache says {tgs} takes FAST: TGS requests armored with the TGT");
-        opts.fast = true;
-    }
-    if let Some(e) = etype {
-        let e =
-            Enctype::from_i32(e).ok_or_else(|| failed(&format!("enctype {e} is not supported")))?;
-        opts.enctypes = vec![e];
-    }
+    let enctype = match etype {
+        Some(e) => Some(
+            Enctype::from_i32(e).ok_or_else(|| failed(&format!("enctype {e} is not supported")))?,
+        ),
+        None => None,
+    };
     let service = match &target.realm {
         Some(realm) => ServiceName::Principal(Principal::new(target.name.clone(), realm.clone())),
         None => match target.name.components() {
@@ -362,7 +346,12 @@ fn get_service_ticket(
             _ => ServiceName::Principal(Principal::new(target.name.clone(), client.realm.clone())),
         },
     };
-    let creds = common::block_on(session.service_ticket_with(&service, &opts, lookup.cache_use))
+    let only = |opts: &mut kdc_client::exchange::TgsOptions| {
+        if let Some(e) = enctype {
+            opts.enctypes = vec![e];
+        }
+    };
+    let creds = common::block_on(session.service_ticket_with(&service, lookup.cache_use, only))
         .map_err(|e| failed(&e))?
         .map_err(|e| match e {
             SessionError::Client(ClientError::NotCached) => Failure::Krb(lookup.not_cached.clone()),

@@ -171,6 +171,22 @@ impl Client {
         }
     }
 
+    /// [`Client::tgs_options`] for the tickets of `ccache`, armored (implicit TGT armor, RFC
+    /// 6113 §5.4.1.1) when the cache says its principal's realm takes FAST: MIT's
+    /// [`FAST_AVAIL`] entry for `krbtgt/REALM@REALM`, written by MIT's kinit when the KDC
+    /// offers FAST and by `kerb kinit -T`. `kerb kvno`, the MySQL/MariaDB logins and
+    /// [`Session::service_ticket`](crate::session::Session::service_ticket) all use this rule.
+    pub fn tgs_options_for(&self, ccache: &Ccache) -> TgsOptions {
+        let mut opts = self.tgs_options();
+        let realm = &ccache.default_principal.realm;
+        let tgs = Principal::new(PrincipalName::krbtgt(realm), realm.clone());
+        if ccache.get_config(FAST_AVAIL, Some(&tgs)) == Some(&b"yes"[..]) {
+            tracing::debug!("The cache says {tgs} takes FAST: TGS requests armored with the TGT");
+            opts.fast = true;
+        }
+        opts
+    }
+
     /// TGS options from `[libdefaults]`.
     pub fn tgs_options(&self) -> TgsOptions {
         TgsOptions {
@@ -567,10 +583,27 @@ impl Client {
                 path: walker.path(),
                 source: Box::new(e),
             };
-            let (ex, req) = hop
+            let (mut ex, req) = hop
                 .exchange(opts, self.now(), &mut rng)
                 .map_err(|e| on_path(e.into()))?;
-            let reply = self.send(&req).await.map_err(on_path)?;
+            let mut reply = self.send(&req).await.map_err(on_path)?;
+            if ex.fast_demanded(&reply.bytes) {
+                // Once, armored with the hop's TGT (RFC 6113 §5.4.2: the error named FAST).
+                tracing::debug!(
+                    realm = %req.realm,
+                    kdc = %reply.kdc,
+                    "The KDC answered the unarmored TGS-REQ with PA-FX-FAST: retrying armored"
+                );
+                let armored = TgsOptions {
+                    fast: true,
+                    ..opts.clone()
+                };
+                let (again, req) = hop
+                    .exchange(&armored, self.now(), &mut rng)
+                    .map_err(|e| on_path(e.into()))?;
+                reply = self.send(&req).await.map_err(on_path)?;
+                ex = again;
+            }
             let kdc = reply.kdc.to_string();
             tracing::debug!(realm = %req.realm, kdc = %kdc, server = %hop.server, "TGS reply");
             step = walker.step(ex.step(&reply.bytes).map_err(|e| e.with_kdc(&kdc)))?;
@@ -597,6 +630,10 @@ impl Client {
         self.tgs(ticket, &ticket.server, &opts).await
     }
 }
+
+/// MIT's ccache configuration key saying a realm's KDC takes FAST (value `yes`, scoped to
+/// `krbtgt/REALM@REALM`): see [`Client::tgs_options_for`].
+pub const FAST_AVAIL: &str = "fast_avail";
 
 fn secs(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
@@ -720,5 +757,110 @@ mod tests {
             .unwrap_err();
         assert!(!matches!(err, ClientError::NotCached), "{err}");
         assert_eq!(client.kdc_exchanges(), 0);
+    }
+
+    /// A KDC that wants FAST (RFC 6113 §5.4.2): it answers an unarmored TGS-REQ with a
+    /// KRB-ERROR carrying PA-FX-FAST, and the walk sends the request once more, armored with
+    /// the TGT, and no more (a scripted UDP KDC on 127.0.0.1; MIT's KDC never demands FAST
+    /// for a TGS request, so the lab cannot show this).
+    #[tokio::test]
+    async fn a_tgs_error_asking_for_fast_is_retried_once_armored() {
+        use crate::asn1::{
+            KerberosTime, KrbError, MethodData, Microseconds, PaData, PrincipalNameAsn1, TgsReq,
+            msg_type, pa_type,
+        };
+        let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = sock.local_addr().unwrap().port();
+        let server = Principal::parse("host/db.onprem.local@ONPREM.LOCAL", None).unwrap();
+        let error = |code: i32, e_data: Option<Vec<u8>>| {
+            KrbError {
+                pvno: 5,
+                msg_type: msg_type::KRB_ERROR,
+                ctime: None,
+                cusec: None,
+                stime: KerberosTime::from_unix(1_700_000_000).unwrap(),
+                susec: Microseconds::new(0).unwrap(),
+                error_code: code,
+                crealm: None,
+                cname: None,
+                realm: "ONPREM.LOCAL".into(),
+                sname: PrincipalNameAsn1::from(&server.name),
+                e_text: None,
+                e_data: e_data.map(Into::into),
+            }
+            .to_der()
+            .unwrap()
+        };
+        let wants_fast = MethodData(vec![PaData {
+            padata_type: pa_type::FX_FAST,
+            padata_value: Vec::new().into(),
+        }])
+        .to_der()
+        .unwrap();
+        // Every request gets the same answer: the first one asks for FAST, and so does the
+        // answer to the armored retry (which the armored exchange cannot take as a reply).
+        let answer = error(
+            crate::error_code::KDC_ERR_PREAUTH_REQUIRED,
+            Some(wants_fast),
+        );
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let kdc = tokio::spawn(async move {
+            let mut buf = vec![0u8; 65536];
+            while let Ok((n, from)) = sock.recv_from(&mut buf).await {
+                let req = TgsReq::decode(&buf[..n]).unwrap();
+                let types: Vec<i32> = req
+                    .0
+                    .padata
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|p| p.padata_type)
+                    .collect();
+                log.lock().unwrap().push(types);
+                let _ = sock.send_to(&answer, from).await;
+            }
+        });
+        let text = format!(
+            "[libdefaults]\n default_realm = ONPREM.LOCAL\n dns_lookup_kdc = false\n\
+             [realms]\n ONPREM.LOCAL = {{\n kdc = udp/127.0.0.1:{port}\n }}\n"
+        );
+        let mut m = std::collections::BTreeMap::new();
+        m.insert(std::path::PathBuf::from("/k"), text);
+        let conf = Krb5Conf::load_from(&["/k".into()], &crate::config::MemSource(m)).unwrap();
+        let client = Client::new(conf);
+        let mut cache = Ccache::new(Principal::parse("joedoe@ONPREM.LOCAL", None).unwrap());
+        cache.store(cred("krbtgt/ONPREM.LOCAL@ONPREM.LOCAL"));
+        let opts = client.tgs_options();
+        assert!(!opts.fast);
+        let err = client
+            .get_service_creds(&mut cache, &ServiceName::Principal(server.clone()), &opts)
+            .await
+            .unwrap_err();
+        kdc.abort();
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 2, "{seen:?}: {err}");
+        assert!(!seen[0].contains(&pa_type::FX_FAST), "{seen:?}");
+        assert!(seen[1].contains(&pa_type::FX_FAST), "{seen:?}");
+        assert_eq!(client.kdc_exchanges(), 2);
+    }
+
+    /// MIT's `fast_avail` entry for the cache principal's realm makes the TGS options armored.
+    #[test]
+    fn tgs_options_for_a_cache_follow_fast_avail() {
+        let client = Client::new(conf());
+        let joe = Principal::parse("joedoe@ONPREM.LOCAL", None).unwrap();
+        let mut cache = Ccache::new(joe);
+        assert!(!client.tgs_options_for(&cache).fast);
+        let other = Principal::parse("krbtgt/OTHER@OTHER", None).unwrap();
+        cache.set_config(FAST_AVAIL, Some(&other), b"yes");
+        assert!(
+            !client.tgs_options_for(&cache).fast,
+            "another realm's entry"
+        );
+        let tgs = Principal::parse("krbtgt/ONPREM.LOCAL@ONPREM.LOCAL", None).unwrap();
+        cache.set_config(FAST_AVAIL, Some(&tgs), b"no");
+        assert!(!client.tgs_options_for(&cache).fast);
+        cache.set_config(FAST_AVAIL, Some(&tgs), b"yes");
+        assert!(client.tgs_options_for(&cache).fast);
     }
 }

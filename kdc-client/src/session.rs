@@ -192,26 +192,28 @@ impl Session {
     /// any cross-realm TGTs are stored back in the cache (merged with what others stored
     /// meanwhile, as MIT does).
     pub async fn service_ticket(&self, service: &ServiceName) -> Result<Credentials, SessionError> {
-        let opts = self.client.tgs_options();
-        self.service_ticket_with(service, &opts, CacheUse::default())
+        self.service_ticket_with(service, CacheUse::default(), |_| {})
             .await
     }
 
-    /// [`Session::service_ticket`] with the TGS options (`kvno -e`, FAST armor) and what the
-    /// cache may be used for (`kvno --cached-only`, `--no-store`). A failure to store the
-    /// ticket is [`SessionError::Cache`]; a ticket absent with `cached_only` is
-    /// [`ClientError::NotCached`].
+    /// [`Session::service_ticket`] with what the cache may be used for (`kvno --cached-only`,
+    /// `--no-store`) and the TGS options adjusted by `adjust` (e.g. `kvno -e`): they start as
+    /// [`Client::tgs_options_for`] the cache (armored when it says the realm takes FAST). A
+    /// failure to store the ticket is [`SessionError::Cache`]; a ticket absent with
+    /// `cached_only` is [`ClientError::NotCached`].
     pub async fn service_ticket_with(
         &self,
         service: &ServiceName,
-        opts: &TgsOptions,
         cache_use: CacheUse,
+        adjust: impl FnOnce(&mut TgsOptions) + Send,
     ) -> Result<Credentials, SessionError> {
         let before = self.load().await?;
         let mut after = before.clone();
+        let mut opts = self.client.tgs_options_for(&before);
+        adjust(&mut opts);
         let creds = self
             .client
-            .get_service_creds_with(&mut after, service, opts, cache_use)
+            .get_service_creds_with(&mut after, service, &opts, cache_use)
             .await?;
         if after != before {
             let handle = self.cache.clone();

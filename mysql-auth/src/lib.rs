@@ -45,4 +45,4 @@ pub use handshake::{Authenticated, ClientHandshake, HandshakeOptions, Step, TlsI
 pub use messages::{ErrPacket, OkPacket};
 pub use packet::{Packet, PacketDecoder};
 pub use plugin::{ContextRequest, GssInitiator, GssStep, KerberosExchange, KerberosPlugin};
-pub use spn_policy::{SpnPolicy, SpnRejected};
+pub use spn_policy::{SpnContext, SpnPolicy, SpnRejected};

@@ -15,7 +15,7 @@
 
 use crate::error::{AuthError, GssError, ProtocolError};
 use crate::packet::Reader;
-use crate::spn_policy::SpnPolicy;
+use crate::spn_policy::{SpnContext, SpnPolicy};
 
 /// libmysqlclient rejects Kerberos plugin data of `(256 + 4) * 2` bytes or more
 /// (`parse_client_config` in `libmysql/authentication_kerberos/auth_kerberos_client_io.cc`).
@@ -105,6 +105,15 @@ pub trait GssInitiator: Send {
     /// KRB-ERROR token); returns the next token to send, if any, and whether the context is
     /// complete. Errors fail the login (an AP-REP that does not verify must be an error).
     fn step(&mut self, token: &[u8]) -> Result<GssStep, GssError>;
+
+    /// What this initiator knows for the SPN policy's realm check on a connection to
+    /// `dialed_host` (the connector asks before the handshake): the realm krb5.conf
+    /// `[domain_realm]` maps the host to and the client principal's realm. The default knows
+    /// neither, so only an SPN without a realm, or in the host's DNS domain, passes the
+    /// default policy.
+    fn spn_context(&self, dialed_host: &str) -> SpnContext {
+        SpnContext::new(dialed_host, None, None)
+    }
 }
 
 impl<T: GssInitiator + ?Sized> GssInitiator for &mut T {
@@ -113,6 +122,9 @@ impl<T: GssInitiator + ?Sized> GssInitiator for &mut T {
     }
     fn step(&mut self, token: &[u8]) -> Result<GssStep, GssError> {
         (**self).step(token)
+    }
+    fn spn_context(&self, dialed_host: &str) -> SpnContext {
+        (**self).spn_context(dialed_host)
     }
 }
 
@@ -224,6 +236,7 @@ pub struct KerberosExchange {
     plugin: KerberosPlugin,
     user: String,
     spn_policy: SpnPolicy,
+    spn_context: SpnContext,
     complete: bool,
     awaiting: Awaiting,
     rounds: usize,
@@ -237,6 +250,7 @@ impl KerberosExchange {
             plugin,
             user: user.into(),
             spn_policy: SpnPolicy::default(),
+            spn_context: SpnContext::default(),
             complete: false,
             awaiting: Awaiting::Nothing,
             rounds: 0,
@@ -247,6 +261,13 @@ impl KerberosExchange {
     /// The policy the server's SPN must pass ([`SpnPolicy::DatabaseServices`] unless set).
     pub fn with_spn_policy(mut self, policy: SpnPolicy) -> Self {
         self.spn_policy = policy;
+        self
+    }
+
+    /// What the client knows about the connection, for the policy's realm check
+    /// ([`SpnContext::default`], knowing nothing, unless set).
+    pub fn with_spn_context(mut self, ctx: SpnContext) -> Self {
+        self.spn_context = ctx;
         self
     }
 
@@ -264,7 +285,7 @@ impl KerberosExchange {
     /// check its SPN against the policy ([`AuthError::SpnRejected`]).
     pub fn context_request(&self, data: &[u8]) -> Result<ContextRequest, AuthError> {
         let req = self.parse_request(data)?;
-        self.spn_policy.check(&req.spn)?;
+        self.spn_policy.check(&req.spn, &self.spn_context)?;
         Ok(req)
     }
 

@@ -13,6 +13,7 @@ use crate::handshake::{Authenticated, ClientHandshake, HandshakeOptions, Step, T
 use crate::messages::caps;
 use crate::packet::Packet;
 use crate::plugin::{ContextRequest, GssInitiator};
+use crate::spn_policy::SpnContext;
 
 /// The initiator the connector drives: the I/O-free [`GssInitiator`], plus what it needs
 /// from the network before its first token.
@@ -76,12 +77,14 @@ impl std::fmt::Debug for Connection {
     }
 }
 
-/// The handshake options `opts` implies.
-fn handshake_options(opts: &ConnectOptions) -> HandshakeOptions {
+/// The handshake options `opts` implies, with what the initiator knows for the SPN policy's
+/// realm check.
+fn handshake_options(opts: &ConnectOptions, spn_context: SpnContext) -> HandshakeOptions {
     let mut ho = HandshakeOptions::new(opts.user.clone(), opts.plugin);
     ho.database = opts.database.clone();
     ho.max_packet = u32::try_from(opts.max_packet).unwrap_or(u32::MAX);
     ho.spn_policy = opts.spn_policy.clone();
+    ho.spn_context = spn_context;
     ho.charset = opts.charset;
     ho.capabilities = opts.capabilities;
     ho.connect_attrs = opts.connect_attrs.clone();
@@ -133,7 +136,8 @@ impl Connection {
             .map_err(|e| Error::Config(format!("invalid host name '{}': {e}", opts.host)))?;
         let fut = async {
             let Greeted { mut io, packet } = greeted;
-            let mut hs = ClientHandshake::new(handshake_options(opts));
+            let spn_context = initiator.spn_context(&opts.host);
+            let mut hs = ClientHandshake::new(handshake_options(opts, spn_context));
             let mut step = hs.handle_packet(&packet)?;
             warn_if_clear_text(opts, &hs);
             loop {

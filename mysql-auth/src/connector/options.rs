@@ -63,7 +63,8 @@ pub struct ConnectOptions {
     /// per-row bookkeeping, so NULL-only rows count their real cost).
     pub max_result_bytes: usize,
     /// The SPNs the server may ask for ([`SpnPolicy::DatabaseServices`] by default): checked
-    /// before [`super::Initiator::acquire`] fetches any ticket.
+    /// before [`super::Initiator::acquire`] fetches any ticket, the realm against `host` and
+    /// what [`crate::GssInitiator::spn_context`] knows.
     pub spn_policy: SpnPolicy,
     /// Called with a warning the user must see, before any Kerberos token is sent: with
     /// `PREFERRED`, a server that does not offer TLS (the login and session go in clear text).
