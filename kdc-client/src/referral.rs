@@ -384,16 +384,12 @@ impl ReferralWalker {
     /// the realm of the host's `_kerberos` TXT record with `dns_lookup_realm`. Its route comes
     /// from `conf`. No effect when the target realm is known.
     pub fn with_fallback_realm(mut self, realm: Realm, conf: &Krb5Conf) -> Self {
-        let home = self.path.first().cloned();
-        if let (
-            Mode::Referral {
-                fallback,
-                fallback_route,
-            },
-            Some(home),
-        ) = (&mut self.mode, home)
+        if let Mode::Referral {
+            fallback,
+            fallback_route,
+        } = &mut self.mode
         {
-            *fallback_route = route(conf, &home, &realm);
+            *fallback_route = route(conf, &self.tgt.client.realm, &realm);
             *fallback = realm;
         }
         self
