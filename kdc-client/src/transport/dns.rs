@@ -24,9 +24,9 @@ use tokio::time::{Instant, timeout_at};
 
 use super::{KdcAddr, Transport};
 use crate::Realm;
-use crate::dns::{Answer, DnsMessageError, Record, RecordType, encode_query, parse_response};
-
-pub use crate::dns::SrvRecord;
+use crate::dns::{
+    Answer, DnsMessageError, Record, RecordType, SrvRecord, encode_query, parse_response,
+};
 
 /// A failed DNS query.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
