@@ -400,7 +400,8 @@ log "kadmind up: kpasswd $KDC_HOST:$KPASSWD_PORT (udp, tcp), kadmin $KDC_HOST:$K
 # FAST.LOCAL's KDC also by URI records (MIT's `krb5srv:` form, consulted before SRV: TCP only,
 # after an unusable entry); and the TXT record `_kerberos.hosted.local` naming APPS.LOCAL, the
 # realm of $TXT_HOST (whose domain, uppercased, is no realm), for `dns_lookup_realm`
-# ($STATE/krb5-dns-realm.conf: the DNS-only profile with `dns_lookup_realm = true`).
+# ($STATE/krb5-dns-realm.conf: the DNS-only profile with `dns_lookup_realm = true`); and a TXT
+# record too long for UDP.
 DNS_ADDR=${LAB_DNS_ADDR:-127.53.$(( (OFF / 250) % 250 )).$(( OFF % 250 + 1 ))}
 mkdir -p "$STATE/dns"
 ! port_busy "$DNS_ADDR" 53 || die "port $DNS_ADDR:53 (DNS) already in use; set LAB_DNS_ADDR"
@@ -426,6 +427,10 @@ uri_rr() { # priority weight uri
 dns_args+=(--dns-rr="_kerberos.$FAST_REALM,256,$(uri_rr 0 0 "krb5srv::sctp:${DNS_HOST[$FAST_REALM]}")"
   --dns-rr="_kerberos.$FAST_REALM,256,$(uri_rr 1 0 "krb5srv:m:tcp:${DNS_HOST[$FAST_REALM]}:${KDC_PORT[$FAST_REALM]}")"
   --txt-record="_kerberos.${TXT_HOST#*.},$APPS_REALM")
+# A TXT answer too long for a UDP reply (three 250-byte strings): dnsmasq truncates it (TC) and
+# answers over TCP.
+long=$(printf '%0250d' 0)
+dns_args+=(--txt-record="long.${TXT_HOST#*.},${long//0/a},${long//0/b},${long//0/c}")
 dnsmasq "${dns_args[@]}" >"$STATE/dns/dnsmasq.out" 2>&1 \
   || die "dnsmasq failed to start: $(cat "$STATE/dns/dnsmasq.out")"
 wait_tcp "$DNS_ADDR" 53 "DNS" "$STATE/dns/dnsmasq.log"
