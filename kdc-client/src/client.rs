@@ -91,7 +91,7 @@ pub struct Client {
     exchanges: Arc<AtomicU64>,
     /// The system's DNS resolver, made on first use (shared by clones).
     #[cfg(feature = "dns")]
-    dns: Arc<tokio::sync::OnceCell<Option<transport::dns::SystemSrvResolver>>>,
+    dns: Arc<tokio::sync::OnceCell<Option<transport::dns::SystemResolver>>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -217,9 +217,10 @@ impl Client {
     }
 
     /// The KDCs of a realm as MIT finds them (`locate_kdc.c`): the `kdc` entries of `[realms]`;
-    /// when there are none and [`Client::looks_up_kdcs_in_dns`], the targets of the realm's
+    /// when there are none and [`Client::looks_up_kdcs_in_dns`], the realm's `_kerberos` URI
+    /// records (`dns_uri_lookup`, MIT's `krb5srv:` form), else the targets of its
     /// `_kerberos._udp` then `_kerberos._tcp` SRV records (RFC 4120 §7.2.3.2), in priority and
-    /// weight order, from the system's resolver (`/etc/resolv.conf`).
+    /// weight order, from the nameservers of `/etc/resolv.conf`.
     pub async fn locate_kdcs(&self, realm: &Realm) -> Result<Vec<KdcAddr>, ClientError> {
         let kdcs = self.configured_kdcs(realm);
         if !kdcs.is_empty() {
@@ -227,7 +228,9 @@ impl Client {
         }
         #[cfg(feature = "dns")]
         if self.conf.dns_lookup_kdc {
-            let kdcs = self.dns_kdcs(realm).await;
+            let kdcs = self
+                .dns_servers(realm, transport::dns::Service::Kdc, false)
+                .await;
             if !kdcs.is_empty() {
                 return Ok(kdcs);
             }
@@ -235,31 +238,61 @@ impl Client {
         Err(ClientError::NoKdc(realm.clone()))
     }
 
-    /// The SRV lookup of [`Client::locate_kdcs`]; a failed lookup (no resolver configuration,
-    /// no answer) is traced and counts as no KDC, as with MIT.
+    /// The system's resolver, made on first use; `None` (traced) when `/etc/resolv.conf`
+    /// cannot be read.
     #[cfg(feature = "dns")]
-    async fn dns_kdcs(&self, realm: &Realm) -> Vec<KdcAddr> {
-        use transport::dns::{SystemSrvResolver, locate_kdcs};
-        let resolver = self
-            .dns
+    async fn resolver(&self) -> Option<&transport::dns::SystemResolver> {
+        use transport::dns::{ResolvConf, SystemResolver};
+        self.dns
             .get_or_init(|| async {
                 // Reading /etc/resolv.conf is blocking file I/O: off the async workers.
-                let made = tokio::task::spawn_blocking(SystemSrvResolver::new)
+                let read = tokio::task::spawn_blocking(ResolvConf::read_system)
                     .await
                     .map_err(|e| e.to_string())
-                    .and_then(|made| made.map_err(|e| e.to_string()));
-                made.map_err(|e| tracing::debug!("No DNS lookup of KDCs: {e}"))
-                    .ok()
+                    .and_then(|read| read.map_err(|e| e.to_string()));
+                match read {
+                    Ok(conf) => {
+                        tracing::debug!("DNS resolver configuration: {conf:?}");
+                        Some(SystemResolver::new(conf))
+                    }
+                    Err(e) => {
+                        tracing::debug!("No DNS lookups: {e}");
+                        None
+                    }
+                }
             })
-            .await;
-        let Some(resolver) = resolver else {
+            .await
+            .as_ref()
+    }
+
+    /// The DNS lookup of [`Client::locate_kdcs`] and [`Client::kpasswd_servers`]; a failed
+    /// lookup (no resolver configuration, no answer) is traced and counts as no server, as
+    /// with MIT.
+    #[cfg(feature = "dns")]
+    async fn dns_servers(
+        &self,
+        realm: &Realm,
+        service: transport::dns::Service,
+        tcp_only: bool,
+    ) -> Vec<KdcAddr> {
+        use transport::dns::{Service, locate};
+        let Some(resolver) = self.resolver().await else {
             return Vec::new();
         };
-        match locate_kdcs(realm, true, resolver).await {
-            Ok(kdcs) => {
-                let list: Vec<String> = kdcs.iter().map(ToString::to_string).collect();
-                tracing::debug!(realm = %realm, "KDCs of {realm} from DNS SRV records: {list:?}");
-                kdcs
+        let what = match service {
+            Service::Kdc => "KDCs",
+            Service::Kpasswd => "kpasswd servers",
+            Service::Kadmin => "admin servers",
+        };
+        match locate(realm, service, tcp_only, self.conf.dns_uri_lookup, resolver).await {
+            Ok(found) => {
+                let list: Vec<String> = found.servers.iter().map(ToString::to_string).collect();
+                tracing::debug!(
+                    realm = %realm,
+                    "{what} of {realm} from DNS {} records: {list:?}",
+                    found.from
+                );
+                found.servers
             }
             Err(e) => {
                 tracing::debug!(realm = %realm, "{e}");
@@ -268,12 +301,27 @@ impl Client {
         }
     }
 
-    /// The password-change servers of a realm (RFC 3244): `kpasswd_server`, else the
-    /// `admin_server` hosts on port 464 (their own port is kadmin's), as MIT's
-    /// `locate_kpasswd`.
-    pub fn kpasswd_servers(&self, realm: &Realm) -> Result<Vec<KdcAddr>, ClientError> {
+    /// The fallback realm of `host` from its `_kerberos` TXT records, when `dns_lookup_realm`
+    /// is on and `[domain_realm]` does not map it (MIT's `dns_fallback_realm`).
+    #[cfg(feature = "dns")]
+    async fn txt_realm(&self, service: &ServiceName) -> Option<Realm> {
+        let ServiceName::HostBased { host, .. } = service else {
+            return None;
+        };
+        if !self.conf.dns_lookup_realm || self.conf.realm_for_host(host).is_some() {
+            return None;
+        }
+        transport::dns::realm_from_txt(host, self.resolver().await?).await
+    }
+
+    /// The password-change servers of a realm (RFC 3244), as MIT's `locate_kpasswd`:
+    /// `kpasswd_server` (port 464 by default); else, with `dns_lookup_kdc`, the realm's
+    /// `_kpasswd` URI or SRV records; else the `admin_server` hosts, else (with
+    /// `dns_lookup_kdc`) the TCP `_kerberos-adm` URI or SRV records, each on port 464 (their
+    /// own port is kadmin's) over either transport.
+    pub async fn kpasswd_servers(&self, realm: &Realm) -> Result<Vec<KdcAddr>, ClientError> {
         let conf = self.conf.realms.get(realm.as_str());
-        let mut servers: Vec<KdcAddr> = conf
+        let servers: Vec<KdcAddr> = conf
             .map(|r| {
                 r.kpasswd_server
                     .iter()
@@ -281,18 +329,38 @@ impl Client {
                     .collect()
             })
             .unwrap_or_default();
-        if servers.is_empty() {
-            servers = conf
-                .map(|r| r.admin_server.iter().filter_map(kdc_addr).collect())
-                .unwrap_or_default();
-            for s in &mut servers {
-                s.port = KPASSWD_PORT;
+        if !servers.is_empty() {
+            return Ok(servers);
+        }
+        #[cfg(feature = "dns")]
+        if self.conf.dns_lookup_kdc {
+            let servers = self
+                .dns_servers(realm, transport::dns::Service::Kpasswd, false)
+                .await;
+            if !servers.is_empty() {
+                return Ok(servers);
             }
         }
-        if servers.is_empty() {
+        #[allow(unused_mut)]
+        let mut admin: Vec<KdcAddr> = conf
+            .map(|r| r.admin_server.iter().filter_map(kdc_addr).collect())
+            .unwrap_or_default();
+        #[cfg(feature = "dns")]
+        if admin.is_empty() && self.conf.dns_lookup_kdc {
+            admin = self
+                .dns_servers(realm, transport::dns::Service::Kadmin, true)
+                .await;
+        }
+        if admin.is_empty() {
             return Err(ClientError::NoKpasswdServer(realm.clone()));
         }
-        Ok(servers)
+        for s in &mut admin {
+            s.port = KPASSWD_PORT;
+            if s.transport == Some(Transport::Tcp) {
+                s.transport = None;
+            }
+        }
+        Ok(admin)
     }
 
     /// AS options for a `kadmin/changepw` ticket as MIT's kpasswd asks for one: five
@@ -319,7 +387,7 @@ impl Client {
         new_password: &str,
     ) -> Result<ChangeResult, ClientError> {
         let realm = &creds.server.realm;
-        let servers = self.kpasswd_servers(realm)?;
+        let servers = self.kpasswd_servers(realm).await?;
         self.exchanges.fetch_add(1, Ordering::Relaxed);
         let mut current: Option<KpasswdExchange> = None;
         let mut build_error: Option<ExchangeError> = None;
@@ -539,6 +607,10 @@ impl Client {
         let home_tgt = referral::cached_creds(ccache, &client, &home_tgt_name, now)
             .ok_or(ClientError::NoTgt(home_tgt_name))?;
         let mut walker = ReferralWalker::new(home_tgt, service, &self.conf)?;
+        #[cfg(feature = "dns")]
+        if let Some(realm) = self.txt_realm(service).await {
+            walker = walker.with_fallback_realm(realm, &self.conf);
+        }
         if self.looks_up_kdcs_in_dns() {
             // Any realm may have KDCs in DNS: the walk is bounded by hops and visited realms.
             walker = walker.with_kdc_realms(None);
@@ -696,26 +768,24 @@ mod tests {
         c
     }
 
-    /// `kpasswd_server` (default port 464), else the `admin_server` hosts on port 464.
-    #[test]
-    fn kpasswd_servers_like_mit() {
-        let text = "[realms]\n A = {\n kpasswd_server = k1\n kpasswd_server = tcp/k2:1464\n                     admin_server = adm:749\n }\n B = {\n admin_server = adm:749\n }\n C = {\n                     kdc = kdc\n }\n";
+    /// `kpasswd_server` (default port 464), else the `admin_server` hosts on port 464 (over
+    /// either transport).
+    #[tokio::test]
+    async fn kpasswd_servers_like_mit() {
+        let text = "[libdefaults]\n dns_lookup_kdc = false\n[realms]\n A = {\n kpasswd_server = k1\n kpasswd_server = tcp/k2:1464\n                     admin_server = adm:749\n }\n B = {\n admin_server = adm:749\n }\n C = {\n                     kdc = kdc\n }\n";
         let mut m = std::collections::BTreeMap::new();
         m.insert(std::path::PathBuf::from("/k"), text.to_owned());
         let conf = Krb5Conf::load_from(&["/k".into()], &crate::config::MemSource(m)).unwrap();
         let client = Client::new(conf);
-        let names = |r: &str| -> Vec<String> {
-            client
-                .kpasswd_servers(&Realm::new(r).unwrap())
-                .unwrap()
-                .iter()
-                .map(ToString::to_string)
-                .collect()
+        let names = async |r: &str| -> Vec<String> {
+            let servers = client.kpasswd_servers(&Realm::new(r).unwrap()).await;
+            servers.unwrap().iter().map(ToString::to_string).collect()
         };
-        assert_eq!(names("A"), ["k1:464", "tcp/k2:1464"]);
-        assert_eq!(names("B"), ["adm:464"]);
+        assert_eq!(names("A").await, ["k1:464", "tcp/k2:1464"]);
+        assert_eq!(names("B").await, ["adm:464"]);
         let err = client
             .kpasswd_servers(&Realm::new("C").unwrap())
+            .await
             .unwrap_err();
         assert!(matches!(err, ClientError::NoKpasswdServer(_)), "{err}");
     }
