@@ -78,7 +78,7 @@ class Socat:
             sys.exit("socat is not installed: lab/install.sh installs it (Debian package socat)")
         self.sock = os.path.join(d, "socat.sock")
         self.p = subprocess.Popen([exe, f"UNIX-LISTEN:{self.sock},fork,mode=600",
-                                   f"TCP:{host}:{port},nodelay"])
+                                   f"TCP:{host}:{port},nodelay"], stderr=subprocess.DEVNULL)
         for _ in range(500):
             if os.path.exists(self.sock):
                 break

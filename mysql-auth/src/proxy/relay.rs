@@ -100,7 +100,7 @@ impl Pump {
                 return Poll::Ready(Ok(end));
             }
             if self.drained {
-                if let Poll::Pending = src.poll_ready(cx)? {
+                if src.poll_ready(cx)?.is_pending() {
                     // Idle: hold no buffer.
                     self.chunk = Vec::new();
                     self.out = Vec::new();
@@ -158,10 +158,8 @@ pub(super) async fn relay(
         out: upstream_pending,
         ..Pump::default()
     };
-    if !local_pending.is_empty() {
-        if let Err(r) = filter.feed(&local_pending, &mut up.out) {
-            up.end = Some(End::Refused(r));
-        }
+    if let Err(r) = filter.feed(&local_pending, &mut up.out) {
+        up.end = Some(End::Refused(r));
     }
     drop(local_pending);
     // Both directions in one future: no task or lock per direction, and a wake-up polls
