@@ -196,3 +196,109 @@ pub(super) async fn relay(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::encode_packet;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::{TcpListener, TcpStream};
+
+    /// A relay between a Unix socket pair's far end (the "client") and a loopback TCP
+    /// connection's far end (the "server"), with the relay's own pending bytes.
+    async fn harness(
+        local_pending: Vec<u8>,
+        upstream_pending: Vec<u8>,
+    ) -> (
+        UnixStream,
+        TcpStream,
+        tokio::task::JoinHandle<Result<(), String>>,
+    ) {
+        let (client, local) = UnixStream::pair().unwrap();
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let up = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+        let (server, _) = l.accept().await.unwrap();
+        let task = tokio::spawn(relay(
+            local,
+            Stream::Plain(up),
+            local_pending,
+            upstream_pending,
+        ));
+        (client, server, task)
+    }
+
+    async fn read_n<R: AsyncRead + Unpin>(r: &mut R, n: usize) -> Vec<u8> {
+        let mut v = vec![0; n];
+        r.read_exact(&mut v).await.unwrap();
+        v
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn relays_both_ways_byte_for_byte_then_ends_with_the_server() {
+        rt().block_on(async {
+            let early = encode_packet(0, b"\x03SELECT 0");
+            let (mut client, mut server, task) = harness(early.clone(), b"rest".to_vec()).await;
+            assert_eq!(read_n(&mut client, 4).await, b"rest");
+            assert_eq!(read_n(&mut server, early.len()).await, early);
+            // More than one relay chunk each way, written in pieces.
+            let query = encode_packet(0, &[b'q'; 3 * CHUNK]);
+            let reply: Vec<u8> = (0..5 * CHUNK).map(|i| i as u8).collect();
+            for part in query.chunks(1000) {
+                client.write_all(part).await.unwrap();
+            }
+            assert_eq!(read_n(&mut server, query.len()).await, query);
+            server.write_all(&reply).await.unwrap();
+            assert_eq!(read_n(&mut client, reply.len()).await, reply);
+            drop(server);
+            assert_eq!(task.await.unwrap(), Ok(()));
+            let mut rest = Vec::new();
+            client.read_to_end(&mut rest).await.unwrap();
+            assert!(rest.is_empty());
+        });
+    }
+
+    #[test]
+    fn a_client_that_leaves_lets_the_server_finish() {
+        rt().block_on(async {
+            let (mut client, mut server, task) = harness(Vec::new(), Vec::new()).await;
+            let quit = encode_packet(0, b"\x01");
+            client.write_all(&quit).await.unwrap();
+            client.shutdown().await.unwrap();
+            assert_eq!(read_n(&mut server, quit.len()).await, quit);
+            let mut rest = Vec::new();
+            server.read_to_end(&mut rest).await.unwrap(); // the relay shut its write side
+            assert!(rest.is_empty());
+            server.write_all(b"last").await.unwrap();
+            assert_eq!(read_n(&mut client, 4).await, b"last");
+            drop(server);
+            assert_eq!(task.await.unwrap(), Ok(()));
+        });
+    }
+
+    #[test]
+    fn change_user_is_answered_with_err_1235_and_never_reaches_the_server() {
+        rt().block_on(async {
+            let (mut client, mut server, task) = harness(Vec::new(), Vec::new()).await;
+            let ping = encode_packet(0, b"\x0e");
+            let mut wire = ping.clone();
+            wire.extend(encode_packet(0, b"\x11joedoe\0"));
+            client.write_all(&wire).await.unwrap();
+            let mut answer = Vec::new();
+            client.read_to_end(&mut answer).await.unwrap();
+            assert_eq!(answer[3], 1); // sequence id
+            assert_eq!(answer[4], 0xFF); // ERR
+            assert_eq!(u16::from_le_bytes([answer[5], answer[6]]), 1235);
+            assert_eq!(task.await.unwrap(), Err("refused command 0x11".into()));
+            let mut got = Vec::new();
+            server.read_to_end(&mut got).await.unwrap();
+            assert_eq!(got, ping);
+        });
+    }
+}
