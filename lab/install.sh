@@ -18,6 +18,7 @@ PKGS=(
   dnsmasq-base                                # DNS server for the SRV discovery test (no service)
   openssl                                     # TLS CA + server certificate for MariaDB
   musl-tools                                  # static musl builds of the client
+  socat                                       # the control relay of scripts/bench-proxy.py
   "$@"
 )
 # Samba AD DC for lab/samba.sh, installed without recommends (no winbind NSS/PAM modules);
