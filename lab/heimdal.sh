@@ -9,6 +9,7 @@
 #   lab/heimdal.sh start      # realm HEIMDAL.LOCAL in $LAB_STATE/heimdal, KDC + kpasswdd on
 #                             # 127.0.0.1; its variables in $LAB_STATE/heimdal/env.sh
 #   lab/heimdal.sh stop       # stop both by PID file (TERM, bounded wait, KILL)
+#   lab/heimdal.sh kadmin ... # Heimdal's `kadmin -l` on the realm's database
 #
 # Called by lab/install.sh (install), lab/up.sh (start) and lab/down.sh (stop).
 # Environment: LAB_STATE (default lab/state), LAB_PORT_OFFSET (default 0).
@@ -140,9 +141,6 @@ EOF
     for u in joedoe alice; do
       echo "add --password=Passw0rd-$u --use-defaults --attributes=requires-pre-auth $u@$REALM"
     done
-    for u in kpw1 kpw2; do
-      echo "add --password=Passw0rd-$u-old --use-defaults --attributes=requires-pre-auth $u@$REALM"
-    done
     for u in "host/$ARMOR_HOST" "host/$SVC_HOST"; do
       echo "add --password=Passw0rd-${u//\//-} --use-defaults $u@$REALM"
       echo "ext_keytab --keytab=$kt/${u//\//-}.keytab $u@$REALM"
@@ -196,8 +194,7 @@ export LAB_HEIMDAL_USER_PRINCIPAL=joedoe@$REALM
 export LAB_HEIMDAL_USER_PASSWORD=Passw0rd-joedoe
 export LAB_HEIMDAL_USER2_PRINCIPAL=alice@$REALM
 export LAB_HEIMDAL_USER2_PASSWORD=Passw0rd-alice
-# kpwN@$REALM (N = 1, 2), password Passw0rd-kpwN-old: for the kpasswd tests only.
-export LAB_HEIMDAL_KPW_PATTERN=kpwN@$REALM
+# Heimdal's kadmin -l on the realm's database: \$LAB_DIR/heimdal.sh kadmin COMMAND ARGS...
 export LAB_HEIMDAL_HOST_PRINCIPAL=host/$ARMOR_HOST@$REALM
 export LAB_HEIMDAL_HOST_KEYTAB='$kt/host-$ARMOR_HOST.keytab'
 export LAB_HEIMDAL_SERVICE=host/$SVC_HOST@$REALM
@@ -229,9 +226,17 @@ stop() {
   kill -KILL "${alive[@]}" 2>/dev/null || true
 }
 
+# `kadmin -l` on the running lab's database (tests make their own principals with it).
+kadmin_local() {
+  D=$STATE/heimdal
+  [[ -f $D/krb5.conf ]] || die "no Heimdal realm in $STATE (run lab/up.sh)"
+  heim "$KADMIN_BIN" -l -r "$REALM" "$@"
+}
+
 case ${1:-} in
   install) install ;;
   start) start ;;
   stop) stop ;;
-  *) sed -n '2,15p' "$0" >&2; exit 2 ;;
+  kadmin) shift; kadmin_local "$@" ;;
+  *) sed -n '2,16p' "$0" >&2; exit 2 ;;
 esac
