@@ -3,8 +3,9 @@
 # passwords only through FAST), MIT's kadmind (the
 # kpasswd service, RFC 3244) for ONPREM.LOCAL, FreeIPA's KDC proxy (MS-KKDCP,
 # HTTPS) in front of the KDCs, MariaDB with auth_gssapi, a Samba AD DC's KDC and
-# kpasswd (lab/samba.sh), all on 127.0.0.1 high ports, and Heimdal's KCM daemon on
-# a Unix socket in the state dir; everything under one state dir.
+# kpasswd (lab/samba.sh), Heimdal 7.8's KDC and kpasswdd for HEIMDAL.LOCAL
+# (lab/heimdal.sh), all on 127.0.0.1 high ports, and Heimdal's KCM daemon on a
+# Unix socket in the state dir; everything under one state dir.
 #
 #   lab/up.sh                 # state in lab/state (or $LAB_STATE)
 #   . lab/state/env.sh        # then use KRB5_CONFIG, KRB5CCNAME, LAB_* ...
