@@ -96,6 +96,7 @@ start() {
 		kpasswd_server = $HOST:$KPASSWD_PORT
 	}
 [kdc]
+	num-kdc-processes = 1
 	database = {
 		dbname = db3:$D/heimdal
 		realm = $REALM
@@ -204,16 +205,20 @@ EOF
 }
 
 stop() {
-  local D=$STATE/heimdal f pid pids=()
+  local D=$STATE/heimdal f pid comm pids=()
   shopt -s nullglob
   for f in "$D"/kdc.pid "$D"/kpasswdd.pid; do
     [[ -f $f ]] || continue
     pid=$(tr -dc '0-9' <"$f" || true)
     # Only our daemons: a stale pid file must not hit a reused PID.
-    [[ -n $pid && ( $(cat "/proc/$pid/comm" 2>/dev/null) == kdc || $(cat "/proc/$pid/comm" 2>/dev/null) == kpasswdd ) ]] \
-      && pids+=("$pid")
-    rm -f "$f"
+    comm=$(cat "/proc/$pid/comm" 2>/dev/null || true)
+    [[ -n $pid && ( $comm == kdc || $comm == kpasswdd ) ]] || continue
+    pids+=("$pid")
+    # The KDC's master forks a worker, which it would TERM only a second after its own TERM.
+    # shellcheck disable=SC2046
+    [[ $comm != kdc ]] || pids+=($(cat /proc/"$pid"/task/*/children 2>/dev/null))
   done
+  rm -f "$D"/kdc.pid "$D"/kpasswdd.pid
   ((${#pids[@]})) || return 0
   kill -TERM "${pids[@]}" 2>/dev/null || true
   local i alive
