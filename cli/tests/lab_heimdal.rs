@@ -429,3 +429,37 @@ fn kpasswd_shows_heimdals_reason_for_a_rejected_password() {
         ok(&kinit(KERB, None, &cache("kpw-short-old"), &who, PASSWORD));
     }
 }
+
+#[test]
+#[ignore = "needs the lab"]
+fn kinit_changes_an_expired_password_through_kpasswdd_like_mit() {
+    // Heimdal's KDC answers an expired password with KDC_ERR_KEY_EXPIRED (after
+    // pre-authentication) and still issues a kadmin/changepw ticket.
+    let new = "Heimdal-Passw0rd-3";
+    for program in [KERB, "kinit"] {
+        let who = user(&format!("expired-{}", name(program)));
+        kadmin(&["modify", "--pw-expiration-time=2020-01-01", &who]);
+        let cc = cache(&format!("expired-{}", name(program)));
+        let input = format!("{PASSWORD}\n{new}\n{new}\n");
+        let o = run(
+            program,
+            &argv(program, "kinit", &["-c", &cc, &who]),
+            &cc,
+            &input,
+            false,
+        );
+        let out = ok(&o);
+        assert!(
+            out.contains("Password expired.  You must change it now."),
+            "{program}: {out}"
+        );
+        let log = std::fs::read_to_string(lab("LAB_HEIMDAL_KPASSWDD_LOG")).unwrap();
+        assert!(
+            log.contains(&format!("Changing password for {who}")),
+            "{log}"
+        );
+        // The TGT came with the new password.
+        ok(&run(KERB, &["klist", "-s"], &cc, "", false));
+        ok(&kinit(KERB, None, &cache("expired-new"), &who, new));
+    }
+}
