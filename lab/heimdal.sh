@@ -34,8 +34,8 @@ KSTASH_BIN=$ROOT/root/usr/sbin/kstash
 
 REALM=HEIMDAL.LOCAL
 HOST=127.0.0.1
-KDC_PORT=$((17588 + OFF))
-KPASSWD_PORT=$((17564 + OFF))
+KDC_PORT=$((17788 + OFF))
+KPASSWD_PORT=$((17764 + OFF))
 MIN_LENGTH=12
 ARMOR_HOST=client.heimdal.local
 SVC_HOST=svc.heimdal.local
