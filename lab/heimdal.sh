@@ -153,6 +153,13 @@ EOF
   fi
   [[ -s $kt/host-$ARMOR_HOST.keytab && -s $kt/host-$SVC_HOST.keytab ]] || die "keytabs missing"
   chmod 600 "$kt"/host-*.heimdal.local.keytab
+  # A user with RFC 8009 keys first (Heimdal 7.8 has them; the realm's default is AES-SHA1):
+  # its salt gets a random prefix from kadmin, sent in ETYPE-INFO2.
+  sed 's/^\(\tdefault_keys = \).*/\1aes256-cts-hmac-sha384-192:pw-salt aes128-cts-hmac-sha256-128:pw-salt aes256-cts-hmac-sha1-96:pw-salt/' \
+    "$D/krb5.conf" >"$D/krb5-sha2-keys.conf"
+  LD_LIBRARY_PATH=$LIBDIR KRB5_CONFIG=$D/krb5-sha2-keys.conf "$KADMIN_BIN" -l -r "$REALM" \
+    add --password=Passw0rd-sha2user --use-defaults --attributes=requires-pre-auth "sha2user@$REALM" \
+    >"$D/kadmin-sha2.out" 2>&1 || die "kadmin -l (sha2user) failed: $(cat "$D/kadmin-sha2.out")"
 
   # Foreground daemons in their own sessions; $! is the daemon (exec).
   setsid env LD_LIBRARY_PATH="$LIBDIR" KRB5_CONFIG="$D/krb5.conf" \
@@ -195,6 +202,9 @@ export LAB_HEIMDAL_USER_PRINCIPAL=joedoe@$REALM
 export LAB_HEIMDAL_USER_PASSWORD=Passw0rd-joedoe
 export LAB_HEIMDAL_USER2_PRINCIPAL=alice@$REALM
 export LAB_HEIMDAL_USER2_PASSWORD=Passw0rd-alice
+# Keys aes256-sha384, aes128-sha256 (RFC 8009; salt with kadmin's random prefix), aes256-sha1.
+export LAB_HEIMDAL_SHA2_USER_PRINCIPAL=sha2user@$REALM
+export LAB_HEIMDAL_SHA2_USER_PASSWORD=Passw0rd-sha2user
 # Heimdal's kadmin -l on the realm's database: \$LAB_DIR/heimdal.sh kadmin COMMAND ARGS...
 export LAB_HEIMDAL_HOST_PRINCIPAL=host/$ARMOR_HOST@$REALM
 export LAB_HEIMDAL_HOST_KEYTAB='$kt/host-$ARMOR_HOST.keytab'

@@ -472,3 +472,45 @@ fn kinit_changes_an_expired_password_through_kpasswdd_like_mit() {
         assert_eq!(warning(KERB), warning("kinit"));
     }
 }
+
+#[test]
+#[ignore = "needs the lab"]
+fn rfc8009_keys_with_heimdals_salt_like_mit() {
+    // Heimdal 7.8's kadmin gives RFC 8009 keys a salt with a random prefix; ETYPE-INFO2 carries
+    // it (and s2kparams). Both kinits, limited to aes256-cts-hmac-sha384-192, prove the
+    // password with that key.
+    let who = lab("LAB_HEIMDAL_SHA2_USER_PRINCIPAL");
+    let password = lab("LAB_HEIMDAL_SHA2_USER_PASSWORD");
+    let conf = std::fs::read_to_string(lab("LAB_HEIMDAL_KRB5_CONFIG")).unwrap();
+    let conf = conf.replacen(
+        "[libdefaults]\n",
+        "[libdefaults]\n\tdefault_tkt_enctypes = aes256-cts-hmac-sha384-192\n",
+        1,
+    );
+    let dir = std::env::temp_dir().join(format!("kerb-lab-heimdal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("krb5-sha384.conf");
+    std::fs::write(&path, conf).unwrap();
+    for program in [KERB, "kinit"] {
+        let cc = cache(&format!("sha2-{}", name(program)));
+        let o = run_conf(
+            path.to_str().unwrap(),
+            program,
+            &argv(program, "kinit", &["-c", &cc, &who]),
+            &cc,
+            &format!("{password}\n"),
+            false,
+        );
+        ok(&o);
+        let used = kdc_log(&who)
+            .into_iter()
+            .rev()
+            .find(|l| l.contains("Pre-authentication succeeded --"))
+            .unwrap_or_default();
+        assert!(
+            used.ends_with(&format!("-- {who} using aes256-cts-hmac-sha384-192")),
+            "{program}: {used}"
+        );
+        kvno_verified(KERB, &cc);
+    }
+}
