@@ -844,7 +844,9 @@ impl AsExchange {
 
     /// The KDC's PA-ENCRYPTED-CHALLENGE: its time encrypted with the KDC challenge key
     /// (usage 55) proves the KDC knows the client's key (RFC 6113 §5.4.6). Required when the
-    /// client used encrypted challenge.
+    /// client used encrypted challenge. Heimdal 7.8's KDC uses the client challenge key
+    /// ("clientchallengearmor") instead, also accepted (MIT 1.20's client ignores a KDC
+    /// challenge that does not decrypt).
     fn check_kdc_challenge(
         &self,
         armor: &FastArmor,
@@ -866,8 +868,22 @@ impl AsExchange {
         let enc = crate::asn1::EncryptedData::decode(&pa.padata_value)
             .map_err(decode("PA-ENCRYPTED-CHALLENGE"))?;
         let key = fast::kdc_challenge_key(armor.key(), long_term)?;
-        let plain = crypto::decrypt(&key, KeyUsage::ENC_CHALLENGE_KDC, &enc.cipher)
-            .map_err(|_| ExchangeError::BadReplyKey)?;
+        let plain = match crypto::decrypt(&key, KeyUsage::ENC_CHALLENGE_KDC, &enc.cipher) {
+            Ok(plain) => plain,
+            // Heimdal's KDC before 8 encrypts its challenge (still with usage 55) under the
+            // client's challenge key; that key, too, takes the long-term key to make.
+            Err(_) => {
+                let key = fast::client_challenge_key(armor.key(), long_term)?;
+                let plain = crypto::decrypt(&key, KeyUsage::ENC_CHALLENGE_KDC, &enc.cipher)
+                    .map_err(|_| ExchangeError::BadReplyKey)?;
+                tracing::debug!(
+                    realm = %self.realm,
+                    "The KDC's encrypted challenge is under the client challenge key \
+                     (Heimdal 7)"
+                );
+                plain
+            }
+        };
         let ts = PaEncTsEnc::decode(&plain).map_err(decode("KDC encrypted challenge"))?;
         let kdc_now = now.offset(self.kdc_offset).secs;
         if (ts.patimestamp.unix() - kdc_now).abs() > self.opts.clockskew {

@@ -107,8 +107,11 @@ impl ChangeResult {
 
     /// What to show the user, as MIT's `krb5_chpw_message`: the result string when it is
     /// non-empty UTF-8 without NULs (control characters escaped), else MIT's generic advice.
+    /// Unlike MIT, one trailing NUL is dropped first: Heimdal 7.8's kpasswdd sends its reason
+    /// as a C string (e.g. `Password too short\0`), which MIT shows as the generic advice.
     pub fn message(&self) -> String {
-        match std::str::from_utf8(&self.string) {
+        let text = self.string.strip_suffix(&[0]).unwrap_or(&self.string);
+        match std::str::from_utf8(text) {
             Ok(s) if !s.is_empty() && !s.contains('\0') => escape(s),
             _ => "Try a more complex password, or contact your administrator.".to_owned(),
         }

@@ -8,7 +8,7 @@ use super::checks::{Requested, check_reply};
 use super::fast::{self, FastArmor};
 use super::{
     Credentials, ExchangeError, KdcError, KdcRequest, Timestamp, as_krb_error, decrypt_rep_part,
-    nonce, reply_client,
+    find_padata, nonce, reply_client,
 };
 use crate::asn1::{
     Checksum, KdcOptions, KdcReqBody, KerberosString, MethodData, PaData, PrincipalNameAsn1, Raw,
@@ -35,8 +35,9 @@ pub struct TgsOptions {
     /// of the request time.
     pub clockskew: i64,
     /// Armor the request with FAST, the TGT itself being the armor (implicit armor, RFC 6113
-    /// §5.4.1.1), and accept only an armored reply. MIT 1.20's library armors every TGS
-    /// request this way.
+    /// §5.4.1.1). MIT 1.20's library armors every TGS request this way. An armored reply must
+    /// pass FAST's checks; an unarmored one (a KDC that ignores FAST in TGS requests, as
+    /// Heimdal 7.8's) must be under the subkey, as MIT's library accepts it.
     pub fast: bool,
 }
 
@@ -261,6 +262,24 @@ impl TgsExchange {
         })?;
         let mut rep = rep.0;
         let part = match &self.armor {
+            // A KDC that ignores FAST in TGS requests (Heimdal 7.8's: it armors only the AS
+            // exchange) answers without PA-FX-FAST, under our subkey. MIT's library accepts
+            // that reply (it ignores KRB5_ERR_FAST_REQUIRED there); so do we, under the subkey
+            // only: an armored reply stripped of its PA-FX-FAST is under the strengthened key
+            // and does not decrypt.
+            Some(_) if find_padata(rep.padata.as_ref(), pa_type::FX_FAST).is_none() => {
+                tracing::debug!(
+                    realm = %self.realm,
+                    "The TGS-REP is not armored: the KDC ignores FAST in TGS requests; \
+                     reply key is the subkey"
+                );
+                decrypt_rep_part(
+                    &rep,
+                    &self.subkey,
+                    KeyUsage::TGS_REP_ENC_PART_SUBKEY,
+                    &self.realm,
+                )?
+            }
             Some(armor) => {
                 let key = self.unwrap_armored_reply(armor, &mut rep)?;
                 decrypt_rep_part(&rep, &key, KeyUsage::TGS_REP_ENC_PART_SUBKEY, &self.realm)?
