@@ -622,8 +622,8 @@ fn refresh_credentials(
         .credentials
         .iter()
         .filter(|c| !c.is_config())
-        .filter(|c| kdc_client::referral::same_name(&c.client, client))
-        .filter(|c| kdc_client::referral::same_name(&c.server, &server))
+        .filter(|c| c.client.matches(client))
+        .filter(|c| c.server.matches(&server))
         .find_map(Credentials::from_ccache)
         .ok_or_else(|| {
             let missing = common::ccache_no_match(&handle.name());

@@ -91,10 +91,6 @@ pub struct Acceptor {
     rcache: HashMap<RcKey, i64>,
 }
 
-fn same_principal(a: &Principal, b: &Principal) -> bool {
-    a.realm == b.realm && a.name.components() == b.name.components()
-}
-
 impl Acceptor {
     /// An acceptor with the keys of `keytab`.
     pub fn new(keytab: Keytab, opts: AcceptorOptions) -> Self {
@@ -131,7 +127,7 @@ impl Acceptor {
             .to_principal(&ticket.realm)
             .map_err(GssError::asn1("Ticket sname"))?;
         if let Some(expected) = &self.opts.service
-            && !same_principal(expected, &service)
+            && !expected.matches(&service)
         {
             return Err(GssError::WrongService {
                 expected: expected.clone(),

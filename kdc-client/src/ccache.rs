@@ -31,7 +31,6 @@ use zeroize::Zeroizing;
 
 use crate::config::UnknownPathToken;
 use crate::crypto::{EncryptionKey, Enctype};
-use crate::keytab::same_principal;
 use crate::principal::{NameType, Principal, PrincipalName, Realm};
 use crate::wire::{Reader, Truncated, put_u32_data};
 
@@ -372,9 +371,8 @@ impl Ccache {
 
     /// Add `cred`, replacing a credential with the same client and server.
     pub fn store(&mut self, cred: Credential) {
-        let same = |c: &Credential| {
-            same_principal(&c.client, &cred.client) && same_principal(&c.server, &cred.server)
-        };
+        let same =
+            |c: &Credential| c.client.matches(&cred.client) && c.server.matches(&cred.server);
         match self.credentials.iter_mut().find(|c| same(c)) {
             Some(slot) => *slot = cred,
             None => self.credentials.push(cred),
@@ -385,14 +383,13 @@ impl Ccache {
     pub fn retrieve(&self, server: &Principal) -> Option<&Credential> {
         self.credentials
             .iter()
-            .find(|c| !c.is_config() && same_principal(&c.server, server))
+            .find(|c| !c.is_config() && c.server.matches(server))
     }
 
     /// Remove every credential for `server`; returns how many were removed.
     pub fn remove(&mut self, server: &Principal) -> usize {
         let before = self.credentials.len();
-        self.credentials
-            .retain(|c| !same_principal(&c.server, server));
+        self.credentials.retain(|c| !c.server.matches(server));
         before - self.credentials.len()
     }
 
@@ -406,7 +403,7 @@ impl Ccache {
                 !after
                     .credentials
                     .iter()
-                    .any(|a| same_principal(&a.server, &b.server))
+                    .any(|a| a.server.matches(&b.server))
             })
             .map(|b| &b.server)
             .collect();
@@ -443,7 +440,7 @@ impl Ccache {
         let server = config_principal(key, principal);
         self.credentials
             .iter()
-            .find(|c| c.is_config() && same_principal(&c.server, &server))
+            .find(|c| c.is_config() && c.server.matches(&server))
             .map(|c| c.ticket.as_slice())
     }
 

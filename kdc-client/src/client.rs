@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::ServiceName;
 use crate::asn1::KrbError;
 use crate::ccache::Ccache;
 use crate::config::krb5conf::{KdcServer, Krb5Conf, Transport as ConfTransport};
@@ -13,7 +14,7 @@ use crate::exchange::{
     AsExchange, AsOptions, AsStep, ChangeResult, Credentials, ExchangeError, InitialCreds,
     KdcRequest, KpasswdExchange, Secret, TgsExchange, TgsOptions, Timestamp,
 };
-use crate::referral::{self, RealmPath, ReferralWalker, ServiceName, WalkError, WalkStep};
+use crate::referral::{self, RealmPath, ReferralWalker, WalkError, WalkStep};
 use crate::transport::{self, KdcAddr, KdcReply, Transport, TransportConfig, TransportError};
 use crate::{Principal, PrincipalName, Realm};
 
@@ -505,7 +506,7 @@ impl Client {
                 ccache
                     .credentials
                     .iter()
-                    .filter(|c| !c.is_config() && referral::same_name(&c.client, &client))
+                    .filter(|c| !c.is_config() && c.client.matches(&client))
                     .filter(|c| c.server.name.components() == wanted.as_slice())
                     .filter_map(Credentials::from_ccache)
                     .find(|c| c.endtime > now)

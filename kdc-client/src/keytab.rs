@@ -190,7 +190,7 @@ impl Keytab {
         let usable: Vec<(u32, EncryptionKey)> = self
             .entries
             .iter()
-            .filter(|e| same_principal(&e.principal, principal))
+            .filter(|e| e.principal.matches(principal))
             .filter(|e| kvno.is_none_or(|k| e.kvno == k))
             .filter_map(|e| Some((e.kvno, e.encryption_key()?)))
             .collect();
@@ -207,11 +207,6 @@ impl Keytab {
         }
         enctypes.iter().find_map(|&e| newest(Some(e)))
     }
-}
-
-/// Principal equality as MIT's `krb5_principal_compare`: realm and components, not name type.
-pub(crate) fn same_principal(a: &Principal, b: &Principal) -> bool {
-    a.realm == b.realm && a.name.components() == b.name.components()
 }
 
 fn parse_entry(record: &[u8]) -> Result<KeytabEntry, &'static str> {

@@ -31,7 +31,7 @@ pub mod transport;
 mod wire;
 
 pub use peer_text::escape_peer_text;
-pub use principal::{NameType, Principal, PrincipalError, PrincipalName, Realm};
+pub use principal::{NameType, Principal, PrincipalError, PrincipalName, Realm, ServiceName};
 
 /// The README's Rust blocks, compiled as doctests so the front page cannot drift from the API.
 #[cfg(doctest)]

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::config::krb5conf::Krb5Conf;
+
 /// Errors from parsing a principal or realm string.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PrincipalError {
@@ -241,6 +243,12 @@ impl Principal {
             realm,
         })
     }
+
+    /// True when `self` and `other` name the same principal: realm and components, not the
+    /// name type, which KDCs rewrite (MIT's `krb5_principal_compare`, `lib/krb5/krb/princ_comp.c`).
+    pub fn matches(&self, other: &Principal) -> bool {
+        self.realm == other.realm && self.name.components() == other.name.components()
+    }
 }
 
 impl fmt::Display for Principal {
@@ -249,6 +257,67 @@ impl fmt::Display for Principal {
         out.push('@');
         escape_into(&mut out, self.realm.as_str(), false);
         f.write_str(&out)
+    }
+}
+
+/// The service to get a ticket for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceName {
+    /// A principal with its realm (e.g. the SPN a MariaDB server sends,
+    /// `mariadb/db.ad.myaws.com@AD.MYAWS.COM`): the realm is known.
+    Principal(Principal),
+    /// `service/host` (NT-SRV-HST) whose realm the client must find: `[domain_realm]`, else
+    /// referrals from the home KDC (RFC 6806 §8), else the host's domain.
+    HostBased { service: String, host: String },
+}
+
+impl ServiceName {
+    /// A host-based name; the host is lowercased and a trailing dot dropped, as MIT's
+    /// `krb5_sname_to_principal` does without DNS canonicalisation.
+    pub fn host_based(service: &str, host: &str) -> Self {
+        Self::HostBased {
+            service: service.to_owned(),
+            host: host.trim_end_matches('.').to_ascii_lowercase(),
+        }
+    }
+
+    /// A GSS-API host-based service name (RFC 2743 §4.1, `GSS_C_NT_HOSTBASED_SERVICE`):
+    /// `service@host`, or a bare `service` (the host then is `local_host`).
+    pub fn from_gss_hostbased(name: &str, local_host: &str) -> Option<Self> {
+        let (service, host) = name.split_once('@').unwrap_or((name, local_host));
+        (!service.is_empty() && !host.is_empty()).then(|| Self::host_based(service, host))
+    }
+
+    /// The service principal when its realm is known without asking a KDC: the explicit realm,
+    /// or the host's `[domain_realm]` mapping. `None` means referrals decide.
+    pub fn resolve(&self, conf: &Krb5Conf) -> Option<Principal> {
+        match self {
+            Self::Principal(p) => Some(p.clone()),
+            Self::HostBased { service, host } => {
+                let realm = conf.realm_for_host(host)?.clone();
+                let name =
+                    PrincipalName::new(NameType::SrvHst, vec![service.clone(), host.clone()])
+                        .ok()?;
+                Some(Principal::new(name, realm))
+            }
+        }
+    }
+
+    /// The name components (`[service, host]` for a host-based name).
+    pub fn components(&self) -> Vec<String> {
+        match self {
+            Self::Principal(p) => p.name.components().to_vec(),
+            Self::HostBased { service, host } => vec![service.clone(), host.clone()],
+        }
+    }
+}
+
+impl fmt::Display for ServiceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Principal(p) => write!(f, "{p}"),
+            Self::HostBased { service, host } => write!(f, "{service}/{host}@"),
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 //! ```no_run
 //! # async fn f() -> Result<(), kdc_client::session::SessionError> {
 //! use kdc_client::session::Session;
-//! use kdc_client::{Principal, referral::ServiceName};
+//! use kdc_client::{Principal, ServiceName};
 //!
 //! // KRB5_CONFIG and KRB5CCNAME as MIT reads them.
 //! let session = Session::from_env()?;
@@ -27,13 +27,13 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
+use crate::ServiceName;
 use crate::ccache::{Ccache, CcacheError, CcacheHandle, CcacheName};
 use crate::client::{Client, ClientError};
 use crate::config::krb5conf::Krb5Conf;
 use crate::config::{ConfigError, current_uid};
 use crate::exchange::{Credentials, Secret};
 use crate::keytab::{Keytab, KeytabError};
-use crate::referral::ServiceName;
 use crate::{Principal, PrincipalError, PrincipalName, referral};
 
 /// Why a [`Session`] call failed.

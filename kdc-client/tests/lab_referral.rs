@@ -6,12 +6,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use kdc_client::ServiceName;
 use kdc_client::ccache::Ccache;
 use kdc_client::client::Client;
 use kdc_client::config::krb5conf::Krb5Conf;
 use kdc_client::error_code as ec;
 use kdc_client::exchange::Secret;
-use kdc_client::referral::ServiceName;
 use kdc_client::{NameType, Principal, Realm};
 use zeroize::Zeroizing;
 

@@ -10,11 +10,12 @@
 //!   [`GssInitiator::step`] verifies the server's AP-REP.
 
 use gss_mech::{ChannelBindings, ContextFlags, InitiatorContext, InitiatorOptions};
+use kdc_client::ServiceName;
 use kdc_client::ccache::{Ccache, CcacheHandle, CcacheName};
 use kdc_client::client::{Client, ClientError};
 use kdc_client::crypto::OsRandom;
 use kdc_client::exchange::{Credentials, Secret};
-use kdc_client::referral::{self, ServiceName};
+use kdc_client::referral;
 use kdc_client::{NameType, Principal, PrincipalName};
 use zeroize::Zeroizing;
 
@@ -285,13 +286,13 @@ impl KerberosInitiator {
             referral::cached_creds(c, client, &tgt, now.offset(off).secs).is_some()
         };
         if let Some(w) = &self.work
-            && referral::same_name(&w.default_principal, client)
+            && w.default_principal.matches(client)
             && has_tgt(w)
         {
             return Ok(());
         }
         if let Some(c) = &self.loaded
-            && referral::same_name(&c.default_principal, client)
+            && c.default_principal.matches(client)
             && has_tgt(c)
         {
             self.work = Some(c.clone());
