@@ -1,3 +1,4 @@
+use super::codec::{write_credential, write_principal};
 use super::*;
 
 fn p(s: &str) -> Principal {
