@@ -10,7 +10,6 @@
 //! are missing, as MIT does.
 
 use std::fmt;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::CcacheError;
