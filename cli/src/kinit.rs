@@ -10,7 +10,7 @@ use kdc_client::ccache::{Ccache, CcacheHandle, Credential};
 use kdc_client::client::Client;
 use kdc_client::config::Krb5Conf;
 use kdc_client::config::krb5conf::parse_duration;
-use kdc_client::exchange::{self, Credentials};
+use kdc_client::exchange::{self, Credentials, TicketStart};
 use kdc_client::keytab::Keytab;
 use kdc_client::{NameType, Principal, PrincipalName};
 
@@ -460,12 +460,12 @@ fn get_initial_credentials(req: &InitialRequest) -> Result<Ccache, Failure> {
     let failed =
         |e: &dyn std::fmt::Display| Failure::Krb(format!("{e} while getting initial credentials"));
     let client = Client::new(req.conf.clone());
-    let mut opts = client.as_options(req.client.clone());
+    let mut opts = client.initial_options(req.client.clone());
     if let Some(l) = req.lifetime {
-        opts.lifetime = secs(l);
+        opts.lifetime = l;
     }
     if let Some(r) = req.renew_life {
-        opts.renew_lifetime = secs(r);
+        opts.renew_lifetime = r;
     }
     if let Some(f) = req.forwardable {
         opts.forwardable = f;
@@ -475,7 +475,7 @@ fn get_initial_credentials(req: &InitialRequest) -> Result<Ccache, Failure> {
     }
     opts.canonicalize |= req.canonicalize;
     opts.service = req.service.clone();
-    opts.start_offset = req.start_time.unwrap_or(0);
+    opts.start = TicketStart::from_offset_secs(req.start_time.unwrap_or(0));
     opts.addresses = req.addresses.clone();
     if let Some(name) = &req.armor_ccache {
         opts.armor = Some(armor_tgt(&client, name, &req.conf, &req.client.realm)?);
@@ -585,10 +585,6 @@ fn change_expired(
         ));
     }
     Err(failed(&last))
-}
-
-fn secs(d: Duration) -> i64 {
-    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
 /// What `-R` and `-v` do to a cached ticket.

@@ -32,7 +32,7 @@ fn fresh_tgt() -> (tokio::runtime::Runtime, Client, Credentials) {
     let user = Principal::parse(&env("LAB_USER_PRINCIPAL"), None).unwrap();
     let pw = Secret::Password(Zeroizing::new(env("LAB_USER_PASSWORD")));
     let tgt = rt
-        .block_on(c.get_initial_creds(c.as_options(user), pw))
+        .block_on(c.get_initial_creds(c.initial_options(user), pw))
         .expect("AS")
         .creds;
     (rt, c, tgt)

@@ -7,7 +7,7 @@ use crate::ServiceName;
 use crate::asn1::KrbError;
 use crate::ccache::Ccache;
 use crate::config::krb5conf::{KdcServer, Krb5Conf, Transport as ConfTransport};
-use crate::crypto::{CryptoPolicy, OsRandom};
+use crate::crypto::OsRandom;
 use crate::error_code::KRB_ERR_RESPONSE_TOO_BIG;
 use crate::exchange::kpasswd::{self, KPASSWD_PORT};
 use crate::exchange::{
@@ -140,49 +140,15 @@ impl Client {
         (self.clock)()
     }
 
-    fn policy(&self) -> CryptoPolicy {
-        CryptoPolicy {
-            allow_weak_crypto: self.conf.allow_weak_crypto,
-        }
+    /// AS options from `[libdefaults]` (lifetimes, flags, enctypes), for `client`
+    /// ([`AsOptions::from_config`]).
+    pub fn initial_options(&self, client: Principal) -> AsOptions {
+        AsOptions::from_config(client, &self.conf)
     }
 
-    /// AS options from `[libdefaults]` (lifetimes, flags, enctypes), for `client`.
-    pub fn as_options(&self, client: Principal) -> AsOptions {
-        let c = &self.conf;
-        let disable_encrypted_timestamp = c
-            .realms
-            .get(client.realm.as_str())
-            .is_some_and(|r| r.disable_encrypted_timestamp);
-        AsOptions {
-            client,
-            enctypes: c.default_tkt_enctypes.clone(),
-            lifetime: secs(c.ticket_lifetime),
-            renew_lifetime: secs(c.renew_lifetime),
-            forwardable: c.forwardable,
-            proxiable: c.proxiable,
-            canonicalize: c.canonicalize,
-            clockskew: secs(c.clockskew),
-            policy: self.policy(),
-            service: None,
-            start_offset: 0,
-            addresses: Vec::new(),
-            min_s2k_iterations: None,
-            armor: None,
-            disable_encrypted_timestamp,
-        }
-    }
-
-    /// TGS options from `[libdefaults]`.
+    /// TGS options from `[libdefaults]` ([`TgsOptions::from_config`]).
     pub fn tgs_options(&self) -> TgsOptions {
-        TgsOptions {
-            enctypes: self.conf.default_tgs_enctypes.clone(),
-            canonicalize: false,
-            renew: false,
-            validate: false,
-            policy: self.policy(),
-            clockskew: secs(self.conf.clockskew),
-            fast: false,
-        }
+        TgsOptions::from_config(&self.conf)
     }
 
     /// The `kdc` entries of a realm in `[realms]`, in order; `https://` entries are MS-KKDCP
@@ -284,12 +250,12 @@ impl Client {
     /// minutes, not renewable, forwardable or proxiable.
     pub fn changepw_options(&self, client: Principal) -> AsOptions {
         AsOptions {
-            lifetime: 5 * 60,
-            renew_lifetime: 0,
+            lifetime: std::time::Duration::from_secs(5 * 60),
+            renew_lifetime: std::time::Duration::ZERO,
             forwardable: false,
             proxiable: false,
             service: Some(kpasswd::changepw_service()),
-            ..self.as_options(client)
+            ..self.initial_options(client)
         }
     }
 
@@ -597,10 +563,6 @@ impl Client {
         };
         self.tgs(ticket, &ticket.server, &opts).await
     }
-}
-
-fn secs(d: std::time::Duration) -> i64 {
-    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
 fn kdc_addr(s: &KdcServer) -> Option<KdcAddr> {

@@ -123,7 +123,7 @@ impl Session {
         user: &Principal,
         password: Zeroizing<String>,
     ) -> Result<Credentials, SessionError> {
-        let opts = self.client.as_options(user.clone());
+        let opts = self.client.initial_options(user.clone());
         let init = self
             .client
             .get_initial_creds(opts, Secret::Password(password))
@@ -149,7 +149,7 @@ impl Session {
                 keytab.display()
             )));
         }
-        let opts = self.client.as_options(user.clone());
+        let opts = self.client.initial_options(user.clone());
         let init = self
             .client
             .get_initial_creds(opts, Secret::Keys(keys))

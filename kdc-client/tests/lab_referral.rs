@@ -43,7 +43,7 @@ fn runtime() -> tokio::runtime::Runtime {
 fn kinit(rt: &tokio::runtime::Runtime, c: &Client) -> Ccache {
     let init = rt
         .block_on(c.get_initial_creds(
-            c.as_options(user()),
+            c.initial_options(user()),
             Secret::Password(Zeroizing::new(env("LAB_USER_PASSWORD"))),
         ))
         .expect("AS exchange");
@@ -299,7 +299,7 @@ fn enterprise_client_names_against_mit() {
     let upn = Principal::enterprise("joedoe@onprem.local", realm.clone()).unwrap();
     assert_eq!(upn.to_string(), "joedoe\\@onprem.local@ONPREM.LOCAL");
     let err = rt
-        .block_on(c.get_initial_creds(c.as_options(upn), password()))
+        .block_on(c.get_initial_creds(c.initial_options(upn), password()))
         .unwrap_err();
     assert_eq!(
         err.kdc_error_code(),
@@ -309,7 +309,7 @@ fn enterprise_client_names_against_mit() {
 
     let bare = Principal::enterprise(&env("LAB_USER"), realm).unwrap();
     let init = rt
-        .block_on(c.get_initial_creds(c.as_options(bare), password()))
+        .block_on(c.get_initial_creds(c.initial_options(bare), password()))
         .expect("enterprise name equal to the principal name");
     assert_eq!(init.creds.client, user());
     assert_eq!(init.creds.client.name.name_type, NameType::Principal);

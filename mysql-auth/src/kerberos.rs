@@ -306,7 +306,7 @@ impl KerberosInitiator {
             });
         };
         tracing::debug!(%client, "No TGT in the cache: AS exchange with the password");
-        let opts = self.client.as_options(client.clone());
+        let opts = self.client.initial_options(client.clone());
         let init = self
             .client
             .get_initial_creds(opts, Secret::Password(pw))

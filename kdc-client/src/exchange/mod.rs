@@ -15,7 +15,9 @@ pub mod kpasswd;
 mod tgs;
 
 pub use ap_req::{ApReqContents, build_ap_req, fresh_subkey};
-pub use as_req::{AsExchange, AsOptions, AsStep, InitialCreds, PrecomputedKey, Secret, s2k_floor};
+pub use as_req::{
+    AsExchange, AsOptions, AsStep, InitialCreds, PrecomputedKey, Secret, TicketStart, s2k_floor,
+};
 pub use creds::Credentials;
 pub use error::{ExchangeError, KdcError, PreauthUnavailable};
 pub use kpasswd::{ChangeResult, KpasswdExchange, ResultCode};

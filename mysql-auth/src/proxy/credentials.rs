@@ -125,7 +125,10 @@ impl SharedCredentials {
                 let keys = kt.client_keys(&client);
                 let init = self
                     .client
-                    .get_initial_creds(self.client.as_options(client.clone()), Secret::Keys(keys))
+                    .get_initial_creds(
+                        self.client.initial_options(client.clone()),
+                        Secret::Keys(keys),
+                    )
                     .await
                     .map_err(|e| KerberosError::Kdc {
                         code: e.kdc_error_code(),
