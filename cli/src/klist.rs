@@ -5,9 +5,9 @@ use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use kdc_client::asn1::Ticket;
 use kdc_client::ccache::{Ccache, CcacheError, CcacheHandle, CcacheName, Credential, Typed};
 use kdc_client::keytab::{Keytab, KeytabError};
+use kdc_client::unstable::asn1::Ticket;
 use kdc_client::{Principal, PrincipalName};
 
 use crate::common;

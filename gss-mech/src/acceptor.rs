@@ -4,14 +4,14 @@
 use std::collections::HashMap;
 
 use kdc_client::Principal;
-use kdc_client::asn1::{
-    ApRep, ApReq, Authenticator, EncApRepPart, EncTicketPart, EncryptedData, KerberosString,
-    KerberosTime, KrbError, Microseconds, UInt32Lenient, ap_options, msg_type, ticket_flags,
-};
 use kdc_client::crypto::{self, EncryptionKey, Enctype, KeyUsage, RandomSource};
 use kdc_client::error_code::error_message;
 use kdc_client::exchange::Timestamp;
 use kdc_client::keytab::Keytab;
+use kdc_client::unstable::asn1::{
+    ApRep, ApReq, Authenticator, EncApRepPart, EncTicketPart, EncryptedData, KerberosString,
+    KerberosTime, KrbError, Microseconds, UInt32Lenient, ap_options, msg_type, ticket_flags,
+};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 

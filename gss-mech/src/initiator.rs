@@ -2,13 +2,13 @@
 //! the acceptor's AP-REP (RFC 4120 §3.2.5, §5.5.2).
 
 use kdc_client::Principal;
-use kdc_client::asn1::{
-    ApRep, Checksum, EncApRepPart, KerberosFlags, KerberosTime, KeyBlock, KrbError, Microseconds,
-    SecretOctets, ap_options,
-};
 use kdc_client::crypto::{self, EncryptionKey, Enctype, KeyUsage, RandomSource};
 use kdc_client::error_code::error_name;
 use kdc_client::exchange::{ApReqContents, Credentials, Timestamp, build_ap_req};
+use kdc_client::unstable::asn1::{
+    ApRep, Checksum, EncApRepPart, KerberosFlags, KerberosTime, KeyBlock, KrbError, Microseconds,
+    SecretOctets, ap_options,
+};
 use zeroize::Zeroizing;
 
 use crate::cb::{CKSUMTYPE_GSSAPI, ChannelBindings, GssChecksum};

@@ -11,7 +11,6 @@
 //! Unix-socket I/O); `session` runs it on tokio's blocking threads, never on an async worker.
 #![forbid(unsafe_code)]
 
-pub mod asn1;
 pub mod ccache;
 #[cfg(feature = "transport")]
 pub mod client;
@@ -20,7 +19,6 @@ pub mod crypto;
 pub mod error_code;
 pub mod exchange;
 pub mod keytab;
-pub mod kkdcp;
 pub mod peer_text;
 pub mod principal;
 pub mod referral;
@@ -28,10 +26,15 @@ pub mod referral;
 pub mod session;
 #[cfg(feature = "transport")]
 pub mod transport;
+#[doc(hidden)]
+pub mod unstable;
 mod wire;
+
+pub(crate) use unstable::{asn1, kkdcp};
 
 pub use peer_text::escape_peer_text;
 pub use principal::{NameType, Principal, PrincipalError, PrincipalName, Realm, ServiceName};
+pub use unstable::asn1::{Asn1Error, DerError};
 
 /// The README's Rust blocks, compiled as doctests so the front page cannot drift from the API.
 #[cfg(doctest)]

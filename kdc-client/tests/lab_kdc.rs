@@ -5,13 +5,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kdc_client::asn1::{KerberosString, KerberosTime, KrbError, Microseconds, PrincipalNameAsn1};
 use kdc_client::client::Client;
 use kdc_client::config::krb5conf::Krb5Conf;
 use kdc_client::error_code as ec;
 use kdc_client::exchange::{Secret, Timestamp};
 use kdc_client::keytab::Keytab;
 use kdc_client::transport::{Transport, TransportConfig};
+use kdc_client::unstable::asn1::{
+    KerberosString, KerberosTime, KrbError, Microseconds, PrincipalNameAsn1,
+};
 use kdc_client::{NameType, Principal, PrincipalName, Realm};
 use zeroize::Zeroizing;
 
@@ -82,7 +84,7 @@ fn password_as_with_preauth_then_cross_realm_service_ticket_and_renewal() {
     assert_eq!(tgt.server.to_string(), "krbtgt/ONPREM.LOCAL@ONPREM.LOCAL");
     assert!(
         tgt.flags
-            .is_set(kdc_client::asn1::ticket_flags::PRE_AUTHENT)
+            .is_set(kdc_client::unstable::asn1::ticket_flags::PRE_AUTHENT)
     );
     assert!(tgt.renewable_at(tgt.authtime));
 
