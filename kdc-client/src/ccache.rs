@@ -41,6 +41,7 @@ pub const DEFAULT_CCACHE_NAME: &str = "FILE:/tmp/krb5cc_%{uid}";
 
 /// Errors from reading, writing or naming a credential cache.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CcacheError {
     #[error("credential cache is truncated")]
     Truncated,

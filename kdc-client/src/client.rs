@@ -20,6 +20,7 @@ use crate::{Principal, PrincipalName, Realm};
 
 /// Why the client failed: no KDC answered, or an exchange failed (with the KDC that said so).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ClientError {
     #[error("Cannot find KDC for realm \"{0}\"")]
     NoKdc(Realm),

@@ -28,6 +28,7 @@ pub const DEFAULT_CLIENT_KEYTAB_NAME: &str = "FILE:/var/lib/krb5/user/%{euid}/cl
 
 /// Errors from reading, writing or naming a keytab.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeytabError {
     #[error("keytab is truncated")]
     Truncated,

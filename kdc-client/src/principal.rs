@@ -7,6 +7,7 @@ use crate::config::krb5conf::Krb5Conf;
 
 /// Errors from parsing a principal or realm string.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PrincipalError {
     #[error("empty principal name")]
     Empty,

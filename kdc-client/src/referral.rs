@@ -91,6 +91,7 @@ impl std::error::Error for WalkError {
 
 /// The kinds of [`WalkError`]; the variants about the route name the path walked.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum WalkErrorKind {
     #[error("referral loop: {path}")]
     Loop { path: RealmPath },

@@ -97,6 +97,7 @@ pub mod status {
 
 /// Errors of the KCM cache type, worded as MIT's tools print them.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KcmError {
     #[error("Credentials cache 'KCM:{0}' not found")]
     NotFound(String),

@@ -25,6 +25,7 @@ pub const MAX_INCLUDE_DEPTH: usize = 8;
 
 /// Errors from reading or interpreting configuration files.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     #[error("{file}:{line}: {reason}")]
     Syntax {

@@ -40,6 +40,7 @@ pub const MAX_ITERATIONS: u32 = 1 << 24;
 
 /// Errors of the cryptosystems.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CryptoError {
     #[error("{0} is not supported by this build (rc4-hmac needs the `legacy-rc4` feature)")]
     Unsupported(Enctype),

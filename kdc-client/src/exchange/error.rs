@@ -70,6 +70,7 @@ impl fmt::Display for KdcError {
 
 /// Why an exchange failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ExchangeError {
     #[error("{0}")]
     Kdc(Box<KdcError>),

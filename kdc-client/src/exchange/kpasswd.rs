@@ -137,6 +137,7 @@ fn escape(s: &str) -> String {
 
 /// Why a kpasswd reply frame could not be decoded (RFC 3244 §2).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KpasswdDecodeError {
     #[error("reply of {0} bytes is shorter than its 6-byte header")]
     Short(usize),

@@ -92,6 +92,7 @@ pub struct KdcReply {
 
 /// Why one attempt at one KDC failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AttemptError {
     #[error("cannot resolve host: {0}")]
     Resolve(String),
@@ -152,6 +153,7 @@ impl fmt::Display for Attempt {
 
 /// Why [`send_to_realm`] returned no reply.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TransportError {
     /// MIT: "Cannot find KDC for realm".
     #[error("Cannot find KDC for realm '{realm}'")]
