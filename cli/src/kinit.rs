@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use kdc_client::ccache::{Ccache, CcacheHandle, Credential};
+use kdc_client::ccache::{CacheEntry, Ccache, CcacheHandle};
 use kdc_client::client::Client;
 use kdc_client::config::Krb5Conf;
 use kdc_client::config::krb5conf::parse_duration;
@@ -604,7 +604,7 @@ fn refresh_credentials(
     client: &Principal,
     service: Option<PrincipalName>,
     how: Refresh,
-) -> Result<Credential, Failure> {
+) -> Result<CacheEntry, Failure> {
     let doing = match how {
         Refresh::Renew => "renewing credentials",
         Refresh::Validate => "validating credentials",

@@ -512,7 +512,7 @@ mod tests {
         write_out_cache(&out, &[]).unwrap();
         assert!(!path.exists());
         let cred = |server: &str| {
-            let c = kdc_client::ccache::Credential::config(
+            let c = kdc_client::ccache::CacheEntry::config(
                 Principal::parse("joedoe@ONPREM.LOCAL", None).unwrap(),
                 "x",
                 None,

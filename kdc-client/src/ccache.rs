@@ -1,4 +1,4 @@
-//! Credential caches: the model ([`Ccache`], [`Credential`]) and MIT's cache types.
+//! Credential caches: the model ([`Ccache`], [`CacheEntry`]) and MIT's cache types.
 //!
 //! The model is MIT's FILE cache content; `codec` encodes it in MIT's FILE format (versions 3
 //! and 4 read, 4 written) and `file` reads and writes FILE caches under MIT's `fcntl` record
@@ -163,9 +163,12 @@ pub struct Typed {
     pub data: Vec<u8>,
 }
 
-/// One credential. Times are seconds since the Unix epoch (0 = unset).
+/// One entry of a credential cache as MIT stores it: a credential, or a configuration value
+/// ([`CacheEntry::is_config`]). Raw fields: the enctype may be one this engine does not
+/// implement; times are seconds since the Unix epoch (0 = unset). The usable form of a
+/// credential is [`crate::exchange::Credentials`] ([`crate::exchange::Credentials::from_ccache`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Credential {
+pub struct CacheEntry {
     pub client: Principal,
     pub server: Principal,
     pub key: Keyblock,
@@ -183,7 +186,7 @@ pub struct Credential {
     pub second_ticket: Vec<u8>,
 }
 
-impl Credential {
+impl CacheEntry {
     /// A configuration entry as MIT writes them: server
     /// `krb5_ccache_conf_data/<key>[/<principal>]@X-CACHECONF:`, the value in the ticket field.
     pub fn config(
@@ -228,7 +231,7 @@ fn config_principal(key: &str, principal: Option<&Principal>) -> Principal {
 #[derive(Debug)]
 pub struct Changes<'a> {
     pub removed: Vec<&'a Principal>,
-    pub added: Vec<&'a Credential>,
+    pub added: Vec<&'a CacheEntry>,
 }
 
 /// The KDC time offset header tag (tag 1): KDC time minus local time.
@@ -243,7 +246,7 @@ pub struct KdcOffset {
 pub struct Ccache {
     pub kdc_offset: Option<KdcOffset>,
     pub default_principal: Principal,
-    pub credentials: Vec<Credential>,
+    pub credentials: Vec<CacheEntry>,
 }
 
 impl Ccache {
@@ -257,9 +260,9 @@ impl Ccache {
     }
 
     /// Add `cred`, replacing a credential with the same client and server.
-    pub fn store(&mut self, cred: Credential) {
+    pub fn store(&mut self, cred: CacheEntry) {
         let same =
-            |c: &Credential| c.client.matches(&cred.client) && c.server.matches(&cred.server);
+            |c: &CacheEntry| c.client.matches(&cred.client) && c.server.matches(&cred.server);
         match self.credentials.iter_mut().find(|c| same(c)) {
             Some(slot) => *slot = cred,
             None => self.credentials.push(cred),
@@ -267,7 +270,7 @@ impl Ccache {
     }
 
     /// The first non-configuration credential for `server`. Expiry is left to the caller.
-    pub fn retrieve(&self, server: &Principal) -> Option<&Credential> {
+    pub fn retrieve(&self, server: &Principal) -> Option<&CacheEntry> {
         self.credentials
             .iter()
             .find(|c| !c.is_config() && c.server.matches(server))
@@ -319,7 +322,7 @@ impl Ccache {
     /// `proxy_impersonator`), optionally scoped to a principal, replacing an earlier one.
     pub fn set_config(&mut self, key: &str, principal: Option<&Principal>, value: &[u8]) {
         let client = self.default_principal.clone();
-        self.store(Credential::config(client, key, principal, value));
+        self.store(CacheEntry::config(client, key, principal, value));
     }
 
     /// A configuration value, if set.

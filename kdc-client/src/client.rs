@@ -597,7 +597,7 @@ fn server_addr(s: &KdcServer, default_port: u16) -> Option<KdcAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ccache::{Credential, Keyblock};
+    use crate::ccache::{CacheEntry, Keyblock};
 
     fn conf() -> Krb5Conf {
         let text = "[libdefaults]\n default_realm = ONPREM.LOCAL\n";
@@ -606,8 +606,8 @@ mod tests {
         Krb5Conf::load_from(&["/k".into()], &crate::config::MemSource(m)).unwrap()
     }
 
-    fn cred(server: &str) -> Credential {
-        let mut c = Credential::config(
+    fn cred(server: &str) -> CacheEntry {
+        let mut c = CacheEntry::config(
             Principal::parse("joedoe@ONPREM.LOCAL", None).unwrap(),
             "unused",
             None,

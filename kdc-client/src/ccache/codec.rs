@@ -20,7 +20,7 @@
 
 use zeroize::Zeroizing;
 
-use super::{Ccache, CcacheError, Credential, KdcOffset, Keyblock, Typed};
+use super::{CacheEntry, Ccache, CcacheError, KdcOffset, Keyblock, Typed};
 use crate::principal::{NameType, Principal, PrincipalName, Realm};
 use crate::wire::{Reader, put_u32_data};
 
@@ -84,7 +84,7 @@ impl Ccache {
     }
 }
 
-impl Credential {
+impl CacheEntry {
     /// Decode one credential in the version 4 encoding, the whole input (the payload of a
     /// KEYRING credential key).
     pub fn decode_v4(bytes: &[u8]) -> Result<Self, CcacheError> {
@@ -97,7 +97,7 @@ impl Credential {
 
     /// Encode in the version 4 encoding (the payload of a KEYRING credential key).
     /// The buffer holds the session key: it is reserved at its final size up front
-    /// ([`Credential::encoded_len_bound`]), so it never reallocates and leaves no copy.
+    /// ([`CacheEntry::encoded_len_bound`]), so it never reallocates and leaves no copy.
     pub fn encode_v4(&self) -> Result<Zeroizing<Vec<u8>>, CcacheError> {
         let mut out = Zeroizing::new(Vec::with_capacity(self.encoded_len_bound()));
         write_credential(&mut out, self).ok_or(CcacheError::TooLarge)?;
@@ -187,7 +187,7 @@ fn read_typed_list(r: &mut Reader<'_>) -> Result<Vec<Typed>, CcacheError> {
     Ok(out)
 }
 
-fn read_credential(r: &mut Reader<'_>, version: u8) -> Result<Credential, CcacheError> {
+fn read_credential(r: &mut Reader<'_>, version: u8) -> Result<CacheEntry, CcacheError> {
     let client = read_principal(r)?;
     let server = read_principal(r)?;
     let enctype = i32::from(r.u16()?);
@@ -198,7 +198,7 @@ fn read_credential(r: &mut Reader<'_>, version: u8) -> Result<Credential, Ccache
         enctype,
         bytes: Zeroizing::new(read_data(r)?.to_vec()),
     };
-    Ok(Credential {
+    Ok(CacheEntry {
         client,
         server,
         key,
@@ -238,7 +238,7 @@ fn write_typed_list(out: &mut Vec<u8>, list: &[Typed]) -> Option<()> {
     Some(())
 }
 
-pub(super) fn write_credential(out: &mut Vec<u8>, c: &Credential) -> Option<()> {
+pub(super) fn write_credential(out: &mut Vec<u8>, c: &CacheEntry) -> Option<()> {
     write_principal(out, &c.client)?;
     write_principal(out, &c.server)?;
     out.extend_from_slice(&u16::try_from(c.key.enctype).ok()?.to_be_bytes());

@@ -17,7 +17,7 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
-use super::{Ccache, Credential, encode_principal_v4};
+use super::{CacheEntry, Ccache, encode_principal_v4};
 use crate::Principal;
 use crate::wire::Reader;
 
@@ -233,7 +233,7 @@ pub fn decode_uuid_list(payload: &[u8]) -> Result<Vec<[u8; UUID_LEN]>, KcmError>
 
 /// A GET_CRED_LIST payload: a count, then each credential with a u32 length. The count is
 /// bounded by the payload size before anything is allocated.
-pub fn decode_cred_list(payload: &[u8]) -> Result<Vec<Credential>, KcmError> {
+pub fn decode_cred_list(payload: &[u8]) -> Result<Vec<CacheEntry>, KcmError> {
     let mut r = Reader::new(payload);
     let count = r.u32().map_err(|_| KcmError::Malformed)?;
     let count = usize::try_from(count).map_err(|_| KcmError::Malformed)?;
@@ -251,8 +251,8 @@ pub fn decode_cred_list(payload: &[u8]) -> Result<Vec<Credential>, KcmError> {
 }
 
 /// One credential (a GET_CRED_BY_UUID payload), the whole payload.
-pub fn decode_credential(payload: &[u8]) -> Result<Credential, KcmError> {
-    Credential::decode_v4(payload).map_err(|_| KcmError::Malformed)
+pub fn decode_credential(payload: &[u8]) -> Result<CacheEntry, KcmError> {
+    CacheEntry::decode_v4(payload).map_err(|_| KcmError::Malformed)
 }
 
 /// A principal (a GET_PRINCIPAL payload). Heimdal answers an uninitialised cache with an

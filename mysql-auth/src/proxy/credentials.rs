@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use kdc_client::ccache::{Ccache, Credential};
+use kdc_client::ccache::{CacheEntry, Ccache};
 use kdc_client::client::Client;
 use kdc_client::exchange::Secret;
 use kdc_client::keytab::Keytab;
@@ -62,7 +62,7 @@ fn tgt_endtime(c: &Ccache) -> Option<i64> {
         .max()
 }
 
-fn is_tgt(c: &Credential) -> bool {
+fn is_tgt(c: &CacheEntry) -> bool {
     c.server.name.is_krbtgt()
 }
 
@@ -219,8 +219,8 @@ mod tests {
     use kdc_client::{NameType, Realm};
     use zeroize::Zeroizing;
 
-    fn cred(client: &Principal, server: Principal, endtime: i64) -> Credential {
-        Credential {
+    fn cred(client: &Principal, server: Principal, endtime: i64) -> CacheEntry {
+        CacheEntry {
             client: client.clone(),
             server,
             key: Keyblock {
