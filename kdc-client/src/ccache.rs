@@ -43,47 +43,68 @@ pub const DEFAULT_CCACHE_NAME: &str = "FILE:/tmp/krb5cc_%{uid}";
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CcacheError {
+    /// The cache ends inside a field.
     #[error("credential cache is truncated")]
     Truncated,
+    /// The first byte is not 0x05.
     #[error("not a FILE credential cache (first byte {0:#04x}, expected 0x05)")]
     BadMagic(u8),
+    /// A FILE format version other than 3 and 4.
     #[error("unsupported credential cache version 0x05{0:02x} (only 3 and 4 are supported)")]
     UnsupportedVersion(u8),
+    /// A field that breaks the format (the reason).
     #[error("malformed credential cache: {0}")]
     Malformed(&'static str),
+    /// A value too large for the format's field.
     #[error("credential field out of range for the file format")]
     TooLarge,
+    /// A cache type this build does not support.
     #[error("unsupported ccache type '{0}' (FILE and KEYRING are supported)")]
     UnsupportedType(String),
     /// A cache name MIT refuses too: MIT's detailed message, and the text of its error code
     /// (what MIT's kdestroy and kswitch print instead).
     #[error("{message}")]
     BadName {
+        /// The text of MIT's error code.
         generic: &'static str,
+        /// MIT's detailed message.
         message: String,
     },
+    /// A KEYRING anchor other than process, thread, session, user or persistent.
     #[error("Invalid keyring anchor name")]
     InvalidKeyringAnchor,
+    /// A persistent keyring name whose UID is not a number.
     #[error("Invalid UID in persistent keyring name")]
     InvalidKeyringUid,
+    /// A keyring collection of an unknown version.
     #[error("Unknown keyring collection version {0}")]
     KeyringVersion(u32),
+    /// A new cache asked of a name that is already a subsidiary.
     #[error("Can't create new subsidiary cache because default cache is already a subsidiary")]
     SubsidiaryDefault,
+    /// The named keyring does not exist.
     #[error("Credentials cache keyring '{0}' not found")]
     KeyringNotFound(String),
+    /// A kernel keyring call failed.
     #[error("credential cache keyring '{name}': {source}")]
     Keyring {
+        /// The keyring's name.
         name: String,
+        /// The error of the keyring call.
         source: std::io::Error,
     },
+    /// A KCM daemon error.
     #[error(transparent)]
     Kcm(#[from] kcm::KcmError),
+    /// A path with an unknown `%{token}`.
     #[error(transparent)]
     Path(#[from] UnknownPathToken),
+    /// A file I/O error.
     #[error("credential cache {path}: {source}")]
     Io {
+        /// The cache file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
 }
@@ -127,7 +148,9 @@ impl From<Truncated> for CcacheError {
 /// A session key as stored: the raw enctype (possibly one this engine does not implement).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Keyblock {
+    /// The enctype number (possibly one this engine does not implement).
     pub enctype: i32,
+    /// The key bytes.
     pub bytes: Zeroizing<Vec<u8>>,
 }
 
@@ -159,7 +182,9 @@ impl fmt::Debug for Keyblock {
 /// A host address (RFC 4120 §5.2.5) or authorization-data element (§5.2.6): a type and bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Typed {
+    /// The address type or ad-type.
     pub kind: u16,
+    /// The contents.
     pub data: Vec<u8>,
 }
 
@@ -169,20 +194,31 @@ pub struct Typed {
 /// credential is [`crate::exchange::Credentials`] ([`crate::exchange::Credentials::from_ccache`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheEntry {
+    /// The client principal.
     pub client: Principal,
+    /// The server principal (for a configuration entry, `krb5_ccache_conf_data/KEY[/PRINCIPAL]@X-CACHECONF:`).
     pub server: Principal,
+    /// The session key.
     pub key: Keyblock,
+    /// When the initial ticket was issued.
     pub authtime: u32,
+    /// When the ticket becomes valid (0: the authtime).
     pub starttime: u32,
+    /// When the ticket expires.
     pub endtime: u32,
+    /// Until when it can be renewed (0: not renewable).
     pub renew_till: u32,
+    /// Whether the ticket is encrypted in another ticket's session key (user-to-user).
     pub is_skey: bool,
     /// TicketFlags (RFC 4120 §5.3) as a 32-bit number, bit 0 (`reserved`) being the MSB.
     pub ticket_flags: u32,
+    /// The ticket's client addresses.
     pub addresses: Vec<Typed>,
+    /// The ticket's authorization data.
     pub authdata: Vec<Typed>,
     /// The DER-encoded Ticket, kept verbatim.
     pub ticket: Vec<u8>,
+    /// The second ticket of a user-to-user credential (usually empty).
     pub second_ticket: Vec<u8>,
 }
 
@@ -230,22 +266,29 @@ fn config_principal(key: &str, principal: Option<&Principal>) -> Principal {
 /// See [`Ccache::changes`].
 #[derive(Debug)]
 pub struct Changes<'a> {
+    /// Servers whose credentials were removed.
     pub removed: Vec<&'a Principal>,
+    /// Credentials added or changed.
     pub added: Vec<&'a CacheEntry>,
 }
 
 /// The KDC time offset header tag (tag 1): KDC time minus local time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KdcOffset {
+    /// Whole seconds.
     pub seconds: i32,
+    /// Microseconds.
     pub microseconds: i32,
 }
 
 /// A credential cache: a default principal and credentials in file order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ccache {
+    /// The KDC time offset header, if any.
     pub kdc_offset: Option<KdcOffset>,
+    /// The principal the cache belongs to.
     pub default_principal: Principal,
+    /// The entries, in file order.
     pub credentials: Vec<CacheEntry>,
 }
 

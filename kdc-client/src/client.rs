@@ -22,18 +22,24 @@ use crate::{Principal, PrincipalName, Realm};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
+    /// No KDC is configured or discovered for the realm.
     #[error("Cannot find KDC for realm \"{0}\"")]
     NoKdc(Realm),
+    /// No KDC could be reached.
     #[error(transparent)]
     Transport(#[from] TransportError),
+    /// An exchange failed (the KDC's error, a bad reply).
     #[error(transparent)]
     Exchange(#[from] ExchangeError),
+    /// The cross-realm walk failed.
     #[error(transparent)]
     Walk(#[from] WalkError),
     /// A failure during a cross-realm walk, with the realms walked so far.
     #[error("{source} (path walked: {path})")]
     OnPath {
+        /// The realms walked.
         path: RealmPath,
+        /// The error of the failed hop.
         source: Box<ClientError>,
     },
     /// Neither `kpasswd_server` nor `admin_server` names a server for the realm.
@@ -41,6 +47,7 @@ pub enum ClientError {
         "Cannot find password change server for realm \"{0}\" (set kpasswd_server or admin_server in krb5.conf)"
     )]
     NoKpasswdServer(Realm),
+    /// The cache has no TGT for the principal.
     #[error("No ticket-granting ticket for {0} in the credential cache (or it has expired)")]
     NoTgt(Principal),
     /// The armor cache holds no valid TGT of the realm (FAST, RFC 6113 §5.4.1.1).
@@ -105,6 +112,7 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
+    /// A client for the configuration, with the system clock and OS randomness.
     pub fn new(conf: Krb5Conf) -> Self {
         let transport = TransportConfig {
             udp_preference_limit: conf.udp_preference_limit as usize,
@@ -133,10 +141,12 @@ impl Client {
         self
     }
 
+    /// The configuration the client was built with.
     pub fn config(&self) -> &Krb5Conf {
         &self.conf
     }
 
+    /// The current time from the client's clock.
     pub fn now(&self) -> Timestamp {
         (self.clock)()
     }

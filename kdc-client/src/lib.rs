@@ -10,6 +10,7 @@
 //! tokio). `ccache`, `keytab` and `config` do blocking file I/O (and KCM caches blocking
 //! Unix-socket I/O); `session` runs it on tokio's blocking threads, never on an async worker.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod ccache;
 #[cfg(feature = "transport")]

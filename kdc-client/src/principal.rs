@@ -9,12 +9,16 @@ use crate::config::krb5conf::Krb5Conf;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PrincipalError {
+    /// An empty name.
     #[error("empty principal name")]
     Empty,
+    /// An empty realm.
     #[error("empty realm")]
     EmptyRealm,
+    /// No realm, and no default realm to take.
     #[error("principal '{0}' has no realm and no default realm is known")]
     NoRealm(String),
+    /// A name that does not parse: the name and the reason.
     #[error("malformed principal '{0}': {1}")]
     Malformed(String, &'static str),
 }
@@ -48,6 +52,7 @@ impl Realm {
         self.0.is_empty()
     }
 
+    /// The realm as a string.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -70,21 +75,32 @@ impl fmt::Debug for Realm {
 /// Name types (RFC 4120 §6.2, RFC 6806 §5 for NT-ENTERPRISE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NameType {
+    /// NT-UNKNOWN (0).
     Unknown,
+    /// NT-PRINCIPAL (1): users and the usual services.
     Principal,
+    /// NT-SRV-INST (2): `krbtgt/REALM`.
     SrvInst,
+    /// NT-SRV-HST (3): `service/host`.
     SrvHst,
+    /// NT-SRV-XHST (4).
     SrvXhst,
+    /// NT-UID (5).
     Uid,
+    /// NT-X500-PRINCIPAL (6).
     X500,
+    /// NT-SMTP-NAME (7).
     Smtp,
+    /// NT-ENTERPRISE (10, RFC 6806 §5): `user@domain` as one component.
     Enterprise,
+    /// NT-WELLKNOWN (11, RFC 6111).
     WellKnown,
     /// Any other value, kept as received.
     Other(i32),
 }
 
 impl NameType {
+    /// The name type of a number (unknown numbers are kept).
     pub fn from_i32(v: i32) -> Self {
         match v {
             0 => Self::Unknown,
@@ -101,6 +117,7 @@ impl NameType {
         }
     }
 
+    /// The number on the wire.
     pub fn to_i32(self) -> i32 {
         match self {
             Self::Unknown => 0,
@@ -121,6 +138,7 @@ impl NameType {
 /// A principal name without its realm: a name type and one or more components.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PrincipalName {
+    /// The name type.
     pub name_type: NameType,
     components: Vec<String>,
 }
@@ -137,6 +155,7 @@ impl PrincipalName {
         })
     }
 
+    /// The name's components.
     pub fn components(&self) -> &[String] {
         &self.components
     }
@@ -170,11 +189,14 @@ impl PrincipalName {
 /// A principal: a name in a realm.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Principal {
+    /// The name.
     pub name: PrincipalName,
+    /// The realm.
     pub realm: Realm,
 }
 
 impl Principal {
+    /// A principal of `name` in `realm`.
     pub fn new(name: PrincipalName, realm: Realm) -> Self {
         Self { name, realm }
     }
@@ -269,7 +291,12 @@ pub enum ServiceName {
     Principal(Principal),
     /// `service/host` (NT-SRV-HST) whose realm the client must find: `[domain_realm]`, else
     /// referrals from the home KDC (RFC 6806 §8), else the host's domain.
-    HostBased { service: String, host: String },
+    HostBased {
+        /// The service, e.g. `HTTP`.
+        service: String,
+        /// The host, lowercased.
+        host: String,
+    },
 }
 
 impl ServiceName {

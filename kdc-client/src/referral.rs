@@ -93,40 +93,77 @@ impl std::error::Error for WalkError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WalkErrorKind {
+    /// A realm came back a second time.
     #[error("referral loop: {path}")]
-    Loop { path: RealmPath },
-    #[error("referral to realm {realm}, which has no known KDC (path walked: {path})")]
-    NoKdc { realm: Realm, path: RealmPath },
-    #[error("realm {realm} of {ticket} is off the expected path {expected} (path walked: {path})")]
-    OffPath {
-        realm: Realm,
-        ticket: Principal,
-        expected: RealmPath,
+    Loop {
+        /// The realms walked.
         path: RealmPath,
     },
+    /// A referral to a realm without a known KDC.
+    #[error("referral to realm {realm}, which has no known KDC (path walked: {path})")]
+    NoKdc {
+        /// The realm.
+        realm: Realm,
+        /// The realms walked.
+        path: RealmPath,
+    },
+    /// A TGT for a realm off the planned route.
+    #[error("realm {realm} of {ticket} is off the expected path {expected} (path walked: {path})")]
+    OffPath {
+        /// The realm.
+        realm: Realm,
+        /// The ticket's server.
+        ticket: Principal,
+        /// The planned route.
+        expected: RealmPath,
+        /// The realms walked.
+        path: RealmPath,
+    },
+    /// More hops than [`MAX_HOPS`].
     #[error("more than {limit} cross-realm hops (path walked: {path})")]
-    HopLimit { limit: usize, path: RealmPath },
+    HopLimit {
+        /// The limit.
+        limit: usize,
+        /// The realms walked.
+        path: RealmPath,
+    },
+    /// A hop's TGS exchange failed.
     #[error("{source} (asking for {asked}; path walked: {path}{})", route_note(.route))]
     Exchange {
+        /// The exchange's error.
         source: ExchangeError,
         /// The principal the failed request asked for.
         asked: Principal,
+        /// The realms walked.
         path: RealmPath,
         /// The planned route when the target realm is known.
         route: Option<RealmPath>,
     },
+    /// A ticket for another principal than asked.
     #[error("got a ticket for {got} but asked for {wanted} (path walked: {path})")]
     Unexpected {
+        /// What the ticket is for.
         got: Principal,
+        /// What was asked for.
         wanted: Principal,
+        /// The realms walked.
         path: RealmPath,
     },
+    /// A credential that is not a TGT where one was needed.
     #[error("{0} is not a ticket-granting ticket")]
     NotTgt(Principal),
+    /// No route between the realms.
     #[error("no route from {from} to {to}")]
-    NoRoute { from: Realm, to: Realm },
+    NoRoute {
+        /// The client's realm.
+        from: Realm,
+        /// The service's realm.
+        to: Realm,
+    },
+    /// A service name that is not valid.
     #[error("invalid service name: {0}")]
     BadName(String),
+    /// `step` called after the walk finished.
     #[error("the walk is already finished")]
     Finished,
 }
@@ -141,7 +178,9 @@ fn route_note(route: &Option<RealmPath>) -> String {
 /// One TGS request the driver must run: `server` asked with `tgt` of the current realm.
 #[derive(Debug, Clone)]
 pub struct TgsHop {
+    /// The TGT to use.
     pub tgt: Credentials,
+    /// The principal to ask for.
     pub server: Principal,
     /// Set `canonicalize` (referral requests, RFC 6806 §8).
     pub canonicalize: bool,

@@ -37,8 +37,13 @@ const PRIMARY_LINE_MAX: usize = 63;
 pub enum DirName {
     /// `DIR:dirname`: the collection (resolves to its primary cache).
     Collection(PathBuf),
-    /// `DIR::dirname/tkt...`: one cache of the collection in `dir`.
-    Subsidiary { dir: PathBuf, file: String },
+    /// A cache file in a collection directory (`DIR::/dir/tktXXX`).
+    Subsidiary {
+        /// The collection directory.
+        dir: PathBuf,
+        /// The cache file's name in it.
+        file: String,
+    },
 }
 
 impl DirName {

@@ -178,7 +178,9 @@ pub fn s2k_floor(enctype: Enctype) -> Option<u32> {
 /// Initial credentials and the KDC time offset learned on the way (KDC time minus local).
 #[derive(Debug, Clone)]
 pub struct InitialCreds {
+    /// The credentials.
     pub creds: Credentials,
+    /// KDC time minus local time, seconds.
     pub kdc_offset: i64,
 }
 
@@ -201,7 +203,9 @@ impl InitialCreds {
 /// What the caller does next.
 #[derive(Debug)]
 pub enum AsStep {
+    /// Send this request to a KDC of its realm and give the reply to `step`.
     Send(KdcRequest),
+    /// The exchange succeeded.
     Done(Box<InitialCreds>),
     /// The KDC's reply needs the client's key, and the exchange was started without the
     /// secret ([`AsExchange::new_deferred`]): give it with [`AsExchange::provide_secret`].

@@ -14,17 +14,26 @@ use super::ExchangeError;
 /// [`crate::ccache::CacheEntry`] ([`Credentials::to_ccache`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credentials {
+    /// The client principal (as the KDC named it).
     pub client: Principal,
+    /// The server principal.
     pub server: Principal,
+    /// The session key.
     pub session_key: EncryptionKey,
+    /// The ticket flags (RFC 4120 §5.3).
     pub flags: TicketFlags,
+    /// When the initial ticket was issued (Unix seconds).
     pub authtime: i64,
+    /// When the ticket becomes valid, if not the authtime.
     pub starttime: Option<i64>,
+    /// When the ticket expires.
     pub endtime: i64,
+    /// Until when it can be renewed, for a renewable ticket.
     pub renew_till: Option<i64>,
     /// The ticket's client addresses (`caddr`, RFC 4120 §5.3); empty for the usual
     /// address-less tickets. Sent again in TGS requests made with this ticket, as MIT does.
     pub addresses: Vec<HostAddress>,
+    /// The ticket, as received.
     pub ticket: Raw<Ticket>,
 }
 

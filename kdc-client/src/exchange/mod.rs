@@ -30,14 +30,18 @@ use crate::crypto::{self, CryptoError, EncryptionKey, KeyUsage, RandomSource};
 /// "Send these bytes to a KDC of this realm."
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KdcRequest {
+    /// The realm whose KDC the request is for.
     pub realm: Realm,
+    /// The encoded request.
     pub bytes: Vec<u8>,
 }
 
 /// A point in time with microseconds, as Kerberos messages carry it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Timestamp {
+    /// Seconds since the Unix epoch.
     pub secs: i64,
+    /// Microseconds.
     pub usec: u32,
 }
 

@@ -14,8 +14,11 @@ use crate::Realm;
 /// One SRV record (RFC 2782).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SrvRecord {
+    /// The SRV priority (lower first).
     pub priority: u16,
+    /// The SRV weight among equal priorities.
     pub weight: u16,
+    /// The port.
     pub port: u16,
     /// The target host name; `.` means "no such service here".
     pub target: String,
@@ -25,7 +28,9 @@ pub struct SrvRecord {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("DNS lookup of {name} failed: {reason}")]
 pub struct DnsError {
+    /// The name looked up.
     pub name: String,
+    /// Why the lookup failed.
     pub reason: String,
 }
 

@@ -85,8 +85,11 @@ impl Default for TransportConfig {
 /// A reply from a KDC, with the KDC and transport that produced it (for error messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KdcReply {
+    /// The reply's bytes.
     pub bytes: Vec<u8>,
+    /// The KDC that answered.
     pub kdc: SocketAddr,
+    /// The transport it came over.
     pub transport: Transport,
 }
 
@@ -94,20 +97,33 @@ pub struct KdcReply {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AttemptError {
+    /// The host name does not resolve.
     #[error("cannot resolve host: {0}")]
     Resolve(String),
+    /// No reply within the per-attempt timeout.
     #[error("timeout")]
     Timeout,
+    /// The overall deadline passed.
     #[error("overall deadline reached")]
     DeadlineExceeded,
+    /// The KDC refused the connection.
     #[error("connection refused")]
     ConnectionRefused,
+    /// The KDC reset the connection.
     #[error("connection reset")]
     ConnectionReset,
+    /// A reply longer than the limit.
     #[error("reply too long ({len} bytes, limit {max})")]
-    ReplyTooLong { len: u64, max: usize },
+    ReplyTooLong {
+        /// The length announced or read.
+        len: u64,
+        /// The limit.
+        max: usize,
+    },
+    /// An empty reply.
     #[error("empty reply")]
     EmptyReply,
+    /// The connection closed before the whole reply arrived.
     #[error("connection closed before the whole reply arrived")]
     Truncated,
     /// The TLS handshake with an HTTPS proxy failed (e.g. its certificate is not from a
@@ -120,6 +136,7 @@ pub enum AttemptError {
     /// An HTTPS proxy entry in a build without the `https` feature.
     #[error("HTTPS KDC proxies are not supported by this build (feature https)")]
     HttpsUnsupported,
+    /// Another I/O error.
     #[error("{0}")]
     Io(String),
 }
@@ -141,7 +158,9 @@ impl From<std::io::Error> for AttemptError {
 /// and transport tried (`udp/127.0.0.1:88`), and what happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
+    /// The KDC tried.
     pub kdc: KdcAddr,
+    /// What went wrong.
     pub error: AttemptError,
 }
 
@@ -156,12 +175,18 @@ impl fmt::Display for Attempt {
 #[non_exhaustive]
 pub enum TransportError {
     /// MIT: "Cannot find KDC for realm".
+    /// MIT: "Cannot find KDC for realm".
     #[error("Cannot find KDC for realm '{realm}'")]
-    NoKdcs { realm: Realm },
+    NoKdcs {
+        /// The realm.
+        realm: Realm,
+    },
     /// MIT: "Cannot contact any KDC for realm"; lists every attempt in order.
     #[error("Cannot contact any KDC for realm '{realm}' (tried {})", AttemptList(.attempts))]
     CannotContact {
+        /// The realm.
         realm: Realm,
+        /// Every attempt, in order.
         attempts: Vec<Attempt>,
     },
     /// The request does not fit a TCP length prefix (RFC 4120 §7.2.2).
