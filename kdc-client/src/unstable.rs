@@ -1,6 +1,8 @@
 //! Internals with **no semver guarantee**: the Kerberos ASN.1 schema and its DER codec
 //! ([`asn1`], built on `rasn`, pinned to one version) and the MS-KKDCP message codec
-//! ([`kkdcp`]), and the KCM wire codec ([`kcm`]).
+//! ([`kkdcp`]), the KCM wire codec ([`kcm`]), the AP-REQ builder the GSS-API mechanism
+//! shares with the TGS exchange ([`ap_req`]), the kpasswd reply decoder ([`kpasswd`]) and the
+//! enctype primitives the test vectors check ([`crypto`]).
 //!
 //! They are public only for this workspace's own crates (the GSS-API mechanism, the fuzz
 //! targets, the test vectors) and are hidden from the documentation. Any release may change
@@ -20,4 +22,20 @@ pub mod kcm {
         decode_reply_body, decode_reply_header, decode_uuid_list, encode_replace_args,
         encode_request, status,
     };
+}
+
+/// The AP-REQ builder (RFC 4120 §5.5.1) of the TGS exchange, FAST armor, kpasswd and the
+/// GSS-API initiator.
+pub mod ap_req {
+    pub use crate::exchange::{ApReqContents, build_ap_req, fresh_subkey};
+}
+
+/// The kpasswd reply decoders (RFC 3244 §2).
+pub mod kpasswd {
+    pub use crate::exchange::kpasswd::{KpasswdReply, decode_result, host_address};
+}
+
+/// Enctype building blocks (RFC 3961 n-fold, RFC 3962 CBC-CTS).
+pub mod crypto {
+    pub use crate::crypto::{cts, nfold};
 }

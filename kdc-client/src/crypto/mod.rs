@@ -14,8 +14,10 @@
 mod aes_sha1;
 mod aes_sha2;
 mod checksum;
+#[doc(hidden)]
 pub mod cts;
 mod key;
+#[doc(hidden)]
 pub mod nfold;
 mod policy;
 mod prf;

@@ -187,6 +187,7 @@ pub enum KpasswdDecodeError {
 
 /// A decoded reply frame: AP-REP and KRB-PRIV, or a KRB-ERROR (bare, or framed with an empty
 /// AP-REP as RFC 3244 §2 has servers send it).
+#[doc(hidden)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KpasswdReply {
     /// AP-REP and KRB-PRIV.
@@ -246,6 +247,7 @@ impl KpasswdReply {
 }
 
 /// Decode the result data of a reply (RFC 3244 §2): a 2-byte code, then the string.
+#[doc(hidden)]
 pub fn decode_result(data: &[u8]) -> Result<ChangeResult, KpasswdDecodeError> {
     let code = be16(data, 0).ok_or(KpasswdDecodeError::ShortResult(data.len()))?;
     let code = ResultCode::from_u16(code).ok_or(KpasswdDecodeError::ResultCode(code))?;
@@ -261,6 +263,7 @@ pub fn looks_like_reply(reply: &[u8]) -> bool {
 }
 
 /// The `HostAddress` of an IP address (RFC 4120 §7.5.3), e.g. a KRB-PRIV's s-address.
+#[doc(hidden)]
 pub fn host_address(ip: std::net::IpAddr) -> HostAddress {
     match ip {
         std::net::IpAddr::V4(v4) => HostAddress {

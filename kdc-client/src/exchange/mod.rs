@@ -14,6 +14,7 @@ mod fast;
 pub mod kpasswd;
 mod tgs;
 
+#[doc(hidden)]
 pub use ap_req::{ApReqContents, build_ap_req, fresh_subkey};
 pub use as_req::{
     AsExchange, AsOptions, AsStep, InitialCreds, PrecomputedKey, Secret, TicketStart, s2k_floor,
