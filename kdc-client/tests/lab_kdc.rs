@@ -230,6 +230,8 @@ fn silent_kdc_skipped_and_response_too_big_switches_to_tcp() {
         (silent, port)
     });
     let silent_port = silent.local_addr().unwrap().port();
+    let mut transport = TransportConfig::default();
+    transport.kdc_timeout = Duration::from_millis(300);
     let c = client_with(
         "",
         &[
@@ -237,10 +239,7 @@ fn silent_kdc_skipped_and_response_too_big_switches_to_tcp() {
             format!("127.0.0.1:{too_big}"),
         ],
     )
-    .with_transport(TransportConfig {
-        kdc_timeout: Duration::from_millis(300),
-        ..TransportConfig::default()
-    });
+    .with_transport(transport);
     // The lab file's own KDC entry comes after ours; ours answer first.
     let init = rt
         .block_on(c.get_initial_creds(c.initial_options(user()), password("LAB_USER_PASSWORD")))

@@ -394,10 +394,9 @@ fn silent_kdc_on_the_route_names_the_path() {
     std::fs::write(&path, text).unwrap();
     let conf = Krb5Conf::load(path.to_str()).unwrap();
     let _ = std::fs::remove_file(&path);
-    let c = Client::new(conf).with_transport(kdc_client::transport::TransportConfig {
-        kdc_timeout: std::time::Duration::from_millis(200),
-        ..kdc_client::transport::TransportConfig::default()
-    });
+    let mut transport = kdc_client::transport::TransportConfig::default();
+    transport.kdc_timeout = std::time::Duration::from_millis(200);
+    let c = Client::new(conf).with_transport(transport);
     let mut cache = kinit(&rt, &c);
     let err = rt
         .block_on(c.get_service_creds(&mut cache, &spn("LAB_MARIADB_SPN"), &c.tgs_options()))

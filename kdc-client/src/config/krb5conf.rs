@@ -83,6 +83,7 @@ impl KdcServer {
 
 /// One realm of `[realms]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RealmConfig {
     /// The realm's `kdc` entries, in order.
     pub kdc: Vec<KdcServer>,
@@ -100,6 +101,7 @@ pub struct RealmConfig {
 
 /// The settings the client uses, with MIT's defaults where unset.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Krb5Conf {
     /// `default_realm`.
     pub default_realm: Option<Realm>,

@@ -49,6 +49,7 @@ pub const MAX_UDP_PREFERENCE_LIMIT: usize = 32_700;
 
 /// Tunables of [`send_to_realm`]. The defaults follow MIT where MIT has a setting.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TransportConfig {
     /// Requests longer than this go over TCP (krb5.conf `udp_preference_limit`, default 1465;
     /// `1` forces TCP). Values above [`MAX_UDP_PREFERENCE_LIMIT`] are treated as that limit.
