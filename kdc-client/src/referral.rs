@@ -224,6 +224,7 @@ pub struct WalkResult {
 
 /// The walker's next instruction.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum WalkStep {
     /// Run this TGS exchange and pass its result to [`ReferralWalker::step`].
     Tgs(Box<TgsHop>),

@@ -34,6 +34,7 @@ const PRIMARY_LINE_MAX: usize = 63;
 
 /// A DIR residual.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DirName {
     /// `DIR:dirname`: the collection (resolves to its primary cache).
     Collection(PathBuf),

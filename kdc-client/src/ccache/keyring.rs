@@ -30,6 +30,7 @@ pub const COLLECTION_VERSION: u32 = 1;
 
 /// Where a collection hangs (`KEYRING:<anchor>:...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Anchor {
     /// The per-uid persistent keyring (`KEYRING:persistent:<uid>`, RHEL's default).
     Persistent,

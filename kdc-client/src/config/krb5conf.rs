@@ -23,6 +23,7 @@ pub enum Transport {
 
 /// A `kdc` or `admin_server` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KdcServer {
     /// `[tcp/|udp/]host[:port]`, `[v6addr][:port]` or a bare IPv6 address.
     Host {

@@ -30,6 +30,7 @@ use crate::{NameType, Principal, PrincipalName, Realm};
 const MAX_CLIENT_REFERRALS: usize = 10;
 
 /// The client's long-term secret.
+#[non_exhaustive]
 pub enum Secret {
     /// A password; the key is derived with the KDC's salt and parameters.
     Password(Zeroizing<String>),
@@ -202,6 +203,7 @@ impl InitialCreds {
 
 /// What the caller does next.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum AsStep {
     /// Send this request to a KDC of its realm and give the reply to `step`.
     Send(KdcRequest),

@@ -45,6 +45,7 @@ pub fn changepw_service() -> PrincipalName {
 
 /// RFC 3244 §2 result codes (MIT accepts 0 to 7 and nothing else).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ResultCode {
     /// The password was changed (0).
     Success,
