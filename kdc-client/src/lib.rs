@@ -90,7 +90,7 @@ pub mod transport;
 pub mod unstable;
 mod wire;
 
-pub(crate) use unstable::{asn1, kkdcp};
+pub(crate) use unstable::asn1;
 
 pub use peer_text::escape_peer_text;
 pub use principal::{NameType, Principal, PrincipalError, PrincipalName, Realm, ServiceName};

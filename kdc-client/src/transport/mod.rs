@@ -19,7 +19,7 @@
 //! The caller supplies the KDC list: from krb5.conf, or from DNS SRV records with
 //! `dns::locate_kdcs` (feature `dns`). `https://` entries are MS-KKDCP proxies (feature
 //! `https`): the same order, timeouts and deadline, the request in a KDC-PROXY-MESSAGE POSTed
-//! over TLS (see `crate::kkdcp`), never retried over UDP or TCP.
+//! over TLS (see `crate::unstable::kkdcp`), never retried over UDP or TCP.
 //!
 //! [`send_built`] sends the password-change request (RFC 3244) the same way, built for each
 //! attempt's socket.
