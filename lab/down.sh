@@ -43,7 +43,7 @@ for f in "$STATE"/run/*.pid "$STATE"/mariadb/mariadbd.pid; do
   if [[ $comm == python* ]] && ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q kdcproxy_server.py; then
     comm=
   fi
-  if [[ $comm == krb5kdc || $comm == kadmind || $comm == mariadbd || $comm == kcm || $comm == dnsmasq || $comm == python* ]] && kill -0 "$pid" 2>/dev/null; then
+  if [[ $comm == krb5kdc || $comm == kadmind || $comm == mariadbd || $comm == kcm || $comm == dnsmasq || $comm == python* || $comm == samba ]] && kill -0 "$pid" 2>/dev/null; then
     pids+=("$pid")
     names+=("$(basename "$f" .pid)")
   fi

@@ -20,6 +20,10 @@ PKGS=(
   musl-tools                                  # static musl builds of the client
   "$@"
 )
+# Samba AD DC for lab/samba.sh, installed without recommends (no winbind NSS/PAM modules);
+# its services are disabled afterwards (lab/samba.sh runs samba itself).
+SAMBA_PKGS=(samba samba-ad-dc samba-dsdb-modules samba-ad-provision)
+PKGS+=("${SAMBA_PKGS[@]}")
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -48,4 +52,13 @@ fi
 echo "lab/install.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-apt-get install -y "${missing[@]}"
+plain=() samba=()
+for p in "${missing[@]}"; do
+  if [[ " ${SAMBA_PKGS[*]} " == *" $p "* ]]; then samba+=("$p"); else plain+=("$p"); fi
+done
+((${#plain[@]} == 0)) || apt-get install -y "${plain[@]}"
+if ((${#samba[@]})); then
+  apt-get install -y --no-install-recommends "${samba[@]}"
+  # Debian enables smbd, nmbd, winbind and samba-ad-dc at boot: the lab needs none of them.
+  ! command -v systemctl >/dev/null || systemctl disable smbd nmbd winbind samba-ad-dc >/dev/null 2>&1 || true
+fi

@@ -108,7 +108,7 @@ s_kvno_wrong_realm() {
 
 s_kvno_referral() {
   fresh_cc
-  grep -q domain_realm "$KRB5_CONFIG" && { echo "$KRB5_CONFIG must not have [domain_realm]"; return 1; }
+  grep -Fq "${LAB_SERVICE_HOST#*.}" "$KRB5_CONFIG" && { echo "$KRB5_CONFIG must not map ${LAB_SERVICE_HOST#*.} in [domain_realm]"; return 1; }
   grep -Eq '^[[:space:]]*canonicalize' "$KRB5_CONFIG" && { echo "$KRB5_CONFIG must not set canonicalize"; return 1; }
   KRB5_TRACE=$WORK/ref.trace kvno -S mariadb "$LAB_SERVICE_HOST" | tee "$WORK/out"
   cat "$WORK/ref.trace"

@@ -2,9 +2,9 @@
 # Start the lab: five MIT KDCs (one krb5kdc per realm; FAST.LOCAL accepts
 # passwords only through FAST), MIT's kadmind (the
 # kpasswd service, RFC 3244) for ONPREM.LOCAL, FreeIPA's KDC proxy (MS-KKDCP,
-# HTTPS) in front of the KDCs, MariaDB with auth_gssapi, all on 127.0.0.1 high
-# ports, and Heimdal's KCM daemon on a Unix socket in the state dir; everything
-# under one state dir.
+# HTTPS) in front of the KDCs, MariaDB with auth_gssapi, a Samba AD DC's KDC and
+# kpasswd (lab/samba.sh), all on 127.0.0.1 high ports, and Heimdal's KCM daemon on
+# a Unix socket in the state dir; everything under one state dir.
 #
 #   lab/up.sh                 # state in lab/state (or $LAB_STATE)
 #   . lab/state/env.sh        # then use KRB5_CONFIG, KRB5CCNAME, LAB_* ...
@@ -66,6 +66,8 @@ MARIADB_HOST=127.0.0.1
 MARIADB_PORT=$((13306 + OFF))
 SVC_HOST=db.ad.myaws.com
 APPS_HOST=app.apps.local
+# A host of APPS_REALM outside its domain: only a TXT record (dns_lookup_realm) says its realm.
+TXT_HOST=web.hosted.local
 MARIADB_SPN=mariadb/$SVC_HOST@$SVC_REALM
 TRUST_AD_PW=Trust-ONPREM-to-AD
 TRUST_HUB_PW=Trust-ONPREM-to-HUB
@@ -231,13 +233,19 @@ EOF
   : >"$d/kadm5.acl"
 done
 
-# Client profiles. krb5.conf has NO [domain_realm]: host-based names in
-# .ad.myaws.com resolve to the referral realm, so the client must chase the
-# ONPREM KDC's referral. krb5-domain-realm.conf maps the hosts statically.
+# Client profiles. krb5.conf maps no host name in [domain_realm]: host-based
+# names in .ad.myaws.com resolve to the referral realm, so the client must chase
+# the ONPREM KDC's referral. krb5-domain-realm.conf maps the hosts statically.
+# Both map the database's address (the tests dial MariaDB at 127.0.0.1) to its
+# realm, as a real client's [domain_realm] or DNS domain would map the database
+# host: kerb mysql's default SPN policy accepts the server's SPN realm only then.
+db_address_realm() { printf '\t%s = %s\n' "$MARIADB_HOST" "$SVC_REALM"; }
 {
   libdefaults "$USER_REALM"
   printf '\tkcm_socket = %s\n' "$KCM_SOCKET"
   realms_section
+  echo "[domain_realm]"
+  db_address_realm
   capaths
 } >"$STATE/krb5.conf"
 {
@@ -245,6 +253,7 @@ done
   printf '\tkcm_socket = %s\n' "$KCM_SOCKET"
   realms_section
   printf '[domain_realm]\n\t.ad.myaws.com = %s\n\tad.myaws.com = %s\n\t.apps.local = %s\n' "$SVC_REALM" "$SVC_REALM" "$APPS_REALM"
+  db_address_realm
   capaths
 } >"$STATE/krb5-domain-realm.conf"
 
@@ -257,6 +266,8 @@ done
     printf '\t%s = {\n\t\tkdc = %s\n\t\thttp_anchors = FILE:%s\n\t}\n' \
       "$r" "$KDCPROXY_URL" "$STATE/tls/proxy-ca.pem"
   done
+  echo "[domain_realm]"
+  db_address_realm
   capaths
 } >"$STATE/krb5-kdcproxy.conf"
 {
@@ -321,6 +332,7 @@ add_service() { # realm service host
 }
 for s in mariadb host mysql; do add_service "$SVC_REALM" "$s" "$SVC_HOST"; done
 add_service "$APPS_REALM" host "$APPS_HOST"
+add_service "$APPS_REALM" host "$TXT_HOST"
 kadm "$USER_REALM" ktadd -norandkey -k "$KT/svc_batch.keytab" "svc_batch@$USER_REALM"
 # 25 random-key services for the concurrent-writers test of FILE caches.
 for i in $(seq -w 1 25); do
@@ -386,13 +398,19 @@ for ((i = 0; i < 100; i++)); do [[ -s $STATE/run/kadmind.pid ]] && break; sleep 
 log "kadmind up: kpasswd $KDC_HOST:$KPASSWD_PORT (udp, tcp), kadmin $KDC_HOST:$KADMIND_PORT"
 
 # ------------------------------------------------------------------ DNS ---
-# dnsmasq answers the realms' Kerberos SRV records, and nothing else: --no-resolv and no
+# dnsmasq answers the realms' Kerberos records, and nothing else: --no-resolv and no
 # upstream server, so no query ever leaves the machine; names under the lab's domains that it
 # does not know get NXDOMAIN, any other name is refused. It listens on port 53 (resolv.conf has no
 # port) of a loopback address of this lab's own; clients reach it through $STATE/dns/resolv.conf
 # bound over /etc/resolv.conf in a private mount namespace (see lab/README.md), with
 # $STATE/krb5-dns.conf, which lists no KDC at all. ONPREM.LOCAL's first UDP target,
 # kdc-down.onprem.local (127.0.0.9), has no KDC: clients must fail over to the second.
+# Beyond the KDCs' SRV records: ONPREM.LOCAL's kpasswd (kadmind) by `_kpasswd` SRV records;
+# FAST.LOCAL's KDC also by URI records (MIT's `krb5srv:` form, consulted before SRV: TCP only,
+# after an unusable entry); and the TXT record `_kerberos.hosted.local` naming APPS.LOCAL, the
+# realm of $TXT_HOST (whose domain, uppercased, is no realm), for `dns_lookup_realm`
+# ($STATE/krb5-dns-realm.conf: the DNS-only profile with `dns_lookup_realm = true`); and a TXT
+# record too long for UDP.
 DNS_ADDR=${LAB_DNS_ADDR:-127.53.$(( (OFF / 250) % 250 )).$(( OFF % 250 + 1 ))}
 mkdir -p "$STATE/dns"
 ! port_busy "$DNS_ADDR" 53 || die "port $DNS_ADDR:53 (DNS) already in use; set LAB_DNS_ADDR"
@@ -408,6 +426,20 @@ for r in "${REALMS[@]}"; do
     --srv-host="_kerberos._tcp.$r,$h,$p,10,0")
 done
 dns_args+=(--srv-host="_kerberos._udp.$USER_REALM,kdc-down.onprem.local,${KDC_PORT[$USER_REALM]},0,0")
+dns_args+=(--srv-host="_kpasswd._udp.$USER_REALM,${DNS_HOST[$USER_REALM]},$KPASSWD_PORT,0,0"
+  --srv-host="_kpasswd._tcp.$USER_REALM,${DNS_HOST[$USER_REALM]},$KPASSWD_PORT,0,0")
+# URI RDATA (RFC 7553 §4.5): priority and weight (two bytes each), then the URI's bytes.
+uri_rr() { # priority weight uri
+  printf '%04x%04x' "$1" "$2"
+  printf '%s' "$3" | od -An -tx1 -v | tr -d ' \n'
+}
+dns_args+=(--dns-rr="_kerberos.$FAST_REALM,256,$(uri_rr 0 0 "krb5srv::sctp:${DNS_HOST[$FAST_REALM]}")"
+  --dns-rr="_kerberos.$FAST_REALM,256,$(uri_rr 1 0 "krb5srv:m:tcp:${DNS_HOST[$FAST_REALM]}:${KDC_PORT[$FAST_REALM]}")"
+  --txt-record="_kerberos.${TXT_HOST#*.},$APPS_REALM")
+# A TXT answer too long for a UDP reply (three 250-byte strings): dnsmasq truncates it (TC) and
+# answers over TCP.
+long=$(printf '%0250d' 0)
+dns_args+=(--txt-record="long.${TXT_HOST#*.},${long//0/a},${long//0/b},${long//0/c}")
 dnsmasq "${dns_args[@]}" >"$STATE/dns/dnsmasq.out" 2>&1 \
   || die "dnsmasq failed to start: $(cat "$STATE/dns/dnsmasq.out")"
 wait_tcp "$DNS_ADDR" 53 "DNS" "$STATE/dns/dnsmasq.log"
@@ -416,7 +448,8 @@ printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$DNS_ADDR" >"$STATE/dns/
   libdefaults "$USER_REALM" | sed 's/dns_lookup_kdc = false/dns_lookup_kdc = true/'
   capaths
 } >"$STATE/krb5-dns.conf"
-log "DNS up: $DNS_ADDR:53 (SRV records of ${REALMS[*]})"
+sed 's/dns_lookup_realm = false/dns_lookup_realm = true/' "$STATE/krb5-dns.conf" >"$STATE/krb5-dns-realm.conf"
+log "DNS up: $DNS_ADDR:53 (SRV records of ${REALMS[*]}, URI of $FAST_REALM, TXT of ${TXT_HOST#*.})"
 
 # ------------------------------------------------------------------ KCM ---
 # Heimdal's kcm, in the foreground (no --detach), its own mount namespace (as
@@ -531,7 +564,7 @@ export LAB_DIR='$LAB_DIR'
 export LAB_STATE='$STATE'
 export LAB_PORT_OFFSET=$OFF
 
-# MIT library settings for clients (the referral config, no [domain_realm]).
+# MIT library settings for clients (the referral config, no host name in [domain_realm]).
 export KRB5_CONFIG='$STATE/krb5.conf'
 export KRB5CCNAME='FILE:$STATE/ccache/default'
 export KRB5RCACHEDIR='$STATE/rcache'
@@ -547,6 +580,10 @@ export LAB_DNS_ADDR=$DNS_ADDR
 export LAB_DNS_RESOLV='$STATE/dns/resolv.conf'
 export LAB_DNS_LOG='$STATE/dns/dnsmasq.log'
 export LAB_KRB5_CONFIG_DNS='$STATE/krb5-dns.conf'
+# The same with dns_lookup_realm = true; LAB_TXT_HOST's realm is only in a TXT record.
+export LAB_KRB5_CONFIG_DNS_REALM='$STATE/krb5-dns-realm.conf'
+export LAB_TXT_HOST=$TXT_HOST
+export LAB_KDC_PORT_FAST=${KDC_PORT[$FAST_REALM]}
 
 # Realms and KDCs (UDP and TCP on the same port).
 export LAB_USER_REALM=$USER_REALM
@@ -650,6 +687,7 @@ export LAB_PYTHON=/usr/bin/python3
 export LAB_GSS_ACCEPTOR='$LAB_DIR/gss_acceptor.py'
 EOF
 
+"$LAB_DIR/samba.sh" start "$STATE" "$OFF" >>"$STATE/env.sh" || die "lab/samba.sh start failed"
 trap - EXIT
 T1=$(date +%s%N)
 log "ready in $(( (T1 - T0) / 1000000 )) ms; source $STATE/env.sh"

@@ -32,13 +32,16 @@ impl CurrentPassword {
 }
 
 /// A `kadmin/changepw` ticket for `client` by an AS exchange, the password asked for only
-/// when the KDC's reply needs it.
+/// when the KDC's reply needs it; armored with `armor` (kinit's `-T`) as MIT's kinit armors
+/// it, so a KDC that takes passwords only inside FAST issues it too.
 pub fn changepw_creds(
     client: &Client,
     principal: &Principal,
     current: &CurrentPassword,
+    armor: Option<&Credentials>,
 ) -> Result<Credentials, ClientError> {
-    let opts = client.changepw_options(principal.clone());
+    let mut opts = client.changepw_options(principal.clone());
+    opts.armor = armor.cloned();
     let ask = || current.get(principal).map(Secret::Password);
     common::block_on(client.get_initial_creds_asking(opts, ask))
         .map_err(|e| ClientError::Secret(e.into()))?

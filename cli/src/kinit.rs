@@ -488,7 +488,7 @@ fn get_initial_credentials(req: &InitialRequest) -> Result<Ccache, Failure> {
             let changepw = req.service.as_ref() == Some(&kpasswd::changepw_service());
             match first {
                 Ok(Err(e)) if e.kdc_error_code() == Some(ec::KDC_ERR_KEY_EXPIRED) && !changepw => {
-                    let new = change_expired(&client, &req.client, &current)?;
+                    let new = change_expired(&client, &req.client, &current, opts.armor.as_ref())?;
                     common::block_on(
                         client.get_initial_creds(opts, exchange::Secret::Password(new)),
                     )
@@ -502,7 +502,42 @@ fn get_initial_credentials(req: &InitialRequest) -> Result<Ccache, Failure> {
         }
     };
     let init = init.map_err(|e| failed(&e))?.map_err(|e| failed(&e))?;
+    let changepw = req.service.as_ref() == Some(&kpasswd::changepw_service());
+    if matches!(req.secret, Secret::Prompt) && !changepw {
+        let zone = crate::timefmt::LocalZone::load();
+        if let Some(w) = expiry_warning(init.password_expiry, crate::timefmt::now(), &zone) {
+            println!("{w}");
+        }
+    }
     Ok(init.to_ccache())
+}
+
+/// MIT's kinit warning that the password expires (its `warn_pw_expiry`, for a password
+/// login other than a `kadmin/changepw` ticket): whenever the KDC sent the expiry as a
+/// last-req entry (Active Directory does while the password can expire), for
+/// `key-expiration` only within a week.
+fn expiry_warning(
+    expiry: Option<exchange::PasswordExpiry>,
+    now: i64,
+    zone: &crate::timefmt::LocalZone,
+) -> Option<String> {
+    let expiry = expiry.filter(|e| e.at != 0)?;
+    if !expiry.from_last_req && expiry.at > now.saturating_add(7 * 86400) {
+        return None;
+    }
+    let when = zone.format_c(expiry.at);
+    let delta = expiry.at.saturating_sub(now);
+    let left = if delta < 3600 {
+        "less than one hour".to_owned()
+    } else if delta < 2 * 86400 {
+        let hours = delta / 3600;
+        format!("{hours} hour{}", if hours == 1 { "" } else { "s" })
+    } else {
+        format!("{} days", delta / 86400)
+    };
+    Some(format!(
+        "Warning: Your password will expire in {left} on {when}"
+    ))
 }
 
 /// The armor TGT of `realm` from the ccache `name` (`-T`): with it every AS request is
@@ -537,16 +572,18 @@ fn armor_tgt(
 }
 
 /// MIT's `krb5_get_init_creds_password` on KDC_ERR_KEY_EXPIRED: a `kadmin/changepw` ticket
-/// with the current password (asked for if not yet typed), then up to three tries at a new
-/// password, a server's soft refusal shown and tried again; the new password on success.
+/// with the current password (asked for if not yet typed; armored like the first request),
+/// then up to three tries at a new password, a server's soft refusal shown and tried again;
+/// the new password on success.
 fn change_expired(
     client: &Client,
     principal: &Principal,
     current: &CurrentPassword,
+    armor: Option<&kdc_client::exchange::Credentials>,
 ) -> Result<Zeroizing<String>, Failure> {
     let failed =
         |m: &dyn std::fmt::Display| Failure::Krb(format!("{m} while getting initial credentials"));
-    let creds = chpw::changepw_creds(client, principal, current).map_err(|e| failed(&e))?;
+    let creds = chpw::changepw_creds(client, principal, current, armor).map_err(|e| failed(&e))?;
     tracing::debug!("Password expired for {principal}; changing it");
     let mut banner = Some("Password expired.  You must change it now.".to_owned());
     let mut last = String::new();
@@ -762,6 +799,43 @@ mod tests {
 
     fn args(v: &[&str]) -> Result<KinitArgs, String> {
         parse_args(v.iter().map(OsString::from).collect())
+    }
+
+    #[test]
+    fn warns_of_password_expiry_like_mit() {
+        let zone = crate::timefmt::LocalZone::utc();
+        let now = 1_796_389_328; // Fri Dec  4 13:02:08 2026 UTC
+        let warn = |secs: i64, from_last_req| {
+            let e = exchange::PasswordExpiry {
+                at: now + secs,
+                from_last_req,
+            };
+            expiry_warning(Some(e), now, &zone)
+        };
+        let day = 86400;
+        assert_eq!(
+            warn(42 * day, true).as_deref(),
+            Some("Warning: Your password will expire in 42 days on Fri Jan 15 13:02:08 2027")
+        );
+        assert_eq!(
+            warn(3 * day - 60, true).as_deref(),
+            Some("Warning: Your password will expire in 2 days on Mon Dec  7 13:01:08 2026")
+        );
+        assert!(
+            warn(2 * day - 1, true)
+                .unwrap()
+                .contains(" in 47 hours on ")
+        );
+        assert!(warn(7199, true).unwrap().contains(" in 1 hour on "));
+        assert!(
+            warn(3599, true)
+                .unwrap()
+                .contains(" in less than one hour on ")
+        );
+        // key-expiration alone: only within a week.
+        assert_eq!(warn(8 * day, false), None);
+        assert!(warn(6 * day, false).unwrap().contains(" in 6 days on "));
+        assert_eq!(expiry_warning(None, now, &zone), None);
     }
 
     #[test]

@@ -44,7 +44,7 @@ fn kpasswd(name: Option<&str>) -> Result<ExitCode, String> {
     };
     let client = Client::new(conf);
     let current = CurrentPassword::default();
-    let creds = chpw::changepw_creds(&client, &principal, &current).map_err(|e| {
+    let creds = chpw::changepw_creds(&client, &principal, &current, None).map_err(|e| {
         if password_incorrect(&e) {
             "Password incorrect while getting initial ticket".to_owned()
         } else {

@@ -329,13 +329,7 @@ fn get_service_ticket(
     );
     let failed = |e: &dyn fmt::Display| Failure::Krb(e.to_string());
     let client = Client::new(conf.clone());
-    let mut opts = client.tgs_options();
-    let realm = cache.default_principal.realm.clone();
-    let tgs = Principal::new(kdc_client::PrincipalName::krbtgt(&realm), realm);
-    if cache.get_config(common::FAST_AVAIL, Some(&tgs)) == Some(&b"yes"[..]) {
-        tracing::debug!("The cache says {tgs} takes FAST: TGS requests armored with the TGT");
-        opts.fast = true;
-    }
+    let mut opts = client.tgs_options_for(cache);
     if let Some(e) = etype {
         let e =
             Enctype::from_i32(e).ok_or_else(|| failed(&format!("enctype {e} is not supported")))?;

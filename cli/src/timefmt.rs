@@ -61,6 +61,28 @@ impl LocalZone {
             s % 60
         )
     }
+
+    /// `%c` of the C locale (`Mon Dec  7 13:02:08 2026`) of Unix time `t` in this zone, as
+    /// MIT's `krb5_timestamp_to_string` writes it.
+    pub fn format_c(&self, t: i64) -> String {
+        const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let local = t + i64::from(self.offset(t));
+        let days = local.div_euclid(86400);
+        let (y, m, d) = civil_from_days(days);
+        let s = local.rem_euclid(86400);
+        // rem_euclid and civil_from_days keep both indexes in range.
+        let weekday = DAYS[usize::try_from(days.rem_euclid(7)).unwrap_or(0)];
+        let month = MONTHS[usize::try_from(m - 1).unwrap_or(0).min(11)];
+        format!(
+            "{weekday} {month} {d:2} {:02}:{:02}:{:02} {y}",
+            s / 3600,
+            s / 60 % 60,
+            s % 60
+        )
+    }
 }
 
 /// Width of a formatted timestamp (MIT sizes the klist columns from it).
@@ -151,6 +173,16 @@ mod tests {
         assert_eq!(z.format(951_782_400), "02/29/00 00:00:00");
         assert_eq!(z.format(4_294_967_295), "02/07/06 06:28:15");
         assert_eq!(z.format(0).len(), WIDTH);
+    }
+
+    #[test]
+    fn formats_c_locale_percent_c() {
+        let z = LocalZone::utc();
+        assert_eq!(z.format_c(0), "Thu Jan  1 00:00:00 1970");
+        assert_eq!(z.format_c(1_796_648_528), "Mon Dec  7 13:02:08 2026");
+        assert_eq!(z.format_c(1_800_018_128), "Fri Jan 15 13:02:08 2027");
+        assert_eq!(z.format_c(951_782_400), "Tue Feb 29 00:00:00 2000");
+        assert_eq!(z.format_c(-1), "Wed Dec 31 23:59:59 1969");
     }
 
     #[test]

@@ -35,8 +35,8 @@ impl Visit for Message {
 
 impl Subscriber for MitTrace {
     fn enabled(&self, m: &Metadata<'_>) -> bool {
-        // Our own crates' events only: the DNS resolver's own debug output (whole DNS
-        // messages) is not the Kerberos exchange.
+        // Our own crates' events only: a dependency's debug output (rustls, tokio) is not
+        // the Kerberos exchange.
         let krate = m.target().split("::").next().unwrap_or_default();
         *m.level() <= Level::DEBUG && OUR_CRATES.contains(&krate)
     }

@@ -17,6 +17,9 @@ use mysql_auth::test_server::TestServerConfig;
 use mysql_auth::test_server::hostile::{Hostile, HostileServer};
 
 const SPN: &str = "mysql/db.example.com@EXAMPLE.COM";
+/// A database SPN in a realm that neither the dialed host (127.0.0.1, no `[domain_realm]`)
+/// nor the client's realm (EXAMPLE.COM) vouches for.
+const OTHER_REALM_SPN: &str = "mysql/db.example.com@EVIL.ORG";
 const USER: &str = "karl";
 /// The password `kerb mysql --password-stdin` holds: never to be sent in any form.
 const PASSWORD: &str = "Passw0rd-never-sent";
@@ -33,9 +36,9 @@ struct Run {
 }
 
 /// A directory with a krb5.conf (no KDC, no DNS) and a FILE cache holding a current service
-/// ticket of `karl@EXAMPLE.COM` for the peer's SPN (MIT's recorded ticket, re-timed and
-/// relabelled: the peer does not decrypt it, it only has to be a well-formed AP-REQ).
-fn setup(name: &str) -> PathBuf {
+/// ticket of `karl@EXAMPLE.COM` for `spn` (MIT's recorded ticket, re-timed and relabelled:
+/// the peer does not decrypt it, it only has to be a well-formed AP-REQ).
+fn setup(name: &str, spn: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("kerb-hostile-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -46,7 +49,7 @@ fn setup(name: &str) -> PathBuf {
     .unwrap();
     let mut cache = current_mit_cache(Some("karl@EXAMPLE.COM"));
     let karl = kdc_client::Principal::parse("karl@EXAMPLE.COM", None).unwrap();
-    let spn = kdc_client::Principal::parse(SPN, None).unwrap();
+    let spn = kdc_client::Principal::parse(spn, None).unwrap();
     for c in cache.credentials.iter_mut().filter(|c| !c.is_config()) {
         c.client = karl.clone();
         if !c.server.name.is_krbtgt() {
@@ -199,6 +202,13 @@ async fn every_hostile_mode_ends_cleanly_and_bounded() {
             "not a database service",
         ),
         (
+            "SPN in another realm",
+            Hostile::EndlessMoreData,
+            OTHER_REALM_SPN,
+            &plain,
+            "in realm EVIL.ORG, but the host '127.0.0.1' the client dialed maps to no realm",
+        ),
+        (
             "clear password",
             Hostile::SwitchTo("mysql_clear_password".into()),
             SPN,
@@ -275,7 +285,10 @@ async fn every_hostile_mode_ends_cleanly_and_bounded() {
         let srv = server(mode.clone(), spn).await;
         // A fresh cache each time: a failed login drops the cached ticket (the retry for
         // rotated keys), and a token mode needs one.
-        let d = setup(&what.replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
+        let d = setup(
+            &what.replace(|c: char| !c.is_ascii_alphanumeric(), "-"),
+            spn,
+        );
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let (run, srv) = tokio::task::spawn_blocking(move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -305,5 +318,33 @@ async fn every_hostile_mode_ends_cleanly_and_bounded() {
             }
             _ => {}
         }
+    }
+}
+
+/// Hostile mode "SPN in another realm" under the two ways out: `--spn` pinning exactly that
+/// SPN, or `--allow-any-spn`, let the login go on (the Kerberos token is sent; the endless
+/// AuthMoreData then fails it cleanly). Refusal by default is a case of
+/// `every_hostile_mode_ends_cleanly_and_bounded`.
+#[tokio::test(flavor = "multi_thread")]
+async fn spn_in_another_realm_is_accepted_when_pinned_or_allowed() {
+    let pinned: &[&str] = &["--spn", OTHER_REALM_SPN];
+    for (what, extra) in [("--spn", pinned), ("--allow-any-spn", &["--allow-any-spn"])] {
+        let srv = server(Hostile::EndlessMoreData, OTHER_REALM_SPN).await;
+        let d = setup(
+            &format!("other-realm{}", what.trim_start_matches('-')),
+            OTHER_REALM_SPN,
+        );
+        let mut args = vec!["--ssl-mode", "DISABLED", "-e", "SELECT 1"];
+        args.extend_from_slice(extra);
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let (run, srv) = tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            (kerb_mysql(&d, &srv, &args), srv)
+        })
+        .await
+        .unwrap();
+        assert_clean_failure(what, &run, &srv);
+        assert!(!run.stderr.contains("refusing"), "{what}: {}", run.stderr);
+        assert!(sent_a_token(&srv), "{what}: no Kerberos token was sent");
     }
 }

@@ -1,6 +1,7 @@
 //! KDC discovery by DNS SRV records against a real DNS server: the lab's dnsmasq answers the
 //! realms' `_kerberos._udp`/`_kerberos._tcp` records (ONPREM.LOCAL's first UDP target has no
-//! KDC behind it). Each client runs in a private mount namespace whose `/etc/resolv.conf` names
+//! KDC behind it), FAST.LOCAL's `_kerberos` URI records, ONPREM.LOCAL's `_kpasswd` SRV records
+//! and the `_kerberos` TXT record of the domain of a host of APPS.LOCAL (`dns_lookup_realm`). Each client runs in a private mount namespace whose `/etc/resolv.conf` names
 //! only that server, with `LAB_KRB5_CONFIG_DNS`: a krb5.conf that lists no KDC at all.
 //! MIT's kinit and kvno run in the same setup as the control.
 //! Needs the lab (`. lab/state/env.sh`) and root (the mount namespace).
@@ -14,21 +15,36 @@ use common::{KERB, lab, ok};
 /// `program args` in a mount namespace where the lab's resolv.conf is `/etc/resolv.conf`,
 /// with the DNS-only krb5.conf, cache `cc`, `stdin` fed verbatim.
 fn in_dns_namespace(program: &str, args: &[&str], cc: &str, stdin: Option<&str>) -> Output {
-    let mut child = Command::new("unshare")
+    in_dns_namespace_with("LAB_KRB5_CONFIG_DNS", &[], program, args, cc, stdin)
+}
+
+/// [`in_dns_namespace`] with the krb5.conf named by the lab variable `conf` and `env` set.
+fn in_dns_namespace_with(
+    conf: &str,
+    env: &[(&str, &str)],
+    program: &str,
+    args: &[&str],
+    cc: &str,
+    stdin: Option<&str>,
+) -> Output {
+    let mut command = Command::new("unshare");
+    command
         .args(["-m", "--", "sh", "-c"])
         .arg(r#"mount --bind "$0" /etc/resolv.conf && exec "$@""#)
         .arg(lab("LAB_DNS_RESOLV"))
         .arg(program)
         .args(args)
-        .env("KRB5_CONFIG", lab("LAB_KRB5_CONFIG_DNS"))
+        .env("KRB5_CONFIG", lab(conf))
         .env("KRB5CCNAME", cc)
         .env("LC_ALL", "C")
         .env_remove("KRB5_TRACE")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("unshare runs");
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().expect("unshare runs");
     let mut input = child.stdin.take().expect("piped stdin");
     if let Some(s) = stdin {
         use std::io::Write as _;
@@ -141,4 +157,147 @@ fn a_realm_without_srv_records_has_no_kdc_like_mit() {
     );
     assert_eq!(stderr(&ours), stderr(&mit));
     assert_eq!(ours.status.code(), mit.status.code());
+}
+
+/// MIT's URI records (`krb5srv:`) come before SRV records: FAST.LOCAL's only usable URI names
+/// its KDC over TCP (after an `sctp` entry both skip), while its SRV records would start with
+/// UDP. MIT's kinit, traced, follows the same records.
+#[test]
+#[ignore = "needs the lab"]
+fn kdcs_found_by_uri_records_before_srv_like_mit() {
+    let principal = lab("LAB_FAST_HOST_PRINCIPAL");
+    let keytab = lab("LAB_FAST_HOST_KEYTAB");
+    let port = lab("LAB_KDC_PORT_FAST");
+    let args = ["-k", "-t", &keytab, &principal];
+    let cc = common::cache("dns", "uri-kerb");
+    let ours: Vec<&str> = ["kinit", "-V"].into_iter().chain(args).collect();
+    let o = in_dns_namespace(KERB, &ours, &cc, None);
+    let trace = stderr(&o);
+    ok(&o);
+    let kdcs = format!("KDCs of FAST.LOCAL from DNS URI records: [\"tcp/kdc.fast.local:{port}\"]");
+    assert!(trace.contains(&kdcs), "{trace}");
+    assert!(
+        !trace.contains("SRV lookup of _kerberos._udp.FAST.LOCAL"),
+        "{trace}"
+    );
+
+    let cc = common::cache("dns", "uri-mit");
+    let trace_env = [("KRB5_TRACE", "/dev/stderr")];
+    let o = in_dns_namespace_with("LAB_KRB5_CONFIG_DNS", &trace_env, "kinit", &args, &cc, None);
+    let trace = stderr(&o);
+    ok(&o);
+    assert!(
+        trace.contains(&format!(
+            "URI answer: 1 0 \"krb5srv:m:tcp:kdc.fast.local:{port}\""
+        )),
+        "{trace}"
+    );
+    assert!(
+        trace.contains(&format!(
+            "Initiating TCP connection to stream 127.0.0.1:{port}"
+        )),
+        "{trace}"
+    );
+    assert!(!trace.contains("dgram 127.0.0.1"), "MIT used UDP:\n{trace}");
+}
+
+/// With no `kpasswd_server` or `admin_server` in the profile, the password-change server comes
+/// from `_kpasswd._udp`/`_kpasswd._tcp` SRV records, as MIT's kpasswd finds it.
+#[test]
+#[ignore = "needs the lab"]
+fn kpasswd_server_found_by_srv_records_like_mit() {
+    let conf = std::fs::read_to_string(lab("LAB_KRB5_CONFIG_DNS")).unwrap();
+    assert!(
+        !conf.contains("kpasswd_server") && !conf.contains("admin_server"),
+        "{conf}"
+    );
+    let name = format!("kpwdns{}@{}", std::process::id(), lab("LAB_USER_REALM"));
+    let (old, new, newer) = ("Passw0rd-dns-old", "Passw0rd-dns-new", "Passw0rd-dns-newer");
+    common::kadmin_local(&format!(
+        "addprinc +requires_preauth -policy {} -pw {old} {name}",
+        lab("LAB_KPW_POLICY")
+    ));
+    let port = lab("LAB_KPASSWD_PORT");
+    let cc = common::cache("dns", "kpw");
+    let input = format!("{old}\n{new}\n{new}\n");
+    let trace_env = [("KRB5_TRACE", "/dev/stderr")];
+    let conf = "LAB_KRB5_CONFIG_DNS";
+    let o = in_dns_namespace_with(
+        conf,
+        &trace_env,
+        KERB,
+        &["kpasswd", &name],
+        &cc,
+        Some(&input),
+    );
+    let trace = stderr(&o);
+    ok(&o);
+    let servers = format!(
+        "kpasswd servers of ONPREM.LOCAL from DNS SRV records: \
+         [\"udp/kdc.onprem.local:{port}\", \"tcp/kdc.onprem.local:{port}\"]"
+    );
+    assert!(trace.contains(&servers), "{trace}");
+    // MIT's kpasswd changes it again through the same records.
+    let input = format!("{new}\n{newer}\n{newer}\n");
+    let o = in_dns_namespace_with(conf, &trace_env, "kpasswd", &[&name], &cc, Some(&input));
+    let trace = stderr(&o);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("Password changed."),
+        "{trace}"
+    );
+    assert!(trace.contains("_kpasswd._udp.ONPREM.LOCAL"), "{trace}");
+    common::kadmin_local(&format!("delprinc -force {name}"));
+}
+
+/// `dns_lookup_realm`: the home KDC has no referral for a host outside every mapped domain,
+/// so the realm asked next is the fallback one: the `_kerberos` TXT record of the host's
+/// parent domain names APPS.LOCAL (reached over the `[capaths]` route). Without
+/// `dns_lookup_realm`, the uppercased domain is no realm and both MIT and we fail.
+#[test]
+#[ignore = "needs the lab"]
+fn host_realm_from_a_txt_record_like_mit() {
+    let user = lab("LAB_USER_PRINCIPAL");
+    let host = lab("LAB_TXT_HOST");
+    let conf = "LAB_KRB5_CONFIG_DNS_REALM";
+    let mut outputs = Vec::new();
+    for (tool, kinit, kvno) in [
+        (
+            "kerb",
+            vec!["kinit", &user],
+            vec!["kvno", "-S", "host", &host],
+        ),
+        ("mit", vec![&user], vec!["-S", "host", &host]),
+    ] {
+        let program = if tool == "kerb" { KERB } else { "kinit" };
+        let cc = common::cache("dns", &format!("txt-{tool}"));
+        ok(&in_dns_namespace_with(
+            conf,
+            &[],
+            program,
+            &kinit,
+            &cc,
+            Some(&password()),
+        ));
+        let program = if tool == "kerb" { KERB } else { "kvno" };
+        // First without dns_lookup_realm: the fallback realm is HOSTED.LOCAL, which has no KDC.
+        let o = in_dns_namespace(program, &kvno, &cc, None);
+        assert!(!o.status.success(), "{tool}: {}", stderr(&o));
+        let env = [("KRB5_TRACE", "/dev/stderr")];
+        let o = in_dns_namespace_with(conf, &env, program, &kvno, &cc, None);
+        let trace = stderr(&o);
+        let out = ok(&o);
+        if tool == "kerb" {
+            let found =
+                format!("Realm of {host} from TXT record _kerberos.hosted.local.: APPS.LOCAL");
+            assert!(trace.contains(&found), "{trace}");
+        } else {
+            let found = trace.lines().any(|l| {
+                l.contains("TXT record _kerberos.hosted.local") && l.ends_with("found: APPS.LOCAL")
+            });
+            assert!(found, "{trace}");
+        }
+        outputs.push(out);
+    }
+    assert_eq!(outputs[0], format!("host/{host}@: kvno = 1\n"));
+    assert_eq!(outputs[0], outputs[1]);
 }

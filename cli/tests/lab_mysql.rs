@@ -16,6 +16,15 @@ fn run(args: &[&str], ccache: &str, stdin: Option<&str>) -> std::process::Output
     common::run(KERB, args, ccache, stdin)
 }
 
+fn run_program(
+    program: &str,
+    args: &[&str],
+    ccache: &str,
+    stdin: Option<&str>,
+) -> std::process::Output {
+    common::run(program, args, ccache, stdin)
+}
+
 /// A cache with joedoe's TGT only.
 fn kinit(name: &str) -> String {
     let cc = cache(name);
@@ -249,6 +258,118 @@ fn spn_policy_against_the_real_server() {
         let out = ok(&run(&mysql_args(&port, &a), &cc, None));
         assert_eq!(out, "CURRENT_USER()\njoedoe@%\n", "{extra:?}");
     }
+}
+
+/// The realm of the real server's SPN (AD.MYAWS.COM, users in ONPREM.LOCAL): accepted because
+/// the lab's krb5.conf maps the dialed address to it (`[domain_realm] 127.0.0.1 =
+/// AD.MYAWS.COM`, as every other test here relies on, without `--allow-any-spn`); with that
+/// line gone, the default policy refuses it before any ticket is fetched, and `--spn` pinning
+/// the SPN or `--allow-any-spn` log in again.
+#[test]
+#[ignore = "needs the lab"]
+fn spn_realm_follows_the_dialed_hosts_domain_realm() {
+    let port = lab("LAB_MARIADB_PORT");
+    let spn = lab("LAB_MARIADB_SPN");
+    let conf = lab("KRB5_CONFIG");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    let unmapped: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("127.0.0.1 ="))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(unmapped.len(), text.len(), "the lab maps 127.0.0.1: {text}");
+    let unmapped_conf = cache("krb5-unmapped.conf").replacen("FILE:", "", 1);
+    std::fs::write(&unmapped_conf, unmapped).unwrap();
+    let login = |krb5_conf: &str, extra: &[&str], cc: &str| {
+        let mut a = extra.to_vec();
+        a.extend_from_slice(&["-e", "SELECT CURRENT_USER()"]);
+        std::process::Command::new(KERB)
+            .args(mysql_args(&port, &a))
+            .env("KRB5_CONFIG", krb5_conf)
+            .env("KRB5CCNAME", cc)
+            .env_remove("KRB5_TRACE")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let cc = kinit("realm-mapped");
+    assert_eq!(ok(&login(&conf, &[], &cc)), "CURRENT_USER()\njoedoe@%\n");
+    let cc = kinit("realm-unmapped");
+    let out = login(&unmapped_conf, &[], &cc);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for part in [
+        spn.as_str(),
+        "in realm AD.MYAWS.COM",
+        "the host '127.0.0.1' the client dialed maps to no realm",
+        "ONPREM.LOCAL",
+        "--spn SPN",
+        "[domain_realm]",
+        "--allow-any-spn",
+    ] {
+        assert!(err.contains(part), "{part}: {err}");
+    }
+    let listing = ok(&run(&["klist"], &cc, None));
+    assert!(!listing.contains("AD.MYAWS.COM"), "{listing}");
+    for extra in [&["--spn", spn.as_str()][..], &["--allow-any-spn"]] {
+        let cc = kinit("realm-unmapped-ok");
+        let out = ok(&login(&unmapped_conf, extra, &cc));
+        assert_eq!(out, "CURRENT_USER()\njoedoe@%\n", "{extra:?}");
+    }
+}
+
+/// The login's TGS requests follow `kerb kvno`'s rule (issue 14): armored with the TGT when
+/// the cache says the realm takes FAST. MIT's kinit writes `fast_avail` for ONPREM.LOCAL (its
+/// KDC offers FAST), so the walk ONPREM.LOCAL -> AD.MYAWS.COM to the real MariaDB's SPN is
+/// armored on both hops (the trace says so) and the login succeeds; `kerb kinit` without `-T`
+/// writes no `fast_avail`, and nothing is armored.
+#[test]
+#[ignore = "needs the lab"]
+fn the_logins_tgs_requests_are_armored_when_the_cache_has_fast_avail() {
+    let port = lab("LAB_MARIADB_PORT");
+    let login = |cc: &str| {
+        let o = std::process::Command::new(KERB)
+            .args(mysql_args(&port, &["-e", "SELECT CURRENT_USER()"]))
+            .env("KRB5CCNAME", cc)
+            .env("KRB5_TRACE", "/dev/stderr")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let trace = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(ok(&o), "CURRENT_USER()\njoedoe@%\n", "{trace}");
+        trace
+    };
+    let fast = "Encoding request body and padata into FAST request";
+    // MIT's kinit: fast_avail = yes for krbtgt/ONPREM.LOCAL@ONPREM.LOCAL.
+    let cc = cache("fast-avail");
+    let pw = format!("{}\n", lab("LAB_USER_PASSWORD"));
+    ok(&run_program(
+        "kinit",
+        &[&lab("LAB_USER_PRINCIPAL")],
+        &cc,
+        Some(&pw),
+    ));
+    let trace = login(&cc);
+    assert!(
+        trace.contains("takes FAST: TGS requests armored with the TGT"),
+        "{trace}"
+    );
+    // One trace section per TGS hop: each is armored and gets an armored reply.
+    let hops: Vec<&str> = trace.split("TGS hop").skip(1).collect();
+    for realm in ["ONPREM.LOCAL", "AD.MYAWS.COM"] {
+        let hop = hops
+            .iter()
+            .find(|h| h.contains(&format!(") to {realm}")))
+            .unwrap_or_else(|| panic!("no TGS hop to {realm} in:\n{trace}"));
+        assert!(
+            hop.contains(fast) && hop.contains("Decoding FAST response"),
+            "the TGS hop to {realm} is not armored:\n{hop}"
+        );
+    }
+    // Our kinit without -T: no fast_avail, no armor.
+    let cc = kinit("no-fast-avail");
+    let trace = login(&cc);
+    assert!(!trace.contains(fast), "{trace}");
 }
 
 #[test]

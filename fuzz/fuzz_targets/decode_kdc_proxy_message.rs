@@ -11,7 +11,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let _ = decode_reply(data);
     for eof in [false, true] {
         if let Ok(Some(body)) = parse_http_response(data, eof, 1 << 16) {
-            let _ = decode_reply(body);
+            let _ = decode_reply(&body);
         }
     }
 });

@@ -37,12 +37,19 @@ pub enum GssError {
         name: &'static str,
         e_text: Option<String>,
     },
-    /// Enctype not implemented (or not allowed) by this build.
     /// The AP-REQ could not be built (time out of range, no random source, encoding).
     #[error("AP-REQ: {0}")]
     ApReq(Box<kdc_client::exchange::ExchangeError>),
+    /// Enctype not implemented (or not allowed) by this build.
     #[error("unsupported enctype {0}")]
     Enctype(i32),
+    /// The acceptor's AP-REP names a subkey of an enctype outside the initiator's crypto
+    /// policy ([`crate::InitiatorOptions::permitted_enctypes`], weak ones only if allowed).
+    #[error(
+        "the server's AP-REP carries a subkey of enctype {0}, which this client does not \
+         permit (krb5.conf permitted_enctypes, allow_weak_crypto)"
+    )]
+    SubkeyNotPermitted(String),
     /// The AP-REP does not answer our authenticator (ctime/cusec differ, RFC 4120 §3.2.5).
     #[error("the AP-REP does not echo our authenticator's ctime/cusec")]
     ApRepMismatch,
@@ -115,7 +122,7 @@ impl GssError {
             Self::ClientMismatch => 36,      // BADMATCH
             Self::Skew(_) => 37,
             Self::NoKey { .. } => 45,                              // NOKEY
-            Self::Enctype(_) => 14,                                // KDC_ERR_ETYPE_NOSUPP
+            Self::Enctype(_) | Self::SubkeyNotPermitted(_) => 14,  // KDC_ERR_ETYPE_NOSUPP
             Self::BadGssChecksum(_) | Self::ChannelBindings => 50, // INAPP_CKSUM
             Self::Invalid(_) => 40,
             _ => return None,

@@ -2,7 +2,7 @@
 //! the acceptor's AP-REP (RFC 4120 §3.2.5, §5.5.2).
 
 use kdc_client::Principal;
-use kdc_client::crypto::{self, EncryptionKey, Enctype, KeyUsage, RandomSource};
+use kdc_client::crypto::{self, CryptoPolicy, EncryptionKey, Enctype, KeyUsage, RandomSource};
 use kdc_client::error_code::error_name;
 use kdc_client::exchange::{Credentials, Timestamp};
 use kdc_client::unstable::ap_req::{ApReqContents, build_ap_req};
@@ -26,14 +26,23 @@ pub struct InitiatorOptions {
     pub flags: ContextFlags,
     /// Channel bindings to hash into `Bnd`; `None` sends 16 zero octets.
     pub channel_bindings: Option<ChannelBindings>,
+    /// The enctypes an acceptor subkey in the AP-REP may have (krb5.conf
+    /// `permitted_enctypes`, as [`kdc_client::config::krb5conf::Krb5Conf`] reads it).
+    pub permitted_enctypes: Vec<Enctype>,
+    /// The run-time crypto policy (`allow_weak_crypto`): a weak acceptor subkey is refused
+    /// unless it allows weak enctypes, even when listed in `permitted_enctypes`.
+    pub policy: CryptoPolicy,
 }
 
 impl Default for InitiatorOptions {
-    /// Mutual, replay, sequence, conf, integ; no channel bindings.
+    /// Mutual, replay, sequence, conf, integ; no channel bindings; MIT's default enctypes
+    /// (no weak ones) for the acceptor subkey.
     fn default() -> Self {
         Self {
             flags: ContextFlags::ALL,
             channel_bindings: None,
+            permitted_enctypes: kdc_client::config::krb5conf::default_enctypes(),
+            policy: CryptoPolicy::default(),
         }
     }
 }
@@ -51,6 +60,8 @@ pub struct InitiatorContext {
     ctime: KerberosTime,
     cusec: Microseconds,
     endtime: i64,
+    permitted_enctypes: Vec<Enctype>,
+    policy: CryptoPolicy,
 }
 
 fn ts(now: Timestamp) -> Result<(KerberosTime, Microseconds), GssError> {
@@ -144,6 +155,8 @@ impl InitiatorContext {
             ctime,
             cusec,
             endtime: creds.endtime,
+            permitted_enctypes: opts.permitted_enctypes.clone(),
+            policy: opts.policy,
         };
         Ok((ctx, token::frame(TOK_AP_REQ, &der)))
     }
@@ -211,12 +224,7 @@ impl InitiatorContext {
         }
         let acceptor_subkey = match part.subkey {
             Some(k) => {
-                let e = Enctype::from_i32(k.keytype).ok_or(GssError::Enctype(k.keytype))?;
-                // No etype negotiation is offered (RFC 4537), so MIT's acceptor answers with
-                // our subkey's enctype; a different, weak one is a downgrade: refused.
-                if e != self.subkey.enctype() && e.is_weak() {
-                    return Err(GssError::Enctype(k.keytype));
-                }
+                let e = self.permitted_subkey_enctype(k.keytype)?;
                 let key = EncryptionKey::new(e, k.keyvalue.as_bytes())
                     .map_err(|e| GssError::crypto("acceptor subkey")(e.into()))?;
                 Some(key)
@@ -226,6 +234,19 @@ impl InitiatorContext {
         // An absent seq-number counts as 0, as in MIT's init_sec_context.
         let recv_seq = part.seq_number.map_or(0, |s| u64::from(s.0));
         Ok(self.into_context(acceptor_subkey, recv_seq))
+    }
+
+    /// The acceptor subkey's enctype, if the crypto policy permits it: a known enctype, in
+    /// `permitted_enctypes`, and weak only if the policy allows weak crypto. (No etype
+    /// negotiation is offered, RFC 4537, so MIT's acceptor answers with our subkey's
+    /// enctype; anything else is the server's choice and must pass the client's policy.)
+    fn permitted_subkey_enctype(&self, keytype: i32) -> Result<Enctype, GssError> {
+        let e = Enctype::from_i32(keytype)
+            .ok_or_else(|| GssError::SubkeyNotPermitted(format!("{keytype} (unknown)")))?;
+        if !self.permitted_enctypes.contains(&e) || !self.policy.permits(e) {
+            return Err(GssError::SubkeyNotPermitted(format!("{e} ({keytype})")));
+        }
+        Ok(e)
     }
 }
 

@@ -116,6 +116,7 @@ fn establish(enctype: Enctype, flags: ContextFlags) -> (SecurityContext, Securit
     let opts = InitiatorOptions {
         flags,
         channel_bindings: None,
+        ..InitiatorOptions::default()
     };
     let (ini, tok) = InitiatorContext::new(&creds, &opts, now(), &mut rng).unwrap();
     let mut acc = Acceptor::new(
@@ -172,6 +173,7 @@ fn initial_token_layout() {
     let no_mutual = InitiatorOptions {
         flags: ContextFlags(0),
         channel_bindings: None,
+        ..InitiatorOptions::default()
     };
     let (ctx, tok) = InitiatorContext::new(&creds, &no_mutual, now(), &mut Counter(3)).unwrap();
     assert_eq!(ctx.flags(), ContextFlags(0x30));
@@ -468,6 +470,7 @@ fn channel_bindings() {
     let with = |cb: Option<ChannelBindings>| InitiatorOptions {
         flags: ContextFlags::ALL,
         channel_bindings: cb,
+        ..InitiatorOptions::default()
     };
     let acc_opts = AcceptorOptions {
         channel_bindings: Some(cb.clone()),
@@ -614,20 +617,23 @@ fn acceptor_error_tokens_reach_the_initiator_typed() {
     );
 }
 
-#[test]
-fn a_weaker_acceptor_subkey_is_refused() {
+/// The real acceptor's AP-REP for `opts`, re-encrypted with a subkey of `keytype` (and
+/// `len` key bytes) in its EncAPRepPart, as a server choosing its subkey would send it.
+fn ap_rep_with_subkey(
+    opts: &InitiatorOptions,
+    keytype: i32,
+    len: usize,
+) -> Result<SecurityContext, GssError> {
     use kdc_client::unstable::asn1::{ApRep, EncApRepPart};
     let (creds, kt) = ticket_and_keytab(Enctype::Aes256CtsHmacSha196, &service());
     let mut rng = Counter(9);
     let mut acc = Acceptor::new(kt, AcceptorOptions::default());
-    let (ini, tok) =
-        InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut rng).unwrap();
+    let (ini, tok) = InitiatorContext::new(&creds, opts, now(), &mut rng).unwrap();
     let rep = acc
         .accept(&tok, now(), &mut rng)
         .unwrap()
         .output_token
         .unwrap();
-    // Re-encrypt the acceptor's EncAPRepPart with an rc4-hmac subkey in it.
     let f = token::unframe(&rep).unwrap();
     let mut ap = ApRep::decode(f.inner).unwrap();
     let plain = crypto::decrypt(
@@ -638,8 +644,8 @@ fn a_weaker_acceptor_subkey_is_refused() {
     .unwrap();
     let mut part = EncApRepPart::decode(&plain).unwrap();
     part.subkey = Some(KeyBlock {
-        keytype: 23,
-        keyvalue: SecretOctets(Zeroizing::new(vec![7; 16])),
+        keytype,
+        keyvalue: SecretOctets(Zeroizing::new(vec![7; len])),
     });
     let cipher = crypto::encrypt(
         &creds.session_key,
@@ -652,6 +658,48 @@ fn a_weaker_acceptor_subkey_is_refused() {
         cipher: cipher.into(),
         ..ap.enc_part
     };
-    let e = ini.step(&ap.to_der().unwrap()).unwrap_err();
-    assert!(matches!(e, GssError::Enctype(23)), "{e}");
+    ini.step(&ap.to_der().unwrap())
+}
+
+#[test]
+fn the_acceptor_subkey_must_be_within_the_crypto_policy() {
+    let default = InitiatorOptions::default();
+    // Permitted (the defaults): another enctype than ours is the server's choice, and fine.
+    for (e, len) in [
+        (Enctype::Aes256CtsHmacSha196, 32),
+        (Enctype::Aes128CtsHmacSha196, 16),
+        (Enctype::Aes256CtsHmacSha384192, 32),
+    ] {
+        ap_rep_with_subkey(&default, e.to_i32(), len).unwrap_or_else(|x| panic!("{e}: {x}"));
+    }
+    // Not in permitted_enctypes (krb5.conf `permitted_enctypes = aes256-cts`).
+    let aes256_only = InitiatorOptions {
+        permitted_enctypes: vec![Enctype::Aes256CtsHmacSha196],
+        ..InitiatorOptions::default()
+    };
+    ap_rep_with_subkey(&aes256_only, 18, 32).unwrap();
+    let e = ap_rep_with_subkey(&aes256_only, 17, 16).unwrap_err();
+    assert!(matches!(e, GssError::SubkeyNotPermitted(_)), "{e}");
+    assert!(
+        e.to_string().contains("(17)") && e.to_string().contains("permitted_enctypes"),
+        "{e}"
+    );
+    // Weak (rc4-hmac, 23): refused by default, and even when listed without allow_weak_crypto.
+    let e = ap_rep_with_subkey(&default, 23, 16).unwrap_err();
+    assert!(matches!(e, GssError::SubkeyNotPermitted(_)), "{e}");
+    let listed_not_allowed = InitiatorOptions {
+        permitted_enctypes: vec![Enctype::Aes256CtsHmacSha196, Enctype::Rc4Hmac],
+        ..InitiatorOptions::default()
+    };
+    let e = ap_rep_with_subkey(&listed_not_allowed, 23, 16).unwrap_err();
+    assert!(matches!(e, GssError::SubkeyNotPermitted(_)), "{e}");
+    // Unknown enctypes (a number no RFC assigns, a negative one, DES): refused by name.
+    for keytype in [99, -128, 1, 3] {
+        let e = ap_rep_with_subkey(&default, keytype, 16).unwrap_err();
+        assert!(
+            matches!(e, GssError::SubkeyNotPermitted(_)),
+            "{keytype}: {e}"
+        );
+        assert!(e.to_string().contains(&keytype.to_string()), "{e}");
+    }
 }

@@ -136,6 +136,7 @@ fn init(
     let opts = InitiatorOptions {
         flags,
         channel_bindings: cb,
+        ..InitiatorOptions::default()
     };
     InitiatorContext::new(creds, &opts, Timestamp::now(), &mut OsRandom).expect("initial token")
 }

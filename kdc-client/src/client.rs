@@ -100,7 +100,7 @@ pub struct Client {
     exchanges: Arc<AtomicU64>,
     /// The system's DNS resolver, made on first use (shared by clones).
     #[cfg(feature = "dns")]
-    dns: Arc<tokio::sync::OnceCell<Option<transport::dns::SystemSrvResolver>>>,
+    dns: Arc<tokio::sync::OnceCell<Option<transport::dns::SystemResolver>>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -157,6 +157,22 @@ impl Client {
         AsOptions::from_config(client, &self.conf)
     }
 
+    /// [`Client::tgs_options`] for the tickets of `ccache`, armored (implicit TGT armor, RFC
+    /// 6113 §5.4.1.1) when the cache says its principal's realm takes FAST: MIT's
+    /// [`FAST_AVAIL`] entry for `krbtgt/REALM@REALM`, written by MIT's kinit when the KDC
+    /// offers FAST and by `kerb kinit -T`. `kerb kvno`, the MySQL/MariaDB logins and
+    /// [`Session::service_ticket`](crate::session::Session::service_ticket) all use this rule.
+    pub fn tgs_options_for(&self, ccache: &Ccache) -> TgsOptions {
+        let mut opts = self.tgs_options();
+        let realm = &ccache.default_principal.realm;
+        let tgs = Principal::new(PrincipalName::krbtgt(realm), realm.clone());
+        if ccache.get_config(FAST_AVAIL, Some(&tgs)) == Some(&b"yes"[..]) {
+            tracing::debug!("The cache says {tgs} takes FAST: TGS requests armored with the TGT");
+            opts.fast = true;
+        }
+        opts
+    }
+
     /// TGS options from `[libdefaults]` ([`TgsOptions::from_config`]).
     pub fn tgs_options(&self) -> TgsOptions {
         TgsOptions::from_config(&self.conf)
@@ -179,9 +195,10 @@ impl Client {
     }
 
     /// The KDCs of a realm as MIT finds them (`locate_kdc.c`): the `kdc` entries of `[realms]`;
-    /// when there are none and [`Client::looks_up_kdcs_in_dns`], the targets of the realm's
+    /// when there are none and [`Client::looks_up_kdcs_in_dns`], the realm's `_kerberos` URI
+    /// records (`dns_uri_lookup`, MIT's `krb5srv:` form), else the targets of its
     /// `_kerberos._udp` then `_kerberos._tcp` SRV records (RFC 4120 §7.2.3.2), in priority and
-    /// weight order, from the system's resolver (`/etc/resolv.conf`).
+    /// weight order, from the nameservers of `/etc/resolv.conf`.
     pub async fn locate_kdcs(&self, realm: &Realm) -> Result<Vec<KdcAddr>, ClientError> {
         let kdcs = self.configured_kdcs(realm);
         if !kdcs.is_empty() {
@@ -189,7 +206,9 @@ impl Client {
         }
         #[cfg(feature = "dns")]
         if self.conf.dns_lookup_kdc {
-            let kdcs = self.dns_kdcs(realm).await;
+            let kdcs = self
+                .dns_servers(realm, transport::dns::Service::Kdc, false)
+                .await;
             if !kdcs.is_empty() {
                 return Ok(kdcs);
             }
@@ -197,31 +216,61 @@ impl Client {
         Err(ClientError::NoKdc(realm.clone()))
     }
 
-    /// The SRV lookup of [`Client::locate_kdcs`]; a failed lookup (no resolver configuration,
-    /// no answer) is traced and counts as no KDC, as with MIT.
+    /// The system's resolver, made on first use; `None` (traced) when `/etc/resolv.conf`
+    /// cannot be read.
     #[cfg(feature = "dns")]
-    async fn dns_kdcs(&self, realm: &Realm) -> Vec<KdcAddr> {
-        use transport::dns::{SystemSrvResolver, locate_kdcs};
-        let resolver = self
-            .dns
+    async fn resolver(&self) -> Option<&transport::dns::SystemResolver> {
+        use transport::dns::{ResolvConf, SystemResolver};
+        self.dns
             .get_or_init(|| async {
                 // Reading /etc/resolv.conf is blocking file I/O: off the async workers.
-                let made = tokio::task::spawn_blocking(SystemSrvResolver::new)
+                let read = tokio::task::spawn_blocking(ResolvConf::read_system)
                     .await
                     .map_err(|e| e.to_string())
-                    .and_then(|made| made.map_err(|e| e.to_string()));
-                made.map_err(|e| tracing::debug!("No DNS lookup of KDCs: {e}"))
-                    .ok()
+                    .and_then(|read| read.map_err(|e| e.to_string()));
+                match read {
+                    Ok(conf) => {
+                        tracing::debug!("DNS resolver configuration: {conf:?}");
+                        Some(SystemResolver::new(conf))
+                    }
+                    Err(e) => {
+                        tracing::debug!("No DNS lookups: {e}");
+                        None
+                    }
+                }
             })
-            .await;
-        let Some(resolver) = resolver else {
+            .await
+            .as_ref()
+    }
+
+    /// The DNS lookup of [`Client::locate_kdcs`] and [`Client::kpasswd_servers`]; a failed
+    /// lookup (no resolver configuration, no answer) is traced and counts as no server, as
+    /// with MIT.
+    #[cfg(feature = "dns")]
+    async fn dns_servers(
+        &self,
+        realm: &Realm,
+        service: transport::dns::Service,
+        tcp_only: bool,
+    ) -> Vec<KdcAddr> {
+        use transport::dns::{Service, locate};
+        let Some(resolver) = self.resolver().await else {
             return Vec::new();
         };
-        match locate_kdcs(realm, true, resolver).await {
-            Ok(kdcs) => {
-                let list: Vec<String> = kdcs.iter().map(ToString::to_string).collect();
-                tracing::debug!(realm = %realm, "KDCs of {realm} from DNS SRV records: {list:?}");
-                kdcs
+        let what = match service {
+            Service::Kdc => "KDCs",
+            Service::Kpasswd => "kpasswd servers",
+            Service::Kadmin => "admin servers",
+        };
+        match locate(realm, service, tcp_only, self.conf.dns_uri_lookup, resolver).await {
+            Ok(found) => {
+                let list: Vec<String> = found.servers.iter().map(ToString::to_string).collect();
+                tracing::debug!(
+                    realm = %realm,
+                    "{what} of {realm} from DNS {} records: {list:?}",
+                    found.from
+                );
+                found.servers
             }
             Err(e) => {
                 tracing::debug!(realm = %realm, "{e}");
@@ -230,12 +279,27 @@ impl Client {
         }
     }
 
-    /// The password-change servers of a realm (RFC 3244): `kpasswd_server`, else the
-    /// `admin_server` hosts on port 464 (their own port is kadmin's), as MIT's
-    /// `locate_kpasswd`.
-    pub fn kpasswd_servers(&self, realm: &Realm) -> Result<Vec<KdcAddr>, ClientError> {
+    /// The fallback realm of `host` from its `_kerberos` TXT records, when `dns_lookup_realm`
+    /// is on and `[domain_realm]` does not map it (MIT's `dns_fallback_realm`).
+    #[cfg(feature = "dns")]
+    async fn txt_realm(&self, service: &ServiceName) -> Option<Realm> {
+        let ServiceName::HostBased { host, .. } = service else {
+            return None;
+        };
+        if !self.conf.dns_lookup_realm || self.conf.realm_for_host(host).is_some() {
+            return None;
+        }
+        transport::dns::realm_from_txt(host, self.resolver().await?).await
+    }
+
+    /// The password-change servers of a realm (RFC 3244), as MIT's `locate_kpasswd`:
+    /// `kpasswd_server` (port 464 by default); else, with `dns_lookup_kdc`, the realm's
+    /// `_kpasswd` URI or SRV records; else the `admin_server` hosts, else (with
+    /// `dns_lookup_kdc`) the TCP `_kerberos-adm` URI or SRV records, each on port 464 (their
+    /// own port is kadmin's) over either transport.
+    pub async fn kpasswd_servers(&self, realm: &Realm) -> Result<Vec<KdcAddr>, ClientError> {
         let conf = self.conf.realms.get(realm.as_str());
-        let mut servers: Vec<KdcAddr> = conf
+        let servers: Vec<KdcAddr> = conf
             .map(|r| {
                 r.kpasswd_server
                     .iter()
@@ -243,18 +307,38 @@ impl Client {
                     .collect()
             })
             .unwrap_or_default();
-        if servers.is_empty() {
-            servers = conf
-                .map(|r| r.admin_server.iter().filter_map(kdc_addr).collect())
-                .unwrap_or_default();
-            for s in &mut servers {
-                s.port = KPASSWD_PORT;
+        if !servers.is_empty() {
+            return Ok(servers);
+        }
+        #[cfg(feature = "dns")]
+        if self.conf.dns_lookup_kdc {
+            let servers = self
+                .dns_servers(realm, transport::dns::Service::Kpasswd, false)
+                .await;
+            if !servers.is_empty() {
+                return Ok(servers);
             }
         }
-        if servers.is_empty() {
+        #[allow(unused_mut)]
+        let mut admin: Vec<KdcAddr> = conf
+            .map(|r| r.admin_server.iter().filter_map(kdc_addr).collect())
+            .unwrap_or_default();
+        #[cfg(feature = "dns")]
+        if admin.is_empty() && self.conf.dns_lookup_kdc {
+            admin = self
+                .dns_servers(realm, transport::dns::Service::Kadmin, true)
+                .await;
+        }
+        if admin.is_empty() {
             return Err(ClientError::NoKpasswdServer(realm.clone()));
         }
-        Ok(servers)
+        for s in &mut admin {
+            s.port = KPASSWD_PORT;
+            if s.transport == Some(Transport::Tcp) {
+                s.transport = None;
+            }
+        }
+        Ok(admin)
     }
 
     /// AS options for a `kadmin/changepw` ticket as MIT's kpasswd asks for one: five
@@ -281,7 +365,7 @@ impl Client {
         new_password: &str,
     ) -> Result<ChangeResult, ClientError> {
         let realm = &creds.server.realm;
-        let servers = self.kpasswd_servers(realm)?;
+        let servers = self.kpasswd_servers(realm).await?;
         self.exchanges.fetch_add(1, Ordering::Relaxed);
         let mut current: Option<KpasswdExchange> = None;
         let mut build_error: Option<ExchangeError> = None;
@@ -501,6 +585,10 @@ impl Client {
         let home_tgt = referral::cached_creds(ccache, &client, &home_tgt_name, now)
             .ok_or(ClientError::NoTgt(home_tgt_name))?;
         let mut walker = ReferralWalker::new(home_tgt, service, &self.conf)?;
+        #[cfg(feature = "dns")]
+        if let Some(realm) = self.txt_realm(service).await {
+            walker = walker.with_fallback_realm(realm, &self.conf);
+        }
         if self.looks_up_kdcs_in_dns() {
             // Any realm may have KDCs in DNS: the walk is bounded by hops and visited realms.
             walker = walker.with_kdc_realms(None);
@@ -545,10 +633,27 @@ impl Client {
                 path: walker.path(),
                 source: Box::new(e),
             };
-            let (ex, req) = hop
+            let (mut ex, req) = hop
                 .exchange(opts, self.now(), &mut rng)
                 .map_err(|e| on_path(e.into()))?;
-            let reply = self.send(&req).await.map_err(on_path)?;
+            let mut reply = self.send(&req).await.map_err(on_path)?;
+            if ex.fast_demanded(&reply.bytes) {
+                // Once, armored with the hop's TGT (RFC 6113 §5.4.2: the error named FAST).
+                tracing::debug!(
+                    realm = %req.realm,
+                    kdc = %reply.kdc,
+                    "The KDC answered the unarmored TGS-REQ with PA-FX-FAST: retrying armored"
+                );
+                let armored = TgsOptions {
+                    fast: true,
+                    ..opts.clone()
+                };
+                let (again, req) = hop
+                    .exchange(&armored, self.now(), &mut rng)
+                    .map_err(|e| on_path(e.into()))?;
+                reply = self.send(&req).await.map_err(on_path)?;
+                ex = again;
+            }
             let kdc = reply.kdc.to_string();
             tracing::debug!(realm = %req.realm, kdc = %kdc, server = %hop.server, "TGS reply");
             step = walker.step(ex.step(&reply.bytes).map_err(|e| e.with_kdc(&kdc)))?;
@@ -575,6 +680,10 @@ impl Client {
         self.tgs(ticket, &ticket.server, &opts).await
     }
 }
+
+/// MIT's ccache configuration key saying a realm's KDC takes FAST (value `yes`, scoped to
+/// `krbtgt/REALM@REALM`): see [`Client::tgs_options_for`].
+pub const FAST_AVAIL: &str = "fast_avail";
 
 fn kdc_addr(s: &KdcServer) -> Option<KdcAddr> {
     server_addr(s, transport::DEFAULT_KDC_PORT)
@@ -633,26 +742,24 @@ mod tests {
         c
     }
 
-    /// `kpasswd_server` (default port 464), else the `admin_server` hosts on port 464.
-    #[test]
-    fn kpasswd_servers_like_mit() {
-        let text = "[realms]\n A = {\n kpasswd_server = k1\n kpasswd_server = tcp/k2:1464\n                     admin_server = adm:749\n }\n B = {\n admin_server = adm:749\n }\n C = {\n                     kdc = kdc\n }\n";
+    /// `kpasswd_server` (default port 464), else the `admin_server` hosts on port 464 (over
+    /// either transport).
+    #[tokio::test]
+    async fn kpasswd_servers_like_mit() {
+        let text = "[libdefaults]\n dns_lookup_kdc = false\n[realms]\n A = {\n kpasswd_server = k1\n kpasswd_server = tcp/k2:1464\n                     admin_server = adm:749\n }\n B = {\n admin_server = adm:749\n }\n C = {\n                     kdc = kdc\n }\n";
         let mut m = std::collections::BTreeMap::new();
         m.insert(std::path::PathBuf::from("/k"), text.to_owned());
         let conf = Krb5Conf::load_from(&["/k".into()], &crate::config::MemSource(m)).unwrap();
         let client = Client::new(conf);
-        let names = |r: &str| -> Vec<String> {
-            client
-                .kpasswd_servers(&Realm::new(r).unwrap())
-                .unwrap()
-                .iter()
-                .map(ToString::to_string)
-                .collect()
+        let names = async |r: &str| -> Vec<String> {
+            let servers = client.kpasswd_servers(&Realm::new(r).unwrap()).await;
+            servers.unwrap().iter().map(ToString::to_string).collect()
         };
-        assert_eq!(names("A"), ["k1:464", "tcp/k2:1464"]);
-        assert_eq!(names("B"), ["adm:464"]);
+        assert_eq!(names("A").await, ["k1:464", "tcp/k2:1464"]);
+        assert_eq!(names("B").await, ["adm:464"]);
         let err = client
             .kpasswd_servers(&Realm::new("C").unwrap())
+            .await
             .unwrap_err();
         assert!(matches!(err, ClientError::NoKpasswdServer(_)), "{err}");
     }
@@ -694,5 +801,110 @@ mod tests {
             .unwrap_err();
         assert!(!matches!(err, ClientError::NotCached), "{err}");
         assert_eq!(client.kdc_exchanges(), 0);
+    }
+
+    /// A KDC that wants FAST (RFC 6113 §5.4.2): it answers an unarmored TGS-REQ with a
+    /// KRB-ERROR carrying PA-FX-FAST, and the walk sends the request once more, armored with
+    /// the TGT, and no more (a scripted UDP KDC on 127.0.0.1; MIT's KDC never demands FAST
+    /// for a TGS request, so the lab cannot show this).
+    #[tokio::test]
+    async fn a_tgs_error_asking_for_fast_is_retried_once_armored() {
+        use crate::asn1::{
+            KerberosTime, KrbError, MethodData, Microseconds, PaData, PrincipalNameAsn1, TgsReq,
+            msg_type, pa_type,
+        };
+        let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = sock.local_addr().unwrap().port();
+        let server = Principal::parse("host/db.onprem.local@ONPREM.LOCAL", None).unwrap();
+        let error = |code: i32, e_data: Option<Vec<u8>>| {
+            KrbError {
+                pvno: 5,
+                msg_type: msg_type::KRB_ERROR,
+                ctime: None,
+                cusec: None,
+                stime: KerberosTime::from_unix(1_700_000_000).unwrap(),
+                susec: Microseconds::new(0).unwrap(),
+                error_code: code,
+                crealm: None,
+                cname: None,
+                realm: "ONPREM.LOCAL".into(),
+                sname: PrincipalNameAsn1::from(&server.name),
+                e_text: None,
+                e_data: e_data.map(Into::into),
+            }
+            .to_der()
+            .unwrap()
+        };
+        let wants_fast = MethodData(vec![PaData {
+            padata_type: pa_type::FX_FAST,
+            padata_value: Vec::new().into(),
+        }])
+        .to_der()
+        .unwrap();
+        // Every request gets the same answer: the first one asks for FAST, and so does the
+        // answer to the armored retry (which the armored exchange cannot take as a reply).
+        let answer = error(
+            crate::error_code::KDC_ERR_PREAUTH_REQUIRED,
+            Some(wants_fast),
+        );
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let kdc = tokio::spawn(async move {
+            let mut buf = vec![0u8; 65536];
+            while let Ok((n, from)) = sock.recv_from(&mut buf).await {
+                let req = TgsReq::decode(&buf[..n]).unwrap();
+                let types: Vec<i32> = req
+                    .0
+                    .padata
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|p| p.padata_type)
+                    .collect();
+                log.lock().unwrap().push(types);
+                let _ = sock.send_to(&answer, from).await;
+            }
+        });
+        let text = format!(
+            "[libdefaults]\n default_realm = ONPREM.LOCAL\n dns_lookup_kdc = false\n\
+             [realms]\n ONPREM.LOCAL = {{\n kdc = udp/127.0.0.1:{port}\n }}\n"
+        );
+        let mut m = std::collections::BTreeMap::new();
+        m.insert(std::path::PathBuf::from("/k"), text);
+        let conf = Krb5Conf::load_from(&["/k".into()], &crate::config::MemSource(m)).unwrap();
+        let client = Client::new(conf);
+        let mut cache = Ccache::new(Principal::parse("joedoe@ONPREM.LOCAL", None).unwrap());
+        cache.store(cred("krbtgt/ONPREM.LOCAL@ONPREM.LOCAL"));
+        let opts = client.tgs_options();
+        assert!(!opts.fast);
+        let err = client
+            .get_service_creds(&mut cache, &ServiceName::Principal(server.clone()), &opts)
+            .await
+            .unwrap_err();
+        kdc.abort();
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 2, "{seen:?}: {err}");
+        assert!(!seen[0].contains(&pa_type::FX_FAST), "{seen:?}");
+        assert!(seen[1].contains(&pa_type::FX_FAST), "{seen:?}");
+        assert_eq!(client.kdc_exchanges(), 2);
+    }
+
+    /// MIT's `fast_avail` entry for the cache principal's realm makes the TGS options armored.
+    #[test]
+    fn tgs_options_for_a_cache_follow_fast_avail() {
+        let client = Client::new(conf());
+        let joe = Principal::parse("joedoe@ONPREM.LOCAL", None).unwrap();
+        let mut cache = Ccache::new(joe);
+        assert!(!client.tgs_options_for(&cache).fast);
+        let other = Principal::parse("krbtgt/OTHER@OTHER", None).unwrap();
+        cache.set_config(FAST_AVAIL, Some(&other), b"yes");
+        assert!(
+            !client.tgs_options_for(&cache).fast,
+            "another realm's entry"
+        );
+        let tgs = Principal::parse("krbtgt/ONPREM.LOCAL@ONPREM.LOCAL", None).unwrap();
+        cache.set_config(FAST_AVAIL, Some(&tgs), b"no");
+        assert!(!client.tgs_options_for(&cache).fast);
+        cache.set_config(FAST_AVAIL, Some(&tgs), b"yes");
+        assert!(client.tgs_options_for(&cache).fast);
     }
 }

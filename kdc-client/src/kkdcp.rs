@@ -10,13 +10,19 @@
 //!     dclocator-hint [2] INTEGER OPTIONAL }
 //! ```
 
+use std::borrow::Cow;
+
 use rasn::prelude::*;
 
 use crate::Realm;
 use crate::asn1::{Asn1Error, KerberosString};
 
-/// Longest HTTP response header block accepted, bytes.
+/// Longest HTTP response header block accepted, bytes (also the bound of a chunked body's
+/// trailer section).
 pub const MAX_HEADER_LEN: usize = 16 * 1024;
+
+/// Longest chunk-size line of a chunked body (size, extensions and CRLF), bytes.
+pub const MAX_CHUNK_LINE: usize = 1024;
 
 /// `KDC-PROXY-MESSAGE` (MS-KKDCP §2.2.2), explicit tags.
 #[derive(AsnType, Decode, Encode, Debug, Clone, PartialEq, Eq)]
@@ -124,14 +130,16 @@ pub fn http_request(host: &str, port: u16, path: &str, body: &[u8]) -> Vec<u8> {
 }
 
 /// Parse the HTTP response received so far. `Ok(None)`: more bytes are needed (headers not
-/// complete, or a body shorter than its Content-Length, or no length and no `eof` yet).
-/// `Ok(Some(body))` for a complete 200 response; a non-200 status, a chunked or malformed
-/// response, or a body over `max_body` is an error.
+/// complete, or a body shorter than its Content-Length or its chunks, or no length and no
+/// `eof` yet). `Ok(Some(body))` for a complete 200 response, its body as sent or, with
+/// `Transfer-Encoding: chunked`, decoded (RFC 9112 §7.1); a non-200 status, another transfer
+/// coding, both Content-Length and Transfer-Encoding (RFC 9112 §6.3), a malformed response,
+/// or a body over `max_body` is an error.
 pub fn parse_http_response(
     buf: &[u8],
     eof: bool,
     max_body: usize,
-) -> Result<Option<&[u8]>, KkdcpError> {
+) -> Result<Option<Cow<'_, [u8]>>, KkdcpError> {
     let Some(end) = find(buf, b"\r\n\r\n") else {
         if buf.len() > MAX_HEADER_LEN {
             return Err(KkdcpError::Http("header block too long"));
@@ -163,6 +171,7 @@ pub fn parse_http_response(
         return Err(KkdcpError::Status(code));
     }
     let mut length: Option<u64> = None;
+    let mut chunked = false;
     for line in lines {
         let (name, value) = line
             .split_once(':')
@@ -176,16 +185,28 @@ pub fn parse_http_response(
                 return Err(KkdcpError::Http("conflicting Content-Length headers"));
             }
             length = Some(v);
-        } else if name.eq_ignore_ascii_case("transfer-encoding")
-            && !value.eq_ignore_ascii_case("identity")
-        {
-            return Err(KkdcpError::Http("transfer encodings are not supported"));
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            // Only `chunked` alone (a list or repeated header naming another coding is not).
+            if chunked || !value.eq_ignore_ascii_case("chunked") {
+                return Err(KkdcpError::Http(
+                    "transfer codings other than chunked are not supported",
+                ));
+            }
+            chunked = true;
         }
+    }
+    if chunked {
+        if length.is_some() {
+            return Err(KkdcpError::Http(
+                "both Content-Length and Transfer-Encoding (RFC 9112 §6.3)",
+            ));
+        }
+        return Ok(dechunk(body, eof, max_body)?.map(Cow::Owned));
     }
     match length {
         Some(len) if len > max_body as u64 => Err(KkdcpError::TooLong { len, max: max_body }),
         Some(len) => match body.get(..len as usize) {
-            Some(b) if body.len() as u64 == len => Ok(Some(b)),
+            Some(b) if body.len() as u64 == len => Ok(Some(Cow::Borrowed(b))),
             Some(_) => Err(KkdcpError::Http("more bytes than Content-Length")),
             None if eof => Err(KkdcpError::Http("connection closed in the body")),
             None => Ok(None),
@@ -194,9 +215,98 @@ pub fn parse_http_response(
             len: body.len() as u64,
             max: max_body,
         }),
-        None if eof => Ok(Some(body)),
+        None if eof => Ok(Some(Cow::Borrowed(body))),
         None => Ok(None),
     }
+}
+
+/// Decode a chunked body (RFC 9112 §7.1): `chunk-size [;ext] CRLF data CRLF` ..., then
+/// `0 [;ext] CRLF`, trailer fields and CRLF. Chunk extensions and trailers are read and
+/// ignored. `Ok(None)`: incomplete (an error at `eof`). Bounded: the decoded size by
+/// `max_body` (checked on each announced size, before the data is taken), a size line by
+/// [`MAX_CHUNK_LINE`], the trailers by [`MAX_HEADER_LEN`]; no bytes may follow.
+fn dechunk(mut rest: &[u8], eof: bool, max_body: usize) -> Result<Option<Vec<u8>>, KkdcpError> {
+    let incomplete = |what| {
+        if eof {
+            Err(KkdcpError::Http(what))
+        } else {
+            Ok(None)
+        }
+    };
+    let mut out = Vec::new();
+    loop {
+        let Some(end) = find(rest, b"\r\n") else {
+            if rest.len() > MAX_CHUNK_LINE {
+                return Err(KkdcpError::Http("chunk size line too long"));
+            }
+            return incomplete("connection closed in a chunk size line");
+        };
+        if end > MAX_CHUNK_LINE {
+            return Err(KkdcpError::Http("chunk size line too long"));
+        }
+        let line = rest.get(..end).unwrap_or_default();
+        let size = line.split(|&b| b == b';').next().unwrap_or_default();
+        let size = size
+            .iter()
+            .rposition(|b| !matches!(b, b' ' | b'\t'))
+            .map_or(&[][..], |last| size.get(..=last).unwrap_or_default());
+        if size.is_empty() || size.len() > 16 || !size.iter().all(u8::is_ascii_hexdigit) {
+            return Err(KkdcpError::Http("bad chunk size"));
+        }
+        let size = std::str::from_utf8(size)
+            .ok()
+            .and_then(|s| u64::from_str_radix(s, 16).ok())
+            .ok_or(KkdcpError::Http("bad chunk size"))?;
+        rest = rest.get(end + 2..).unwrap_or_default();
+        if size == 0 {
+            return trailers(rest, eof).map(|done| done.then_some(out));
+        }
+        let total = (out.len() as u64).saturating_add(size);
+        if total > max_body as u64 {
+            return Err(KkdcpError::TooLong {
+                len: total,
+                max: max_body,
+            });
+        }
+        // `size` <= max_body: it fits a usize.
+        let size = usize::try_from(size).map_err(|_| KkdcpError::Http("bad chunk size"))?;
+        let (Some(data), Some(crlf)) = (rest.get(..size), rest.get(size..size.saturating_add(2)))
+        else {
+            return incomplete("connection closed in a chunk");
+        };
+        if crlf != b"\r\n" {
+            return Err(KkdcpError::Http("chunk data not followed by CRLF"));
+        }
+        out.extend_from_slice(data);
+        rest = rest.get(size + 2..).unwrap_or_default();
+    }
+}
+
+/// The trailer section after the last chunk, up to its empty line: `Ok(true)` when complete
+/// and nothing follows it.
+fn trailers(rest: &[u8], eof: bool) -> Result<bool, KkdcpError> {
+    let end = if rest.starts_with(b"\r\n") {
+        Some(2)
+    } else {
+        find(rest, b"\r\n\r\n").map(|e| e + 4)
+    };
+    let Some(end) = end else {
+        if rest.len() > MAX_HEADER_LEN {
+            return Err(KkdcpError::Http("trailer section too long"));
+        }
+        return if eof {
+            Err(KkdcpError::Http("connection closed in the trailer section"))
+        } else {
+            Ok(false)
+        };
+    };
+    if end > MAX_HEADER_LEN {
+        return Err(KkdcpError::Http("trailer section too long"));
+    }
+    if rest.len() > end {
+        return Err(KkdcpError::Http("bytes after the chunked body"));
+    }
+    Ok(true)
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -255,7 +365,8 @@ mod tests {
     #[test]
     fn http_responses_are_parsed_bounded() {
         let full = b"HTTP/1.1 200 OK\r\nContent-Type: application/kerberos\r\nContent-Length: 3\r\n\r\nabc";
-        assert_eq!(parse_http_response(full, false, 10), Ok(Some(&b"abc"[..])));
+        let ok = |b: &'static [u8]| Ok(Some(Cow::Borrowed(b)));
+        assert_eq!(parse_http_response(full, false, 10), ok(b"abc"));
         assert_eq!(
             parse_http_response(&full[..full.len() - 1], false, 10),
             Ok(None)
@@ -267,13 +378,13 @@ mod tests {
         );
         let no_len = b"HTTP/1.0 200 OK\r\n\r\nab";
         assert_eq!(parse_http_response(no_len, false, 10), Ok(None));
-        assert_eq!(parse_http_response(no_len, true, 10), Ok(Some(&b"ab"[..])));
+        assert_eq!(parse_http_response(no_len, true, 10), ok(b"ab"));
         assert_eq!(
             parse_http_response(b"HTTP/1.1 503 Remote unavailable\r\n\r\n", true, 10),
             Err(KkdcpError::Status(503))
         );
         for bad in [
-            &b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"[..],
+            &b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"[..],
             b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
             b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
             b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nab",
@@ -285,5 +396,95 @@ mod tests {
         }
         let huge = vec![b'a'; MAX_HEADER_LEN + 1];
         assert!(parse_http_response(&huge, false, 10).is_err());
+    }
+
+    const CHUNKED: &[u8] = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+    fn chunked(body: &[u8], eof: bool, max: usize) -> Result<Option<Vec<u8>>, KkdcpError> {
+        let mut r = CHUNKED.to_vec();
+        r.extend_from_slice(body);
+        parse_http_response(&r, eof, max).map(|b| b.map(Cow::into_owned))
+    }
+
+    #[test]
+    fn chunked_bodies_are_decoded() {
+        let whole = |b: &[u8]| Ok(Some(b.to_vec()));
+        assert_eq!(chunked(b"3\r\nabc\r\n0\r\n\r\n", false, 10), whole(b"abc"));
+        // Several chunks, upper-case hex, extensions, whitespace before them, trailers.
+        let body =
+            b"2;name=v\r\nab\r\nA \t;x\r\n0123456789\r\n0;end\r\nX-Trailer: 1\r\nY: 2\r\n\r\n";
+        assert_eq!(chunked(body, true, 12), whole(b"ab0123456789"));
+        // Only the last chunk: an empty body.
+        assert_eq!(chunked(b"0\r\n\r\n", false, 10), whole(b""));
+        // The header name and value in any case.
+        let r = b"HTTP/1.1 200 OK\r\ntransfer-encoding: Chunked\r\n\r\n1\r\nz\r\n0\r\n\r\n";
+        assert_eq!(
+            parse_http_response(r, false, 10).unwrap().as_deref(),
+            Some(&b"z"[..])
+        );
+    }
+
+    #[test]
+    fn chunked_bodies_wait_for_every_byte() {
+        let body = b"3;e=1\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\nT: v\r\n\r\n";
+        for cut in 0..body.len() {
+            assert_eq!(chunked(&body[..cut], false, 100), Ok(None), "cut at {cut}");
+            assert!(chunked(&body[..cut], true, 100).is_err(), "cut at {cut}");
+        }
+        assert_eq!(
+            chunked(body, false, 100),
+            Ok(Some(b"abc0123456789abcdef".to_vec()))
+        );
+    }
+
+    #[test]
+    fn chunked_bodies_are_bounded_and_strict() {
+        // The announced size counts before its data arrives.
+        assert_eq!(
+            chunked(b"5\r\nab", false, 4),
+            Err(KkdcpError::TooLong { len: 5, max: 4 })
+        );
+        assert_eq!(
+            chunked(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", false, 4),
+            Err(KkdcpError::TooLong { len: 5, max: 4 })
+        );
+        // A size over 64 bits, or u64::MAX, never wraps.
+        assert!(chunked(b"10000000000000000\r\n", false, 4).is_err());
+        assert_eq!(
+            chunked(b"ffffffffffffffff\r\n", false, 4),
+            Err(KkdcpError::TooLong {
+                len: u64::MAX,
+                max: 4
+            })
+        );
+        let long_line = [b"1;".as_slice(), &[b'x'; MAX_CHUNK_LINE]].concat();
+        assert!(chunked(&long_line, false, 4).is_err());
+        let long_trailer = [b"0\r\nT: ".as_slice(), &[b'x'; MAX_HEADER_LEN]].concat();
+        assert!(chunked(&long_trailer, false, 4).is_err());
+        for bad in [
+            &b"\r\n"[..],
+            b"x\r\n",
+            b"-1\r\n",
+            b"+1\r\na\r\n0\r\n\r\n",
+            b"0x1\r\na\r\n0\r\n\r\n",
+            b" 1\r\na\r\n0\r\n\r\n",
+            b"1\r\nab\r\n0\r\n\r\n",
+            b"1\r\na\n0\r\n\r\n",
+            b"0\r\n\r\nextra",
+            b"0\r\n\r\nT: v\r\n\r\n",
+        ] {
+            assert!(chunked(bad, true, 10).is_err(), "{bad:?}");
+            assert!(chunked(bad, false, 10).is_err(), "{bad:?}");
+        }
+        // Smuggling shapes: both framings, or another coding with chunked.
+        for head in [
+            &b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"[..],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+        ] {
+            let r = [head, b"3\r\nabc\r\n0\r\n\r\n"].concat();
+            assert!(parse_http_response(&r, true, 10).is_err(), "{head:?}");
+        }
     }
 }

@@ -76,6 +76,7 @@ pub mod ccache;
 pub mod client;
 pub mod config;
 pub mod crypto;
+pub mod dns;
 pub mod error_code;
 pub mod exchange;
 pub mod keytab;

@@ -359,6 +359,22 @@ impl ReferralWalker {
         self
     }
 
+    /// Replace the fallback realm of a host-based name that `[domain_realm]` does not map, the
+    /// realm asked directly when referrals end (MIT's `krb5_get_fallback_host_realm`): e.g.
+    /// the realm of the host's `_kerberos` TXT record with `dns_lookup_realm`. Its route comes
+    /// from `conf`. No effect when the target realm is known.
+    pub fn with_fallback_realm(mut self, realm: Realm, conf: &Krb5Conf) -> Self {
+        if let Mode::Referral {
+            fallback,
+            fallback_route,
+        } = &mut self.mode
+        {
+            *fallback_route = route(conf, &self.tgt.client.realm, &realm);
+            *fallback = realm;
+        }
+        self
+    }
+
     /// Replace the set of realms with a known KDC (`None`: every realm, e.g. with DNS lookup).
     pub fn with_kdc_realms(mut self, realms: Option<BTreeSet<String>>) -> Self {
         self.kdc_realms = realms;

@@ -194,7 +194,7 @@ impl Session {
     pub async fn service_ticket(&self, service: &ServiceName) -> Result<Credentials, SessionError> {
         let before = self.load().await?;
         let mut after = before.clone();
-        let opts = self.client.tgs_options();
+        let opts = self.client.tgs_options_for(&before);
         let creds = self
             .client
             .get_service_creds(&mut after, service, &opts)

@@ -150,3 +150,88 @@ fn armored_tgs_with_implicit_tgt_armor() {
         .expect("armored cross-realm TGS");
     assert_eq!(creds.server, cross);
 }
+
+/// The messages of the `tracing` events emitted while `f` runs on this thread.
+fn traced<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
+    use std::fmt::Write as _;
+    use std::sync::Mutex;
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+
+    struct Capture(Arc<Mutex<Vec<String>>>);
+    struct Fields(String);
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            let _ = write!(self.0, "{}={value:?} ", field.name());
+        }
+    }
+    impl tracing::Subscriber for Capture {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            let mut fields = Fields(String::new());
+            event.record(&mut fields);
+            self.0.lock().unwrap().push(fields.0);
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let out = tracing::subscriber::with_default(Capture(seen.clone()), f);
+    let seen = seen.lock().unwrap().clone();
+    (out, seen)
+}
+
+/// `Session::service_ticket` follows `kerb kvno`'s rule (issue 14): with MIT's `fast_avail`
+/// entry for `krbtgt/FAST.LOCAL@FAST.LOCAL` in the cache (as `kerb kinit -T` and MIT's kinit
+/// write it), its TGS request is armored with the TGT and the reply comes back armored;
+/// without the entry it is not armored.
+#[test]
+#[ignore = "needs the lab"]
+fn session_service_ticket_armors_when_the_cache_has_fast_avail() {
+    use kdc_client::ServiceName;
+    use kdc_client::ccache::CcacheHandle;
+    use kdc_client::session::Session;
+
+    let rt = runtime();
+    let c = client();
+    let mut opts = c.initial_options(user());
+    opts.armor = Some(armor_tgt(&rt, &c));
+    let init = rt
+        .block_on(c.get_initial_creds(opts, password()))
+        .expect("armored AS exchange");
+    let realm = Realm::new(env("LAB_FAST_REALM")).unwrap();
+    let tgs = Principal::new(kdc_client::PrincipalName::krbtgt(&realm), realm.clone());
+    let dir = std::env::temp_dir().join(format!("kdc-lab-fast-session-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let service = Principal::parse(&env("LAB_FAST_SERVICE"), None).unwrap();
+    for fast_avail in [true, false] {
+        let mut cache = init.to_ccache();
+        if fast_avail {
+            cache.set_config(kdc_client::client::FAST_AVAIL, Some(&tgs), b"yes");
+        }
+        let handle = CcacheHandle::file(dir.join(format!("cc-{fast_avail}")));
+        handle.save(&cache).unwrap();
+        let session = Session::new(client(), handle);
+        let (creds, trace) = traced(|| {
+            rt.block_on(session.service_ticket(&ServiceName::Principal(service.clone())))
+        });
+        let creds = creds.unwrap_or_else(|e| panic!("fast_avail={fast_avail}: {e}"));
+        assert_eq!(creds.server, service);
+        let has = |m: &str| trace.iter().any(|t| t.contains(m));
+        let armored = has("Encoding request body and padata into FAST request")
+            && has("Decoding FAST response")
+            && has("fast=true");
+        assert_eq!(armored, fast_avail, "fast_avail={fast_avail}: {trace:#?}");
+        if !fast_avail {
+            assert!(has("fast=false"), "{trace:#?}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

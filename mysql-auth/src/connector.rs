@@ -147,7 +147,8 @@ pub struct ConnectOptions {
     /// per-row bookkeeping, so NULL-only rows count their real cost).
     pub max_result_bytes: usize,
     /// The SPNs the server may ask for ([`SpnPolicy::DatabaseServices`] by default): checked
-    /// before [`GssInitiator::prepare`] fetches any ticket.
+    /// before [`GssInitiator::prepare`] fetches any ticket, the realm against `host` and what
+    /// [`GssInitiator::spn_context`] knows.
     pub spn_policy: SpnPolicy,
     /// Called with a warning the user must see, before any Kerberos token is sent: with
     /// `PREFERRED`, a server that does not offer TLS (the login and session go in clear text).
@@ -620,6 +621,7 @@ impl Connection {
             ho.database = opts.database.clone();
             ho.max_packet = u32::try_from(opts.max_packet).unwrap_or(u32::MAX);
             ho.spn_policy = opts.spn_policy.clone();
+            ho.spn_context = initiator.spn_context(&opts.host);
             ho.charset = opts.charset;
             ho.capabilities = opts.capabilities;
             ho.connect_attrs = opts.connect_attrs.clone();

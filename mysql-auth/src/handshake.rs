@@ -19,7 +19,7 @@ use crate::error::{AuthError, ProtocolError};
 use crate::messages::{AuthPacket, ErrPacket, Handshake, HandshakeResponse, OkPacket, caps};
 use crate::packet::Packet;
 use crate::plugin::{ContextRequest, GssInitiator, KerberosExchange, KerberosPlugin};
-use crate::spn_policy::SpnPolicy;
+use crate::spn_policy::{SpnContext, SpnPolicy};
 
 /// Whether to ask for TLS (the connector maps `--ssl-mode` onto this).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +53,9 @@ pub struct HandshakeOptions {
     pub max_switches: usize,
     /// The SPNs the server may ask for (checked before any credential is obtained).
     pub spn_policy: SpnPolicy,
+    /// What the client knows for the policy's realm check (the dialed host, its
+    /// `[domain_realm]` realm, the client's realm); the connector fills it in.
+    pub spn_context: SpnContext,
     /// Refuse an OK that ends the connection phase without any Kerberos exchange (default
     /// `true`): such a server authenticated nobody and proved nothing about itself.
     pub require_kerberos: bool,
@@ -88,6 +91,7 @@ impl HandshakeOptions {
             charset: 45,
             max_switches: 3,
             spn_policy: SpnPolicy::default(),
+            spn_context: SpnContext::default(),
             require_kerberos: true,
             capabilities: None,
             probe_other_plugins: false,
@@ -223,6 +227,7 @@ impl ClientHandshake {
     fn exchange_for(&self, plugin: KerberosPlugin) -> KerberosExchange {
         KerberosExchange::new(plugin, self.opts.user.clone())
             .with_spn_policy(self.opts.spn_policy.clone())
+            .with_spn_context(self.opts.spn_context.clone())
     }
 
     /// Handle one server packet.
@@ -471,6 +476,13 @@ impl ClientHandshake {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Options of a client of EXAMPLE.COM (the test SPNs' realm) that dialed 127.0.0.1.
+    fn opts(user: &str, plugin: KerberosPlugin) -> HandshakeOptions {
+        let mut o = HandshakeOptions::new(user, plugin);
+        o.spn_context = SpnContext::new("127.0.0.1", None, Some("EXAMPLE.COM".into()));
+        o
+    }
     use crate::error::GssError;
     use crate::messages::AuthSwitchRequest;
     use crate::plugin::{ContextRequest, GssStep, GssapiData, MysqlKerberosData};
@@ -562,7 +574,7 @@ mod tests {
     #[test]
     fn mysql_switch_path_no_mutual() {
         let mut g = Fake::default();
-        let mut o = HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos);
+        let mut o = opts("karl", KerberosPlugin::MysqlKerberos);
         o.database = Some("db1".into());
         let mut hs = ClientHandshake::new(o);
         let resp = run_greeting(&mut hs, &mut g, false);
@@ -592,8 +604,7 @@ mod tests {
     #[test]
     fn context_request_in_announces_what_the_packet_starts() {
         let mut g = Fake::default();
-        let mut hs =
-            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
+        let mut hs = ClientHandshake::new(opts("karl", KerberosPlugin::MysqlKerberos));
         let greet = Packet::new(0, greeting("caching_sha2_password", &[1; 20], false));
         assert_eq!(hs.context_request_in(&greet), None);
         expect_send(hs.handle_packet(&greet, &mut g).unwrap());
@@ -613,8 +624,7 @@ mod tests {
             mutual: true,
             ..Fake::default()
         };
-        let mut hs =
-            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
+        let mut hs = ClientHandshake::new(opts("karl", KerberosPlugin::MysqlKerberos));
         run_greeting(&mut hs, &mut g, false);
         expect_send(
             hs.handle_packet(&Packet::new(2, mysql_switch()), &mut g)
@@ -639,8 +649,7 @@ mod tests {
             mutual: true,
             ..Fake::default()
         };
-        let mut hs =
-            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
+        let mut hs = ClientHandshake::new(opts("karl", KerberosPlugin::MysqlKerberos));
         run_greeting(&mut hs, &mut g, false);
         expect_send(
             hs.handle_packet(&Packet::new(2, mysql_switch()), &mut g)
@@ -659,7 +668,7 @@ mod tests {
                 mutual: true,
                 ..Fake::default()
             };
-            let mut o = HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos);
+            let mut o = opts("karl", KerberosPlugin::MysqlKerberos);
             o.require_kerberos = require;
             let mut hs = ClientHandshake::new(o);
             run_greeting(&mut hs, &mut g, false);
@@ -681,8 +690,7 @@ mod tests {
             mutual: true,
             ..Fake::default()
         };
-        let mut hs =
-            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
+        let mut hs = ClientHandshake::new(opts("karl", KerberosPlugin::MysqlKerberos));
         run_greeting(&mut hs, &mut g, false);
         expect_send(
             hs.handle_packet(&Packet::new(2, mysql_switch()), &mut g)
@@ -697,8 +705,7 @@ mod tests {
     #[test]
     fn err_surfaced_verbatim() {
         let mut g = Fake::default();
-        let mut hs =
-            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
+        let mut hs = ClientHandshake::new(opts("karl", KerberosPlugin::MysqlKerberos));
         run_greeting(&mut hs, &mut g, false);
         expect_send(
             hs.handle_packet(&Packet::new(2, mysql_switch()), &mut g)
@@ -729,8 +736,7 @@ mod tests {
             realm: "EXAMPLE.COM".into(),
         }
         .encode();
-        let mut hs =
-            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
+        let mut hs = ClientHandshake::new(opts("karl", KerberosPlugin::MysqlKerberos));
         let p = Packet::new(0, greeting("authentication_kerberos_client", &data, false));
         let resp = expect_send(hs.handle_packet(&p, &mut g).unwrap());
         let mut tail = b"karl\0".to_vec();
@@ -750,12 +756,11 @@ mod tests {
         // §2.4 C: the server restarts with the plugin already announced.
         let mut g = Fake::default();
         let data = MysqlKerberosData {
-            spn: "mysql/a@R".into(),
-            realm: "R".into(),
+            spn: "mysql/a@EXAMPLE.COM".into(),
+            realm: "EXAMPLE.COM".into(),
         }
         .encode();
-        let mut hs =
-            ClientHandshake::new(HandshakeOptions::new("karl", KerberosPlugin::MysqlKerberos));
+        let mut hs = ClientHandshake::new(opts("karl", KerberosPlugin::MysqlKerberos));
         let p = Packet::new(0, greeting("authentication_kerberos_client", &data, false));
         expect_send(hs.handle_packet(&p, &mut g).unwrap());
         let t = expect_send(
@@ -789,8 +794,7 @@ mod tests {
                 mutual: true,
                 ..Fake::default()
             };
-            let mut hs =
-                ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MariadbGssapi));
+            let mut hs = ClientHandshake::new(opts("u", KerberosPlugin::MariadbGssapi));
             let resp = run_greeting(&mut hs, &mut g, false);
             assert!(resp.payload.ends_with(b"u\0\0auth_gssapi_client\0"));
             let t = expect_send(
@@ -834,7 +838,7 @@ mod tests {
             ),
         ] {
             let mut g = Fake::default();
-            let mut hs = ClientHandshake::new(HandshakeOptions::new("u", announce));
+            let mut hs = ClientHandshake::new(opts("u", announce));
             let resp = run_greeting(&mut hs, &mut g, false);
             let announced = format!("u\0\0{}\0", announce.client_name());
             assert!(resp.payload.ends_with(announced.as_bytes()));
@@ -856,8 +860,7 @@ mod tests {
     #[test]
     fn mariadb_empty_spn() {
         let mut g = Fake::default();
-        let mut hs =
-            ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MariadbGssapi));
+        let mut hs = ClientHandshake::new(opts("u", KerberosPlugin::MariadbGssapi));
         run_greeting(&mut hs, &mut g, false);
         let e = hs
             .handle_packet(&Packet::new(2, mariadb_switch("")), &mut g)
@@ -868,8 +871,7 @@ mod tests {
     #[test]
     fn unsupported_plugin_and_seq_errors() {
         let mut g = Fake::default();
-        let mut hs =
-            ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MariadbGssapi));
+        let mut hs = ClientHandshake::new(opts("u", KerberosPlugin::MariadbGssapi));
         run_greeting(&mut hs, &mut g, false);
         let sw = AuthSwitchRequest {
             plugin: "caching_sha2_password".into(),
@@ -880,8 +882,7 @@ mod tests {
             hs.handle_packet(&Packet::new(3, sw.clone()), &mut g),
             Err(AuthError::Protocol(ProtocolError::SequenceMismatch { .. }))
         ));
-        let mut hs =
-            ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MariadbGssapi));
+        let mut hs = ClientHandshake::new(opts("u", KerberosPlugin::MariadbGssapi));
         run_greeting(&mut hs, &mut g, false);
         assert!(matches!(
             hs.handle_packet(&Packet::new(2, sw), &mut g),
@@ -903,7 +904,7 @@ mod tests {
         };
         for (reply, verdict_is_server_err) in [(err.encode(), true), (ok(), false)] {
             let mut g = Fake::default();
-            let mut o = HandshakeOptions::new("nobody", KerberosPlugin::MysqlKerberos);
+            let mut o = opts("nobody", KerberosPlugin::MysqlKerberos);
             o.probe_other_plugins = true;
             let mut hs = ClientHandshake::new(o);
             run_greeting(&mut hs, &mut g, false);
@@ -931,7 +932,7 @@ mod tests {
     #[test]
     fn capability_override_keeps_login_flags_and_drops_tls_and_compression() {
         let mut g = Fake::default();
-        let mut o = HandshakeOptions::new("u", KerberosPlugin::MysqlKerberos);
+        let mut o = opts("u", KerberosPlugin::MysqlKerberos);
         o.tls = TlsIntent::Disabled;
         o.capabilities = Some(caps::PROTOCOL_41 | caps::MULTI_RESULTS | caps::SSL | caps::COMPRESS);
         o.connect_attrs = Some(vec![1, b'a', 1, b'b']);
@@ -952,7 +953,7 @@ mod tests {
     #[test]
     fn tls_negotiation() {
         let mut g = Fake::default();
-        let mut o = HandshakeOptions::new("u", KerberosPlugin::MysqlKerberos);
+        let mut o = opts("u", KerberosPlugin::MysqlKerberos);
         o.tls = TlsIntent::Required;
         let mut hs = ClientHandshake::new(o.clone());
         let greet = Packet::new(0, greeting("caching_sha2_password", &[1; 20], true));
@@ -998,22 +999,19 @@ mod tests {
             sql_state: "HY000".into(),
             message: "Host '10.0.0.1' is not allowed to connect to this MySQL server".into(),
         };
-        let mut hs =
-            ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MysqlKerberos));
+        let mut hs = ClientHandshake::new(opts("u", KerberosPlugin::MysqlKerberos));
         assert!(matches!(
             hs.handle_packet(&Packet::new(0, e.encode()), &mut g),
             Err(AuthError::Server(x)) if x == e
         ));
         let full = greeting("caching_sha2_password", &[1; 20], true);
         for cut in 0..full.len() {
-            let mut hs =
-                ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MysqlKerberos));
+            let mut hs = ClientHandshake::new(opts("u", KerberosPlugin::MysqlKerberos));
             let _ = hs.handle_packet(&Packet::new(0, full[..cut].to_vec()), &mut g);
         }
         let sw = mysql_switch();
         for cut in 0..sw.len() {
-            let mut hs =
-                ClientHandshake::new(HandshakeOptions::new("u", KerberosPlugin::MysqlKerberos));
+            let mut hs = ClientHandshake::new(opts("u", KerberosPlugin::MysqlKerberos));
             run_greeting(&mut hs, &mut g, false);
             assert!(
                 hs.handle_packet(&Packet::new(2, sw[..cut].to_vec()), &mut g)

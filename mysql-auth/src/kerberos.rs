@@ -21,6 +21,7 @@ use zeroize::Zeroizing;
 
 use crate::error::GssError;
 use crate::plugin::{ContextRequest, GssInitiator, GssStep, PrepareFuture};
+use crate::spn_policy::SpnContext;
 
 /// Why a Kerberos login could not start or finish on the client side.
 #[derive(Debug, thiserror::Error)]
@@ -358,10 +359,11 @@ impl KerberosInitiator {
         let client = self.client_principal(req)?;
         self.ensure_tgt(&client).await?;
         let service = Self::service_name(&req.spn)?;
-        let opts = self.client.tgs_options();
         let Some(work) = self.work.as_mut() else {
             return Err(KerberosError::State("no credential cache"));
         };
+        // Armored as `kerb kvno` does when the cache says the realm takes FAST.
+        let opts = self.client.tgs_options_for(work);
         // Only a cache that is written back needs the state to diff against.
         let snapshot = self.write_back.then(|| work.clone());
         let before = self.client.kdc_exchanges();
@@ -416,9 +418,13 @@ impl GssInitiator for KerberosInitiator {
         if self.mutual {
             flags |= ContextFlags::MUTUAL;
         }
+        // The server's AP-REP subkey must be within this client's crypto policy.
+        let conf = self.client.config();
         let opts = InitiatorOptions {
             flags: ContextFlags(flags),
             channel_bindings: self.channel_bindings.clone(),
+            permitted_enctypes: conf.permitted_enctypes.clone(),
+            policy: kdc_client::crypto::CryptoPolicy::new(conf.allow_weak_crypto),
         };
         let off = self
             .work
@@ -442,6 +448,17 @@ impl GssInitiator for KerberosInitiator {
                 complete: true,
             })
         }
+    }
+
+    /// The host's realm from this client's krb5.conf `[domain_realm]`; the client's realm is
+    /// the cache's default principal's, else `default_realm`.
+    fn spn_context(&self, dialed_host: &str) -> SpnContext {
+        let conf = self.client.config();
+        let client_realm = match &self.loaded {
+            Some(c) => Some(c.default_principal.realm.as_str()),
+            None => conf.default_realm.as_ref().map(|r| r.as_str()),
+        };
+        SpnContext::from_config(dialed_host, conf, client_realm)
     }
 
     fn step(&mut self, token: &[u8]) -> Result<GssStep, GssError> {

@@ -45,4 +45,4 @@ pub use packet::{Packet, PacketDecoder};
 pub use plugin::{
     ContextRequest, GssInitiator, GssStep, KerberosExchange, KerberosPlugin, PrepareFuture,
 };
-pub use spn_policy::{SpnPolicy, SpnRejected};
+pub use spn_policy::{SpnContext, SpnPolicy, SpnRejected};

@@ -13,7 +13,7 @@
 
 use crate::error::{AuthError, GssError, ProtocolError};
 use crate::packet::Reader;
-use crate::spn_policy::SpnPolicy;
+use crate::spn_policy::{SpnContext, SpnPolicy};
 
 /// libmysqlclient rejects Kerberos plugin data of `(256 + 4) * 2` bytes or more
 /// (`libmysql/authentication_kerberos/auth_kerberos_client_io.cc`).
@@ -107,6 +107,15 @@ pub trait GssInitiator: Send {
         let _ = req;
         Box::pin(std::future::ready(Ok(())))
     }
+
+    /// What this initiator knows for the SPN policy's realm check on a connection to
+    /// `dialed_host` (the connector asks before the handshake): the realm krb5.conf
+    /// `[domain_realm]` maps the host to and the client principal's realm. The default knows
+    /// neither, so only an SPN without a realm, or in the host's DNS domain, passes the
+    /// default policy.
+    fn spn_context(&self, dialed_host: &str) -> SpnContext {
+        SpnContext::new(dialed_host, None, None)
+    }
 }
 
 /// The future returned by [`GssInitiator::prepare`].
@@ -122,6 +131,9 @@ impl<T: GssInitiator + ?Sized> GssInitiator for &mut T {
     }
     fn step(&mut self, token: &[u8]) -> Result<GssStep, GssError> {
         (**self).step(token)
+    }
+    fn spn_context(&self, dialed_host: &str) -> SpnContext {
+        (**self).spn_context(dialed_host)
     }
 }
 
@@ -233,6 +245,7 @@ pub struct KerberosExchange {
     plugin: KerberosPlugin,
     user: String,
     spn_policy: SpnPolicy,
+    spn_context: SpnContext,
     complete: bool,
     rounds: usize,
     max_rounds: usize,
@@ -245,6 +258,7 @@ impl KerberosExchange {
             plugin,
             user: user.into(),
             spn_policy: SpnPolicy::default(),
+            spn_context: SpnContext::default(),
             complete: false,
             rounds: 0,
             max_rounds: 16,
@@ -254,6 +268,13 @@ impl KerberosExchange {
     /// The policy the server's SPN must pass ([`SpnPolicy::DatabaseServices`] unless set).
     pub fn with_spn_policy(mut self, policy: SpnPolicy) -> Self {
         self.spn_policy = policy;
+        self
+    }
+
+    /// What the client knows about the connection, for the policy's realm check
+    /// ([`SpnContext::default`], knowing nothing, unless set).
+    pub fn with_spn_context(mut self, ctx: SpnContext) -> Self {
+        self.spn_context = ctx;
         self
     }
 
@@ -271,7 +292,7 @@ impl KerberosExchange {
     /// check its SPN against the policy ([`AuthError::SpnRejected`]).
     pub fn context_request(&self, data: &[u8]) -> Result<ContextRequest, AuthError> {
         let req = self.parse_request(data)?;
-        self.spn_policy.check(&req.spn)?;
+        self.spn_policy.check(&req.spn, &self.spn_context)?;
         Ok(req)
     }
 

@@ -10,7 +10,7 @@ use mysql_auth::connector::{ConnectOptions, Connection, Error, SslMode};
 use mysql_auth::test_server::{
     AcceptStep, Announce, TestAcceptor, TestServer, TestServerConfig, TokenFraming,
 };
-use mysql_auth::{ContextRequest, GssError, GssInitiator, GssStep, KerberosPlugin};
+use mysql_auth::{ContextRequest, GssError, GssInitiator, GssStep, KerberosPlugin, SpnContext};
 
 const AP_REP: &[u8] = b"\x60FAKE-AP-REP";
 
@@ -43,6 +43,10 @@ impl GssInitiator for FakeInitiator {
             token: None,
             complete: true,
         })
+    }
+    /// A client of EXAMPLE.COM, the test SPNs' realm.
+    fn spn_context(&self, dialed_host: &str) -> SpnContext {
+        SpnContext::new(dialed_host, None, Some("EXAMPLE.COM".into()))
     }
 }
 
@@ -358,6 +362,7 @@ async fn mariadb_empty_spn_is_misconfiguration() {
 struct CountingInitiator {
     prepared: Arc<AtomicUsize>,
     tokens: Arc<AtomicUsize>,
+    dialed: std::sync::Mutex<Vec<String>>,
 }
 
 impl GssInitiator for CountingInitiator {
@@ -375,6 +380,13 @@ impl GssInitiator for CountingInitiator {
     fn step(&mut self, _: &[u8]) -> Result<GssStep, GssError> {
         Err("unexpected".into())
     }
+    /// A client of EXAMPLE.COM whose `[domain_realm]` maps no host.
+    fn spn_context(&self, dialed_host: &str) -> SpnContext {
+        if let Ok(mut d) = self.dialed.lock() {
+            d.push(dialed_host.to_owned());
+        }
+        SpnContext::new(dialed_host, None, Some("EXAMPLE.COM".into()))
+    }
 }
 
 /// Acceptor that counts the tokens it was given.
@@ -390,9 +402,11 @@ impl TestAcceptor for CountingAcceptor {
     }
 }
 
-/// A server asking for a KDC service or a non-database service gets no AP-REQ (and the
-/// client fetches no ticket), on both plugins and both announcement paths; the opt-outs
-/// (`--spn`, `--allow-any-spn`) let a non-database SPN through but never krbtgt/kadmin.
+/// A server asking for a KDC service, a non-database service or a database SPN in a realm
+/// the client has no reason to trust for the dialed host gets no AP-REQ (and the client
+/// fetches no ticket), on both plugins and both announcement paths; the opt-outs (`--spn`,
+/// `--allow-any-spn`) let a non-database SPN or another realm through but never
+/// krbtgt/kadmin.
 #[tokio::test]
 async fn spn_policy_refuses_before_any_ticket() {
     use mysql_auth::SpnPolicy;
@@ -436,7 +450,16 @@ async fn spn_policy_refuses_before_any_ticket() {
         ),
         (MY_SPN, SpnPolicy::DatabaseServices, true),
         (MA_SPN, SpnPolicy::DatabaseServices, true),
+        (OTHER_REALM_SPN, SpnPolicy::DatabaseServices, false),
+        (
+            OTHER_REALM_SPN,
+            SpnPolicy::Exact(OTHER_REALM_SPN.into()),
+            true,
+        ),
+        (OTHER_REALM_SPN, SpnPolicy::AnyExceptKdc, true),
+        ("mysql/db.example.com", SpnPolicy::DatabaseServices, true),
     ];
+    const OTHER_REALM_SPN: &str = "mysql/db.example.com@EVIL.ORG";
     for (spn, policy, allowed) in cases {
         for (mut cfg, plugin) in [
             (
@@ -472,6 +495,13 @@ async fn spn_policy_refuses_before_any_ticket() {
                 let e = r.map(|_| ()).expect_err(&what).to_string();
                 assert!(e.contains(spn), "{what}: {e}");
                 assert!(e.contains("--spn"), "{what}: {e}");
+                if *spn == OTHER_REALM_SPN {
+                    // The connector judged the realm by the host it dialed.
+                    assert_eq!(*g.dialed.lock().unwrap(), ["127.0.0.1"], "{what}");
+                    for part in ["in realm EVIL.ORG", "'127.0.0.1'", "[domain_realm]"] {
+                        assert!(e.contains(part), "{what}: {part}: {e}");
+                    }
+                }
                 assert_eq!(g.prepared.load(Ordering::SeqCst), 0, "{what}");
                 assert_eq!(g.tokens.load(Ordering::SeqCst), 0, "{what}");
                 assert_eq!(accepted.load(Ordering::SeqCst), 0, "{what}");

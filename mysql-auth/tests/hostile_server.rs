@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use mysql_auth::connector::{ConnectOptions, Connection, Error, SslMode};
 use mysql_auth::test_server::TestServerConfig;
 use mysql_auth::test_server::hostile::{Hostile, HostileServer};
-use mysql_auth::{AuthError, ContextRequest, GssError, GssInitiator, GssStep, KerberosPlugin};
+use mysql_auth::{
+    AuthError, ContextRequest, GssError, GssInitiator, GssStep, KerberosPlugin, SpnContext,
+};
 
 const SPN: &str = "mysql/db.example.com@EXAMPLE.COM";
 /// What the fake initiator's token carries, to find it in what the peer received.
@@ -32,6 +34,10 @@ impl GssInitiator for Fake {
     fn step(&mut self, _: &[u8]) -> Result<GssStep, GssError> {
         Err("AP-REP did not verify".into())
     }
+    /// A client of EXAMPLE.COM (the realm of [`SPN`]) whose `[domain_realm]` maps no host.
+    fn spn_context(&self, dialed_host: &str) -> SpnContext {
+        SpnContext::new(dialed_host, None, Some("EXAMPLE.COM".into()))
+    }
 }
 
 async fn run(mode: Hostile, ssl: SslMode, mutual: bool) -> (Result<Connection, Error>, Vec<u8>) {
@@ -44,7 +50,17 @@ async fn run_with(
     mutual: bool,
     tweak: impl FnOnce(&mut ConnectOptions),
 ) -> (Result<Connection, Error>, Vec<u8>) {
-    let srv = HostileServer::start(mode, TestServerConfig::mysql(SPN, "EXAMPLE.COM"))
+    run_spn(mode, SPN, ssl, mutual, tweak).await
+}
+
+async fn run_spn(
+    mode: Hostile,
+    spn: &str,
+    ssl: SslMode,
+    mutual: bool,
+    tweak: impl FnOnce(&mut ConnectOptions),
+) -> (Result<Connection, Error>, Vec<u8>) {
+    let srv = HostileServer::start(mode, TestServerConfig::mysql(spn, "EXAMPLE.COM"))
         .await
         .unwrap();
     let mut o = ConnectOptions::new("127.0.0.1", "karl", KerberosPlugin::MysqlKerberos);
@@ -84,6 +100,63 @@ async fn switch_to_password_plugins_sends_nothing() {
         no_secret(&received);
         // Nothing after the HandshakeResponse (whose auth data is empty), no token.
         assert!(!contains(&received, TOKEN), "{plugin}");
+    }
+}
+
+/// Hostile mode "SPN in another realm": a `mysql/` SPN in a realm that neither the dialed host
+/// (127.0.0.1, mapped to no realm, no DNS domain) nor the client's realm (EXAMPLE.COM)
+/// vouches for is refused before any ticket or token; `--spn` pinning it, or
+/// `--allow-any-spn`, lets the login go on (the token is sent).
+#[tokio::test]
+async fn spn_in_another_realm_is_refused_unless_pinned_or_allowed() {
+    use mysql_auth::SpnPolicy;
+    const OTHER: &str = "mysql/db.example.com@EVIL.ORG";
+    let (r, received) = run_spn(
+        Hostile::EndlessMoreData,
+        OTHER,
+        SslMode::Disabled,
+        true,
+        |_| {},
+    )
+    .await;
+    let e = r.map(|_| ()).unwrap_err();
+    assert!(
+        matches!(e, Error::Auth(AuthError::SpnRejected(ref r)) if r.spn == OTHER),
+        "{e}"
+    );
+    let msg = e.to_string();
+    for part in [
+        OTHER,
+        "in realm EVIL.ORG",
+        "127.0.0.1",
+        "maps to no realm",
+        "EXAMPLE.COM",
+    ] {
+        assert!(msg.contains(part), "{part}: {msg}");
+    }
+    for way_out in ["--spn SPN", "[domain_realm]", "--allow-any-spn"] {
+        assert!(msg.contains(way_out), "{way_out}: {msg}");
+    }
+    assert!(!contains(&received, TOKEN), "a token was sent");
+    no_secret(&received);
+    for policy in [SpnPolicy::Exact(OTHER.into()), SpnPolicy::AnyExceptKdc] {
+        let what = format!("{policy:?}");
+        let (r, received) = run_spn(
+            Hostile::EndlessMoreData,
+            OTHER,
+            SslMode::Disabled,
+            true,
+            |o| o.spn_policy = policy,
+        )
+        .await;
+        // Accepted: the token goes out, and the endless AuthMoreData still fails the login.
+        let e = r.map(|_| ()).unwrap_err();
+        assert!(
+            !matches!(e, Error::Auth(AuthError::SpnRejected(_))),
+            "{what}: {e}"
+        );
+        assert!(contains(&received, TOKEN), "{what}: no token was sent");
+        no_secret(&received);
     }
 }
 

@@ -344,6 +344,9 @@ impl GssInitiator for IgnoreUpn {
     fn step(&mut self, token: &[u8]) -> Result<GssStep, GssError> {
         self.0.step(token)
     }
+    fn spn_context(&self, dialed_host: &str) -> mysql_auth::SpnContext {
+        self.0.spn_context(dialed_host)
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -110,6 +110,9 @@ pub struct Krb5Conf {
     pub dns_lookup_kdc: bool,
     /// `dns_lookup_realm`: find a host's realm in DNS TXT records.
     pub dns_lookup_realm: bool,
+    /// `dns_uri_lookup`: look up URI records (`_kerberos.REALM`, MIT's `krb5srv:` form) before
+    /// SRV records when [`Krb5Conf::dns_lookup_kdc`] is on (MIT 1.15; default true).
+    pub dns_uri_lookup: bool,
     /// `rdns`: canonicalise host names with reverse DNS.
     pub rdns: bool,
     /// `forwardable`: ask for forwardable tickets.
@@ -174,12 +177,30 @@ impl Krb5Conf {
         };
         let secs = Duration::from_secs;
         let string = |tag| p.value(&["libdefaults", tag]).map(|(v, _)| v.to_owned());
+        let dns_fallback = lib(p, "dns_fallback", None, "a boolean", |s| {
+            parse_bool(s).map(Some)
+        })?;
         Ok(Self {
             default_realm: lib(p, "default_realm", None, "a realm", |s| {
                 Realm::new(s).ok().map(Some)
             })?,
-            dns_lookup_kdc: lib(p, "dns_lookup_kdc", true, "a boolean", parse_bool)?,
-            dns_lookup_realm: lib(p, "dns_lookup_realm", false, "a boolean", parse_bool)?,
+            // MIT's `maybe_use_dns`: an unset `dns_lookup_kdc`/`dns_lookup_realm` takes
+            // `dns_fallback`, then the default.
+            dns_lookup_kdc: lib(
+                p,
+                "dns_lookup_kdc",
+                dns_fallback.unwrap_or(true),
+                "a boolean",
+                parse_bool,
+            )?,
+            dns_lookup_realm: lib(
+                p,
+                "dns_lookup_realm",
+                dns_fallback.unwrap_or(false),
+                "a boolean",
+                parse_bool,
+            )?,
+            dns_uri_lookup: lib(p, "dns_uri_lookup", true, "a boolean", parse_bool)?,
             rdns: lib(p, "rdns", true, "a boolean", parse_bool)?,
             forwardable: lib(p, "forwardable", false, "a boolean", parse_bool)?,
             proxiable: lib(p, "proxiable", false, "a boolean", parse_bool)?,

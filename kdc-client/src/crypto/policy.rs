@@ -15,6 +15,11 @@ pub struct CryptoPolicy {
 }
 
 impl CryptoPolicy {
+    /// A policy that allows weak enctypes or not (krb5.conf `allow_weak_crypto`).
+    pub fn new(allow_weak_crypto: bool) -> Self {
+        Self { allow_weak_crypto }
+    }
+
     /// True if `enctype` is built in and the policy allows it.
     pub fn permits(&self, enctype: Enctype) -> bool {
         self.check(enctype).is_ok()

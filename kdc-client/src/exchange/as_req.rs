@@ -15,9 +15,9 @@ use super::{
     decrypt_rep_part, encrypt_data, find_padata, nonce, reply_client,
 };
 use crate::asn1::{
-    AsRep, AsReq, Checksum, EtypeInfo2, EtypeInfo2Entry, HostAddress, KdcOptions, KdcReqBody,
-    KerberosString, KrbError, MethodData, Microseconds, PaData, PaEncTsEnc, PrincipalNameAsn1, Raw,
-    UInt32Lenient, kdc_options, pa_type, ticket_flags,
+    AsRep, AsReq, Checksum, EncKdcRepPart, EtypeInfo2, EtypeInfo2Entry, HostAddress, KdcOptions,
+    KdcReqBody, KerberosString, KrbError, MethodData, Microseconds, PaData, PaEncTsEnc,
+    PrincipalNameAsn1, Raw, UInt32Lenient, kdc_options, pa_type, ticket_flags,
 };
 use crate::config::krb5conf::Krb5Conf;
 use crate::crypto::{
@@ -183,6 +183,39 @@ pub struct InitialCreds {
     pub creds: Credentials,
     /// KDC time minus local time, seconds.
     pub kdc_offset: i64,
+    /// When the client's password expires, if the AS-REP said.
+    pub password_expiry: Option<PasswordExpiry>,
+}
+
+/// The password expiry an AS-REP carries (RFC 4120 §5.4.2): a last-req entry of type 6 or -6
+/// (password expiration), else the `key-expiration` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordExpiry {
+    /// Unix time.
+    pub at: i64,
+    /// From a last-req entry, by which the KDC asks for a warning (Active Directory and
+    /// Heimdal send one whenever the password expires), rather than `key-expiration`.
+    pub from_last_req: bool,
+}
+
+impl PasswordExpiry {
+    /// The expiry in `part`, if any. Account-expiration entries (types 7, -7) are not it.
+    pub fn of(part: &EncKdcRepPart) -> Option<Self> {
+        part.last_req
+            .iter()
+            .rev()
+            .find(|lr| lr.lr_type.unsigned_abs() == 6)
+            .map(|lr| Self {
+                at: lr.lr_value.unix(),
+                from_last_req: true,
+            })
+            .or_else(|| {
+                part.key_expiration.map(|t| Self {
+                    at: t.unix(),
+                    from_last_req: false,
+                })
+            })
+    }
 }
 
 impl InitialCreds {
@@ -392,11 +425,12 @@ impl AsExchange {
         if self.secret.is_none() {
             return Ok(self.wait_for_secret(reply));
         }
-        let creds = self.on_reply(&rep, now)?;
+        let (creds, password_expiry) = self.on_reply(&rep, now)?;
         self.finished = true;
         Ok(AsStep::Done(Box::new(InitialCreds {
             creds,
             kdc_offset: self.kdc_offset,
+            password_expiry,
         })))
     }
 
@@ -801,7 +835,11 @@ impl AsExchange {
     }
 
     /// Decrypt and check the AS-REP (RFC 4120 §3.1.5, MIT's `verify_as_reply`).
-    fn on_reply(&mut self, rep: &AsRep, now: Timestamp) -> Result<Credentials, ExchangeError> {
+    fn on_reply(
+        &mut self,
+        rep: &AsRep,
+        now: Timestamp,
+    ) -> Result<(Credentials, Option<PasswordExpiry>), ExchangeError> {
         let mut rep = rep.0.clone();
         let strengthen_key = match &self.armor {
             Some(armor) => armor.unwrap_kdc_rep(&mut rep, self.nonce, &self.realm, "AS-REP")?,
@@ -875,7 +913,7 @@ impl AsExchange {
             enctype = %creds.session_key.enctype(),
             "AS-REP decrypted; ticket obtained"
         );
-        Ok(creds)
+        Ok((creds, PasswordExpiry::of(&part)))
     }
 
     /// Whether the request sets `canonicalize` (asked for, or implied by NT-ENTERPRISE).

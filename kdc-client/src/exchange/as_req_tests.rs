@@ -875,3 +875,43 @@ fn a_hostile_e_text_is_printed_escaped_and_cut() {
 }
 #[path = "as_req_fast_tests.rs"]
 mod fast;
+
+#[test]
+fn the_password_expiry_comes_from_last_req_else_key_expiration() {
+    fn lr(lr_type: i32, secs: i64) -> crate::asn1::LastReqEntry {
+        crate::asn1::LastReqEntry {
+            lr_type,
+            lr_value: KerberosTime::from_unix(secs).unwrap(),
+        }
+    }
+    let expiry = |tweak: fn(&mut EncKdcRepPart)| done(exchange_with(options(), tweak).1);
+    // None sent: none.
+    assert_eq!(expiry(|_| {}).password_expiry, None);
+    // Account expiration (7, -7) and other types are not the password's.
+    assert_eq!(
+        expiry(|p| p.last_req = vec![lr(7, 1_000), lr(-7, 2_000), lr(1, 3_000)]).password_expiry,
+        None
+    );
+    // Last-req type 6 or -6 (as Active Directory sends it), before key-expiration.
+    let got = expiry(|p| {
+        p.last_req = vec![lr(7, 1_000), lr(-6, 5_000)];
+        p.key_expiration = Some(KerberosTime::from_unix(9_000).unwrap());
+    })
+    .password_expiry;
+    assert_eq!(
+        got,
+        Some(PasswordExpiry {
+            at: 5_000,
+            from_last_req: true
+        })
+    );
+    let got = expiry(|p| p.key_expiration = Some(KerberosTime::from_unix(9_000).unwrap()))
+        .password_expiry;
+    assert_eq!(
+        got,
+        Some(PasswordExpiry {
+            at: 9_000,
+            from_last_req: false
+        })
+    );
+}

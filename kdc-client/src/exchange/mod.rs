@@ -17,7 +17,8 @@ mod tgs;
 #[doc(hidden)]
 pub use ap_req::{ApReqContents, build_ap_req, fresh_subkey};
 pub use as_req::{
-    AsExchange, AsOptions, AsStep, InitialCreds, PrecomputedKey, Secret, TicketStart, s2k_floor,
+    AsExchange, AsOptions, AsStep, InitialCreds, PasswordExpiry, PrecomputedKey, Secret,
+    TicketStart, s2k_floor,
 };
 pub use creds::Credentials;
 pub use error::{ExchangeError, KdcError, PreauthUnavailable};

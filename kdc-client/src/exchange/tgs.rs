@@ -13,8 +13,8 @@ use super::{
     nonce, reply_client,
 };
 use crate::asn1::{
-    Checksum, KdcOptions, KdcReqBody, KerberosString, PaData, PrincipalNameAsn1, Raw, TgsRep,
-    TgsReq, UInt32Lenient, kdc_options, pa_type, ticket_flags,
+    Checksum, KdcOptions, KdcReqBody, KerberosString, MethodData, PaData, PrincipalNameAsn1, Raw,
+    TgsRep, TgsReq, UInt32Lenient, kdc_options, pa_type, ticket_flags,
 };
 use crate::config::krb5conf::Krb5Conf;
 use crate::crypto::{self, CryptoPolicy, EncryptionKey, Enctype, KeyUsage, RandomSource};
@@ -247,6 +247,23 @@ impl TgsExchange {
     /// The realm whose KDC must get the request.
     pub fn realm(&self) -> &Realm {
         &self.realm
+    }
+
+    /// Whether `reply`, the answer to this exchange sent unarmored, asks for FAST: a
+    /// KRB-ERROR whose e-data is METHOD-DATA holding PA-FX-FAST, the KDC's sign that it
+    /// takes (here: wants) armored requests (RFC 6113 §5.4.2). The caller may then send the
+    /// request once more with [`TgsOptions::fast`]. Always false for an armored exchange.
+    pub fn fast_demanded(&self, reply: &[u8]) -> bool {
+        if self.armor.is_some() {
+            return false;
+        }
+        let Ok(Some(err)) = as_krb_error(reply, &self.realm) else {
+            return false;
+        };
+        err.e_data
+            .as_ref()
+            .and_then(|d| MethodData::decode(d).ok())
+            .is_some_and(|m| m.0.iter().any(|p| p.padata_type == pa_type::FX_FAST))
     }
 
     /// Decrypt and check the TGS-REP. With `canonicalize`, the ticket may be a referral

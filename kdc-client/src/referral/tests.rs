@@ -646,3 +646,26 @@ fn gss_host_based_names() {
         "mariadb/db.ad.myaws.com@"
     );
 }
+
+/// A fallback realm given from outside (a TXT record): asked for when the home KDC has no
+/// referral, instead of the host's uppercased domain (HOSTED.LOCAL).
+#[test]
+fn a_given_fallback_realm_is_asked_over_its_route() {
+    let c = conf(LAB);
+    let apps = Realm::new("APPS.LOCAL").unwrap();
+    let mut w = ReferralWalker::new(
+        home_tgt(),
+        &ServiceName::host_based("host", "web.hosted.local"),
+        &c,
+    )
+    .unwrap()
+    .with_fallback_realm(apps, &c);
+    hop(w.start());
+    assert_eq!(
+        hop(w.step(Err(kdc_err(
+            ec::KDC_ERR_S_PRINCIPAL_UNKNOWN,
+            "ONPREM.LOCAL"
+        )))),
+        h("ONPREM.LOCAL", "krbtgt/APPS.LOCAL@ONPREM.LOCAL", false)
+    );
+}

@@ -141,7 +141,7 @@ pub(super) async fn exchange(
         }
         match kkdcp::parse_http_response(&buf, n == 0, max_body).map_err(proxy_error)? {
             Some(body) => {
-                let reply = kkdcp::decode_reply(body).map_err(proxy_error)?;
+                let reply = kkdcp::decode_reply(&body).map_err(proxy_error)?;
                 if reply.len() > max_reply_len {
                     return Err(AttemptError::ReplyTooLong {
                         len: reply.len() as u64,

@@ -16,8 +16,8 @@
 //! Each step is traced with `tracing::debug!` in the words of MIT's `KRB5_TRACE`; lengths and
 //! addresses are logged, message contents never are.
 //!
-//! The caller supplies the KDC list: from krb5.conf, or from DNS SRV records with
-//! `dns::locate_kdcs` (feature `dns`). `https://` entries are MS-KKDCP proxies (feature
+//! The caller supplies the KDC list: from krb5.conf, or from DNS URI and SRV records with
+//! `dns::locate` (feature `dns`; `dns` also holds the stub resolver, the only other I/O here). `https://` entries are MS-KKDCP proxies (feature
 //! `https`): the same order, timeouts and deadline, the request in a KDC-PROXY-MESSAGE POSTed
 //! over TLS (see `crate::unstable::kkdcp`), never retried over UDP or TCP.
 //!

@@ -96,7 +96,7 @@ fn reads_libdefaults() {
 fn mit_defaults_when_unset() {
     let c = Krb5Conf::from_profile(&Profile::default()).unwrap();
     assert_eq!(c.default_realm, None);
-    assert!(c.dns_lookup_kdc && !c.dns_lookup_realm && c.rdns);
+    assert!(c.dns_lookup_kdc && !c.dns_lookup_realm && c.dns_uri_lookup && c.rdns);
     assert!(!c.forwardable && !c.proxiable && !c.canonicalize && !c.allow_weak_crypto);
     assert_eq!(c.ticket_lifetime, Duration::from_secs(86400));
     assert_eq!(c.renew_lifetime, Duration::ZERO);
@@ -280,4 +280,14 @@ proptest::proptest! {
         let _ = KdcServer::parse(&value);
         let _ = parse_duration(&value);
     }
+}
+
+#[test]
+fn dns_fallback_sets_unset_dns_lookups_like_mit() {
+    let c = conf("[libdefaults]\n dns_fallback = yes\n").unwrap();
+    assert!(c.dns_lookup_kdc && c.dns_lookup_realm);
+    let c = conf("[libdefaults]\n dns_fallback = no\n dns_lookup_realm = true\n").unwrap();
+    assert!(!c.dns_lookup_kdc && c.dns_lookup_realm);
+    let c = conf("[libdefaults]\n dns_uri_lookup = false\n").unwrap();
+    assert!(!c.dns_uri_lookup && c.dns_lookup_kdc);
 }

@@ -217,3 +217,57 @@ fn armored_tgs_errors_are_unwrapped() {
         "{err}"
     );
 }
+
+/// An unarmored TGS request answered with a KRB-ERROR naming PA-FX-FAST in its METHOD-DATA
+/// asks for FAST (the client then retries once armored); other errors, other e-data and
+/// armored exchanges do not.
+#[test]
+fn an_error_with_pa_fx_fast_asks_an_unarmored_request_for_fast() {
+    let tgt = tgt();
+    let server = princ("host/db@ONPREM.LOCAL");
+    let (plain, _) = TgsExchange::new(&tgt, &server, &opts(false), NOW, &mut OsRandom).unwrap();
+    let (armored, _) = TgsExchange::new(&tgt, &server, &fast_opts(), NOW, &mut OsRandom).unwrap();
+    let error = |code, e_data: Option<Vec<u8>>| {
+        KrbError {
+            pvno: 5,
+            msg_type: msg_type::KRB_ERROR,
+            ctime: None,
+            cusec: None,
+            stime: KerberosTime::from_unix(NOW.secs).unwrap(),
+            susec: Microseconds::new(0).unwrap(),
+            error_code: code,
+            crealm: None,
+            cname: None,
+            realm: "ONPREM.LOCAL".into(),
+            sname: PrincipalNameAsn1::from(&server.name),
+            e_text: None,
+            e_data: e_data.map(Into::into),
+        }
+        .to_der()
+        .unwrap()
+    };
+    let pa = |t| PaData {
+        padata_type: t,
+        padata_value: Vec::new().into(),
+    };
+    let fast = MethodData(vec![pa(pa_type::FX_FAST)]).to_der().unwrap();
+    let fast_and_more = MethodData(vec![pa(pa_type::ETYPE_INFO2), pa(pa_type::FX_FAST)])
+        .to_der()
+        .unwrap();
+    let other = MethodData(vec![pa(pa_type::ETYPE_INFO2)]).to_der().unwrap();
+    // KDC_ERR_POLICY (12), KDC_ERR_PREAUTH_REQUIRED.
+    for code in [12, ec::KDC_ERR_PREAUTH_REQUIRED] {
+        assert!(
+            plain.fast_demanded(&error(code, Some(fast.clone()))),
+            "{code}"
+        );
+        assert!(plain.fast_demanded(&error(code, Some(fast_and_more.clone()))));
+        assert!(!armored.fast_demanded(&error(code, Some(fast.clone()))));
+        assert!(!plain.fast_demanded(&error(code, Some(other.clone()))));
+        assert!(!plain.fast_demanded(&error(code, None)));
+        assert!(!plain.fast_demanded(&error(code, Some(b"\x30\x80junk".to_vec()))));
+    }
+    assert!(!plain.fast_demanded(b""));
+    assert!(!plain.fast_demanded(b"\x7e\x03junk"));
+    assert!(!plain.fast_demanded(b"\x6d\x00"));
+}
