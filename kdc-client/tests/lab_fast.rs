@@ -42,7 +42,7 @@ fn armor_tgt(rt: &tokio::runtime::Runtime, c: &Client) -> Credentials {
         .filter_map(|e| e.encryption_key())
         .collect();
     let init = rt
-        .block_on(c.get_initial_creds(c.as_options(host), Secret::Keys(keys)))
+        .block_on(c.get_initial_creds(c.initial_options(host), Secret::Keys(keys)))
         .expect("host TGT from the keytab");
     let realm = Realm::new(env("LAB_FAST_REALM")).unwrap();
     assert_eq!(init.creds.tgt_realm(), Some(realm));
@@ -62,7 +62,7 @@ fn password() -> Secret {
 fn armored_as_through_the_library() {
     let rt = runtime();
     let c = client();
-    let mut opts = c.as_options(user());
+    let mut opts = c.initial_options(user());
     let unarmored = rt
         .block_on(c.get_initial_creds(opts.clone(), password()))
         .unwrap_err();
@@ -88,7 +88,7 @@ fn armored_as_with_the_client_clock_an_hour_off() {
     // client would not get a skew error from the KDC to learn its time from).
     let armor = armor_tgt(&rt, &client());
     let c = client().with_clock(Arc::new(|| Timestamp::now().offset(3600)));
-    let mut opts = c.as_options(user());
+    let mut opts = c.initial_options(user());
     opts.armor = Some(armor);
     let init = rt
         .block_on(c.get_initial_creds(opts, password()))
@@ -105,16 +105,14 @@ fn armored_as_with_the_client_clock_an_hour_off() {
 fn armored_tgs_with_implicit_tgt_armor() {
     let rt = runtime();
     let c = client();
-    let mut opts = c.as_options(user());
+    let mut opts = c.initial_options(user());
     opts.armor = Some(armor_tgt(&rt, &c));
     let tgt = rt
         .block_on(c.get_initial_creds(opts, password()))
         .expect("armored AS exchange")
         .creds;
-    let tgs_opts = kdc_client::exchange::TgsOptions {
-        fast: true,
-        ..c.tgs_options()
-    };
+    let mut tgs_opts = c.tgs_options();
+    tgs_opts.fast = true;
     for service in ["LAB_FAST_SERVICE", "LAB_FAST_EC_SERVICE"] {
         let server = Principal::parse(&env(service), None).unwrap();
         let creds = rt
@@ -136,7 +134,7 @@ fn armored_tgs_with_implicit_tgt_armor() {
     let onprem = Principal::parse(&env("LAB_USER_PRINCIPAL"), None).unwrap();
     let tgt = rt
         .block_on(c.get_initial_creds(
-            c.as_options(onprem),
+            c.initial_options(onprem),
             Secret::Password(Zeroizing::new(env("LAB_USER_PASSWORD"))),
         ))
         .expect("ONPREM TGT")
@@ -233,13 +231,13 @@ mod capture {
 #[test]
 #[ignore = "needs the lab"]
 fn session_service_ticket_armors_when_the_cache_has_fast_avail() {
+    use kdc_client::ServiceName;
     use kdc_client::ccache::CcacheHandle;
-    use kdc_client::referral::ServiceName;
     use kdc_client::session::Session;
 
     let rt = runtime();
     let c = client();
-    let mut opts = c.as_options(user());
+    let mut opts = c.initial_options(user());
     opts.armor = Some(armor_tgt(&rt, &c));
     let init = rt
         .block_on(c.get_initial_creds(opts, password()))

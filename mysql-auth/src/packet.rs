@@ -1,6 +1,6 @@
 //! MySQL packet framing and the little readers every payload parser uses.
 //!
-//! Framing (MySQL protocol docs, "MySQL Packets"; wire-protocols.md §1): every packet is a
+//! Framing (MySQL protocol docs, "MySQL Packets"): every packet is a
 //! 3-byte little-endian payload length, a 1-byte sequence id and the payload. A payload of
 //! 0xFFFFFF bytes or more is split into chunks of exactly 0xFFFFFF bytes followed by a final
 //! shorter (possibly empty) chunk; each chunk carries its own sequence id.

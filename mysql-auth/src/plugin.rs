@@ -1,13 +1,14 @@
 //! The two Kerberos client plugins and the GSS-API initiator abstraction they drive.
 //!
-//! * MySQL / Aurora `authentication_kerberos_client` (wire-protocols.md §2): server data
+//! * MySQL / Aurora `authentication_kerberos_client` (`libmysql/authentication_kerberos/
+//!   auth_kerberos_client_io.cc`): server data
 //!   `u16le spn_len, SPN, u16le realm_len, realm`; UPN = `user@realm`; one raw initial context
 //!   token; with mutual authentication the AP-REP arrives in AuthMoreData before OK.
-//! * MariaDB `auth_gssapi_client` (wire-protocols.md §3): server data `SPN\0mech\0`; token loop
+//! * MariaDB `auth_gssapi_client` (`plugin/auth_gssapi/client_plugin.cc`): server data `SPN\0mech\0`; token loop
 //!   until the context is complete; the AP-REP may come raw or `0x01`-prefixed.
 //!
 //! The exchange ([`KerberosExchange`]) is shaped like mysql_common 0.38's
-//! `ChallengeResponsePlugin` (crates.md §4.3): it takes the server's plugin data and returns
+//! `ChallengeResponsePlugin`: it takes the server's plugin data and returns
 //! the bytes to send, so a driver can host it.
 
 use crate::error::{AuthError, GssError, ProtocolError};
@@ -15,7 +16,7 @@ use crate::packet::Reader;
 use crate::spn_policy::{SpnContext, SpnPolicy};
 
 /// libmysqlclient rejects Kerberos plugin data of `(256 + 4) * 2` bytes or more
-/// (wire-protocols.md §2.1).
+/// (`libmysql/authentication_kerberos/auth_kerberos_client_io.cc`).
 pub const MYSQL_KERBEROS_DATA_MAX: usize = (256 + 4) * 2;
 
 /// Bound on the MariaDB SPN and mech strings (MariaDB uses 256 / 30; we are lenient).
@@ -136,7 +137,7 @@ impl<T: GssInitiator + ?Sized> GssInitiator for &mut T {
     }
 }
 
-/// Server data of `authentication_kerberos` (wire-protocols.md §2.1).
+/// Server data of `authentication_kerberos` (MySQL's `auth_kerberos_client_io.cc`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MysqlKerberosData {
     /// Service principal name.
@@ -190,7 +191,7 @@ impl MysqlKerberosData {
     }
 }
 
-/// Server data of MariaDB `gssapi` (wire-protocols.md §3.1).
+/// Server data of MariaDB `gssapi` (MariaDB's `plugin/auth_gssapi/server_plugin.cc`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GssapiData {
     /// Service principal name.
@@ -372,7 +373,7 @@ mod tests {
 
     #[test]
     fn mysql_data_wire_example() {
-        // wire-protocols.md §2.1 byte example.
+        // The layout libmysqlclient parses (`auth_kerberos_client_io.cc`).
         let mut d = vec![0x20, 0x00];
         d.extend_from_slice(b"mysql/db.example.com@EXAMPLE.COM");
         d.extend_from_slice(&[0x0b, 0x00]);
