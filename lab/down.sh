@@ -27,6 +27,8 @@ if [[ ! -e $STATE/.lab-state ]]; then
   exit 1
 fi
 
+LAB_STATE=$STATE "$LAB_DIR/heimdal.sh" stop || log "lab/heimdal.sh stop failed"  # Heimdal's KDC, kpasswdd
+
 # Collect PIDs: our own run/*.pid files plus the daemons' own pid files.
 pids=()
 names=()

@@ -18,6 +18,7 @@ PKGS=(
   dnsmasq-base                                # DNS server for the SRV discovery test (no service)
   openssl                                     # TLS CA + server certificate for MariaDB
   musl-tools                                  # static musl builds of the client
+  socat                                       # the control relay of scripts/bench-proxy.py
   "$@"
 )
 # Samba AD DC for lab/samba.sh, installed without recommends (no winbind NSS/PAM modules);
@@ -34,7 +35,7 @@ done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "lab/install.sh: all ${#PKGS[@]} packages already installed"
-  exit 0
+  exec "$(dirname "${BASH_SOURCE[0]}")/heimdal.sh" install  # Heimdal's KDC, unpacked (not installed)
 fi
 
 if [[ $EUID -ne 0 ]]; then
@@ -62,3 +63,4 @@ if ((${#samba[@]})); then
   # Debian enables smbd, nmbd, winbind and samba-ad-dc at boot: the lab needs none of them.
   ! command -v systemctl >/dev/null || systemctl disable smbd nmbd winbind samba-ad-dc >/dev/null 2>&1 || true
 fi
+"$(dirname "${BASH_SOURCE[0]}")/heimdal.sh" install

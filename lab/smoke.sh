@@ -62,6 +62,18 @@ mdb() {
 }
 
 # ------------------------------------------------------------------ steps ---
+s_heimdal_fast() {
+  # Heimdal's KDC: the host's TGT from its keytab as armor, joedoe's TGT through FAST, kvno.
+  export KRB5_CONFIG=$LAB_HEIMDAL_KRB5_CONFIG KRB5CCNAME=FILE:$WORK/cc-heimdal
+  kinit -k -t "$LAB_HEIMDAL_HOST_KEYTAB" -c "FILE:$WORK/cc-heimdal-armor" "$LAB_HEIMDAL_HOST_PRINCIPAL"
+  printf '%s\n' "$LAB_HEIMDAL_USER_PASSWORD" \
+    | KRB5_TRACE=$WORK/heimdal.trace kinit -T "FILE:$WORK/cc-heimdal-armor" "$LAB_HEIMDAL_USER_PRINCIPAL" >/dev/null
+  kvno "$LAB_HEIMDAL_SERVICE"
+  has "$WORK/heimdal.trace" "Encoding request body and padata into FAST request" "Decoding FAST response"
+  has "$LAB_KDC_LOG_HEIMDAL" "pre-authentication succeeded -- $LAB_HEIMDAL_USER_PRINCIPAL" "FAST armor protection"
+  echo "FACT: MIT's kinit -T armors its AS-REQ to Heimdal 7.8's KDC with the host's TGT"
+}
+
 s_kinit_password() {
   kdestroy -q 2>/dev/null || true
   printf '%s\n' "$LAB_USER_PASSWORD" | KRB5_TRACE=$WORK/kinit.trace kinit "$LAB_USER_PRINCIPAL"
@@ -265,6 +277,7 @@ step "mariadb over TLS (verified against LAB_CA), REQUIRE SSL account refused wi
 step "mariadb without a ticket fails on the client side" s_mariadb_no_ticket
 step "gss_acceptor.py: MIT initiator token piped into MIT acceptor; replay rejected" s_gss_pipe
 step "gss_acceptor.py: mutual auth both ways, wrap/unwrap, MIC verify, tampered MIC rejected" s_gss_mutual_and_messages
+step "Heimdal's KDC ($LAB_HEIMDAL_REALM): kinit -T with the host's armor TGT, kvno" s_heimdal_fast
 
 echo "lab/smoke.sh: $pass passed, $fail failed"
 ((fail == 0))

@@ -3,8 +3,9 @@
 # passwords only through FAST), MIT's kadmind (the
 # kpasswd service, RFC 3244) for ONPREM.LOCAL, FreeIPA's KDC proxy (MS-KKDCP,
 # HTTPS) in front of the KDCs, MariaDB with auth_gssapi, a Samba AD DC's KDC and
-# kpasswd (lab/samba.sh), all on 127.0.0.1 high ports, and Heimdal's KCM daemon on
-# a Unix socket in the state dir; everything under one state dir.
+# kpasswd (lab/samba.sh), Heimdal 7.8's KDC and kpasswdd for HEIMDAL.LOCAL
+# (lab/heimdal.sh), all on 127.0.0.1 high ports, and Heimdal's KCM daemon on a
+# Unix socket in the state dir; everything under one state dir.
 #
 #   lab/up.sh                 # state in lab/state (or $LAB_STATE)
 #   . lab/state/env.sh        # then use KRB5_CONFIG, KRB5CCNAME, LAB_* ...
@@ -503,6 +504,10 @@ for ((i = 0; i < 100; i++)); do [[ -s $STATE/run/kdcproxy.pid ]] && break; sleep
 [[ -s $STATE/run/kdcproxy.pid ]] || die "kdcproxy wrote no pid file"
 log "KDC proxy up: $KDCPROXY_URL (CA $TLS/proxy-ca.pem)"
 
+# -------------------------------------------------------------- Heimdal ---
+# Heimdal's KDC and kpasswdd (HEIMDAL.LOCAL; lab/heimdal.sh), while mariadb-install-db runs.
+LAB_STATE=$STATE LAB_PORT_OFFSET=$OFF "$LAB_DIR/heimdal.sh" start || die "lab/heimdal.sh start failed (see above)"
+
 # -------------------------------------------------------------- MariaDB ---
 wait "$INSTALL_DB_PID" || die "mariadb-install-db failed; log tail:
 $(tail -n 20 "$MDB/install-db.log")"
@@ -685,6 +690,8 @@ export LAB_KRB5_CONFIG_KDCPROXY='$STATE/krb5-kdcproxy.conf'
 # MIT GSS-API acceptor/initiator (Debian's python3 only).
 export LAB_PYTHON=/usr/bin/python3
 export LAB_GSS_ACCEPTOR='$LAB_DIR/gss_acceptor.py'
+
+$(cat "$STATE/heimdal/env.sh")
 EOF
 
 "$LAB_DIR/samba.sh" start "$STATE" "$OFF" >>"$STATE/env.sh" || die "lab/samba.sh start failed"

@@ -6,14 +6,14 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use kdc_client::asn1::HostAddress;
-use kdc_client::ccache::{Ccache, CcacheHandle, Credential};
+use kdc_client::ccache::{CacheEntry, Ccache, CcacheHandle};
 use kdc_client::client::Client;
 use kdc_client::config::Krb5Conf;
 use kdc_client::config::krb5conf::parse_duration;
-use kdc_client::exchange::{self, Credentials};
+use kdc_client::exchange::{self, Credentials, TicketStart};
 use kdc_client::keytab::Keytab;
 use kdc_client::session::Session;
+use kdc_client::unstable::asn1::HostAddress;
 use kdc_client::{NameType, Principal, PrincipalName};
 
 use crate::chpw::{self, CurrentPassword, ReadNew};
@@ -460,12 +460,12 @@ fn get_initial_credentials(session: &Session, req: &InitialRequest) -> Result<Cc
     let failed =
         |e: &dyn std::fmt::Display| Failure::Krb(format!("{e} while getting initial credentials"));
     let client = session.client();
-    let mut opts = client.as_options(req.client.clone());
+    let mut opts = client.initial_options(req.client.clone());
     if let Some(l) = req.lifetime {
-        opts.lifetime = secs(l);
+        opts.lifetime = l;
     }
     if let Some(r) = req.renew_life {
-        opts.renew_lifetime = secs(r);
+        opts.renew_lifetime = r;
     }
     if let Some(f) = req.forwardable {
         opts.forwardable = f;
@@ -475,7 +475,7 @@ fn get_initial_credentials(session: &Session, req: &InitialRequest) -> Result<Cc
     }
     opts.canonicalize |= req.canonicalize;
     opts.service = req.service.clone();
-    opts.start_offset = req.start_time.unwrap_or(0);
+    opts.start = TicketStart::from_offset_secs(req.start_time.unwrap_or(0));
     opts.addresses = req.addresses.clone();
     if let Some(name) = &req.armor_ccache {
         opts.armor = Some(armor_tgt(client, name, &req.client.realm)?);
@@ -623,10 +623,6 @@ fn change_expired(
     Err(failed(&last))
 }
 
-fn secs(d: Duration) -> i64 {
-    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
-}
-
 /// What `-R` and `-v` do to a cached ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Refresh {
@@ -643,7 +639,7 @@ fn refresh_credentials(
     client: &Principal,
     service: Option<PrincipalName>,
     how: Refresh,
-) -> Result<Credential, Failure> {
+) -> Result<CacheEntry, Failure> {
     let doing = match how {
         Refresh::Renew => "renewing credentials",
         Refresh::Validate => "validating credentials",
@@ -657,8 +653,8 @@ fn refresh_credentials(
         .credentials
         .iter()
         .filter(|c| !c.is_config())
-        .filter(|c| kdc_client::referral::same_name(&c.client, client))
-        .filter(|c| kdc_client::referral::same_name(&c.server, &server))
+        .filter(|c| c.client.matches(client))
+        .filter(|c| c.server.matches(&server))
         .find_map(Credentials::from_ccache)
         .ok_or_else(|| {
             let missing = common::ccache_no_match(&session.cache().name());

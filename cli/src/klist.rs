@@ -5,9 +5,9 @@ use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use kdc_client::asn1::Ticket;
-use kdc_client::ccache::{Ccache, CcacheError, CcacheHandle, CcacheName, Credential, Typed};
+use kdc_client::ccache::{CacheEntry, Ccache, CcacheError, CcacheHandle, CcacheName, Typed};
 use kdc_client::keytab::{Keytab, KeytabError};
+use kdc_client::unstable::asn1::Ticket;
 use kdc_client::{Principal, PrincipalName};
 
 use crate::common;
@@ -352,7 +352,7 @@ pub fn format_ccache(display: &str, cache: &Ccache, a: &KlistArgs, zone: &LocalZ
 
 fn show_credential(
     s: &mut String,
-    c: &Credential,
+    c: &CacheEntry,
     def: &Principal,
     a: &KlistArgs,
     zone: &LocalZone,
@@ -466,7 +466,7 @@ fn config_data(s: &mut String, mut col: usize, data: &[u8]) {
 
 /// The ticket's server when it differs from the name the credential is cached under
 /// (MIT compares components and realm).
-fn ticket_server(t: &Ticket, c: &Credential) -> Option<String> {
+fn ticket_server(t: &Ticket, c: &CacheEntry) -> Option<String> {
     let name = PrincipalName::try_from(&t.sname).ok()?;
     let realm = t.realm.to_str().ok()?;
     if name.components() == c.server.name.components() && realm == c.server.realm.as_str() {

@@ -5,12 +5,12 @@ use std::ffi::OsString;
 use std::fmt;
 use std::process::ExitCode;
 
+use kdc_client::ServiceName;
 use kdc_client::ccache::{Ccache, CcacheHandle};
 use kdc_client::client::{CacheUse, Client, ClientError};
 use kdc_client::config::Krb5Conf;
 use kdc_client::crypto::Enctype;
 use kdc_client::exchange::Credentials;
-use kdc_client::referral::ServiceName;
 use kdc_client::session::{Session, SessionError};
 use kdc_client::{NameType, Principal, PrincipalName, Realm};
 
@@ -512,7 +512,7 @@ mod tests {
         write_out_cache(&out, &[]).unwrap();
         assert!(!path.exists());
         let cred = |server: &str| {
-            let c = kdc_client::ccache::Credential::config(
+            let c = kdc_client::ccache::CacheEntry::config(
                 Principal::parse("joedoe@ONPREM.LOCAL", None).unwrap(),
                 "x",
                 None,

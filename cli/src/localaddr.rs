@@ -17,7 +17,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use kdc_client::asn1::{HostAddress, addr_type};
+use kdc_client::unstable::asn1::{HostAddress, addr_type};
 
 const FIB_TRIE: &str = "/proc/net/fib_trie";
 const IF_INET6: &str = "/proc/net/if_inet6";

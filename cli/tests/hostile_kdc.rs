@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use kdc_client::asn1::{
+use kdc_client::unstable::asn1::{
     EtypeInfo2, EtypeInfo2Entry, KerberosTime, KrbError, MethodData, Microseconds, PaData,
     PrincipalNameAsn1, pa_type,
 };

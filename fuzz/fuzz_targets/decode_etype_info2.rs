@@ -2,7 +2,7 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    if let Ok(v) = kdc_client::asn1::EtypeInfo2::decode(data) {
+    if let Ok(v) = kdc_client::unstable::asn1::EtypeInfo2::decode(data) {
         let _ = v.to_der();
     }
 });

@@ -4,7 +4,7 @@
 //! A successful decode must re-encode.
 #![no_main]
 
-use kdc_client::asn1::{KrbError, KrbFastFinished, KrbFastResponse, PaFxFastReply, pa_type};
+use kdc_client::unstable::asn1::{KrbError, KrbFastFinished, KrbFastResponse, PaFxFastReply, pa_type};
 use kdc_client::crypto::{self, EncryptionKey, Enctype, KeyUsage};
 
 fn response(plain: &[u8]) {

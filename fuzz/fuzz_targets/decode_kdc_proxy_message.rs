@@ -2,7 +2,7 @@
 //! length-prefixed Kerberos message) must never panic.
 #![no_main]
 
-use kdc_client::kkdcp::{KdcProxyMessage, decode_reply, parse_http_response};
+use kdc_client::unstable::kkdcp::{KdcProxyMessage, decode_reply, parse_http_response};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if let Ok(v) = KdcProxyMessage::decode(data) {

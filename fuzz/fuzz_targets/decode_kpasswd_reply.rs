@@ -2,8 +2,8 @@
 //! KRB-ERROR), as a KRB-PRIV and EncKrbPrivPart, and as result data must never panic.
 #![no_main]
 
-use kdc_client::asn1::{EncKrbPrivPart, KrbPriv};
-use kdc_client::exchange::kpasswd::{KpasswdReply, decode_result};
+use kdc_client::unstable::asn1::{EncKrbPrivPart, KrbPriv};
+use kdc_client::unstable::kpasswd::{KpasswdReply, decode_result};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if let Ok(v) = KpasswdReply::decode(data) {

@@ -3,7 +3,7 @@
 //! reach the EncKDCRepPart decoder through the real decryption path.
 #![no_main]
 
-use kdc_client::asn1::EncKdcRepPart;
+use kdc_client::unstable::asn1::EncKdcRepPart;
 use kdc_client::crypto::{self, EncryptionKey, Enctype, KeyUsage};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {

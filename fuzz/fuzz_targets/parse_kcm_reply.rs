@@ -5,7 +5,7 @@
 #![no_main]
 
 use kdc_client::ccache::Ccache;
-use kdc_client::ccache::kcm::{
+use kdc_client::unstable::kcm::{
     decode_credential, decode_cred_list, decode_name, decode_offset, decode_principal,
     decode_reply_body, decode_reply_header, decode_uuid_list, encode_replace_args,
 };

@@ -4,14 +4,14 @@
 #![no_main]
 
 use kdc_client::ccache::keyring::{decode_primary_index, decode_time_offsets, encode_primary_index};
-use kdc_client::ccache::{Credential, decode_principal_v4, encode_principal_v4};
+use kdc_client::ccache::{CacheEntry, decode_principal_v4, encode_principal_v4};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(cred) = Credential::decode_v4(data)
+    if let Ok(cred) = CacheEntry::decode_v4(data)
         && let Ok(bytes) = cred.encode_v4()
     {
-        assert_eq!(Credential::decode_v4(&bytes).ok(), Some(cred));
+        assert_eq!(CacheEntry::decode_v4(&bytes).ok(), Some(cred));
     }
     if let Ok(p) = decode_principal_v4(data)
         && let Ok(bytes) = encode_principal_v4(&p)

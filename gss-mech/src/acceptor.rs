@@ -4,14 +4,14 @@
 use std::collections::HashMap;
 
 use kdc_client::Principal;
-use kdc_client::asn1::{
-    ApRep, ApReq, Authenticator, EncApRepPart, EncTicketPart, EncryptedData, KerberosString,
-    KerberosTime, KrbError, Microseconds, UInt32Lenient, ap_options, msg_type, ticket_flags,
-};
 use kdc_client::crypto::{self, EncryptionKey, Enctype, KeyUsage, RandomSource};
 use kdc_client::error_code::error_message;
 use kdc_client::exchange::Timestamp;
 use kdc_client::keytab::Keytab;
+use kdc_client::unstable::asn1::{
+    ApRep, ApReq, Authenticator, EncApRepPart, EncTicketPart, EncryptedData, KerberosString,
+    KerberosTime, KrbError, Microseconds, UInt32Lenient, ap_options, msg_type, ticket_flags,
+};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -91,10 +91,6 @@ pub struct Acceptor {
     rcache: HashMap<RcKey, i64>,
 }
 
-fn same_principal(a: &Principal, b: &Principal) -> bool {
-    a.realm == b.realm && a.name.components() == b.name.components()
-}
-
 impl Acceptor {
     /// An acceptor with the keys of `keytab`.
     pub fn new(keytab: Keytab, opts: AcceptorOptions) -> Self {
@@ -131,7 +127,7 @@ impl Acceptor {
             .to_principal(&ticket.realm)
             .map_err(GssError::asn1("Ticket sname"))?;
         if let Some(expected) = &self.opts.service
-            && !same_principal(expected, &service)
+            && !expected.matches(&service)
         {
             return Err(GssError::WrongService {
                 expected: expected.clone(),

@@ -1,8 +1,8 @@
 //! Errors of the mechanism. Each names what failed; none carries secret material.
 
 use kdc_client::Principal;
-use kdc_client::asn1::Asn1Error;
 use kdc_client::crypto::CryptoError;
+use kdc_client::unstable::asn1::Asn1Error;
 
 /// Everything that can go wrong establishing a context or processing a token.
 #[derive(Debug, thiserror::Error)]

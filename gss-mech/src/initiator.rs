@@ -2,13 +2,14 @@
 //! the acceptor's AP-REP (RFC 4120 §3.2.5, §5.5.2).
 
 use kdc_client::Principal;
-use kdc_client::asn1::{
+use kdc_client::crypto::{self, CryptoPolicy, EncryptionKey, Enctype, KeyUsage, RandomSource};
+use kdc_client::error_code::error_name;
+use kdc_client::exchange::{Credentials, Timestamp};
+use kdc_client::unstable::ap_req::{ApReqContents, build_ap_req};
+use kdc_client::unstable::asn1::{
     ApRep, Checksum, EncApRepPart, KerberosFlags, KerberosTime, KeyBlock, KrbError, Microseconds,
     SecretOctets, ap_options,
 };
-use kdc_client::crypto::{self, CryptoPolicy, EncryptionKey, Enctype, KeyUsage, RandomSource};
-use kdc_client::error_code::error_name;
-use kdc_client::exchange::{ApReqContents, Credentials, Timestamp, build_ap_req};
 use zeroize::Zeroizing;
 
 use crate::cb::{CKSUMTYPE_GSSAPI, ChannelBindings, GssChecksum};
@@ -110,7 +111,7 @@ impl InitiatorContext {
         );
         let mutual = flags.has(ContextFlags::MUTUAL);
         let (ctime, cusec) = ts(now)?;
-        let subkey = kdc_client::exchange::fresh_subkey(creds, rng)
+        let subkey = kdc_client::unstable::ap_req::fresh_subkey(creds, rng)
             .map_err(|e| GssError::ApReq(Box::new(e)))?;
         let seq = fresh_seq(rng)?;
         let bnd = opts

@@ -2,13 +2,13 @@
 //! `t_invalid.c` applied to RFC 4121 tokens.
 
 use kdc_client::Principal;
-use kdc_client::asn1::{
-    EncTicketPart, EncryptedData, KerberosFlags, KerberosString, KerberosTime, KeyBlock,
-    PrincipalNameAsn1, Raw, SecretOctets, Ticket, TransitedEncoding, UInt32Lenient,
-};
 use kdc_client::crypto::{self, CryptoError, EncryptionKey, Enctype, KeyUsage, RandomSource};
 use kdc_client::exchange::{Credentials, Timestamp};
 use kdc_client::keytab::{Keytab, KeytabEntry};
+use kdc_client::unstable::asn1::{
+    EncTicketPart, EncryptedData, KerberosFlags, KerberosString, KerberosTime, KeyBlock,
+    PrincipalNameAsn1, Raw, SecretOctets, Ticket, TransitedEncoding, UInt32Lenient,
+};
 use zeroize::Zeroizing;
 
 use crate::token::{self, FLAG_ACCEPTOR_SUBKEY, FLAG_SENT_BY_ACCEPTOR, HEADER_LEN, TOK_AP_REP};
@@ -149,10 +149,10 @@ fn initial_token_layout() {
     assert_eq!(f.inner[0], 0x6e);
     assert_eq!(ctx.flags(), ContextFlags(0x3e));
     assert!(ctx.needs_reply());
-    let req = kdc_client::asn1::ApReq::decode(f.inner).unwrap();
+    let req = kdc_client::unstable::asn1::ApReq::decode(f.inner).unwrap();
     assert!(
         req.ap_options
-            .is_set(kdc_client::asn1::ap_options::MUTUAL_REQUIRED)
+            .is_set(kdc_client::unstable::asn1::ap_options::MUTUAL_REQUIRED)
     );
     let plain = crypto::decrypt(
         &creds.session_key,
@@ -160,7 +160,7 @@ fn initial_token_layout() {
         &req.authenticator.cipher,
     )
     .unwrap();
-    let auth = kdc_client::asn1::Authenticator::decode(&plain).unwrap();
+    let auth = kdc_client::unstable::asn1::Authenticator::decode(&plain).unwrap();
     let ck = auth.cksum.unwrap();
     assert_eq!(ck.cksumtype, 0x8003);
     assert_eq!(
@@ -177,10 +177,11 @@ fn initial_token_layout() {
     };
     let (ctx, tok) = InitiatorContext::new(&creds, &no_mutual, now(), &mut Counter(3)).unwrap();
     assert_eq!(ctx.flags(), ContextFlags(0x30));
-    let req = kdc_client::asn1::ApReq::decode(token::unframe(&tok).unwrap().inner).unwrap();
+    let req =
+        kdc_client::unstable::asn1::ApReq::decode(token::unframe(&tok).unwrap().inner).unwrap();
     assert!(
         !req.ap_options
-            .is_set(kdc_client::asn1::ap_options::MUTUAL_REQUIRED)
+            .is_set(kdc_client::unstable::asn1::ap_options::MUTUAL_REQUIRED)
     );
 }
 
@@ -519,13 +520,13 @@ fn ap_rep_forms_and_errors() {
         InitiatorContext::new(&creds, &InitiatorOptions::default(), now(), &mut rng).unwrap();
     assert!(matches!(ini3.complete(), Err(GssError::NeedsReply)));
     // KRB-ERROR token.
-    let err = kdc_client::asn1::KrbError {
+    let err = kdc_client::unstable::asn1::KrbError {
         pvno: 5,
         msg_type: 30,
         ctime: None,
         cusec: None,
         stime: KerberosTime::from_unix(NOW).unwrap(),
-        susec: kdc_client::asn1::Microseconds::new(0).unwrap(),
+        susec: kdc_client::unstable::asn1::Microseconds::new(0).unwrap(),
         error_code: 34,
         crealm: None,
         cname: None,
@@ -623,7 +624,7 @@ fn ap_rep_with_subkey(
     keytype: i32,
     len: usize,
 ) -> Result<SecurityContext, GssError> {
-    use kdc_client::asn1::{ApRep, EncApRepPart};
+    use kdc_client::unstable::asn1::{ApRep, EncApRepPart};
     let (creds, kt) = ticket_and_keytab(Enctype::Aes256CtsHmacSha196, &service());
     let mut rng = Counter(9);
     let mut acc = Acceptor::new(kt, AcceptorOptions::default());

@@ -32,7 +32,7 @@ fn fresh_tgt() -> (tokio::runtime::Runtime, Client, Credentials) {
     let user = Principal::parse(&env("LAB_USER_PRINCIPAL"), None).unwrap();
     let pw = Secret::Password(Zeroizing::new(env("LAB_USER_PASSWORD")));
     let tgt = rt
-        .block_on(c.get_initial_creds(c.as_options(user), pw))
+        .block_on(c.get_initial_creds(c.initial_options(user), pw))
         .expect("AS")
         .creds;
     (rt, c, tgt)
@@ -472,7 +472,7 @@ fn our_error_token_is_understood_by_mit_initiator() {
 
 /// A service ticket reached by the library's walker (referrals or `[capaths]`), from a fresh
 /// TGT, as `kerb kvno` and `kerb mysql` obtain it.
-fn walked_ticket(service: &kdc_client::referral::ServiceName) -> Credentials {
+fn walked_ticket(service: &kdc_client::ServiceName) -> Credentials {
     let (rt, c, tgt) = fresh_tgt();
     let mut cache = kdc_client::ccache::Ccache::new(tgt.client.clone());
     cache.store(tgt.to_ccache());
@@ -485,7 +485,7 @@ fn walked_ticket(service: &kdc_client::referral::ServiceName) -> Credentials {
 #[test]
 #[ignore = "needs the lab"]
 fn tickets_from_referrals_and_capaths_are_accepted_by_mit() {
-    use kdc_client::referral::ServiceName;
+    use kdc_client::ServiceName;
     let user = env("LAB_USER_PRINCIPAL");
     let apps = Principal::parse_as(&env("LAB_APPS_SPN"), NameType::SrvHst, None).unwrap();
     let cases = [

@@ -1,7 +1,7 @@
 //! ASN.1 decode cost of a KDC reply: `cargo bench -p kdc-client --bench asn1`.
 //! The inputs are MIT's reference encodings (vectors/data/mit-reference-encode.txt).
 
-use kdc_client::asn1::{AsRep, KrbError, TgsRep};
+use kdc_client::unstable::asn1::{AsRep, KrbError, TgsRep};
 
 fn main() {
     divan::main();

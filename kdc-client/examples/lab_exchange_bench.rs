@@ -70,7 +70,7 @@ fn main() {
 
     let as_once = || {
         let secret = Secret::Password(zeroize::Zeroizing::new(password.clone()));
-        rt.block_on(client.get_initial_creds(client.as_options(user.clone()), secret))
+        rt.block_on(client.get_initial_creds(client.initial_options(user.clone()), secret))
             .expect("AS exchange")
             .creds
     };

@@ -1,21 +1,8 @@
-//! MIT FILE credential caches, as described in MIT krb5's "Credential cache file format"
-//! (`doc/formats/ccache_file_format.rst`). Versions 3 and 4 are read; version 4 is written.
+//! Credential caches: the model ([`Ccache`], [`CacheEntry`]) and MIT's cache types.
 //!
-//! ```text
-//! file       = 0x05, version (3 or 4), [v4: u16 header length, header tag*], principal, credential*
-//! tag        = u16 tag, u16 length, bytes        (tag 1: KDC time offset, i32 s + i32 µs)
-//! principal  = u32 name_type, u32 count, data realm, data component * count
-//! credential = principal client, principal server, keyblock,
-//!              u32 authtime, u32 starttime, u32 endtime, u32 renew_till, u8 is_skey,
-//!              u32 ticket_flags, u32 count, address*, u32 count, authdata*,
-//!              data ticket, data second_ticket
-//! keyblock   = u16 enctype, [v3: u16 enctype again], data key
-//! address    = u16 addrtype, data        authdata = u16 ad_type, data
-//! data       = u32 length, bytes
-//! ```
-//! All integers are big-endian. Parsing and encoding work on bytes in memory; the file
-//! functions are thin wrappers; FILE caches are read and written in place under MIT's `fcntl`
-//! record locks (`ccache/file.rs`).
+//! The model is MIT's FILE cache content; `codec` encodes it in MIT's FILE format (versions 3
+//! and 4 read, 4 written) and `file` reads and writes FILE caches under MIT's `fcntl` record
+//! locks ([`Ccache::read_file`], [`Ccache::update_file`]).
 //!
 //! Cache names ([`CcacheName`]: `FILE:`, `DIR:`, `KEYRING:` and `KCM:`) open to a
 //! [`CcacheHandle`], which reads, writes and destroys caches of any of these types; DIR
@@ -24,17 +11,16 @@
 //! socket.
 
 use std::fmt;
-
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use zeroize::Zeroizing;
 
 use crate::config::UnknownPathToken;
 use crate::crypto::{EncryptionKey, Enctype};
-use crate::keytab::same_principal;
 use crate::principal::{NameType, Principal, PrincipalName, Realm};
-use crate::wire::{Reader, Truncated, put_u32_data};
+use crate::wire::Truncated;
 
+mod codec;
 pub mod dir;
 mod file;
 mod handle;
@@ -42,6 +28,7 @@ pub mod kcm;
 pub mod keyring;
 mod name;
 
+pub use codec::{decode_principal_v4, encode_principal_v4};
 pub use handle::CcacheHandle;
 pub use name::CcacheName;
 
@@ -54,48 +41,70 @@ pub const DEFAULT_CCACHE_NAME: &str = "FILE:/tmp/krb5cc_%{uid}";
 
 /// Errors from reading, writing or naming a credential cache.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CcacheError {
+    /// The cache ends inside a field.
     #[error("credential cache is truncated")]
     Truncated,
+    /// The first byte is not 0x05.
     #[error("not a FILE credential cache (first byte {0:#04x}, expected 0x05)")]
     BadMagic(u8),
+    /// A FILE format version other than 3 and 4.
     #[error("unsupported credential cache version 0x05{0:02x} (only 3 and 4 are supported)")]
     UnsupportedVersion(u8),
+    /// A field that breaks the format (the reason).
     #[error("malformed credential cache: {0}")]
     Malformed(&'static str),
+    /// A value too large for the format's field.
     #[error("credential field out of range for the file format")]
     TooLarge,
+    /// A cache type this build does not support.
     #[error("unsupported ccache type '{0}' (FILE and KEYRING are supported)")]
     UnsupportedType(String),
     /// A cache name MIT refuses too: MIT's detailed message, and the text of its error code
     /// (what MIT's kdestroy and kswitch print instead).
     #[error("{message}")]
     BadName {
+        /// The text of MIT's error code.
         generic: &'static str,
+        /// MIT's detailed message.
         message: String,
     },
+    /// A KEYRING anchor other than process, thread, session, user or persistent.
     #[error("Invalid keyring anchor name")]
     InvalidKeyringAnchor,
+    /// A persistent keyring name whose UID is not a number.
     #[error("Invalid UID in persistent keyring name")]
     InvalidKeyringUid,
+    /// A keyring collection of an unknown version.
     #[error("Unknown keyring collection version {0}")]
     KeyringVersion(u32),
+    /// A new cache asked of a name that is already a subsidiary.
     #[error("Can't create new subsidiary cache because default cache is already a subsidiary")]
     SubsidiaryDefault,
+    /// The named keyring does not exist.
     #[error("Credentials cache keyring '{0}' not found")]
     KeyringNotFound(String),
+    /// A kernel keyring call failed.
     #[error("credential cache keyring '{name}': {source}")]
     Keyring {
+        /// The keyring's name.
         name: String,
+        /// The error of the keyring call.
         source: std::io::Error,
     },
+    /// A KCM daemon error.
     #[error(transparent)]
     Kcm(#[from] kcm::KcmError),
+    /// A path with an unknown `%{token}`.
     #[error(transparent)]
     Path(#[from] UnknownPathToken),
+    /// A file I/O error.
     #[error("credential cache {path}: {source}")]
     Io {
+        /// The cache file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
 }
@@ -139,7 +148,9 @@ impl From<Truncated> for CcacheError {
 /// A session key as stored: the raw enctype (possibly one this engine does not implement).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Keyblock {
+    /// The enctype number (possibly one this engine does not implement).
     pub enctype: i32,
+    /// The key bytes.
     pub bytes: Zeroizing<Vec<u8>>,
 }
 
@@ -171,31 +182,47 @@ impl fmt::Debug for Keyblock {
 /// A host address (RFC 4120 §5.2.5) or authorization-data element (§5.2.6): a type and bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Typed {
+    /// The address type or ad-type.
     pub kind: u16,
+    /// The contents.
     pub data: Vec<u8>,
 }
 
-/// One credential. Times are seconds since the Unix epoch (0 = unset).
+/// One entry of a credential cache as MIT stores it: a credential, or a configuration value
+/// ([`CacheEntry::is_config`]). Raw fields: the enctype may be one this engine does not
+/// implement; times are seconds since the Unix epoch (0 = unset). The usable form of a
+/// credential is [`crate::exchange::Credentials`] ([`crate::exchange::Credentials::from_ccache`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Credential {
+pub struct CacheEntry {
+    /// The client principal.
     pub client: Principal,
+    /// The server principal (for a configuration entry, `krb5_ccache_conf_data/KEY[/PRINCIPAL]@X-CACHECONF:`).
     pub server: Principal,
+    /// The session key.
     pub key: Keyblock,
+    /// When the initial ticket was issued.
     pub authtime: u32,
+    /// When the ticket becomes valid (0: the authtime).
     pub starttime: u32,
+    /// When the ticket expires.
     pub endtime: u32,
+    /// Until when it can be renewed (0: not renewable).
     pub renew_till: u32,
+    /// Whether the ticket is encrypted in another ticket's session key (user-to-user).
     pub is_skey: bool,
     /// TicketFlags (RFC 4120 §5.3) as a 32-bit number, bit 0 (`reserved`) being the MSB.
     pub ticket_flags: u32,
+    /// The ticket's client addresses.
     pub addresses: Vec<Typed>,
+    /// The ticket's authorization data.
     pub authdata: Vec<Typed>,
     /// The DER-encoded Ticket, kept verbatim.
     pub ticket: Vec<u8>,
+    /// The second ticket of a user-to-user credential (usually empty).
     pub second_ticket: Vec<u8>,
 }
 
-impl Credential {
+impl CacheEntry {
     /// A configuration entry as MIT writes them: server
     /// `krb5_ccache_conf_data/<key>[/<principal>]@X-CACHECONF:`, the value in the ticket field.
     pub fn config(
@@ -221,50 +248,6 @@ impl Credential {
         }
     }
 
-    /// Decode one credential in the version 4 encoding, the whole input (the payload of a
-    /// KEYRING credential key).
-    pub fn decode_v4(bytes: &[u8]) -> Result<Self, CcacheError> {
-        let mut r = Reader::new(bytes);
-        let cred = read_credential(&mut r, 4)?;
-        r.is_empty()
-            .then_some(cred)
-            .ok_or(CcacheError::Malformed("trailing bytes after a credential"))
-    }
-
-    /// Encode in the version 4 encoding (the payload of a KEYRING credential key).
-    /// The buffer holds the session key: it is reserved at its final size up front
-    /// ([`Credential::encoded_len_bound`]), so it never reallocates and leaves no copy.
-    pub fn encode_v4(&self) -> Result<Zeroizing<Vec<u8>>, CcacheError> {
-        let mut out = Zeroizing::new(Vec::with_capacity(self.encoded_len_bound()));
-        write_credential(&mut out, self).ok_or(CcacheError::TooLarge)?;
-        Ok(out)
-    }
-
-    /// An upper bound (the exact value) of the version 4 encoding's length: each principal
-    /// 12 octets plus the realm and 4 per component; key 6; times, flags and is_skey 21;
-    /// lists 4 plus 6 per entry; tickets 4 each.
-    pub fn encoded_len_bound(&self) -> usize {
-        let principal = |p: &Principal| {
-            12 + p.realm.as_str().len()
-                + p.name
-                    .components()
-                    .iter()
-                    .map(|c| 4 + c.len())
-                    .sum::<usize>()
-        };
-        let list = |l: &[Typed]| 4 + l.iter().map(|t| 6 + t.data.len()).sum::<usize>();
-        principal(&self.client)
-            + principal(&self.server)
-            + 6
-            + self.key.bytes.len()
-            + 21
-            + list(&self.addresses)
-            + list(&self.authdata)
-            + 8
-            + self.ticket.len()
-            + self.second_ticket.len()
-    }
-
     /// True for MIT configuration entries.
     pub fn is_config(&self) -> bool {
         self.server.realm.as_str() == CONFIG_REALM
@@ -283,23 +266,30 @@ fn config_principal(key: &str, principal: Option<&Principal>) -> Principal {
 /// See [`Ccache::changes`].
 #[derive(Debug)]
 pub struct Changes<'a> {
+    /// Servers whose credentials were removed.
     pub removed: Vec<&'a Principal>,
-    pub added: Vec<&'a Credential>,
+    /// Credentials added or changed.
+    pub added: Vec<&'a CacheEntry>,
 }
 
 /// The KDC time offset header tag (tag 1): KDC time minus local time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KdcOffset {
+    /// Whole seconds.
     pub seconds: i32,
+    /// Microseconds.
     pub microseconds: i32,
 }
 
 /// A credential cache: a default principal and credentials in file order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ccache {
+    /// The KDC time offset header, if any.
     pub kdc_offset: Option<KdcOffset>,
+    /// The principal the cache belongs to.
     pub default_principal: Principal,
-    pub credentials: Vec<Credential>,
+    /// The entries, in file order.
+    pub credentials: Vec<CacheEntry>,
 }
 
 impl Ccache {
@@ -312,69 +302,10 @@ impl Ccache {
         }
     }
 
-    /// Parse a version 3 or 4 FILE cache from its bytes.
-    pub fn parse(bytes: &[u8]) -> Result<Self, CcacheError> {
-        let mut r = Reader::new(bytes);
-        let magic = r.u8()?;
-        if magic != 5 {
-            return Err(CcacheError::BadMagic(magic));
-        }
-        let version = r.u8()?;
-        let mut kdc_offset = None;
-        match version {
-            3 => {}
-            4 => {
-                let len = r.u16()?;
-                let mut h = Reader::new(r.take(usize::from(len))?);
-                while !h.is_empty() {
-                    let tag = h.u16()?;
-                    let len = h.u16()?;
-                    let mut field = Reader::new(h.take(usize::from(len))?);
-                    if tag == 1 {
-                        kdc_offset = Some(KdcOffset {
-                            seconds: field.i32()?,
-                            microseconds: field.i32()?,
-                        });
-                    }
-                }
-            }
-            v => return Err(CcacheError::UnsupportedVersion(v)),
-        }
-        let default_principal = read_principal(&mut r)?;
-        let mut credentials = Vec::new();
-        while !r.is_empty() {
-            credentials.push(read_credential(&mut r, version)?);
-        }
-        Ok(Self {
-            kdc_offset,
-            default_principal,
-            credentials,
-        })
-    }
-
-    /// Encode as a version 4 cache.
-    pub fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>, CcacheError> {
-        let mut out = Zeroizing::new(vec![5, 4]);
-        match self.kdc_offset {
-            Some(o) => {
-                out.extend_from_slice(&[0, 12, 0, 1, 0, 8]);
-                out.extend_from_slice(&o.seconds.to_be_bytes());
-                out.extend_from_slice(&o.microseconds.to_be_bytes());
-            }
-            None => out.extend_from_slice(&[0, 0]),
-        }
-        write_principal(&mut out, &self.default_principal).ok_or(CcacheError::TooLarge)?;
-        for c in &self.credentials {
-            write_credential(&mut out, c).ok_or(CcacheError::TooLarge)?;
-        }
-        Ok(out)
-    }
-
     /// Add `cred`, replacing a credential with the same client and server.
-    pub fn store(&mut self, cred: Credential) {
-        let same = |c: &Credential| {
-            same_principal(&c.client, &cred.client) && same_principal(&c.server, &cred.server)
-        };
+    pub fn store(&mut self, cred: CacheEntry) {
+        let same =
+            |c: &CacheEntry| c.client.matches(&cred.client) && c.server.matches(&cred.server);
         match self.credentials.iter_mut().find(|c| same(c)) {
             Some(slot) => *slot = cred,
             None => self.credentials.push(cred),
@@ -382,17 +313,16 @@ impl Ccache {
     }
 
     /// The first non-configuration credential for `server`. Expiry is left to the caller.
-    pub fn retrieve(&self, server: &Principal) -> Option<&Credential> {
+    pub fn retrieve(&self, server: &Principal) -> Option<&CacheEntry> {
         self.credentials
             .iter()
-            .find(|c| !c.is_config() && same_principal(&c.server, server))
+            .find(|c| !c.is_config() && c.server.matches(server))
     }
 
     /// Remove every credential for `server`; returns how many were removed.
     pub fn remove(&mut self, server: &Principal) -> usize {
         let before = self.credentials.len();
-        self.credentials
-            .retain(|c| !same_principal(&c.server, server));
+        self.credentials.retain(|c| !c.server.matches(server));
         before - self.credentials.len()
     }
 
@@ -406,7 +336,7 @@ impl Ccache {
                 !after
                     .credentials
                     .iter()
-                    .any(|a| same_principal(&a.server, &b.server))
+                    .any(|a| a.server.matches(&b.server))
             })
             .map(|b| &b.server)
             .collect();
@@ -435,7 +365,7 @@ impl Ccache {
     /// `proxy_impersonator`), optionally scoped to a principal, replacing an earlier one.
     pub fn set_config(&mut self, key: &str, principal: Option<&Principal>, value: &[u8]) {
         let client = self.default_principal.clone();
-        self.store(Credential::config(client, key, principal, value));
+        self.store(CacheEntry::config(client, key, principal, value));
     }
 
     /// A configuration value, if set.
@@ -443,182 +373,9 @@ impl Ccache {
         let server = config_principal(key, principal);
         self.credentials
             .iter()
-            .find(|c| c.is_config() && same_principal(&c.server, &server))
+            .find(|c| c.is_config() && c.server.matches(&server))
             .map(|c| c.ticket.as_slice())
     }
-
-    /// Read a FILE cache (under a shared `fcntl` lock, as MIT reads).
-    pub fn read_file(path: &Path) -> Result<Self, CcacheError> {
-        let bytes = file::read_locked(path).map_err(io_err(path))?;
-        Self::parse(&bytes)
-    }
-
-    /// Write the cache in place under an exclusive `fcntl` lock (created mode 0600), as
-    /// MIT's FILE cache does; readers that lock (ours, MIT's) never see a partial cache.
-    pub fn write_file(&self, path: &Path) -> Result<(), CcacheError> {
-        file::replace_locked(path, &self.to_bytes()?).map_err(io_err(path))
-    }
-
-    /// Read-modify-write of a FILE cache under one exclusive `fcntl` lock: `change` gets the
-    /// cache as it is now (`None` when missing, empty or unreadable) and returns the cache
-    /// to write.
-    pub fn update_file(
-        path: &Path,
-        change: impl FnOnce(Option<Ccache>) -> Ccache,
-    ) -> Result<(), CcacheError> {
-        file::update_locked(path, |current| {
-            let current = current.and_then(|b| Self::parse(b).ok());
-            change(current).to_bytes()
-        })
-        .map_err(|e| match e {
-            CcacheError::Io { source, .. } => io_err(path)(source),
-            e => e,
-        })
-    }
-
-    /// `kinit`'s initialisation: replace whatever is at `path` by an empty cache.
-    pub fn init_file(path: &Path, default_principal: Principal) -> Result<Self, CcacheError> {
-        let cache = Self::new(default_principal);
-        cache.write_file(path)?;
-        Ok(cache)
-    }
-
-    /// `kdestroy`: overwrite the file with zeros, then unlink it (as MIT's FILE cache does),
-    /// under an exclusive lock; a symbolic link is refused, not followed.
-    pub fn destroy_file(path: &Path) -> Result<(), CcacheError> {
-        file::destroy_locked(path).map_err(io_err(path))
-    }
-}
-
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> CcacheError + '_ {
-    move |source| CcacheError::Io {
-        path: path.into(),
-        source,
-    }
-}
-
-/// Decode a principal in the version 4 encoding, the whole input (the payload of a KEYRING
-/// cache's `__krb5_princ__` key).
-pub fn decode_principal_v4(bytes: &[u8]) -> Result<Principal, CcacheError> {
-    let mut r = Reader::new(bytes);
-    let p = read_principal(&mut r)?;
-    r.is_empty()
-        .then_some(p)
-        .ok_or(CcacheError::Malformed("trailing bytes after a principal"))
-}
-
-/// Encode a principal in the version 4 encoding.
-pub fn encode_principal_v4(p: &Principal) -> Result<Vec<u8>, CcacheError> {
-    let mut out = Vec::new();
-    write_principal(&mut out, p).ok_or(CcacheError::TooLarge)?;
-    Ok(out)
-}
-
-fn read_data<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], CcacheError> {
-    let len = usize::try_from(r.u32()?).map_err(|_| CcacheError::Truncated)?;
-    Ok(r.take(len)?)
-}
-
-fn read_string(r: &mut Reader<'_>) -> Result<String, CcacheError> {
-    let b = read_data(r)?;
-    String::from_utf8(b.to_vec()).map_err(|_| CcacheError::Malformed("name is not UTF-8"))
-}
-
-fn read_principal(r: &mut Reader<'_>) -> Result<Principal, CcacheError> {
-    let name_type = NameType::from_i32(r.i32()?);
-    let count = r.u32()?;
-    let realm = match read_string(r)? {
-        // MIT's referral realm: `kvno -S` caches `host/db.example.com@`.
-        s if s.is_empty() => Realm::referral(),
-        s => Realm::new(s).map_err(|_| CcacheError::Malformed("bad realm"))?,
-    };
-    let mut components = Vec::new();
-    for _ in 0..count {
-        components.push(read_string(r)?);
-    }
-    let name = PrincipalName::new(name_type, components)
-        .map_err(|_| CcacheError::Malformed("principal without components"))?;
-    Ok(Principal::new(name, realm))
-}
-
-fn read_typed_list(r: &mut Reader<'_>) -> Result<Vec<Typed>, CcacheError> {
-    let count = r.u32()?;
-    let mut out = Vec::new();
-    for _ in 0..count {
-        let kind = r.u16()?;
-        out.push(Typed {
-            kind,
-            data: read_data(r)?.to_vec(),
-        });
-    }
-    Ok(out)
-}
-
-fn read_credential(r: &mut Reader<'_>, version: u8) -> Result<Credential, CcacheError> {
-    let client = read_principal(r)?;
-    let server = read_principal(r)?;
-    let enctype = i32::from(r.u16()?);
-    if version == 3 {
-        r.u16()?; // version 3 repeats the enctype
-    }
-    let key = Keyblock {
-        enctype,
-        bytes: Zeroizing::new(read_data(r)?.to_vec()),
-    };
-    Ok(Credential {
-        client,
-        server,
-        key,
-        authtime: r.u32()?,
-        starttime: r.u32()?,
-        endtime: r.u32()?,
-        renew_till: r.u32()?,
-        is_skey: r.u8()? != 0,
-        ticket_flags: r.u32()?,
-        addresses: read_typed_list(r)?,
-        authdata: read_typed_list(r)?,
-        ticket: read_data(r)?.to_vec(),
-        second_ticket: read_data(r)?.to_vec(),
-    })
-}
-
-fn put_u32(out: &mut Vec<u8>, v: u32) {
-    out.extend_from_slice(&v.to_be_bytes());
-}
-
-fn write_principal(out: &mut Vec<u8>, p: &Principal) -> Option<()> {
-    out.extend_from_slice(&p.name.name_type.to_i32().to_be_bytes());
-    put_u32(out, u32::try_from(p.name.components().len()).ok()?);
-    put_u32_data(out, p.realm.as_str().as_bytes())?;
-    for c in p.name.components() {
-        put_u32_data(out, c.as_bytes())?;
-    }
-    Some(())
-}
-
-fn write_typed_list(out: &mut Vec<u8>, list: &[Typed]) -> Option<()> {
-    put_u32(out, u32::try_from(list.len()).ok()?);
-    for t in list {
-        out.extend_from_slice(&t.kind.to_be_bytes());
-        put_u32_data(out, &t.data)?;
-    }
-    Some(())
-}
-
-fn write_credential(out: &mut Vec<u8>, c: &Credential) -> Option<()> {
-    write_principal(out, &c.client)?;
-    write_principal(out, &c.server)?;
-    out.extend_from_slice(&u16::try_from(c.key.enctype).ok()?.to_be_bytes());
-    put_u32_data(out, &c.key.bytes)?;
-    for t in [c.authtime, c.starttime, c.endtime, c.renew_till] {
-        put_u32(out, t);
-    }
-    out.push(u8::from(c.is_skey));
-    put_u32(out, c.ticket_flags);
-    write_typed_list(out, &c.addresses)?;
-    write_typed_list(out, &c.authdata)?;
-    put_u32_data(out, &c.ticket)?;
-    put_u32_data(out, &c.second_ticket)
 }
 
 #[cfg(test)]

@@ -3,35 +3,43 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::ServiceName;
 use crate::asn1::KrbError;
 use crate::ccache::Ccache;
 use crate::config::krb5conf::{KdcServer, Krb5Conf, Transport as ConfTransport};
-use crate::crypto::{CryptoPolicy, OsRandom};
+use crate::crypto::OsRandom;
 use crate::error_code::KRB_ERR_RESPONSE_TOO_BIG;
 use crate::exchange::kpasswd::{self, KPASSWD_PORT};
 use crate::exchange::{
     AsExchange, AsOptions, AsStep, ChangeResult, Credentials, ExchangeError, InitialCreds,
     KdcRequest, KpasswdExchange, Secret, TgsExchange, TgsOptions, Timestamp,
 };
-use crate::referral::{self, RealmPath, ReferralWalker, ServiceName, WalkError, WalkStep};
+use crate::referral::{self, RealmPath, ReferralWalker, WalkError, WalkStep};
 use crate::transport::{self, KdcAddr, KdcReply, Transport, TransportConfig, TransportError};
 use crate::{Principal, PrincipalName, Realm};
 
 /// Why the client failed: no KDC answered, or an exchange failed (with the KDC that said so).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ClientError {
+    /// No KDC is configured or discovered for the realm.
     #[error("Cannot find KDC for realm \"{0}\"")]
     NoKdc(Realm),
+    /// No KDC could be reached.
     #[error(transparent)]
     Transport(#[from] TransportError),
+    /// An exchange failed (the KDC's error, a bad reply).
     #[error(transparent)]
     Exchange(#[from] ExchangeError),
+    /// The cross-realm walk failed.
     #[error(transparent)]
     Walk(#[from] WalkError),
     /// A failure during a cross-realm walk, with the realms walked so far.
     #[error("{source} (path walked: {path})")]
     OnPath {
+        /// The realms walked.
         path: RealmPath,
+        /// The error of the failed hop.
         source: Box<ClientError>,
     },
     /// Neither `kpasswd_server` nor `admin_server` names a server for the realm.
@@ -39,6 +47,7 @@ pub enum ClientError {
         "Cannot find password change server for realm \"{0}\" (set kpasswd_server or admin_server in krb5.conf)"
     )]
     NoKpasswdServer(Realm),
+    /// The cache has no TGT for the principal.
     #[error("No ticket-granting ticket for {0} in the credential cache (or it has expired)")]
     NoTgt(Principal),
     /// The armor cache holds no valid TGT of the realm (FAST, RFC 6113 §5.4.1.1).
@@ -103,6 +112,7 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
+    /// A client for the configuration, with the system clock and OS randomness.
     pub fn new(conf: Krb5Conf) -> Self {
         let transport = TransportConfig {
             udp_preference_limit: conf.udp_preference_limit as usize,
@@ -131,44 +141,20 @@ impl Client {
         self
     }
 
+    /// The configuration the client was built with.
     pub fn config(&self) -> &Krb5Conf {
         &self.conf
     }
 
+    /// The current time from the client's clock.
     pub fn now(&self) -> Timestamp {
         (self.clock)()
     }
 
-    fn policy(&self) -> CryptoPolicy {
-        CryptoPolicy {
-            allow_weak_crypto: self.conf.allow_weak_crypto,
-        }
-    }
-
-    /// AS options from `[libdefaults]` (lifetimes, flags, enctypes), for `client`.
-    pub fn as_options(&self, client: Principal) -> AsOptions {
-        let c = &self.conf;
-        let disable_encrypted_timestamp = c
-            .realms
-            .get(client.realm.as_str())
-            .is_some_and(|r| r.disable_encrypted_timestamp);
-        AsOptions {
-            client,
-            enctypes: c.default_tkt_enctypes.clone(),
-            lifetime: secs(c.ticket_lifetime),
-            renew_lifetime: secs(c.renew_lifetime),
-            forwardable: c.forwardable,
-            proxiable: c.proxiable,
-            canonicalize: c.canonicalize,
-            clockskew: secs(c.clockskew),
-            policy: self.policy(),
-            service: None,
-            start_offset: 0,
-            addresses: Vec::new(),
-            min_s2k_iterations: None,
-            armor: None,
-            disable_encrypted_timestamp,
-        }
+    /// AS options from `[libdefaults]` (lifetimes, flags, enctypes), for `client`
+    /// ([`AsOptions::from_config`]).
+    pub fn initial_options(&self, client: Principal) -> AsOptions {
+        AsOptions::from_config(client, &self.conf)
     }
 
     /// [`Client::tgs_options`] for the tickets of `ccache`, armored (implicit TGT armor, RFC
@@ -187,17 +173,9 @@ impl Client {
         opts
     }
 
-    /// TGS options from `[libdefaults]`.
+    /// TGS options from `[libdefaults]` ([`TgsOptions::from_config`]).
     pub fn tgs_options(&self) -> TgsOptions {
-        TgsOptions {
-            enctypes: self.conf.default_tgs_enctypes.clone(),
-            canonicalize: false,
-            renew: false,
-            validate: false,
-            policy: self.policy(),
-            clockskew: secs(self.conf.clockskew),
-            fast: false,
-        }
+        TgsOptions::from_config(&self.conf)
     }
 
     /// The `kdc` entries of a realm in `[realms]`, in order; `https://` entries are MS-KKDCP
@@ -367,12 +345,12 @@ impl Client {
     /// minutes, not renewable, forwardable or proxiable.
     pub fn changepw_options(&self, client: Principal) -> AsOptions {
         AsOptions {
-            lifetime: 5 * 60,
-            renew_lifetime: 0,
+            lifetime: std::time::Duration::from_secs(5 * 60),
+            renew_lifetime: std::time::Duration::ZERO,
             forwardable: false,
             proxiable: false,
             service: Some(kpasswd::changepw_service()),
-            ..self.as_options(client)
+            ..self.initial_options(client)
         }
     }
 
@@ -589,7 +567,7 @@ impl Client {
                 ccache
                     .credentials
                     .iter()
-                    .filter(|c| !c.is_config() && referral::same_name(&c.client, &client))
+                    .filter(|c| !c.is_config() && c.client.matches(&client))
                     .filter(|c| c.server.name.components() == wanted.as_slice())
                     .filter_map(Credentials::from_ccache)
                     .find(|c| c.endtime > now)
@@ -707,10 +685,6 @@ impl Client {
 /// `krbtgt/REALM@REALM`): see [`Client::tgs_options_for`].
 pub const FAST_AVAIL: &str = "fast_avail";
 
-fn secs(d: std::time::Duration) -> i64 {
-    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
-}
-
 fn kdc_addr(s: &KdcServer) -> Option<KdcAddr> {
     server_addr(s, transport::DEFAULT_KDC_PORT)
 }
@@ -742,7 +716,7 @@ fn server_addr(s: &KdcServer, default_port: u16) -> Option<KdcAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ccache::{Credential, Keyblock};
+    use crate::ccache::{CacheEntry, Keyblock};
 
     fn conf() -> Krb5Conf {
         let text = "[libdefaults]\n default_realm = ONPREM.LOCAL\n";
@@ -751,8 +725,8 @@ mod tests {
         Krb5Conf::load_from(&["/k".into()], &crate::config::MemSource(m)).unwrap()
     }
 
-    fn cred(server: &str) -> Credential {
-        let mut c = Credential::config(
+    fn cred(server: &str) -> CacheEntry {
+        let mut c = CacheEntry::config(
             Principal::parse("joedoe@ONPREM.LOCAL", None).unwrap(),
             "unused",
             None,

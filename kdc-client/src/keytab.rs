@@ -28,22 +28,37 @@ pub const DEFAULT_CLIENT_KEYTAB_NAME: &str = "FILE:/var/lib/krb5/user/%{euid}/cl
 
 /// Errors from reading, writing or naming a keytab.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeytabError {
+    /// The keytab ends inside an entry.
     #[error("keytab is truncated")]
     Truncated,
+    /// The first byte is not 0x05.
     #[error("not a keytab file (first byte {0:#04x}, expected 0x05)")]
     BadMagic(u8),
+    /// A version other than 0x0501 and 0x0502.
     #[error("unsupported keytab version {0:#06x} (only 0x0502 is supported)")]
     UnsupportedVersion(u16),
+    /// An entry that breaks the format.
     #[error("malformed keytab entry at offset {offset}: {reason}")]
-    Malformed { offset: usize, reason: String },
+    Malformed {
+        /// The entry's offset in the file.
+        offset: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A value too large for the format.
     #[error("keytab entry field too large to encode")]
     TooLarge,
+    /// A keytab type this build does not support.
     #[error("unsupported keytab type '{0}' (only FILE and WRFILE are supported)")]
     UnsupportedType(String),
+    /// A file I/O error.
     #[error("keytab {path}: {source}")]
     Io {
+        /// The keytab file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
 }
@@ -58,6 +73,7 @@ impl From<Truncated> for KeytabError {
 /// implement survive a read/write round trip; [`Keytab::find`] skips them.
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeytabEntry {
+    /// The principal.
     pub principal: Principal,
     /// Seconds since the Unix epoch when the entry was written.
     pub timestamp: u32,
@@ -65,6 +81,7 @@ pub struct KeytabEntry {
     pub kvno: u32,
     /// The raw enctype number.
     pub enctype: i32,
+    /// The key bytes.
     pub key: Zeroizing<Vec<u8>>,
 }
 
@@ -90,6 +107,7 @@ impl fmt::Debug for KeytabEntry {
 /// The entries of a keytab, in file order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Keytab {
+    /// The entries, in file order.
     pub entries: Vec<KeytabEntry>,
 }
 
@@ -190,7 +208,7 @@ impl Keytab {
         let usable: Vec<(u32, EncryptionKey)> = self
             .entries
             .iter()
-            .filter(|e| same_principal(&e.principal, principal))
+            .filter(|e| e.principal.matches(principal))
             .filter(|e| kvno.is_none_or(|k| e.kvno == k))
             .filter_map(|e| Some((e.kvno, e.encryption_key()?)))
             .collect();
@@ -207,11 +225,6 @@ impl Keytab {
         }
         enctypes.iter().find_map(|&e| newest(Some(e)))
     }
-}
-
-/// Principal equality as MIT's `krb5_principal_compare`: realm and components, not name type.
-pub(crate) fn same_principal(a: &Principal, b: &Principal) -> bool {
-    a.realm == b.realm && a.name.components() == b.name.components()
 }
 
 fn parse_entry(record: &[u8]) -> Result<KeytabEntry, &'static str> {

@@ -41,6 +41,7 @@ crate::asn1::message! {
 
 /// Why a proxy exchange's bytes could not be understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum KkdcpError {
     #[error("malformed KDC-PROXY-MESSAGE: {0}")]
     Asn1(String),

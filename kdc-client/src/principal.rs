@@ -3,15 +3,22 @@
 
 use std::fmt;
 
+use crate::config::krb5conf::Krb5Conf;
+
 /// Errors from parsing a principal or realm string.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PrincipalError {
+    /// An empty name.
     #[error("empty principal name")]
     Empty,
+    /// An empty realm.
     #[error("empty realm")]
     EmptyRealm,
+    /// No realm, and no default realm to take.
     #[error("principal '{0}' has no realm and no default realm is known")]
     NoRealm(String),
+    /// A name that does not parse: the name and the reason.
     #[error("malformed principal '{0}': {1}")]
     Malformed(String, &'static str),
 }
@@ -45,6 +52,7 @@ impl Realm {
         self.0.is_empty()
     }
 
+    /// The realm as a string.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -67,21 +75,32 @@ impl fmt::Debug for Realm {
 /// Name types (RFC 4120 §6.2, RFC 6806 §5 for NT-ENTERPRISE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NameType {
+    /// NT-UNKNOWN (0).
     Unknown,
+    /// NT-PRINCIPAL (1): users and the usual services.
     Principal,
+    /// NT-SRV-INST (2): `krbtgt/REALM`.
     SrvInst,
+    /// NT-SRV-HST (3): `service/host`.
     SrvHst,
+    /// NT-SRV-XHST (4).
     SrvXhst,
+    /// NT-UID (5).
     Uid,
+    /// NT-X500-PRINCIPAL (6).
     X500,
+    /// NT-SMTP-NAME (7).
     Smtp,
+    /// NT-ENTERPRISE (10, RFC 6806 §5): `user@domain` as one component.
     Enterprise,
+    /// NT-WELLKNOWN (11, RFC 6111).
     WellKnown,
     /// Any other value, kept as received.
     Other(i32),
 }
 
 impl NameType {
+    /// The name type of a number (unknown numbers are kept).
     pub fn from_i32(v: i32) -> Self {
         match v {
             0 => Self::Unknown,
@@ -98,6 +117,7 @@ impl NameType {
         }
     }
 
+    /// The number on the wire.
     pub fn to_i32(self) -> i32 {
         match self {
             Self::Unknown => 0,
@@ -118,6 +138,7 @@ impl NameType {
 /// A principal name without its realm: a name type and one or more components.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PrincipalName {
+    /// The name type.
     pub name_type: NameType,
     components: Vec<String>,
 }
@@ -134,6 +155,7 @@ impl PrincipalName {
         })
     }
 
+    /// The name's components.
     pub fn components(&self) -> &[String] {
         &self.components
     }
@@ -167,11 +189,14 @@ impl PrincipalName {
 /// A principal: a name in a realm.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Principal {
+    /// The name.
     pub name: PrincipalName,
+    /// The realm.
     pub realm: Realm,
 }
 
 impl Principal {
+    /// A principal of `name` in `realm`.
     pub fn new(name: PrincipalName, realm: Realm) -> Self {
         Self { name, realm }
     }
@@ -241,6 +266,12 @@ impl Principal {
             realm,
         })
     }
+
+    /// True when `self` and `other` name the same principal: realm and components, not the
+    /// name type, which KDCs rewrite (MIT's `krb5_principal_compare`, `lib/krb5/krb/princ_comp.c`).
+    pub fn matches(&self, other: &Principal) -> bool {
+        self.realm == other.realm && self.name.components() == other.name.components()
+    }
 }
 
 impl fmt::Display for Principal {
@@ -249,6 +280,72 @@ impl fmt::Display for Principal {
         out.push('@');
         escape_into(&mut out, self.realm.as_str(), false);
         f.write_str(&out)
+    }
+}
+
+/// The service to get a ticket for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceName {
+    /// A principal with its realm (e.g. the SPN a MariaDB server sends,
+    /// `mariadb/db.ad.myaws.com@AD.MYAWS.COM`): the realm is known.
+    Principal(Principal),
+    /// `service/host` (NT-SRV-HST) whose realm the client must find: `[domain_realm]`, else
+    /// referrals from the home KDC (RFC 6806 §8), else the host's domain.
+    HostBased {
+        /// The service, e.g. `HTTP`.
+        service: String,
+        /// The host, lowercased.
+        host: String,
+    },
+}
+
+impl ServiceName {
+    /// A host-based name; the host is lowercased and a trailing dot dropped, as MIT's
+    /// `krb5_sname_to_principal` does without DNS canonicalisation.
+    pub fn host_based(service: &str, host: &str) -> Self {
+        Self::HostBased {
+            service: service.to_owned(),
+            host: host.trim_end_matches('.').to_ascii_lowercase(),
+        }
+    }
+
+    /// A GSS-API host-based service name (RFC 2743 §4.1, `GSS_C_NT_HOSTBASED_SERVICE`):
+    /// `service@host`, or a bare `service` (the host then is `local_host`).
+    pub fn from_gss_hostbased(name: &str, local_host: &str) -> Option<Self> {
+        let (service, host) = name.split_once('@').unwrap_or((name, local_host));
+        (!service.is_empty() && !host.is_empty()).then(|| Self::host_based(service, host))
+    }
+
+    /// The service principal when its realm is known without asking a KDC: the explicit realm,
+    /// or the host's `[domain_realm]` mapping. `None` means referrals decide.
+    pub fn resolve(&self, conf: &Krb5Conf) -> Option<Principal> {
+        match self {
+            Self::Principal(p) => Some(p.clone()),
+            Self::HostBased { service, host } => {
+                let realm = conf.realm_for_host(host)?.clone();
+                let name =
+                    PrincipalName::new(NameType::SrvHst, vec![service.clone(), host.clone()])
+                        .ok()?;
+                Some(Principal::new(name, realm))
+            }
+        }
+    }
+
+    /// The name components (`[service, host]` for a host-based name).
+    pub fn components(&self) -> Vec<String> {
+        match self {
+            Self::Principal(p) => p.name.components().to_vec(),
+            Self::HostBased { service, host } => vec![service.clone(), host.clone()],
+        }
+    }
+}
+
+impl fmt::Display for ServiceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Principal(p) => write!(f, "{p}"),
+            Self::HostBased { service, host } => write!(f, "{service}/{host}@"),
+        }
     }
 }
 

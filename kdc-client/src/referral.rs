@@ -31,71 +31,10 @@ use crate::config::krb5conf::Krb5Conf;
 use crate::crypto::RandomSource;
 use crate::error_code::KDC_ERR_S_PRINCIPAL_UNKNOWN;
 use crate::exchange::{Credentials, ExchangeError, KdcRequest, TgsExchange, TgsOptions, Timestamp};
-use crate::{NameType, Principal, PrincipalName, Realm};
+use crate::{NameType, Principal, PrincipalName, Realm, ServiceName};
 
 /// Cross-realm hops followed at most (MIT's `KRB5_REFERRAL_MAXHOPS`).
 pub const MAX_HOPS: usize = 10;
-
-/// The service to get a ticket for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ServiceName {
-    /// A principal with its realm (e.g. the SPN a MariaDB server sends,
-    /// `mariadb/db.ad.myaws.com@AD.MYAWS.COM`): the realm is known.
-    Principal(Principal),
-    /// `service/host` (NT-SRV-HST) whose realm the client must find: `[domain_realm]`, else
-    /// referrals from the home KDC (RFC 6806 §8), else the host's domain.
-    HostBased { service: String, host: String },
-}
-
-impl ServiceName {
-    /// A host-based name; the host is lowercased and a trailing dot dropped, as MIT's
-    /// `krb5_sname_to_principal` does without DNS canonicalisation.
-    pub fn host_based(service: &str, host: &str) -> Self {
-        Self::HostBased {
-            service: service.to_owned(),
-            host: host.trim_end_matches('.').to_ascii_lowercase(),
-        }
-    }
-
-    /// A GSS-API host-based service name (RFC 2743 §4.1, `GSS_C_NT_HOSTBASED_SERVICE`):
-    /// `service@host`, or a bare `service` (the host then is `local_host`).
-    pub fn from_gss_hostbased(name: &str, local_host: &str) -> Option<Self> {
-        let (service, host) = name.split_once('@').unwrap_or((name, local_host));
-        (!service.is_empty() && !host.is_empty()).then(|| Self::host_based(service, host))
-    }
-
-    /// The service principal when its realm is known without asking a KDC: the explicit realm,
-    /// or the host's `[domain_realm]` mapping. `None` means referrals decide.
-    pub fn resolve(&self, conf: &Krb5Conf) -> Option<Principal> {
-        match self {
-            Self::Principal(p) => Some(p.clone()),
-            Self::HostBased { service, host } => {
-                let realm = conf.realm_for_host(host)?.clone();
-                let name =
-                    PrincipalName::new(NameType::SrvHst, vec![service.clone(), host.clone()])
-                        .ok()?;
-                Some(Principal::new(name, realm))
-            }
-        }
-    }
-
-    /// The name components (`[service, host]` for a host-based name).
-    pub fn components(&self) -> Vec<String> {
-        match self {
-            Self::Principal(p) => p.name.components().to_vec(),
-            Self::HostBased { service, host } => vec![service.clone(), host.clone()],
-        }
-    }
-}
-
-impl fmt::Display for ServiceName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Principal(p) => write!(f, "{p}"),
-            Self::HostBased { service, host } => write!(f, "{service}/{host}@"),
-        }
-    }
-}
 
 /// Realms in walk order, displayed as `A -> B -> C`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -152,41 +91,79 @@ impl std::error::Error for WalkError {
 
 /// The kinds of [`WalkError`]; the variants about the route name the path walked.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum WalkErrorKind {
+    /// A realm came back a second time.
     #[error("referral loop: {path}")]
-    Loop { path: RealmPath },
-    #[error("referral to realm {realm}, which has no known KDC (path walked: {path})")]
-    NoKdc { realm: Realm, path: RealmPath },
-    #[error("realm {realm} of {ticket} is off the expected path {expected} (path walked: {path})")]
-    OffPath {
-        realm: Realm,
-        ticket: Principal,
-        expected: RealmPath,
+    Loop {
+        /// The realms walked.
         path: RealmPath,
     },
+    /// A referral to a realm without a known KDC.
+    #[error("referral to realm {realm}, which has no known KDC (path walked: {path})")]
+    NoKdc {
+        /// The realm.
+        realm: Realm,
+        /// The realms walked.
+        path: RealmPath,
+    },
+    /// A TGT for a realm off the planned route.
+    #[error("realm {realm} of {ticket} is off the expected path {expected} (path walked: {path})")]
+    OffPath {
+        /// The realm.
+        realm: Realm,
+        /// The ticket's server.
+        ticket: Principal,
+        /// The planned route.
+        expected: RealmPath,
+        /// The realms walked.
+        path: RealmPath,
+    },
+    /// More hops than [`MAX_HOPS`].
     #[error("more than {limit} cross-realm hops (path walked: {path})")]
-    HopLimit { limit: usize, path: RealmPath },
+    HopLimit {
+        /// The limit.
+        limit: usize,
+        /// The realms walked.
+        path: RealmPath,
+    },
+    /// A hop's TGS exchange failed.
     #[error("{source} (asking for {asked}; path walked: {path}{})", route_note(.route))]
     Exchange {
+        /// The exchange's error.
         source: ExchangeError,
         /// The principal the failed request asked for.
         asked: Principal,
+        /// The realms walked.
         path: RealmPath,
         /// The planned route when the target realm is known.
         route: Option<RealmPath>,
     },
+    /// A ticket for another principal than asked.
     #[error("got a ticket for {got} but asked for {wanted} (path walked: {path})")]
     Unexpected {
+        /// What the ticket is for.
         got: Principal,
+        /// What was asked for.
         wanted: Principal,
+        /// The realms walked.
         path: RealmPath,
     },
+    /// A credential that is not a TGT where one was needed.
     #[error("{0} is not a ticket-granting ticket")]
     NotTgt(Principal),
+    /// No route between the realms.
     #[error("no route from {from} to {to}")]
-    NoRoute { from: Realm, to: Realm },
+    NoRoute {
+        /// The client's realm.
+        from: Realm,
+        /// The service's realm.
+        to: Realm,
+    },
+    /// A service name that is not valid.
     #[error("invalid service name: {0}")]
     BadName(String),
+    /// `step` called after the walk finished.
     #[error("the walk is already finished")]
     Finished,
 }
@@ -201,7 +178,9 @@ fn route_note(route: &Option<RealmPath>) -> String {
 /// One TGS request the driver must run: `server` asked with `tgt` of the current realm.
 #[derive(Debug, Clone)]
 pub struct TgsHop {
+    /// The TGT to use.
     pub tgt: Credentials,
+    /// The principal to ask for.
     pub server: Principal,
     /// Set `canonicalize` (referral requests, RFC 6806 §8).
     pub canonicalize: bool,
@@ -245,6 +224,7 @@ pub struct WalkResult {
 
 /// The walker's next instruction.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum WalkStep {
     /// Run this TGS exchange and pass its result to [`ReferralWalker::step`].
     Tgs(Box<TgsHop>),
@@ -732,12 +712,6 @@ impl ReferralWalker {
     }
 }
 
-/// True when `a` and `b` name the same principal (components and realm; name types may
-/// differ, as KDCs rewrite them).
-pub fn same_name(a: &Principal, b: &Principal) -> bool {
-    a.realm == b.realm && a.name.components() == b.name.components()
-}
-
 /// A credential of `client` for `server` in `ccache` that is still valid at `now` (KDC time).
 pub fn cached_creds(
     ccache: &Ccache,
@@ -748,7 +722,7 @@ pub fn cached_creds(
     ccache
         .credentials
         .iter()
-        .filter(|c| !c.is_config() && same_name(&c.client, client) && same_name(&c.server, server))
+        .filter(|c| !c.is_config() && c.client.matches(client) && c.server.matches(server))
         .filter_map(Credentials::from_ccache)
         .find(|c| c.endtime > now)
 }

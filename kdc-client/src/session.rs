@@ -7,7 +7,7 @@
 //! ```no_run
 //! # async fn f() -> Result<(), kdc_client::session::SessionError> {
 //! use kdc_client::session::Session;
-//! use kdc_client::{Principal, referral::ServiceName};
+//! use kdc_client::{Principal, ServiceName};
 //!
 //! // KRB5_CONFIG and KRB5CCNAME as MIT reads them.
 //! let session = Session::from_env()?;
@@ -27,13 +27,13 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
+use crate::ServiceName;
 use crate::ccache::{Ccache, CcacheError, CcacheHandle, CcacheName};
 use crate::client::{CacheUse, Client, ClientError};
 use crate::config::krb5conf::Krb5Conf;
 use crate::config::{ConfigError, current_uid};
 use crate::exchange::{Credentials, Secret, TgsOptions};
 use crate::keytab::{Keytab, KeytabError};
-use crate::referral::ServiceName;
 use crate::{Principal, PrincipalError, PrincipalName, referral};
 
 /// Why a [`Session`] call failed.
@@ -123,7 +123,7 @@ impl Session {
         user: &Principal,
         password: Zeroizing<String>,
     ) -> Result<Credentials, SessionError> {
-        let opts = self.client.as_options(user.clone());
+        let opts = self.client.initial_options(user.clone());
         let init = self
             .client
             .get_initial_creds(opts, Secret::Password(password))
@@ -149,7 +149,7 @@ impl Session {
                 keytab.display()
             )));
         }
-        let opts = self.client.as_options(user.clone());
+        let opts = self.client.initial_options(user.clone());
         let init = self
             .client
             .get_initial_creds(opts, Secret::Keys(keys))

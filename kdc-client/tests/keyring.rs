@@ -7,7 +7,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use kdc_client::ccache::{
-    Ccache, CcacheError, CcacheHandle, CcacheName, Credential, KdcOffset, Keyblock,
+    CacheEntry, Ccache, CcacheError, CcacheHandle, CcacheName, KdcOffset, Keyblock,
 };
 use kdc_client::{NameType, Principal};
 use keyutils_raw as kr;
@@ -25,9 +25,9 @@ fn p(s: &str) -> Principal {
     Principal::parse(s, None).unwrap()
 }
 
-fn cred(client: &str, server: &str, lifetime: u32, ticket_len: usize) -> Credential {
+fn cred(client: &str, server: &str, lifetime: u32, ticket_len: usize) -> CacheEntry {
     let t = now();
-    Credential {
+    CacheEntry {
         client: p(client),
         server: Principal::parse_as(server, NameType::SrvInst, None).unwrap(),
         key: Keyblock {

@@ -22,6 +22,9 @@ fn client() -> Client {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
+    // Before any test of this binary emits an event (each starts with a runtime), so that no
+    // callsite's interest is cached while no subscriber exists.
+    capture::install();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -39,7 +42,7 @@ fn armor_tgt(rt: &tokio::runtime::Runtime, c: &Client) -> Credentials {
         .filter_map(|e| e.encryption_key())
         .collect();
     let init = rt
-        .block_on(c.get_initial_creds(c.as_options(host), Secret::Keys(keys)))
+        .block_on(c.get_initial_creds(c.initial_options(host), Secret::Keys(keys)))
         .expect("host TGT from the keytab");
     let realm = Realm::new(env("LAB_FAST_REALM")).unwrap();
     assert_eq!(init.creds.tgt_realm(), Some(realm));
@@ -59,7 +62,7 @@ fn password() -> Secret {
 fn armored_as_through_the_library() {
     let rt = runtime();
     let c = client();
-    let mut opts = c.as_options(user());
+    let mut opts = c.initial_options(user());
     let unarmored = rt
         .block_on(c.get_initial_creds(opts.clone(), password()))
         .unwrap_err();
@@ -85,7 +88,7 @@ fn armored_as_with_the_client_clock_an_hour_off() {
     // client would not get a skew error from the KDC to learn its time from).
     let armor = armor_tgt(&rt, &client());
     let c = client().with_clock(Arc::new(|| Timestamp::now().offset(3600)));
-    let mut opts = c.as_options(user());
+    let mut opts = c.initial_options(user());
     opts.armor = Some(armor);
     let init = rt
         .block_on(c.get_initial_creds(opts, password()))
@@ -102,16 +105,14 @@ fn armored_as_with_the_client_clock_an_hour_off() {
 fn armored_tgs_with_implicit_tgt_armor() {
     let rt = runtime();
     let c = client();
-    let mut opts = c.as_options(user());
+    let mut opts = c.initial_options(user());
     opts.armor = Some(armor_tgt(&rt, &c));
     let tgt = rt
         .block_on(c.get_initial_creds(opts, password()))
         .expect("armored AS exchange")
         .creds;
-    let tgs_opts = kdc_client::exchange::TgsOptions {
-        fast: true,
-        ..c.tgs_options()
-    };
+    let mut tgs_opts = c.tgs_options();
+    tgs_opts.fast = true;
     for service in ["LAB_FAST_SERVICE", "LAB_FAST_EC_SERVICE"] {
         let server = Principal::parse(&env(service), None).unwrap();
         let creds = rt
@@ -133,7 +134,7 @@ fn armored_tgs_with_implicit_tgt_armor() {
     let onprem = Principal::parse(&env("LAB_USER_PRINCIPAL"), None).unwrap();
     let tgt = rt
         .block_on(c.get_initial_creds(
-            c.as_options(onprem),
+            c.initial_options(onprem),
             Secret::Password(Zeroizing::new(env("LAB_USER_PASSWORD"))),
         ))
         .expect("ONPREM TGT")
@@ -155,12 +156,25 @@ fn armored_tgs_with_implicit_tgt_armor() {
 
 /// The messages of the `tracing` events emitted while `f` runs on this thread.
 fn traced<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
+    capture::on_this_thread(f)
+}
+
+/// One global subscriber for the whole test binary that records the events of the threads
+/// that asked for it. A scoped subscriber (`tracing::subscriber::with_default`) loses events
+/// now and then when other test threads register the same callsites concurrently (their
+/// interest can be cached as "never"); a global one set before any event cannot.
+mod capture {
+    use std::cell::RefCell;
     use std::fmt::Write as _;
-    use std::sync::Mutex;
+    use std::sync::OnceLock;
     use tracing::field::{Field, Visit};
     use tracing::span::{Attributes, Id, Record};
 
-    struct Capture(Arc<Mutex<Vec<String>>>);
+    thread_local! {
+        static SEEN: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+    }
+
+    struct Capture;
     struct Fields(String);
     impl Visit for Fields {
         fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
@@ -177,17 +191,37 @@ fn traced<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
         fn record(&self, _: &Id, _: &Record<'_>) {}
         fn record_follows_from(&self, _: &Id, _: &Id) {}
         fn event(&self, event: &tracing::Event<'_>) {
-            let mut fields = Fields(String::new());
-            event.record(&mut fields);
-            self.0.lock().unwrap().push(fields.0);
+            SEEN.with(|seen| {
+                if let Some(seen) = seen.borrow_mut().as_mut() {
+                    let mut fields = Fields(String::new());
+                    event.record(&mut fields);
+                    seen.push(fields.0);
+                }
+            });
         }
         fn enter(&self, _: &Id) {}
         fn exit(&self, _: &Id) {}
     }
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let out = tracing::subscriber::with_default(Capture(seen.clone()), f);
-    let seen = seen.lock().unwrap().clone();
-    (out, seen)
+
+    /// Sets the global subscriber once (later calls wait for the first).
+    pub fn install() {
+        static ONCE: OnceLock<()> = OnceLock::new();
+        ONCE.get_or_init(|| {
+            tracing::subscriber::set_global_default(Capture)
+                .expect("nothing else in this test binary sets a global subscriber");
+        });
+    }
+
+    /// Runs `f`, returning the messages of the events this thread emitted meanwhile.
+    pub fn on_this_thread<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
+        install();
+        SEEN.with(|seen| *seen.borrow_mut() = Some(Vec::new()));
+        let out = f();
+        let seen = SEEN
+            .with(|seen| seen.borrow_mut().take())
+            .unwrap_or_default();
+        (out, seen)
+    }
 }
 
 /// `Session::service_ticket` follows `kerb kvno`'s rule (issue 14): with MIT's `fast_avail`
@@ -197,13 +231,13 @@ fn traced<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
 #[test]
 #[ignore = "needs the lab"]
 fn session_service_ticket_armors_when_the_cache_has_fast_avail() {
+    use kdc_client::ServiceName;
     use kdc_client::ccache::CcacheHandle;
-    use kdc_client::referral::ServiceName;
     use kdc_client::session::Session;
 
     let rt = runtime();
     let c = client();
-    let mut opts = c.as_options(user());
+    let mut opts = c.initial_options(user());
     opts.armor = Some(armor_tgt(&rt, &c));
     let init = rt
         .block_on(c.get_initial_creds(opts, password()))

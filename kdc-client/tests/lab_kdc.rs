@@ -5,13 +5,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kdc_client::asn1::{KerberosString, KerberosTime, KrbError, Microseconds, PrincipalNameAsn1};
 use kdc_client::client::Client;
 use kdc_client::config::krb5conf::Krb5Conf;
 use kdc_client::error_code as ec;
 use kdc_client::exchange::{Secret, Timestamp};
 use kdc_client::keytab::Keytab;
 use kdc_client::transport::{Transport, TransportConfig};
+use kdc_client::unstable::asn1::{
+    KerberosString, KerberosTime, KrbError, Microseconds, PrincipalNameAsn1,
+};
 use kdc_client::{NameType, Principal, PrincipalName, Realm};
 use zeroize::Zeroizing;
 
@@ -75,14 +77,14 @@ fn password_as_with_preauth_then_cross_realm_service_ticket_and_renewal() {
     let rt = runtime();
     let c = client_with("renew_lifetime = 2d", &[]);
     let init = rt
-        .block_on(c.get_initial_creds(c.as_options(user()), password("LAB_USER_PASSWORD")))
+        .block_on(c.get_initial_creds(c.initial_options(user()), password("LAB_USER_PASSWORD")))
         .expect("AS exchange");
     let tgt = init.creds;
     assert_eq!(tgt.client, user());
     assert_eq!(tgt.server.to_string(), "krbtgt/ONPREM.LOCAL@ONPREM.LOCAL");
     assert!(
         tgt.flags
-            .is_set(kdc_client::asn1::ticket_flags::PRE_AUTHENT)
+            .is_set(kdc_client::unstable::asn1::ticket_flags::PRE_AUTHENT)
     );
     assert!(tgt.renewable_at(tgt.authtime));
 
@@ -121,7 +123,7 @@ fn keytab_as() {
         .filter_map(|e| e.encryption_key())
         .collect();
     let init = rt
-        .block_on(c.get_initial_creds(c.as_options(principal.clone()), Secret::Keys(keys)))
+        .block_on(c.get_initial_creds(c.initial_options(principal.clone()), Secret::Keys(keys)))
         .expect("keytab AS exchange");
     assert_eq!(init.creds.client, principal);
 }
@@ -133,7 +135,7 @@ fn wrong_password_and_unknown_principal_name_the_kerberos_error() {
     let c = client();
     let err = rt
         .block_on(c.get_initial_creds(
-            c.as_options(user()),
+            c.initial_options(user()),
             Secret::Password(Zeroizing::new("not-the-password".into())),
         ))
         .unwrap_err();
@@ -151,7 +153,7 @@ fn wrong_password_and_unknown_principal_name_the_kerberos_error() {
 
     let nobody = Principal::parse("nobody-here@ONPREM.LOCAL", None).unwrap();
     let err = rt
-        .block_on(c.get_initial_creds(c.as_options(nobody), password("LAB_USER_PASSWORD")))
+        .block_on(c.get_initial_creds(c.initial_options(nobody), password("LAB_USER_PASSWORD")))
         .unwrap_err();
     assert_eq!(
         err.kdc_error_code(),
@@ -166,7 +168,7 @@ fn client_clock_one_hour_off_is_corrected_by_the_skew_retry() {
     let rt = runtime();
     let c = client().with_clock(Arc::new(|| Timestamp::now().offset(3600)));
     let init = rt
-        .block_on(c.get_initial_creds(c.as_options(user()), password("LAB_USER_PASSWORD")))
+        .block_on(c.get_initial_creds(c.initial_options(user()), password("LAB_USER_PASSWORD")))
         .expect("AS exchange after the skew retry");
     assert!(
         (init.kdc_offset + 3600).abs() <= 5,
@@ -181,7 +183,7 @@ fn udp_preference_limit_1_forces_tcp() {
     let rt = runtime();
     let c = client_with("udp_preference_limit = 1", &[]);
     let (_, req) = kdc_client::exchange::AsExchange::new(
-        c.as_options(user()),
+        c.initial_options(user()),
         password("LAB_USER_PASSWORD"),
         c.now(),
         &mut kdc_client::crypto::OsRandom,
@@ -228,6 +230,8 @@ fn silent_kdc_skipped_and_response_too_big_switches_to_tcp() {
         (silent, port)
     });
     let silent_port = silent.local_addr().unwrap().port();
+    let mut transport = TransportConfig::default();
+    transport.kdc_timeout = Duration::from_millis(300);
     let c = client_with(
         "",
         &[
@@ -235,13 +239,10 @@ fn silent_kdc_skipped_and_response_too_big_switches_to_tcp() {
             format!("127.0.0.1:{too_big}"),
         ],
     )
-    .with_transport(TransportConfig {
-        kdc_timeout: Duration::from_millis(300),
-        ..TransportConfig::default()
-    });
+    .with_transport(transport);
     // The lab file's own KDC entry comes after ours; ours answer first.
     let init = rt
-        .block_on(c.get_initial_creds(c.as_options(user()), password("LAB_USER_PASSWORD")))
+        .block_on(c.get_initial_creds(c.initial_options(user()), password("LAB_USER_PASSWORD")))
         .expect("AS exchange through the relay");
     assert_eq!(init.creds.client, user());
     drop(silent);

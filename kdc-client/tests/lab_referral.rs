@@ -6,12 +6,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use kdc_client::ServiceName;
 use kdc_client::ccache::Ccache;
 use kdc_client::client::Client;
 use kdc_client::config::krb5conf::Krb5Conf;
 use kdc_client::error_code as ec;
 use kdc_client::exchange::Secret;
-use kdc_client::referral::ServiceName;
 use kdc_client::{NameType, Principal, Realm};
 use zeroize::Zeroizing;
 
@@ -43,7 +43,7 @@ fn runtime() -> tokio::runtime::Runtime {
 fn kinit(rt: &tokio::runtime::Runtime, c: &Client) -> Ccache {
     let init = rt
         .block_on(c.get_initial_creds(
-            c.as_options(user()),
+            c.initial_options(user()),
             Secret::Password(Zeroizing::new(env("LAB_USER_PASSWORD"))),
         ))
         .expect("AS exchange");
@@ -301,7 +301,7 @@ fn enterprise_client_names_against_mit() {
     let upn = Principal::enterprise("joedoe@onprem.local", realm.clone()).unwrap();
     assert_eq!(upn.to_string(), "joedoe\\@onprem.local@ONPREM.LOCAL");
     let err = rt
-        .block_on(c.get_initial_creds(c.as_options(upn), password()))
+        .block_on(c.get_initial_creds(c.initial_options(upn), password()))
         .unwrap_err();
     assert_eq!(
         err.kdc_error_code(),
@@ -311,7 +311,7 @@ fn enterprise_client_names_against_mit() {
 
     let bare = Principal::enterprise(&env("LAB_USER"), realm).unwrap();
     let init = rt
-        .block_on(c.get_initial_creds(c.as_options(bare), password()))
+        .block_on(c.get_initial_creds(c.initial_options(bare), password()))
         .expect("enterprise name equal to the principal name");
     assert_eq!(init.creds.client, user());
     assert_eq!(init.creds.client.name.name_type, NameType::Principal);
@@ -396,10 +396,9 @@ fn silent_kdc_on_the_route_names_the_path() {
     std::fs::write(&path, text).unwrap();
     let conf = Krb5Conf::load(path.to_str()).unwrap();
     let _ = std::fs::remove_file(&path);
-    let c = Client::new(conf).with_transport(kdc_client::transport::TransportConfig {
-        kdc_timeout: std::time::Duration::from_millis(200),
-        ..kdc_client::transport::TransportConfig::default()
-    });
+    let mut transport = kdc_client::transport::TransportConfig::default();
+    transport.kdc_timeout = std::time::Duration::from_millis(200);
+    let c = Client::new(conf).with_transport(transport);
     let mut cache = kinit(&rt, &c);
     let err = rt
         .block_on(c.get_service_creds(&mut cache, &spn("LAB_MARIADB_SPN"), &c.tgs_options()))

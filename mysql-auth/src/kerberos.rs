@@ -10,11 +10,12 @@
 //!   [`GssInitiator::step`] verifies the server's AP-REP.
 
 use gss_mech::{ChannelBindings, ContextFlags, InitiatorContext, InitiatorOptions};
+use kdc_client::ServiceName;
 use kdc_client::ccache::{Ccache, CcacheHandle, CcacheName};
 use kdc_client::client::{Client, ClientError};
 use kdc_client::crypto::OsRandom;
 use kdc_client::exchange::{Credentials, Secret};
-use kdc_client::referral::{self, ServiceName};
+use kdc_client::referral;
 use kdc_client::{NameType, Principal, PrincipalName};
 use zeroize::Zeroizing;
 
@@ -288,13 +289,13 @@ impl KerberosInitiator {
             referral::cached_creds(c, client, &tgt, now.offset(off).secs).is_some()
         };
         if let Some(w) = &self.work
-            && referral::same_name(&w.default_principal, client)
+            && w.default_principal.matches(client)
             && has_tgt(w)
         {
             return Ok(());
         }
         if let Some(c) = &self.loaded
-            && referral::same_name(&c.default_principal, client)
+            && c.default_principal.matches(client)
             && has_tgt(c)
         {
             self.work = Some(c.clone());
@@ -308,7 +309,7 @@ impl KerberosInitiator {
             });
         };
         tracing::debug!(%client, "No TGT in the cache: AS exchange with the password");
-        let opts = self.client.as_options(client.clone());
+        let opts = self.client.initial_options(client.clone());
         let init = self
             .client
             .get_initial_creds(opts, Secret::Password(pw))
@@ -425,9 +426,7 @@ impl GssInitiator for KerberosInitiator {
             flags: ContextFlags(flags),
             channel_bindings: self.channel_bindings.clone(),
             permitted_enctypes: conf.permitted_enctypes.clone(),
-            policy: kdc_client::crypto::CryptoPolicy {
-                allow_weak_crypto: conf.allow_weak_crypto,
-            },
+            policy: kdc_client::crypto::CryptoPolicy::new(conf.allow_weak_crypto),
         };
         let off = self
             .work

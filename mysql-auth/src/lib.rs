@@ -16,9 +16,10 @@
 //!   I/O always; `LocalProxy` on a Unix socket with feature `proxy`.
 //! * `test_server` (feature `test-server`): an in-process MySQL-protocol test peer.
 //!
-//! Byte layouts: the MySQL manual's client/server protocol pages ("Connection Phase",
-//! "Text Resultset"), libmysqlclient's `libmysql/authentication_kerberos/` and MariaDB's
-//! `plugin/auth_gssapi/`; the tokens: RFC 2743 §3.1 and RFC 4121 §4.1.
+//! Byte layouts and reference-client behaviour follow the primary sources: MySQL's client plugin
+//! (`mysql-server`, `libmysql/authentication_kerberos/`) and server framing
+//! (`sql/auth/sql_authentication.cc`), MariaDB's (`plugin/auth_gssapi/client_plugin.cc`,
+//! `gssapi_client.cc`, `server_plugin.cc`), and RFC 2743 §3.1 / RFC 4121 §4.1 for the tokens.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -3,7 +3,8 @@
 //! References: MySQL source docs "Connection Phase Packets" (Protocol::HandshakeV10,
 //! Protocol::HandshakeResponse41, Protocol::SSLRequest, Protocol::AuthSwitchRequest,
 //! Protocol::AuthMoreData), "Generic Response Packets" (OK_Packet, ERR_Packet, EOF_Packet),
-//! "Text Resultset"; MariaDB KB "Connection" (extended capabilities).
+//! "Text Resultset"; MariaDB KB "Connection" (extended capabilities); MySQL's
+//! `sql/auth/sql_authentication.cc` (`send_plugin_request_packet`).
 //! Every parser is total: truncated or malformed input gives a [`ProtocolError`].
 
 use crate::error::ProtocolError;
@@ -431,9 +432,9 @@ impl AuthSwitchRequest {
 }
 
 /// A server packet during the authentication exchange, classified by its first byte as
-/// libmysqlclient/libmariadb do (MySQL manual, client/server protocol, "Connection Phase" and
-/// "Protocol::AuthMoreData"); anything else is raw plugin data, as MariaDB's `auth_gssapi`
-/// server sends its AP-REP (seen with MariaDB 10.11 in the lab, `cli/tests/lab_mysql.rs`).
+/// libmysqlclient/libmariadb do (`libmysql/authentication_kerberos/`, MariaDB's
+/// `plugin/auth_gssapi/client_plugin.cc`): GSS context tokens start with `0x60`, so the
+/// classification is never ambiguous.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthPacket<'a> {
     /// `0x00`: authentication succeeded.

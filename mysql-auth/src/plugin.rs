@@ -1,12 +1,10 @@
 //! The two Kerberos client plugins and the GSS-API initiator abstraction they drive.
 //!
-//! * MySQL / Aurora `authentication_kerberos_client` (MySQL manual, "Kerberos Pluggable
-//!   Authentication"; `mysql/mysql-server` `libmysql/authentication_kerberos/auth_kerberos_client_plugin.cc` and
-//!   `auth_kerberos_client_io.cc`): server data
+//! * MySQL / Aurora `authentication_kerberos_client` (`libmysql/authentication_kerberos/
+//!   auth_kerberos_client_io.cc`): server data
 //!   `u16le spn_len, SPN, u16le realm_len, realm`; UPN = `user@realm`; one raw initial context
 //!   token; with mutual authentication the AP-REP arrives in AuthMoreData before OK.
-//! * MariaDB `auth_gssapi_client` (`MariaDB/server` `plugin/auth_gssapi/server_plugin.cc`,
-//!   `gssapi_client.cc`): server data `SPN\0mech\0`; token loop
+//! * MariaDB `auth_gssapi_client` (`plugin/auth_gssapi/client_plugin.cc`): server data `SPN\0mech\0`; token loop
 //!   until the context is complete; the AP-REP may come raw or `0x01`-prefixed.
 //!
 //! The exchange ([`KerberosExchange`]) is shaped like mysql_common 0.38's
@@ -18,7 +16,7 @@ use crate::packet::Reader;
 use crate::spn_policy::{SpnContext, SpnPolicy};
 
 /// libmysqlclient rejects Kerberos plugin data of `(256 + 4) * 2` bytes or more
-/// (`parse_client_config` in `libmysql/authentication_kerberos/auth_kerberos_client_io.cc`).
+/// (`libmysql/authentication_kerberos/auth_kerberos_client_io.cc`).
 pub const MYSQL_KERBEROS_DATA_MAX: usize = (256 + 4) * 2;
 
 /// Bound on the MariaDB SPN and mech strings (MariaDB uses 256 / 30; we are lenient).
@@ -128,7 +126,7 @@ impl<T: GssInitiator + ?Sized> GssInitiator for &mut T {
     }
 }
 
-/// Server data of `authentication_kerberos` (`libmysql/authentication_kerberos/auth_kerberos_client_io.cc`).
+/// Server data of `authentication_kerberos` (MySQL's `auth_kerberos_client_io.cc`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MysqlKerberosData {
     /// Service principal name.
@@ -182,7 +180,7 @@ impl MysqlKerberosData {
     }
 }
 
-/// Server data of MariaDB `gssapi` (`plugin/auth_gssapi/server_plugin.cc`, `auth_gssapi_server`).
+/// Server data of MariaDB `gssapi` (MariaDB's `plugin/auth_gssapi/server_plugin.cc`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GssapiData {
     /// Service principal name.
@@ -399,7 +397,7 @@ mod tests {
 
     #[test]
     fn mysql_data_wire_example() {
-        // The layout `auth_kerberos_client_io.cc` parses: u16le length, SPN, u16le length, realm.
+        // The layout libmysqlclient parses (`auth_kerberos_client_io.cc`).
         let mut d = vec![0x20, 0x00];
         d.extend_from_slice(b"mysql/db.example.com@EXAMPLE.COM");
         d.extend_from_slice(&[0x0b, 0x00]);

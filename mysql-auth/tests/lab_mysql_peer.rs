@@ -57,7 +57,7 @@ async fn kinit(name: &str) -> PathBuf {
     let me = Principal::parse(&lab("LAB_USER_PRINCIPAL"), None).unwrap();
     let init = c
         .get_initial_creds(
-            c.as_options(me.clone()),
+            c.initial_options(me.clone()),
             Secret::Password(Zeroizing::new(lab("LAB_USER_PASSWORD"))),
         )
         .await

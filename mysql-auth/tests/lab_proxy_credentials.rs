@@ -5,7 +5,7 @@
 //! `#[ignore]`d: run with the lab up and its `env.sh` sourced.
 #![cfg(feature = "proxy")]
 
-use kdc_client::ccache::{Ccache, CcacheHandle, Credential};
+use kdc_client::ccache::{CacheEntry, Ccache, CcacheHandle};
 use kdc_client::client::Client;
 use kdc_client::config::krb5conf::Krb5Conf;
 use mysql_auth::kerberos::CacheSource;
@@ -19,7 +19,7 @@ fn client() -> Client {
     Client::new(Krb5Conf::load(Some(&lab("KRB5_CONFIG"))).unwrap())
 }
 
-fn tgt(c: &Ccache) -> Credential {
+fn tgt(c: &Ccache) -> CacheEntry {
     c.credentials
         .iter()
         .find(|x| x.server.name.is_krbtgt())

@@ -59,20 +59,67 @@ pub use time::KerberosTime;
 
 /// Errors from decoding, validating or encoding Kerberos messages.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Asn1Error {
     /// Malformed DER, or a field outside its type (bad KerberosTime, microseconds, ...).
     #[error("ASN.1 decode: {0}")]
-    Decode(#[from] rasn::error::DecodeError),
+    Decode(DerError),
+    /// A value that cannot be DER-encoded (e.g. a constraint of its type violated).
     #[error("ASN.1 encode: {0}")]
-    Encode(#[from] rasn::error::EncodeError),
+    Encode(DerError),
+    /// `pvno` other than 5 (RFC 4120 §5.1).
     #[error("unsupported protocol version {0} (expected 5)")]
     Pvno(i32),
+    /// `msg-type` other than the APPLICATION tag's (RFC 4120 §5.10).
     #[error("msg-type {got} does not match the APPLICATION tag {expected}")]
-    MsgType { expected: i32, got: i32 },
+    MsgType {
+        /// The msg-type the APPLICATION tag calls for.
+        expected: i32,
+        /// The msg-type received.
+        got: i32,
+    },
+    /// A KerberosString that is not UTF-8.
     #[error("string is not UTF-8")]
     NotUtf8,
+    /// A principal name or realm that is not valid.
     #[error(transparent)]
     Principal(#[from] crate::principal::PrincipalError),
+}
+
+/// What the DER codec reported. Opaque: the codec (`rasn`, pinned) is not part of the API;
+/// only its message is.
+#[derive(Debug)]
+pub struct DerError(DerErrorKind);
+
+#[derive(Debug)]
+enum DerErrorKind {
+    Decode(Box<rasn::error::DecodeError>),
+    Encode(Box<rasn::error::EncodeError>),
+}
+
+impl std::fmt::Display for DerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            DerErrorKind::Decode(e) => e.fmt(f),
+            DerErrorKind::Encode(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for DerError {}
+
+#[doc(hidden)]
+impl From<rasn::error::DecodeError> for Asn1Error {
+    fn from(e: rasn::error::DecodeError) -> Self {
+        Self::Decode(DerError(DerErrorKind::Decode(Box::new(e))))
+    }
+}
+
+#[doc(hidden)]
+impl From<rasn::error::EncodeError> for Asn1Error {
+    fn from(e: rasn::error::EncodeError) -> Self {
+        Self::Encode(DerError(DerErrorKind::Encode(Box::new(e))))
+    }
 }
 
 /// `msg-type` values, equal to the APPLICATION tag numbers (RFC 4120 §5.10).

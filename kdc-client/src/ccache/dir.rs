@@ -10,7 +10,6 @@
 //! are missing, as MIT does.
 
 use std::fmt;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::CcacheError;
@@ -35,11 +34,17 @@ const PRIMARY_LINE_MAX: usize = 63;
 
 /// A DIR residual.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DirName {
     /// `DIR:dirname`: the collection (resolves to its primary cache).
     Collection(PathBuf),
-    /// `DIR::dirname/tkt...`: one cache of the collection in `dir`.
-    Subsidiary { dir: PathBuf, file: String },
+    /// A cache file in a collection directory (`DIR::/dir/tktXXX`).
+    Subsidiary {
+        /// The collection directory.
+        dir: PathBuf,
+        /// The cache file's name in it.
+        file: String,
+    },
 }
 
 impl DirName {
@@ -153,33 +158,8 @@ pub fn parse_primary(text: &[u8]) -> Option<String> {
 
 /// Replace the primary file atomically (temporary file, mode 0600, rename).
 fn write_primary(dir: &Path, file: &str) -> Result<(), CcacheError> {
-    use std::os::unix::fs::OpenOptionsExt;
     let path = dir.join(PRIMARY);
-    let tmp = dir.join(format!("{PRIMARY}.{}", random_suffix()?));
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .and_then(|mut f| writeln!(f, "{file}"))
-        .and_then(|()| std::fs::rename(&tmp, &path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written.map_err(io(&path))
-}
-
-/// Six letters and digits, as `mkstemp` uses.
-fn random_suffix() -> Result<String, CcacheError> {
-    const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut random = [0u8; 6];
-    getrandom::fill(&mut random)
-        .map_err(|_| CcacheError::Malformed("no randomness for a cache name"))?;
-    // 256 = 4 * 62 + 8: the slight bias is irrelevant for a unique name.
-    Ok(random
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % 62]))
-        .collect())
+    super::file::write_atomic(&path, format!("{file}\n").as_bytes()).map_err(io(&path))
 }
 
 impl DirCache {
@@ -282,7 +262,7 @@ impl DirCache {
             ));
         }
         for _ in 0..100 {
-            let candidate = self.at(&format!("tkt{}", random_suffix()?));
+            let candidate = self.at(&format!("tkt{}", super::file::random_suffix()?));
             if !candidate.path().exists() {
                 return Ok(candidate);
             }

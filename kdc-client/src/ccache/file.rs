@@ -21,6 +21,9 @@ use std::sync::{Mutex, MutexGuard};
 use rustix::fs::{FlockOperation, fcntl_lock};
 use zeroize::Zeroizing;
 
+use super::{Ccache, CcacheError};
+use crate::principal::Principal;
+
 /// Serialises FILE cache access between threads of this process (record locks do not).
 static IN_PROCESS: Mutex<()> = Mutex::new(());
 
@@ -131,4 +134,89 @@ pub(crate) fn read_bounded(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
     File::open(path)?.take(max).read_to_end(&mut out)?;
     Ok(out)
+}
+
+/// Replace a small file atomically: write a temporary file beside it (mode 0600, never an
+/// existing file) and rename it over `path`, so readers see the old or the new contents.
+/// For files no MIT writer appends to under a lock (a DIR collection's `primary`); FILE
+/// caches are rewritten in place instead ([`replace_locked`]).
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let suffix = random_suffix().map_err(std::io::Error::other)?;
+    let tmp = path.with_file_name(format!("{}.{suffix}", name.as_deref().unwrap_or("tmp")));
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(bytes))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// Six letters and digits, as `mkstemp` uses.
+pub(crate) fn random_suffix() -> Result<String, CcacheError> {
+    const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut random = [0u8; 6];
+    getrandom::fill(&mut random)
+        .map_err(|_| CcacheError::Malformed("no randomness for a cache name"))?;
+    // 256 = 4 * 62 + 8: the slight bias is irrelevant for a unique name.
+    Ok(random
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % 62]))
+        .collect())
+}
+
+impl Ccache {
+    /// Read a FILE cache (under a shared `fcntl` lock, as MIT reads).
+    pub fn read_file(path: &Path) -> Result<Self, CcacheError> {
+        let bytes = read_locked(path).map_err(io_err(path))?;
+        Self::parse(&bytes)
+    }
+
+    /// Write the cache in place under an exclusive `fcntl` lock (created mode 0600), as
+    /// MIT's FILE cache does; readers that lock (ours, MIT's) never see a partial cache.
+    pub fn write_file(&self, path: &Path) -> Result<(), CcacheError> {
+        replace_locked(path, &self.to_bytes()?).map_err(io_err(path))
+    }
+
+    /// Read-modify-write of a FILE cache under one exclusive `fcntl` lock: `change` gets the
+    /// cache as it is now (`None` when missing, empty or unreadable) and returns the cache
+    /// to write.
+    pub fn update_file(
+        path: &Path,
+        change: impl FnOnce(Option<Ccache>) -> Ccache,
+    ) -> Result<(), CcacheError> {
+        update_locked(path, |current| {
+            let current = current.and_then(|b| Self::parse(b).ok());
+            change(current).to_bytes()
+        })
+        .map_err(|e| match e {
+            CcacheError::Io { source, .. } => io_err(path)(source),
+            e => e,
+        })
+    }
+
+    /// `kinit`'s initialisation: replace whatever is at `path` by an empty cache.
+    pub fn init_file(path: &Path, default_principal: Principal) -> Result<Self, CcacheError> {
+        let cache = Self::new(default_principal);
+        cache.write_file(path)?;
+        Ok(cache)
+    }
+
+    /// `kdestroy`: overwrite the file with zeros, then unlink it (as MIT's FILE cache does),
+    /// under an exclusive lock; a symbolic link is refused, not followed.
+    pub fn destroy_file(path: &Path) -> Result<(), CcacheError> {
+        destroy_locked(path).map_err(io_err(path))
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> CcacheError + '_ {
+    move |source| CcacheError::Io {
+        path: path.into(),
+        source,
+    }
 }

@@ -218,11 +218,10 @@ impl CcacheHandle {
         &self,
         client: &Principal,
     ) -> Result<Option<CcacheHandle>, CcacheError> {
-        Ok(self.collection()?.into_iter().find(|cache| {
-            cache
-                .principal()
-                .is_ok_and(|p| crate::keytab::same_principal(&p, client))
-        }))
+        Ok(self
+            .collection()?
+            .into_iter()
+            .find(|cache| cache.principal().is_ok_and(|p| p.matches(client))))
     }
 
     /// A new, unused cache in this cache's collection (MIT's `krb5_cc_new_unique`). FILE caches

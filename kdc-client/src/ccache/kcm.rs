@@ -17,7 +17,7 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
-use super::{Ccache, Credential, encode_principal_v4};
+use super::{CacheEntry, Ccache, encode_principal_v4};
 use crate::Principal;
 use crate::wire::Reader;
 
@@ -34,6 +34,7 @@ pub const MAX_REPLY_SIZE: u32 = 10 * 1024 * 1024;
 pub const UUID_LEN: usize = 16;
 
 /// KCM opcodes used here (`kcm.h`).
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u16)]
 pub enum Opcode {
@@ -57,6 +58,7 @@ pub enum Opcode {
 }
 
 /// krb5 com_err codes a KCM daemon answers with (MIT's `krb5_err.et`, same values in Heimdal).
+#[doc(hidden)]
 pub mod status {
     pub const KRB5_CC_NOTFOUND: i32 = -1765328243;
     pub const KRB5_CC_END: i32 = -1765328242;
@@ -97,24 +99,35 @@ pub mod status {
 
 /// Errors of the KCM cache type, worded as MIT's tools print them.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KcmError {
+    /// The named cache does not exist in the daemon.
     #[error("Credentials cache 'KCM:{0}' not found")]
     NotFound(String),
+    /// A reply that does not parse.
     #[error("Malformed reply from KCM daemon")]
     Malformed,
+    /// A reply longer than the limit.
     #[error("KCM daemon reply too big")]
     ReplyTooBig,
+    /// No daemon listens on the socket.
     #[error("No KCM server found")]
     NoServer,
+    /// The daemon's krb5 error code.
     #[error("{}", status::message(*.0).map_or_else(|| format!("KCM daemon error {}", .0), str::to_owned))]
     Status(i32),
+    /// A cache name the daemon refuses.
     #[error("Credential cache name malformed")]
     BadName,
+    /// A request too large to encode.
     #[error("KCM request too large")]
     TooLarge,
+    /// Talking to the daemon failed.
     #[error("KCM daemon at {path}: {source}")]
     Io {
+        /// The daemon's socket.
         path: String,
+        /// The I/O error.
         source: std::io::Error,
     },
 }
@@ -156,6 +169,7 @@ impl fmt::Display for KcmName {
 
 /// A request: the four-byte header, the cache name if any (NUL-terminated), then `args`. The
 /// result carries the u32 length prefix, ready to write. Zeroized: it may hold session keys.
+#[doc(hidden)]
 pub fn encode_request(
     op: Opcode,
     name: Option<&str>,
@@ -182,6 +196,7 @@ pub fn encode_request(
 /// The eight bytes that start a reply: the length of what follows and the transport status.
 /// A non-zero status is the daemon's error; a length above [`MAX_REPLY_SIZE`] is refused
 /// before anything is allocated.
+#[doc(hidden)]
 pub fn decode_reply_header(header: [u8; 8]) -> Result<usize, KcmError> {
     let [l0, l1, l2, l3, s0, s1, s2, s3] = header;
     let len = u32::from_be_bytes([l0, l1, l2, l3]);
@@ -196,6 +211,7 @@ pub fn decode_reply_header(header: [u8; 8]) -> Result<usize, KcmError> {
 }
 
 /// The body of a reply: its u32 status, then the payload (returned on status 0).
+#[doc(hidden)]
 pub fn decode_reply_body(body: &[u8]) -> Result<&[u8], KcmError> {
     let mut r = Reader::new(body);
     let code = r.i32().map_err(|_| KcmError::Malformed)?;
@@ -206,6 +222,7 @@ pub fn decode_reply_body(body: &[u8]) -> Result<&[u8], KcmError> {
 }
 
 /// A NUL-terminated cache name at the start of `payload` (what follows is ignored, as MIT).
+#[doc(hidden)]
 pub fn decode_name(payload: &[u8]) -> Result<String, KcmError> {
     let end = payload
         .iter()
@@ -216,6 +233,7 @@ pub fn decode_name(payload: &[u8]) -> Result<String, KcmError> {
 }
 
 /// A UUID list: the whole payload, a multiple of 16 bytes.
+#[doc(hidden)]
 pub fn decode_uuid_list(payload: &[u8]) -> Result<Vec<[u8; UUID_LEN]>, KcmError> {
     if !payload.len().is_multiple_of(UUID_LEN) {
         return Err(KcmError::Malformed);
@@ -232,7 +250,8 @@ pub fn decode_uuid_list(payload: &[u8]) -> Result<Vec<[u8; UUID_LEN]>, KcmError>
 
 /// A GET_CRED_LIST payload: a count, then each credential with a u32 length. The count is
 /// bounded by the payload size before anything is allocated.
-pub fn decode_cred_list(payload: &[u8]) -> Result<Vec<Credential>, KcmError> {
+#[doc(hidden)]
+pub fn decode_cred_list(payload: &[u8]) -> Result<Vec<CacheEntry>, KcmError> {
     let mut r = Reader::new(payload);
     let count = r.u32().map_err(|_| KcmError::Malformed)?;
     let count = usize::try_from(count).map_err(|_| KcmError::Malformed)?;
@@ -250,12 +269,14 @@ pub fn decode_cred_list(payload: &[u8]) -> Result<Vec<Credential>, KcmError> {
 }
 
 /// One credential (a GET_CRED_BY_UUID payload), the whole payload.
-pub fn decode_credential(payload: &[u8]) -> Result<Credential, KcmError> {
-    Credential::decode_v4(payload).map_err(|_| KcmError::Malformed)
+#[doc(hidden)]
+pub fn decode_credential(payload: &[u8]) -> Result<CacheEntry, KcmError> {
+    CacheEntry::decode_v4(payload).map_err(|_| KcmError::Malformed)
 }
 
 /// A principal (a GET_PRINCIPAL payload). Heimdal answers an uninitialised cache with an
 /// empty payload: `None`, as MIT treats it ("not found").
+#[doc(hidden)]
 pub fn decode_principal(payload: &[u8]) -> Result<Option<Principal>, KcmError> {
     if payload.is_empty() {
         return Ok(None);
@@ -266,6 +287,7 @@ pub fn decode_principal(payload: &[u8]) -> Result<Option<Principal>, KcmError> {
 }
 
 /// A GET_KDC_OFFSET payload: i32 seconds (KDC minus local).
+#[doc(hidden)]
 pub fn decode_offset(payload: &[u8]) -> Result<i32, KcmError> {
     Reader::new(payload).i32().map_err(|_| KcmError::Malformed)
 }
@@ -273,6 +295,7 @@ pub fn decode_offset(payload: &[u8]) -> Result<i32, KcmError> {
 /// The arguments of MIT's REPLACE: offset, principal, count, then each credential with its
 /// length.
 /// The buffer (session keys) is reserved at its exact size, so it never reallocates.
+#[doc(hidden)]
 pub fn encode_replace_args(cache: &Ccache) -> Result<Zeroizing<Vec<u8>>, KcmError> {
     let offset = cache.kdc_offset.map_or(0, |o| o.seconds);
     let principal = encode_principal_v4(&cache.default_principal).map_err(too_large)?;

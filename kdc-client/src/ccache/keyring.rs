@@ -30,12 +30,17 @@ pub const COLLECTION_VERSION: u32 = 1;
 
 /// Where a collection hangs (`KEYRING:<anchor>:...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Anchor {
     /// The per-uid persistent keyring (`KEYRING:persistent:<uid>`, RHEL's default).
     Persistent,
+    /// The process keyring (`KEYRING:process:`).
     Process,
+    /// The thread keyring (`KEYRING:thread:`).
     Thread,
+    /// The session keyring (`KEYRING:session:`).
     Session,
+    /// The user keyring (`KEYRING:user:`).
     User,
     /// A residual without an anchor: the session keyring, caches also linked there directly.
     Legacy,
@@ -70,6 +75,7 @@ impl Anchor {
 /// A KEYRING residual: `anchor:collection[:subsidiary]`, or `collection` (legacy anchor).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyringName {
+    /// The keyring the collection hangs from.
     pub anchor: Anchor,
     /// For [`Anchor::Persistent`], a uid (empty: the current one).
     pub collection: String,

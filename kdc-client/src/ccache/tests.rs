@@ -1,3 +1,4 @@
+use super::codec::{write_credential, write_principal};
 use super::*;
 
 fn p(s: &str) -> Principal {
@@ -59,8 +60,8 @@ fn ticket() -> Vec<u8> {
     tlv(0x61, &[&tlv(0x30, &refs)])
 }
 
-fn cred(client: &str, server: &str, endtime: u32) -> Credential {
-    Credential {
+fn cred(client: &str, server: &str, endtime: u32) -> CacheEntry {
+    CacheEntry {
         client: p(client),
         server: Principal::parse_as(server, NameType::SrvInst, None).unwrap(),
         key: Keyblock {
@@ -125,7 +126,7 @@ fn reads_mit_kinit_cache() {
     assert_eq!(cc.get_config("fast_avail", Some(&tgt)), Some(&b"yes"[..]));
     // Our configuration entries are exactly MIT's, name types and zero fields included.
     let client = cc.default_principal.clone();
-    let ours = Credential::config(client, "fast_avail", Some(&tgt), b"yes");
+    let ours = CacheEntry::config(client, "fast_avail", Some(&tgt), b"yes");
     assert_eq!(cc.credentials[0], ours);
     assert_eq!(
         cc.retrieve(&tgt).unwrap().server.name.name_type,
@@ -237,13 +238,13 @@ fn single_credential_and_principal_encodings_round_trip() {
     let c = sample();
     for cred in &c.credentials {
         let b = cred.encode_v4().unwrap();
-        assert_eq!(&Credential::decode_v4(&b).unwrap(), cred);
+        assert_eq!(&CacheEntry::decode_v4(&b).unwrap(), cred);
         for cut in 0..b.len() {
-            assert!(Credential::decode_v4(&b[..cut]).is_err(), "cut at {cut}");
+            assert!(CacheEntry::decode_v4(&b[..cut]).is_err(), "cut at {cut}");
         }
         let mut long = b.to_vec();
         long.push(0);
-        assert!(Credential::decode_v4(&long).is_err());
+        assert!(CacheEntry::decode_v4(&long).is_err());
     }
     let b = encode_principal_v4(&c.default_principal).unwrap();
     assert_eq!(decode_principal_v4(&b).unwrap(), c.default_principal);

@@ -13,18 +13,25 @@ use crate::principal::Realm;
 /// How to reach a KDC, from a `tcp/` or `udp/` prefix (`Any`: the client decides).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
+    /// UDP first, then TCP (no prefix).
     Any,
+    /// UDP only (`udp/` prefix).
     Udp,
+    /// TCP only (`tcp/` prefix).
     Tcp,
 }
 
 /// A `kdc` or `admin_server` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KdcServer {
     /// `[tcp/|udp/]host[:port]`, `[v6addr][:port]` or a bare IPv6 address.
     Host {
+        /// The transport the entry names.
         transport: Transport,
+        /// The host name or address.
         host: String,
+        /// The port, when the entry names one.
         port: Option<u16>,
     },
     /// An MS-KKDCP proxy URL (`https://...`), kept as written.
@@ -77,8 +84,11 @@ impl KdcServer {
 
 /// One realm of `[realms]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RealmConfig {
+    /// The realm's `kdc` entries, in order.
     pub kdc: Vec<KdcServer>,
+    /// The realm's `admin_server` entries (kpasswd falls back to them).
     pub admin_server: Vec<KdcServer>,
     /// `kpasswd_server`: the password-change servers (RFC 3244); unset means the
     /// `admin_server` hosts on port 464, as MIT's `locate_kpasswd`.
@@ -92,32 +102,52 @@ pub struct RealmConfig {
 
 /// The settings the client uses, with MIT's defaults where unset.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Krb5Conf {
+    /// `default_realm`.
     pub default_realm: Option<Realm>,
+    /// `dns_lookup_kdc`: find KDCs with DNS SRV records.
     pub dns_lookup_kdc: bool,
+    /// `dns_lookup_realm`: find a host's realm in DNS TXT records.
     pub dns_lookup_realm: bool,
     /// `dns_uri_lookup`: look up URI records (`_kerberos.REALM`, MIT's `krb5srv:` form) before
     /// SRV records when [`Krb5Conf::dns_lookup_kdc`] is on (MIT 1.15; default true).
     pub dns_uri_lookup: bool,
+    /// `rdns`: canonicalise host names with reverse DNS.
     pub rdns: bool,
+    /// `forwardable`: ask for forwardable tickets.
     pub forwardable: bool,
+    /// `proxiable`: ask for proxiable tickets.
     pub proxiable: bool,
+    /// `canonicalize`: set the canonicalize option in AS requests.
     pub canonicalize: bool,
+    /// `allow_weak_crypto`: allow weak enctypes (rc4-hmac).
     pub allow_weak_crypto: bool,
+    /// `ticket_lifetime` (default one day).
     pub ticket_lifetime: Duration,
     /// Zero when unset: no renewable tickets are requested.
     pub renew_lifetime: Duration,
+    /// `clockskew` (default 300 s).
     pub clockskew: Duration,
+    /// `kdc_timeout` (default 1 s per attempt).
     pub kdc_timeout: Duration,
+    /// `udp_preference_limit`: requests larger than this go over TCP.
     pub udp_preference_limit: u32,
+    /// `default_tkt_enctypes`, in order of preference.
     pub default_tkt_enctypes: Vec<Enctype>,
+    /// `default_tgs_enctypes`, in order of preference.
     pub default_tgs_enctypes: Vec<Enctype>,
+    /// `permitted_enctypes`.
     pub permitted_enctypes: Vec<Enctype>,
+    /// `default_ccache_name`.
     pub default_ccache_name: Option<String>,
+    /// `default_keytab_name`.
     pub default_keytab_name: Option<String>,
+    /// `default_client_keytab_name`.
     pub default_client_keytab_name: Option<String>,
     /// `kcm_socket`: the KCM daemon's socket (`-`: none); unset means MIT's default.
     pub kcm_socket: Option<String>,
+    /// `[realms]`, by realm name.
     pub realms: BTreeMap<String, RealmConfig>,
     /// `[domain_realm]`: host or `.domain` (lowercase) to realm; earlier files win.
     pub domain_realm: BTreeMap<String, Realm>,

@@ -25,31 +25,50 @@ pub const MAX_INCLUDE_DEPTH: usize = 8;
 
 /// Errors from reading or interpreting configuration files.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
+    /// A line that does not parse.
     #[error("{file}:{line}: {reason}")]
     Syntax {
+        /// The file.
         file: Arc<str>,
+        /// The line number.
         line: usize,
+        /// What is wrong.
         reason: &'static str,
     },
+    /// An `include` or `includedir` that cannot be read.
     #[error("{file}:{line}: cannot include {path}: {source}")]
     Include {
+        /// The file with the directive.
         file: Arc<str>,
+        /// The line number.
         line: usize,
+        /// The path included.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// The file cannot be read.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// A relation whose value is invalid for its tag.
     #[error("{file}:{line}: invalid value '{value}' for {tag}: expected {expected}")]
     Value {
+        /// The file.
         file: Arc<str>,
+        /// The line number.
         line: usize,
+        /// The relation's tag.
         tag: String,
+        /// The value given.
         value: String,
+        /// What the tag takes.
         expected: &'static str,
     },
 }
@@ -57,7 +76,9 @@ pub enum ConfigError {
 /// Where a relation was read: file name and 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
+    /// The file.
     pub file: Arc<str>,
+    /// The line number.
     pub line: usize,
 }
 
@@ -81,6 +102,7 @@ enum Node {
 
 /// Reads configuration files; tests and fuzzing use [`MemSource`] instead of [`FsSource`].
 pub trait Source {
+    /// Read the file at `path` as text.
     fn read(&self, path: &Path) -> std::io::Result<String>;
     /// The file names (not paths) in a directory.
     fn list_dir(&self, dir: &Path) -> std::io::Result<Vec<String>>;

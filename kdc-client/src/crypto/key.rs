@@ -116,8 +116,11 @@ impl fmt::Display for Enctype {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{enctype} key must be {expected} bytes, got {got}")]
 pub struct KeyLengthError {
+    /// The enctype.
     pub enctype: Enctype,
+    /// The key length it takes.
     pub expected: usize,
+    /// The length given.
     pub got: usize,
 }
 
@@ -144,6 +147,7 @@ impl EncryptionKey {
         })
     }
 
+    /// The key's enctype.
     pub fn enctype(&self) -> Enctype {
         self.enctype
     }

@@ -14,8 +14,10 @@
 mod aes_sha1;
 mod aes_sha2;
 mod checksum;
+#[doc(hidden)]
 pub mod cts;
 mod key;
+#[doc(hidden)]
 pub mod nfold;
 mod policy;
 mod prf;
@@ -40,35 +42,55 @@ pub const MAX_ITERATIONS: u32 = 1 << 24;
 
 /// Errors of the cryptosystems.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CryptoError {
+    /// An enctype this build does not implement.
     #[error("{0} is not supported by this build (rc4-hmac needs the `legacy-rc4` feature)")]
     Unsupported(Enctype),
+    /// An operation the enctype does not have.
     #[error("{0} has no such operation")]
     NotApplicable(Enctype),
+    /// An enctype the policy refuses.
     #[error("{0} is refused by the crypto policy (allow_weak_crypto is off)")]
     Refused(Enctype),
+    /// A key of the wrong length.
     #[error(transparent)]
     KeyLength(#[from] KeyLengthError),
+    /// A cipher key of the wrong length.
     #[error("cipher key of invalid length")]
     CipherKeyLength,
+    /// A ciphertext shorter than its enctype's minimum.
     #[error("ciphertext of {len} octets is shorter than the minimum {min}")]
-    CiphertextTooShort { len: usize, min: usize },
+    CiphertextTooShort {
+        /// The ciphertext's length.
+        len: usize,
+        /// The enctype's minimum.
+        min: usize,
+    },
     /// Wrong key, wrong key usage, or a modified ciphertext: indistinguishable by design.
     #[error("integrity check failed")]
     Integrity,
+    /// A checksum type that does not belong to the key's enctype.
     #[error("checksum type {cksumtype:?} does not belong to {enctype}")]
     ChecksumType {
+        /// The checksum type.
         cksumtype: ChecksumType,
+        /// The key's enctype.
         enctype: Enctype,
     },
+    /// A checksum that does not verify.
     #[error("checksum mismatch")]
     BadChecksum,
+    /// A confounder of the wrong length.
     #[error("confounder of the wrong length for the enctype")]
     ConfounderLength,
+    /// Invalid string-to-key parameters.
     #[error("invalid s2kparams: {0}")]
     S2kParams(&'static str),
+    /// A password that is not UTF-8 (rc4-hmac needs UTF-16).
     #[error("the password is not valid UTF-8 (rc4-hmac string-to-key needs UTF-16)")]
     PasswordNotUtf8,
+    /// The random source failed.
     #[error("the random source failed")]
     Random,
 }

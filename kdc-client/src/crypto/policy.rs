@@ -8,12 +8,18 @@ use super::{CryptoError, Enctype};
 /// enctype (AS-REQ/TGS-REQ etype lists) and before using a key that arrives from outside
 /// (KDC replies, tickets, keytabs, ccaches). rc4-hmac also needs the `legacy-rc4` feature.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CryptoPolicy {
     /// Allow enctypes that [`Enctype::is_weak`] marks (like MIT's `allow_weak_crypto`).
     pub allow_weak_crypto: bool,
 }
 
 impl CryptoPolicy {
+    /// A policy that allows weak enctypes or not (krb5.conf `allow_weak_crypto`).
+    pub fn new(allow_weak_crypto: bool) -> Self {
+        Self { allow_weak_crypto }
+    }
+
     /// True if `enctype` is built in and the policy allows it.
     pub fn permits(&self, enctype: Enctype) -> bool {
         self.check(enctype).is_ok()

@@ -4,6 +4,8 @@
 //! With an armor TGT the exchange is armored with FAST (RFC 6113 §5.4) and pre-authenticates
 //! with encrypted challenge (§5.4.6).
 
+use std::time::Duration;
+
 use zeroize::Zeroizing;
 
 use super::checks::{Requested, check_reply};
@@ -17,6 +19,7 @@ use crate::asn1::{
     KdcReqBody, KerberosString, KrbError, MethodData, Microseconds, PaData, PaEncTsEnc,
     PrincipalNameAsn1, Raw, UInt32Lenient, kdc_options, pa_type, ticket_flags,
 };
+use crate::config::krb5conf::Krb5Conf;
 use crate::crypto::{
     self, ChecksumType, CryptoError, CryptoPolicy, EncryptionKey, Enctype, KeyUsage, RandomSource,
 };
@@ -27,6 +30,7 @@ use crate::{NameType, Principal, PrincipalName, Realm};
 const MAX_CLIENT_REFERRALS: usize = 10;
 
 /// The client's long-term secret.
+#[non_exhaustive]
 pub enum Secret {
     /// A password; the key is derived with the KDC's salt and parameters.
     Password(Zeroizing<String>),
@@ -43,30 +47,35 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// What to ask for in the AS-REQ (kinit's options).
+/// What to ask for in the AS-REQ (kinit's options). Start from
+/// [`AsOptions::from_config`] (or `Client::initial_options`) and change the fields wanted.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct AsOptions {
+    /// The client principal the initial ticket is for.
     pub client: Principal,
     /// Enctypes in order of preference (`default_tkt_enctypes`).
     pub enctypes: Vec<Enctype>,
-    pub lifetime: i64,
-    /// Renewable lifetime in seconds; 0 requests no renewable ticket.
-    pub renew_lifetime: i64,
+    /// Requested ticket lifetime, counted from the start time (`ticket_lifetime`, `kinit -l`).
+    pub lifetime: Duration,
+    /// Requested renewable lifetime (`renew_lifetime`, `kinit -r`); zero requests no
+    /// renewable ticket.
+    pub renew_lifetime: Duration,
+    /// Ask for a forwardable ticket (`forwardable`, `kinit -f`).
     pub forwardable: bool,
+    /// Ask for a proxiable ticket (`proxiable`, `kinit -p`).
     pub proxiable: bool,
     /// Set `canonicalize` (implied for NT-ENTERPRISE names).
     pub canonicalize: bool,
-    /// The allowed clock skew, seconds (`clockskew`).
-    pub clockskew: i64,
+    /// The allowed clock skew (`clockskew`).
+    pub clockskew: Duration,
+    /// Which enctypes are allowed at all (`allow_weak_crypto`).
     pub policy: CryptoPolicy,
     /// The service of the initial ticket (`kinit -S`); its realm is always the realm of the
     /// request, as MIT's `build_in_tkt_name` does. `None` asks for `krbtgt/REALM`.
     pub service: Option<PrincipalName>,
-    /// Seconds from now at which the ticket should start (`kinit -s`). A positive value asks
-    /// for a postdated ticket (`from`, POSTDATED and ALLOW-POSTDATE, RFC 4120 §2.2); the KDC
-    /// issues it with the INVALID flag until it is validated. 0 asks for a ticket valid now.
-    /// Like MIT, a negative value is sent as a `from` in the past without the options.
-    pub start_offset: i64,
+    /// When the ticket should start (`kinit -s`); see [`TicketStart`].
+    pub start: TicketStart,
     /// Client addresses for the ticket (`kinit -a`, RFC 4120 §5.4.1 `addresses`); empty sends
     /// none (`kinit -A`, and MIT's default `noaddresses = true`).
     pub addresses: Vec<HostAddress>,
@@ -86,6 +95,77 @@ pub struct AsOptions {
     pub disable_encrypted_timestamp: bool,
 }
 
+impl AsOptions {
+    /// The options krb5.conf's `[libdefaults]` give for `client` (lifetimes, flags, enctypes,
+    /// clock skew, `allow_weak_crypto`, the realm's `disable_encrypted_timestamp`), as MIT's
+    /// `kinit` starts from: no service, start now, no addresses, no armor.
+    pub fn from_config(client: Principal, conf: &Krb5Conf) -> Self {
+        let disable_encrypted_timestamp = conf
+            .realms
+            .get(client.realm.as_str())
+            .is_some_and(|r| r.disable_encrypted_timestamp);
+        Self {
+            client,
+            enctypes: conf.default_tkt_enctypes.clone(),
+            lifetime: conf.ticket_lifetime,
+            renew_lifetime: conf.renew_lifetime,
+            forwardable: conf.forwardable,
+            proxiable: conf.proxiable,
+            canonicalize: conf.canonicalize,
+            clockskew: conf.clockskew,
+            policy: CryptoPolicy {
+                allow_weak_crypto: conf.allow_weak_crypto,
+            },
+            service: None,
+            start: TicketStart::Now,
+            addresses: Vec::new(),
+            min_s2k_iterations: None,
+            armor: None,
+            disable_encrypted_timestamp,
+        }
+    }
+}
+
+/// When a requested ticket starts (`kinit -s`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TicketStart {
+    /// A ticket valid now (no `from`).
+    #[default]
+    Now,
+    /// A postdated ticket starting this long from now (`from`, POSTDATED and ALLOW-POSTDATE,
+    /// RFC 4120 §2.2); the KDC issues it with the INVALID flag until it is validated.
+    In(Duration),
+    /// A `from` this long in the past, sent without those options, as MIT does for a
+    /// negative `kinit -s`.
+    Ago(Duration),
+}
+
+impl TicketStart {
+    /// From a signed offset in seconds from now, as `kinit -s` takes it.
+    pub fn from_offset_secs(secs: i64) -> Self {
+        match secs {
+            0 => Self::Now,
+            s if s > 0 => Self::In(Duration::from_secs(s.unsigned_abs())),
+            s => Self::Ago(Duration::from_secs(s.unsigned_abs())),
+        }
+    }
+
+    /// The signed offset in seconds from now.
+    fn offset_secs(self) -> i64 {
+        match self {
+            Self::Now => 0,
+            Self::In(d) => secs(d),
+            Self::Ago(d) => -secs(d),
+        }
+    }
+}
+
+/// Whole seconds of `d`, saturating (lifetimes and skews are sent as KerberosTime seconds).
+pub(crate) fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
 /// The default floor of s2k iterations per enctype (see [`AsOptions::min_s2k_iterations`]);
 /// `None` for enctypes without an iteration count.
 pub fn s2k_floor(enctype: Enctype) -> Option<u32> {
@@ -99,7 +179,9 @@ pub fn s2k_floor(enctype: Enctype) -> Option<u32> {
 /// Initial credentials and the KDC time offset learned on the way (KDC time minus local).
 #[derive(Debug, Clone)]
 pub struct InitialCreds {
+    /// The credentials.
     pub creds: Credentials,
+    /// KDC time minus local time, seconds.
     pub kdc_offset: i64,
     /// When the client's password expires, if the AS-REP said.
     pub password_expiry: Option<PasswordExpiry>,
@@ -154,8 +236,11 @@ impl InitialCreds {
 
 /// What the caller does next.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum AsStep {
+    /// Send this request to a KDC of its realm and give the reply to `step`.
     Send(KdcRequest),
+    /// The exchange succeeded.
     Done(Box<InitialCreds>),
     /// The KDC's reply needs the client's key, and the exchange was started without the
     /// secret ([`AsExchange::new_deferred`]): give it with [`AsExchange::provide_secret`].
@@ -649,16 +734,18 @@ impl AsExchange {
         if self.canonicalize() {
             options.set(kdc_options::CANONICALIZE);
         }
-        if o.start_offset > 0 {
+        let start_offset = o.start.offset_secs();
+        if start_offset > 0 {
             options.set(kdc_options::ALLOW_POSTDATE);
             options.set(kdc_options::POSTDATED);
         }
         // As MIT's `set_request_times`: the lifetimes count from the requested start time, and
         // the renewable time is never asked shorter than the lifetime.
-        let start = kdc_now.offset(o.start_offset);
-        self.from = (o.start_offset != 0).then_some(start.secs);
-        let till = start.offset(o.lifetime);
-        let rtime = (o.renew_lifetime > 0).then(|| start.offset(o.renew_lifetime).max(till));
+        let start = kdc_now.offset(start_offset);
+        self.from = (start_offset != 0).then_some(start.secs);
+        let till = start.offset(secs(o.lifetime));
+        let rtime =
+            (!o.renew_lifetime.is_zero()).then(|| start.offset(secs(o.renew_lifetime)).max(till));
         if rtime.is_some() {
             options.set(kdc_options::RENEWABLE);
         }
@@ -807,9 +894,11 @@ impl AsExchange {
         let requested = Requested {
             enctypes: &enctypes,
             now: now.offset(self.kdc_offset).secs,
-            clockskew: self.opts.clockskew,
+            clockskew: secs(self.opts.clockskew),
             // A requested start time replaces the skew check, as in MIT.
-            exact_start: (self.opts.start_offset > 0).then_some(self.from).flatten(),
+            exact_start: matches!(self.opts.start, TicketStart::In(_))
+                .then_some(self.from)
+                .flatten(),
             no_skew_check: self.from.is_some(),
             skew_needs_starttime: false,
             till: self.till,
@@ -844,7 +933,9 @@ impl AsExchange {
 
     /// The KDC's PA-ENCRYPTED-CHALLENGE: its time encrypted with the KDC challenge key
     /// (usage 55) proves the KDC knows the client's key (RFC 6113 §5.4.6). Required when the
-    /// client used encrypted challenge.
+    /// client used encrypted challenge. Heimdal 7.8's KDC uses the client challenge key
+    /// ("clientchallengearmor") instead, also accepted (MIT 1.20's client ignores a KDC
+    /// challenge that does not decrypt).
     fn check_kdc_challenge(
         &self,
         armor: &FastArmor,
@@ -866,11 +957,25 @@ impl AsExchange {
         let enc = crate::asn1::EncryptedData::decode(&pa.padata_value)
             .map_err(decode("PA-ENCRYPTED-CHALLENGE"))?;
         let key = fast::kdc_challenge_key(armor.key(), long_term)?;
-        let plain = crypto::decrypt(&key, KeyUsage::ENC_CHALLENGE_KDC, &enc.cipher)
-            .map_err(|_| ExchangeError::BadReplyKey)?;
+        let plain = match crypto::decrypt(&key, KeyUsage::ENC_CHALLENGE_KDC, &enc.cipher) {
+            Ok(plain) => plain,
+            // Heimdal's KDC before 8 encrypts its challenge (still with usage 55) under the
+            // client's challenge key; that key, too, takes the long-term key to make.
+            Err(_) => {
+                let key = fast::client_challenge_key(armor.key(), long_term)?;
+                let plain = crypto::decrypt(&key, KeyUsage::ENC_CHALLENGE_KDC, &enc.cipher)
+                    .map_err(|_| ExchangeError::BadReplyKey)?;
+                tracing::debug!(
+                    realm = %self.realm,
+                    "The KDC's encrypted challenge is under the client challenge key \
+                     (Heimdal 7)"
+                );
+                plain
+            }
+        };
         let ts = PaEncTsEnc::decode(&plain).map_err(decode("KDC encrypted challenge"))?;
         let kdc_now = now.offset(self.kdc_offset).secs;
-        if (ts.patimestamp.unix() - kdc_now).abs() > self.opts.clockskew {
+        if (ts.patimestamp.unix() - kdc_now).abs() > secs(self.opts.clockskew) {
             return Err(ExchangeError::armor(
                 &self.realm,
                 "the KDC's encrypted challenge is outside the allowed clock skew",

@@ -171,13 +171,18 @@ fn preauth_methods() -> Vec<PaData> {
 
 const STRENGTHEN: [u8; 32] = [0x77; 32];
 
-/// How the scripted KDC's armored AS-REP is spoiled.
+/// How the scripted KDC's armored AS-REP is spoiled, or made as Heimdal's KDC makes it.
 #[derive(Default)]
 struct Spoil {
     ticket_checksum: bool,
     nonce: bool,
     no_kdc_challenge: bool,
     unarmored: bool,
+    /// The KDC challenge under a key made with a pepper of neither kind.
+    bad_kdc_challenge: bool,
+    /// As Heimdal 7.8's KDC (kdc/kerberos5.c, fast.c): its challenge under the client
+    /// challenge key, no strengthen key, the outer cname and crealm left empty.
+    heimdal7: bool,
 }
 
 /// The armored AS-REP for the pre-authenticated `request`: the enc-part under the reply key
@@ -190,7 +195,11 @@ fn armored_as_rep(request: &[u8], spoil: Spoil) -> Vec<u8> {
     let part =
         crypto::decrypt(&user_key(), KeyUsage::AS_REP_ENC_PART, &rep.enc_part.cipher).unwrap();
     let strengthen = EncryptionKey::new(Enctype::Aes256CtsHmacSha196, &STRENGTHEN).unwrap();
-    let reply_key = crypto::cf2(&strengthen, &user_key(), b"strengthenkey", b"replykey").unwrap();
+    let reply_key = if spoil.heimdal7 {
+        user_key()
+    } else {
+        crypto::cf2(&strengthen, &user_key(), b"strengthenkey", b"replykey").unwrap()
+    };
     rep.enc_part.cipher = crypto::encrypt(
         &reply_key,
         KeyUsage::AS_REP_ENC_PART,
@@ -215,13 +224,12 @@ fn armored_as_rep(request: &[u8], spoil: Spoil) -> Vec<u8> {
                 .into(),
         },
     };
-    let kdc_key = crypto::cf2(
-        &u.armor_key,
-        &user_key(),
-        b"kdcchallengearmor",
-        b"challengelongterm",
-    )
-    .unwrap();
+    let pepper: &[u8] = match (spoil.heimdal7, spoil.bad_kdc_challenge) {
+        (_, true) => b"otherchallengearmor",
+        (true, false) => b"clientchallengearmor",
+        (false, false) => b"kdcchallengearmor",
+    };
+    let kdc_key = crypto::cf2(&u.armor_key, &user_key(), pepper, b"challengelongterm").unwrap();
     let ts = PaEncTsEnc {
         patimestamp: KerberosTime::from_unix(NOW.secs).unwrap(),
         pausec: None,
@@ -247,7 +255,7 @@ fn armored_as_rep(request: &[u8], spoil: Spoil) -> Vec<u8> {
     }
     let resp = KrbFastResponse {
         padata,
-        strengthen_key: Some(KeyBlock {
+        strengthen_key: (!spoil.heimdal7).then(|| KeyBlock {
             keytype: 18,
             keyvalue: SecretOctets(zeroize::Zeroizing::new(STRENGTHEN.to_vec())),
         }),
@@ -260,6 +268,13 @@ fn armored_as_rep(request: &[u8], spoil: Spoil) -> Vec<u8> {
             .into(),
     };
     rep.padata = (!spoil.unarmored).then(|| vec![fast_reply(&u.armor_key, &resp)]);
+    if spoil.heimdal7 {
+        rep.crealm = "".into();
+        rep.cname = PrincipalNameAsn1 {
+            name_type: 0,
+            name_string: Vec::new(),
+        };
+    }
     crate::asn1::AsRep(rep).to_der().unwrap()
 }
 
@@ -320,6 +335,31 @@ fn armored_exchange_with_encrypted_challenge_and_strengthened_reply_key() {
     ));
     assert_eq!(creds.creds.client, user());
     assert!(creds.creds.is_tgt());
+}
+
+#[test]
+fn heimdal7_armored_reply_is_taken() {
+    // The client's name from KrbFastFinished, the unstrengthened reply key, the KDC's
+    // challenge under the client challenge key (lab test `lab_heimdal` has the real KDC).
+    let (mut ex, second, mut rng) = to_second_request();
+    let spoil = Spoil {
+        heimdal7: true,
+        ..Spoil::default()
+    };
+    let creds = done(ex.step(&armored_as_rep(&second.bytes, spoil), NOW, &mut rng));
+    assert_eq!(creds.creds.client, user());
+    // A KDC challenge under any other key still fails.
+    let (mut ex, second, mut rng) = to_second_request();
+    let spoil = Spoil {
+        heimdal7: true,
+        bad_kdc_challenge: true,
+        ..Spoil::default()
+    };
+    let err = match ex.step(&armored_as_rep(&second.bytes, spoil), NOW, &mut rng) {
+        Err(e) => e,
+        Ok(_) => panic!("a KDC challenge under another key was accepted"),
+    };
+    assert!(matches!(err, ExchangeError::BadReplyKey), "{err}");
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! The AS exchange driven by a scripted KDC written with the crate's own ASN.1 and crypto.
 
+use std::time::Duration;
+
 use super::*;
 use crate::asn1::{
     AsReq, EncAsRepPart, EncKdcRepPart, EncryptedData, EtypeInfo2, EtypeInfo2Entry, HostAddress,
@@ -31,15 +33,15 @@ fn options() -> AsOptions {
     AsOptions {
         client: user(),
         enctypes: vec![Enctype::Aes256CtsHmacSha196, Enctype::Aes128CtsHmacSha196],
-        lifetime: 36_000,
-        renew_lifetime: 0,
+        lifetime: Duration::from_secs(36_000),
+        renew_lifetime: Duration::ZERO,
         forwardable: true,
         proxiable: false,
         canonicalize: false,
-        clockskew: 300,
+        clockskew: Duration::from_secs(300),
         policy: CryptoPolicy::default(),
         service: None,
-        start_offset: 0,
+        start: TicketStart::Now,
         addresses: Vec::new(),
         min_s2k_iterations: None,
         armor: None,
@@ -488,8 +490,8 @@ fn the_default_service_is_the_tgs_and_other_tgts_need_canonicalize() {
 #[test]
 fn kinit_s_start_time_asks_for_a_postdated_ticket() {
     let opts = AsOptions {
-        start_offset: 600,
-        renew_lifetime: 60,
+        start: TicketStart::In(Duration::from_secs(600)),
+        renew_lifetime: Duration::from_secs(60),
         ..options()
     };
     let (body, outcome) = exchange_with(opts.clone(), |_| {});
@@ -536,7 +538,7 @@ fn without_a_start_time_no_from_and_the_skew_check_applies() {
     );
     // A start time in the past is sent as MIT does: `from`, without the postdate options.
     let opts = AsOptions {
-        start_offset: -60,
+        start: TicketStart::Ago(Duration::from_secs(60)),
         ..options()
     };
     let (body, outcome) = exchange_with(opts, |_| {});
@@ -781,7 +783,7 @@ fn reply_times_are_checked() {
     assert!(e.contains("after the requested end time"), "{e}");
     // Renewable beyond the requested rtime.
     let renewable = AsOptions {
-        renew_lifetime: 86_400,
+        renew_lifetime: Duration::from_secs(86_400),
         ..options()
     };
     let (body, outcome) = exchange_with(renewable.clone(), |p| {

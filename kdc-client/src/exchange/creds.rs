@@ -3,26 +3,37 @@
 use crate::asn1::{
     EncKdcRepPart, HostAddress, KerberosFlags, Raw, Ticket, TicketFlags, ticket_flags,
 };
-use crate::ccache::{Credential, Keyblock, Typed};
+use crate::ccache::{CacheEntry, Keyblock, Typed};
 use crate::crypto::{EncryptionKey, Enctype};
 use crate::{Principal, Realm};
 
 use super::ExchangeError;
 
-/// A ticket with its session key (RFC 4120 §3.1.5). The ticket bytes are never re-encoded.
+/// A ticket with its session key (RFC 4120 §3.1.5), checked and ready to use: what the
+/// exchanges return and take. The ticket bytes are never re-encoded. Stored in a cache as a
+/// [`crate::ccache::CacheEntry`] ([`Credentials::to_ccache`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credentials {
+    /// The client principal (as the KDC named it).
     pub client: Principal,
+    /// The server principal.
     pub server: Principal,
+    /// The session key.
     pub session_key: EncryptionKey,
+    /// The ticket flags (RFC 4120 §5.3).
     pub flags: TicketFlags,
+    /// When the initial ticket was issued (Unix seconds).
     pub authtime: i64,
+    /// When the ticket becomes valid, if not the authtime.
     pub starttime: Option<i64>,
+    /// When the ticket expires.
     pub endtime: i64,
+    /// Until when it can be renewed, for a renewable ticket.
     pub renew_till: Option<i64>,
     /// The ticket's client addresses (`caddr`, RFC 4120 §5.3); empty for the usual
     /// address-less tickets. Sent again in TGS requests made with this ticket, as MIT does.
     pub addresses: Vec<HostAddress>,
+    /// The ticket, as received.
     pub ticket: Raw<Ticket>,
 }
 
@@ -79,9 +90,9 @@ impl Credentials {
     }
 
     /// The credential-cache form (MIT FILE ccache).
-    pub fn to_ccache(&self) -> Credential {
+    pub fn to_ccache(&self) -> CacheEntry {
         let t = |v: i64| u32::try_from(v).unwrap_or(if v < 0 { 0 } else { u32::MAX });
-        Credential {
+        CacheEntry {
             client: self.client.clone(),
             server: self.server.clone(),
             key: Keyblock {
@@ -113,7 +124,7 @@ impl Credentials {
 
     /// Credentials from a ccache entry; `None` for configuration entries or keys of enctypes
     /// this build does not implement.
-    pub fn from_ccache(c: &Credential) -> Option<Self> {
+    pub fn from_ccache(c: &CacheEntry) -> Option<Self> {
         if c.is_config() || c.ticket.is_empty() {
             return None;
         }

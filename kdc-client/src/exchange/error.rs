@@ -11,11 +11,13 @@ use crate::error_code;
 /// A KRB-ERROR as the client reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KdcError {
+    /// The error code (RFC 4120 §7.5.9).
     pub code: i32,
     /// The realm whose KDC answered.
     pub realm: Realm,
     /// The KDC's address, when the driver knows it.
     pub kdc: Option<String>,
+    /// The KDC's e-text, if any.
     pub e_text: Option<String>,
     /// For KDC_ERR_ETYPE_NOSUPP: what the client offered.
     pub offered: Vec<Enctype>,
@@ -70,45 +72,72 @@ impl fmt::Display for KdcError {
 
 /// Why an exchange failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ExchangeError {
+    /// The KDC answered with a KRB-ERROR.
     #[error("{0}")]
     Kdc(Box<KdcError>),
+    /// A reply that does not decode.
     #[error("malformed {what} from realm {realm}: {source}")]
     Decode {
+        /// The realm whose KDC answered.
         realm: Realm,
+        /// What did not decode.
         what: &'static str,
+        /// The decoding error.
         source: Asn1Error,
     },
     /// A password-change reply that does not decode (RFC 3244 §2).
     #[error("malformed kpasswd reply from realm {realm}: {source}")]
     Kpasswd {
+        /// The realm whose kpasswd server answered.
         realm: Realm,
+        /// The decoding error.
         source: super::kpasswd::KpasswdDecodeError,
     },
+    /// A request that cannot be encoded.
     #[error("cannot encode the request: {0}")]
     Encode(#[from] Asn1Error),
+    /// The reply cannot be decrypted with the client's key: usually a wrong password.
     #[error("Password incorrect (the reply from the KDC could not be decrypted)")]
     BadReplyKey,
+    /// A cryptographic failure.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    /// The reply does not match the request (nonce, names, times).
     #[error("reply does not match the request: {0}")]
     Mismatch(String),
+    /// No enctype both the client and the KDC have a key for.
     #[error("KDC has no key for the enctypes requested (offered: {offered}; KDC has: {kdc})")]
-    NoCommonEnctype { offered: String, kdc: String },
+    NoCommonEnctype {
+        /// The enctypes offered.
+        offered: String,
+        /// The enctypes the KDC has keys in.
+        kdc: String,
+    },
+    /// The keytab has no key the exchange can use.
     #[error("no usable key for {principal} in the keytab ({detail})")]
-    NoKey { principal: String, detail: String },
+    NoKey {
+        /// The principal.
+        principal: String,
+        /// What was missing.
+        detail: String,
+    },
     /// A FAST (RFC 6113) reply that fails its checks, or armor that cannot be used.
     #[error("FAST armor, realm {realm}{}: {detail}", kdc.as_ref().map(|k| format!(", KDC {k}")).unwrap_or_default())]
     Armor {
+        /// The realm.
         realm: Realm,
         /// The KDC's address, when the driver knows it.
         kdc: Option<String>,
+        /// What failed.
         detail: String,
     },
     /// The KDC refused the request's pre-authentication: it wants a method this request
     /// cannot use (encrypted challenge needs FAST armor, RFC 6113 §5.4.6).
     #[error("{0}")]
     PreauthUnavailable(Box<PreauthUnavailable>),
+    /// Client referrals looped or went past the limit.
     #[error("client referral loop or too many client referrals (realms: {0})")]
     TooManyReferrals(String),
     #[error(
@@ -117,14 +146,21 @@ pub enum ExchangeError {
          KRB-ERROR can make it cheap to guess offline; lower min_s2k_iterations only for a KDC \
          known to do this)"
     )]
+    /// The KDC asked for fewer string-to-key iterations than the floor.
     WeakS2kParams {
+        /// The realm.
         realm: Realm,
+        /// The enctype.
         enctype: Enctype,
+        /// The iterations asked for.
         iterations: u32,
+        /// The floor.
         floor: u32,
     },
+    /// A time outside what KerberosTime can hold.
     #[error("clock value {0} is outside the range Kerberos can encode")]
     Clock(i64),
+    /// `step` called after the exchange finished.
     #[error("the exchange is already finished")]
     Finished,
     /// [`AsExchange::provide_secret`](super::AsExchange::provide_secret) without a reply
@@ -182,7 +218,9 @@ impl ExchangeError {
 /// Why no pre-authentication could be sent: what the KDC offered and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreauthUnavailable {
+    /// The realm.
     pub realm: Realm,
+    /// The KDC's address, when the driver knows it.
     pub kdc: Option<String>,
     /// The padata types the KDC offered (RFC 4120 §7.5.2 numbers).
     pub offered: Vec<i32>,

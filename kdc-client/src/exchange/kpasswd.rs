@@ -45,14 +45,23 @@ pub fn changepw_service() -> PrincipalName {
 
 /// RFC 3244 §2 result codes (MIT accepts 0 to 7 and nothing else).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ResultCode {
+    /// The password was changed (0).
     Success,
+    /// The request was malformed (1).
     Malformed,
+    /// The server failed (2).
     HardError,
+    /// Authentication failed (3).
     AuthError,
+    /// The new password was rejected, e.g. by policy (4).
     SoftError,
+    /// The client may not change this password (5, RFC 3244).
     AccessDenied,
+    /// The server does not support the protocol version (6).
     BadVersion,
+    /// The ticket must be an initial ticket (7).
     InitialFlagNeeded,
 }
 
@@ -94,6 +103,7 @@ impl ResultCode {
 /// The server's answer: a result code and its result string (RFC 3244 §2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeResult {
+    /// The result code.
     pub code: ResultCode,
     /// The result string as sent (UTF-8 text from MIT and Heimdal; Active Directory may send
     /// a binary password-policy blob). Bounded to 4096 bytes.
@@ -101,14 +111,18 @@ pub struct ChangeResult {
 }
 
 impl ChangeResult {
+    /// True when the password was changed.
     pub fn is_success(&self) -> bool {
         self.code == ResultCode::Success
     }
 
     /// What to show the user, as MIT's `krb5_chpw_message`: the result string when it is
     /// non-empty UTF-8 without NULs (control characters escaped), else MIT's generic advice.
+    /// Unlike MIT, one trailing NUL is dropped first: Heimdal 7.8's kpasswdd sends its reason
+    /// as a C string (e.g. `Password too short\0`), which MIT shows as the generic advice.
     pub fn message(&self) -> String {
-        match std::str::from_utf8(&self.string) {
+        let text = self.string.strip_suffix(&[0]).unwrap_or(&self.string);
+        match std::str::from_utf8(text) {
             Ok(s) if !s.is_empty() && !s.contains('\0') => escape(s),
             _ => "Try a more complex password, or contact your administrator.".to_owned(),
         }
@@ -137,33 +151,57 @@ fn escape(s: &str) -> String {
 
 /// Why a kpasswd reply frame could not be decoded (RFC 3244 §2).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KpasswdDecodeError {
+    /// A reply shorter than its header.
     #[error("reply of {0} bytes is shorter than its 6-byte header")]
     Short(usize),
+    /// A length field that does not match the reply.
     #[error("reply length field {field} does not match the {actual} bytes received")]
-    Length { field: usize, actual: usize },
+    Length {
+        /// The length field.
+        field: usize,
+        /// The bytes received.
+        actual: usize,
+    },
+    /// An unknown version.
     #[error("unknown reply version {0:#06x}")]
     Version(u16),
+    /// An AP-REP length past the end of the reply.
     #[error("AP-REP length {0} runs past the end of the reply")]
     ApRepLength(usize),
+    /// No KRB-PRIV after the AP-REP.
     #[error("the reply has no KRB-PRIV after the AP-REP")]
     NoPriv,
+    /// A message that does not decode.
     #[error("malformed {what}: {source}")]
     Asn1 {
+        /// Which message.
         what: &'static str,
+        /// The decoding error.
         source: Asn1Error,
     },
+    /// A result shorter than its code.
     #[error("result of {0} bytes is shorter than its 2-byte code")]
     ShortResult(usize),
+    /// An unknown result code.
     #[error("unknown result code {0}")]
     ResultCode(u16),
 }
 
 /// A decoded reply frame: AP-REP and KRB-PRIV, or a KRB-ERROR (bare, or framed with an empty
 /// AP-REP as RFC 3244 §2 has servers send it).
+#[doc(hidden)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KpasswdReply {
-    Priv { ap_rep: ApRep, krb_priv: KrbPriv },
+    /// AP-REP and KRB-PRIV.
+    Priv {
+        /// The AP-REP.
+        ap_rep: ApRep,
+        /// The KRB-PRIV with the result.
+        krb_priv: KrbPriv,
+    },
+    /// A KRB-ERROR.
     Error(KrbError),
 }
 
@@ -213,6 +251,7 @@ impl KpasswdReply {
 }
 
 /// Decode the result data of a reply (RFC 3244 §2): a 2-byte code, then the string.
+#[doc(hidden)]
 pub fn decode_result(data: &[u8]) -> Result<ChangeResult, KpasswdDecodeError> {
     let code = be16(data, 0).ok_or(KpasswdDecodeError::ShortResult(data.len()))?;
     let code = ResultCode::from_u16(code).ok_or(KpasswdDecodeError::ResultCode(code))?;
@@ -228,6 +267,7 @@ pub fn looks_like_reply(reply: &[u8]) -> bool {
 }
 
 /// The `HostAddress` of an IP address (RFC 4120 §7.5.3), e.g. a KRB-PRIV's s-address.
+#[doc(hidden)]
 pub fn host_address(ip: std::net::IpAddr) -> HostAddress {
     match ip {
         std::net::IpAddr::V4(v4) => HostAddress {

@@ -224,6 +224,18 @@ fn success_and_rejection_are_results() {
         no.to_string(),
         "Password change rejected: Password is too short"
     );
+    // Heimdal's kpasswdd: the reason with its C string's NUL.
+    let heimdal = ex
+        .step(&answer(&o, &c.session_key, 4, b"Password too short\0"))
+        .unwrap();
+    assert_eq!(heimdal.message(), "Password too short");
+    let inner_nul = ex
+        .step(&answer(&o, &c.session_key, 4, b"Pass\0word\0"))
+        .unwrap();
+    assert_eq!(
+        inner_nul.message(),
+        "Try a more complex password, or contact your administrator."
+    );
     let binary = ex
         .step(&answer(&o, &c.session_key, 4, &[0, 0, 0, 7]))
         .unwrap();

@@ -14,9 +14,11 @@ mod fast;
 pub mod kpasswd;
 mod tgs;
 
+#[doc(hidden)]
 pub use ap_req::{ApReqContents, build_ap_req, fresh_subkey};
 pub use as_req::{
-    AsExchange, AsOptions, AsStep, InitialCreds, PasswordExpiry, PrecomputedKey, Secret, s2k_floor,
+    AsExchange, AsOptions, AsStep, InitialCreds, PasswordExpiry, PrecomputedKey, Secret,
+    TicketStart, s2k_floor,
 };
 pub use creds::Credentials;
 pub use error::{ExchangeError, KdcError, PreauthUnavailable};
@@ -30,14 +32,18 @@ use crate::crypto::{self, CryptoError, EncryptionKey, KeyUsage, RandomSource};
 /// "Send these bytes to a KDC of this realm."
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KdcRequest {
+    /// The realm whose KDC the request is for.
     pub realm: Realm,
+    /// The encoded request.
     pub bytes: Vec<u8>,
 }
 
 /// A point in time with microseconds, as Kerberos messages carry it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Timestamp {
+    /// Seconds since the Unix epoch.
     pub secs: i64,
+    /// Microseconds.
     pub usec: u32,
 }
 

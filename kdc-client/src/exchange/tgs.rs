@@ -3,22 +3,27 @@
 //! that encrypts the reply (usage 9). Also renewal (`renew` option, §3.3.1), and FAST with
 //! implicit TGT armor (RFC 6113 §5.4.1.1).
 
+use std::time::Duration;
+
 use super::ap_req::{ApReqContents, build_ap_req, fresh_subkey};
 use super::checks::{Requested, check_reply};
 use super::fast::{self, FastArmor};
 use super::{
     Credentials, ExchangeError, KdcError, KdcRequest, Timestamp, as_krb_error, decrypt_rep_part,
-    nonce, reply_client,
+    find_padata, nonce, reply_client,
 };
 use crate::asn1::{
     Checksum, KdcOptions, KdcReqBody, KerberosString, MethodData, PaData, PrincipalNameAsn1, Raw,
     TgsRep, TgsReq, UInt32Lenient, kdc_options, pa_type, ticket_flags,
 };
+use crate::config::krb5conf::Krb5Conf;
 use crate::crypto::{self, CryptoPolicy, EncryptionKey, Enctype, KeyUsage, RandomSource};
 use crate::{Principal, Realm};
 
-/// Options of a TGS request.
+/// Options of a TGS request. Start from [`TgsOptions::from_config`] (or
+/// `Client::tgs_options`) and change the fields wanted.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct TgsOptions {
     /// Enctypes in order of preference (`default_tgs_enctypes`).
     pub enctypes: Vec<Enctype>,
@@ -30,14 +35,34 @@ pub struct TgsOptions {
     /// ticket whose start time has come (VALIDATE option, RFC 4120 §3.3.1, §2.2). The reply
     /// is the same ticket, now valid.
     pub validate: bool,
+    /// Which enctypes are allowed at all (`allow_weak_crypto`).
     pub policy: CryptoPolicy,
-    /// The allowed clock skew, seconds (`clockskew`): a reply's start time must be within it
-    /// of the request time.
-    pub clockskew: i64,
+    /// The allowed clock skew (`clockskew`): a reply's start time must be within it of the
+    /// request time.
+    pub clockskew: Duration,
     /// Armor the request with FAST, the TGT itself being the armor (implicit armor, RFC 6113
-    /// §5.4.1.1), and accept only an armored reply. MIT 1.20's library armors every TGS
-    /// request this way.
+    /// §5.4.1.1). MIT 1.20's library armors every TGS request this way. An armored reply must
+    /// pass FAST's checks; an unarmored one (a KDC that ignores FAST in TGS requests, as
+    /// Heimdal 7.8's) must be under the subkey, as MIT's library accepts it.
     pub fast: bool,
+}
+
+impl TgsOptions {
+    /// The options krb5.conf's `[libdefaults]` give (`default_tgs_enctypes`, `clockskew`,
+    /// `allow_weak_crypto`): a plain service-ticket request, not canonicalized or armored.
+    pub fn from_config(conf: &Krb5Conf) -> Self {
+        Self {
+            enctypes: conf.default_tgs_enctypes.clone(),
+            canonicalize: false,
+            renew: false,
+            validate: false,
+            policy: CryptoPolicy {
+                allow_weak_crypto: conf.allow_weak_crypto,
+            },
+            clockskew: conf.clockskew,
+            fast: false,
+        }
+    }
 }
 
 /// The ticket flags MIT copies into the options of a renew or validate request
@@ -213,7 +238,7 @@ impl TgsExchange {
             validate: opts.validate,
             enctypes,
             requested_at: now.secs,
-            clockskew: opts.clockskew,
+            clockskew: super::as_req::secs(opts.clockskew),
             till,
             armor,
         };
@@ -261,6 +286,24 @@ impl TgsExchange {
         })?;
         let mut rep = rep.0;
         let part = match &self.armor {
+            // A KDC that ignores FAST in TGS requests (Heimdal 7.8's: it armors only the AS
+            // exchange) answers without PA-FX-FAST, under our subkey. MIT's library accepts
+            // that reply (it ignores KRB5_ERR_FAST_REQUIRED there); so do we, under the subkey
+            // only: an armored reply stripped of its PA-FX-FAST is under the strengthened key
+            // and does not decrypt.
+            Some(_) if find_padata(rep.padata.as_ref(), pa_type::FX_FAST).is_none() => {
+                tracing::debug!(
+                    realm = %self.realm,
+                    "The TGS-REP is not armored: the KDC ignores FAST in TGS requests; \
+                     reply key is the subkey"
+                );
+                decrypt_rep_part(
+                    &rep,
+                    &self.subkey,
+                    KeyUsage::TGS_REP_ENC_PART_SUBKEY,
+                    &self.realm,
+                )?
+            }
             Some(armor) => {
                 let key = self.unwrap_armored_reply(armor, &mut rep)?;
                 decrypt_rep_part(&rep, &key, KeyUsage::TGS_REP_ENC_PART_SUBKEY, &self.realm)?

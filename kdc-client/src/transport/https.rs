@@ -1,6 +1,6 @@
 //! One exchange with an MS-KKDCP proxy (feature `https`): TLS (rustls, ring) to the proxy,
 //! an HTTP/1.1 POST of the KDC-PROXY-MESSAGE, the reply read incrementally and bounded. The
-//! message formats are the sans-IO `crate::kkdcp`.
+//! message formats are the sans-IO `crate::unstable::kkdcp`.
 //!
 //! The proxy's certificate is checked against `http_anchors` as MIT reads it (`FILE:` a PEM
 //! file, `DIR:` a directory of PEM files, `ENV:` a variable naming a PEM file), else against
@@ -19,7 +19,7 @@ use tokio_rustls::TlsConnector;
 
 use super::{AttemptError, KdcAddr, Payload};
 use crate::Realm;
-use crate::kkdcp;
+use crate::unstable::kkdcp;
 
 /// The system CA bundles tried, in order, when no `http_anchors` are set (after
 /// `SSL_CERT_FILE`).

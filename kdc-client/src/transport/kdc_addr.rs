@@ -10,8 +10,11 @@ pub const DEFAULT_KDC_PORT: u16 = 88;
 /// MS-KKDCP proxy over HTTPS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Transport {
+    /// UDP.
     Udp,
+    /// TCP.
     Tcp,
+    /// HTTPS (an MS-KKDCP proxy).
     Https,
 }
 
@@ -32,6 +35,7 @@ pub struct KdcAddr {
     pub transport: Option<Transport>,
     /// A host name or an IP address (IPv6 without brackets).
     pub host: String,
+    /// The port.
     pub port: u16,
     /// The URL path of an HTTPS proxy (`Some` only with [`Transport::Https`]).
     pub path: Option<String>,

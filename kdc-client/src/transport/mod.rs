@@ -19,7 +19,7 @@
 //! The caller supplies the KDC list: from krb5.conf, or from DNS URI and SRV records with
 //! `dns::locate` (feature `dns`; `dns` also holds the stub resolver, the only other I/O here). `https://` entries are MS-KKDCP proxies (feature
 //! `https`): the same order, timeouts and deadline, the request in a KDC-PROXY-MESSAGE POSTed
-//! over TLS (see `crate::kkdcp`), never retried over UDP or TCP.
+//! over TLS (see `crate::unstable::kkdcp`), never retried over UDP or TCP.
 //!
 //! [`send_built`] sends the password-change request (RFC 3244) the same way, built for each
 //! attempt's socket.
@@ -49,6 +49,7 @@ pub const MAX_UDP_PREFERENCE_LIMIT: usize = 32_700;
 
 /// Tunables of [`send_to_realm`]. The defaults follow MIT where MIT has a setting.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TransportConfig {
     /// Requests longer than this go over TCP (krb5.conf `udp_preference_limit`, default 1465;
     /// `1` forces TCP). Values above [`MAX_UDP_PREFERENCE_LIMIT`] are treated as that limit.
@@ -85,28 +86,45 @@ impl Default for TransportConfig {
 /// A reply from a KDC, with the KDC and transport that produced it (for error messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KdcReply {
+    /// The reply's bytes.
     pub bytes: Vec<u8>,
+    /// The KDC that answered.
     pub kdc: SocketAddr,
+    /// The transport it came over.
     pub transport: Transport,
 }
 
 /// Why one attempt at one KDC failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AttemptError {
+    /// The host name does not resolve.
     #[error("cannot resolve host: {0}")]
     Resolve(String),
+    /// No reply within the per-attempt timeout.
     #[error("timeout")]
     Timeout,
+    /// The overall deadline passed.
     #[error("overall deadline reached")]
     DeadlineExceeded,
+    /// The KDC refused the connection.
     #[error("connection refused")]
     ConnectionRefused,
+    /// The KDC reset the connection.
     #[error("connection reset")]
     ConnectionReset,
+    /// A reply longer than the limit.
     #[error("reply too long ({len} bytes, limit {max})")]
-    ReplyTooLong { len: u64, max: usize },
+    ReplyTooLong {
+        /// The length announced or read.
+        len: u64,
+        /// The limit.
+        max: usize,
+    },
+    /// An empty reply.
     #[error("empty reply")]
     EmptyReply,
+    /// The connection closed before the whole reply arrived.
     #[error("connection closed before the whole reply arrived")]
     Truncated,
     /// The TLS handshake with an HTTPS proxy failed (e.g. its certificate is not from a
@@ -119,6 +137,7 @@ pub enum AttemptError {
     /// An HTTPS proxy entry in a build without the `https` feature.
     #[error("HTTPS KDC proxies are not supported by this build (feature https)")]
     HttpsUnsupported,
+    /// Another I/O error.
     #[error("{0}")]
     Io(String),
 }
@@ -140,7 +159,9 @@ impl From<std::io::Error> for AttemptError {
 /// and transport tried (`udp/127.0.0.1:88`), and what happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
+    /// The KDC tried.
     pub kdc: KdcAddr,
+    /// What went wrong.
     pub error: AttemptError,
 }
 
@@ -152,14 +173,21 @@ impl fmt::Display for Attempt {
 
 /// Why [`send_to_realm`] returned no reply.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TransportError {
     /// MIT: "Cannot find KDC for realm".
+    /// MIT: "Cannot find KDC for realm".
     #[error("Cannot find KDC for realm '{realm}'")]
-    NoKdcs { realm: Realm },
+    NoKdcs {
+        /// The realm.
+        realm: Realm,
+    },
     /// MIT: "Cannot contact any KDC for realm"; lists every attempt in order.
     #[error("Cannot contact any KDC for realm '{realm}' (tried {})", AttemptList(.attempts))]
     CannotContact {
+        /// The realm.
         realm: Realm,
+        /// Every attempt, in order.
         attempts: Vec<Attempt>,
     },
     /// The request does not fit a TCP length prefix (RFC 4120 §7.2.2).

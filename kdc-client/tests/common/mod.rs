@@ -1,6 +1,6 @@
 //! Shared by the ASN.1 vector and mutation tests: decode by type name.
 
-use kdc_client::asn1::*;
+use kdc_client::unstable::asn1::*;
 
 macro_rules! types {
     ($($t:ident),+ $(,)?) => {

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use kdc_client::ccache::{Ccache, Credential};
+use kdc_client::ccache::{CacheEntry, Ccache};
 use kdc_client::client::Client;
 use kdc_client::exchange::Secret;
 use kdc_client::keytab::Keytab;
@@ -62,7 +62,7 @@ fn tgt_endtime(c: &Ccache) -> Option<i64> {
         .max()
 }
 
-fn is_tgt(c: &Credential) -> bool {
+fn is_tgt(c: &CacheEntry) -> bool {
     c.server.name.is_krbtgt()
 }
 
@@ -125,7 +125,10 @@ impl SharedCredentials {
                 let keys = kt.client_keys(&client);
                 let init = self
                     .client
-                    .get_initial_creds(self.client.as_options(client.clone()), Secret::Keys(keys))
+                    .get_initial_creds(
+                        self.client.initial_options(client.clone()),
+                        Secret::Keys(keys),
+                    )
                     .await
                     .map_err(|e| KerberosError::Kdc {
                         code: e.kdc_error_code(),
@@ -216,8 +219,8 @@ mod tests {
     use kdc_client::{NameType, Realm};
     use zeroize::Zeroizing;
 
-    fn cred(client: &Principal, server: Principal, endtime: i64) -> Credential {
-        Credential {
+    fn cred(client: &Principal, server: Principal, endtime: i64) -> CacheEntry {
+        CacheEntry {
             client: client.clone(),
             server,
             key: Keyblock {

@@ -10,7 +10,8 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::credentials::SharedCredentials;
-use super::local::{self, CommandFilter, LocalLogin, err_packet, local_greeting};
+use super::local::{self, LocalLogin, err_packet, local_greeting};
+use super::relay::relay;
 use crate::connector::{ConnectOptions, Connection, Error, Stream};
 use crate::error::AuthError;
 use crate::messages::ErrPacket;
@@ -337,12 +338,34 @@ impl LocalIo {
     }
 }
 
+/// A session past its login: what the relay needs, and nothing else.
+struct Relay {
+    local: UnixStream,
+    upstream: Stream,
+    local_pending: Vec<u8>,
+    upstream_pending: Vec<u8>,
+}
+
 async fn run_session(
     stream: UnixStream,
     config: &ProxyConfig,
     creds: &SharedCredentials,
     log: &mut SessionLog,
 ) -> Result<(), String> {
+    // The login's state (Kerberos, the handshake, its buffers) is large; boxed, it is freed
+    // when the login ends instead of sizing the session's task for the whole command phase.
+    let r = Box::pin(login(stream, config, creds, log)).await?;
+    relay(r.local, r.upstream, r.local_pending, r.upstream_pending).await
+}
+
+/// Greet the local client, read its HandshakeResponse, log in upstream as its account, and
+/// answer it with the server's OK (or ERR).
+async fn login(
+    stream: UnixStream,
+    config: &ProxyConfig,
+    creds: &SharedCredentials,
+    log: &mut SessionLog,
+) -> Result<Relay, String> {
     let mut local = LocalIo::new(stream);
     let cfg = &config.upstream;
     let greeted = match Connection::open(cfg).await {
@@ -431,85 +454,10 @@ async fn run_session(
     let (upstream, rest) = conn.into_stream();
     local.write(&ok).await?;
     let leftover = local.decoder.take_buffered();
-    relay(local.stream, upstream, leftover, rest).await
-}
-
-/// The command phase: server to client byte for byte; client to server through the
-/// [`CommandFilter`] (COM_CHANGE_USER answered with an ERR, then the session ends).
-async fn relay(
-    local: UnixStream,
-    upstream: Stream,
-    local_pending: Vec<u8>,
-    upstream_pending: Vec<u8>,
-) -> Result<(), String> {
-    let (mut lr, mut lw) = local.into_split();
-    let (mut ur, mut uw) = tokio::io::split(upstream);
-    let up = async {
-        let mut filter = CommandFilter::default();
-        // 8 KiB like tokio::io::copy on the other side; `out` grows to what a read needs
-        // (an idle session keeps little).
-        let mut buf = vec![0u8; 8 * 1024];
-        let mut out = Vec::new();
-        let mut first = Some(local_pending);
-        loop {
-            let n = match first.take() {
-                Some(p) if !p.is_empty() => {
-                    out.clear();
-                    let r = filter.feed(&p, &mut out);
-                    uw.write_all(&out).await.map_err(|e| e.to_string())?;
-                    if let Err(r) = r {
-                        return Ok(Some(r));
-                    }
-                    continue;
-                }
-                _ => lr.read(&mut buf).await.map_err(|e| e.to_string())?,
-            };
-            if n == 0 {
-                let _ = uw.shutdown().await;
-                return Ok::<_, String>(None);
-            }
-            out.clear();
-            let r = filter.feed(&buf[..n], &mut out); // n <= buf.len()
-            uw.write_all(&out).await.map_err(|e| e.to_string())?;
-            if let Err(r) = r {
-                return Ok(Some(r));
-            }
-        }
-    };
-    let mut down = Box::pin(async {
-        if !upstream_pending.is_empty() {
-            lw.write_all(&upstream_pending)
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-        match tokio::io::copy(&mut ur, &mut lw).await {
-            // MariaDB closes a TLS session after COM_QUIT without close_notify: rustls reports
-            // that as UnexpectedEof; the session ended normally all the same.
-            Err(e) if e.kind() != std::io::ErrorKind::UnexpectedEof => return Err(e.to_string()),
-            _ => {}
-        }
-        let _ = lw.shutdown().await;
-        Ok::<_, String>(())
-    });
-    let refused = tokio::select! {
-        r = up => r?,
-        r = &mut down => return r,
-    };
-    match refused {
-        None => {
-            // The client is gone; let the server's last bytes (if any) drain, bounded.
-            let _ = tokio::time::timeout(Duration::from_secs(5), down).await;
-            Ok(())
-        }
-        Some(r) => {
-            let msg = "kerb proxy: COM_CHANGE_USER is not supported (the proxy logs in with \
-                       Kerberos once per connection); open a new connection as the other account";
-            drop(down);
-            let _ = lw
-                .write_all(&err_packet(1, 1235, "42000", msg).encode())
-                .await;
-            let _ = lw.shutdown().await;
-            Err(format!("refused command {:#04x}", r.command))
-        }
-    }
+    Ok(Relay {
+        local: local.stream,
+        upstream,
+        local_pending: leftover,
+        upstream_pending: rest,
+    })
 }

@@ -6,7 +6,7 @@
 //!   HandshakeResponse41, the command filter refusing COM_CHANGE_USER).
 //! * [`credentials`] (feature `proxy`): the TGT and service tickets shared by all sessions.
 //! * [`LocalProxy`] (feature `proxy`): the Unix-socket listener (same-uid peers only, SO_PEERCRED) and the
-//!   per-session relay — the only I/O here.
+//!   session's login; `relay` its command phase — the only I/O here.
 //!
 //! Security model: whoever can connect to the socket logs in with the proxy owner's
 //! Kerberos identity. The socket is set to mode 0600 once bound, and what holds even in the
@@ -18,6 +18,8 @@ pub mod credentials;
 #[cfg(feature = "proxy")]
 mod listener;
 pub mod local;
+#[cfg(feature = "proxy")]
+mod relay;
 
 #[cfg(feature = "proxy")]
 pub use listener::{LocalProxy, ProxyConfig};

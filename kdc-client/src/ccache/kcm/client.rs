@@ -14,7 +14,6 @@ use super::{
 };
 use crate::Principal;
 use crate::ccache::{Ccache, CcacheError, KdcOffset, encode_principal_v4};
-use crate::keytab::same_principal;
 
 /// How long one request may wait on the daemon (connect, write, read).
 const TIMEOUT: Duration = Duration::from_secs(15);
@@ -231,7 +230,7 @@ impl KcmCache {
                 !current
                     .credentials
                     .iter()
-                    .any(|c| same_principal(&c.server, &a.server))
+                    .any(|c| c.server.matches(&a.server))
             });
         if only_new {
             let mut conn = self.connect()?;

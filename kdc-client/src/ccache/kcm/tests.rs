@@ -11,8 +11,8 @@ fn princ(components: &[&str], realm: &str) -> Principal {
     Principal::new(name, Realm::new(realm).unwrap())
 }
 
-fn cred(server: &str) -> Credential {
-    Credential {
+fn cred(server: &str) -> CacheEntry {
+    CacheEntry {
         client: princ(&["joedoe"], "ONPREM.LOCAL"),
         server: princ(&[server, "ONPREM.LOCAL"], "ONPREM.LOCAL"),
         key: Keyblock {

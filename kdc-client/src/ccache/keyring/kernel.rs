@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use super::{Anchor, KeyringName, decode_primary_index, decode_time_offsets, encode_primary_index};
 use crate::Principal;
-use crate::ccache::{Ccache, CcacheError, Credential, decode_principal_v4, encode_principal_v4};
+use crate::ccache::{CacheEntry, Ccache, CcacheError, decode_principal_v4, encode_principal_v4};
 
 type Serial = kr::KeyringSerial;
 use errno::Errno;
@@ -160,7 +160,7 @@ fn unlink(key: Serial, ring: Serial) -> Result<(), Errno> {
 
 /// MIT's `update_keyring_expiration`: the cache keyring expires with its latest credential
 /// (one second for an expired cache: a zero timeout would mean "never"). Failure is harmless.
-fn expire_with_latest(ring: Serial, credentials: &[Credential], now: u32) {
+fn expire_with_latest(ring: Serial, credentials: &[CacheEntry], now: u32) {
     let latest_end = credentials.iter().map(|c| c.endtime).max().unwrap_or(0);
     if latest_end != 0 {
         let timeout = latest_end.checked_sub(now).filter(|&t| t > 0).unwrap_or(1);
@@ -243,7 +243,7 @@ impl KeyringCache {
                 continue;
             }
             match read(key) {
-                Ok(payload) => credentials.push(Credential::decode_v4(&payload)?),
+                Ok(payload) => credentials.push(CacheEntry::decode_v4(&payload)?),
                 // Unlinked or expired since the listing: skip it, as MIT does.
                 Err(e) if is_gone(e) => {}
                 Err(e) => return Err(err(e)),
@@ -322,7 +322,7 @@ impl KeyringCache {
     /// Add (or replace) the key of `cred`, expiring at its end time as MIT sets it.
     fn store_credential(
         &self,
-        cred: &Credential,
+        cred: &CacheEntry,
         ring: Serial,
         now: u32,
     ) -> Result<Serial, CcacheError> {

@@ -168,12 +168,34 @@ fn armored_tgs_replies_fail_closed() {
         matches!(&err, ExchangeError::Armor { detail, .. } if detail.contains("ticket was modified")),
         "{err}"
     );
-    // An unarmored reply (under the session key, as a KDC ignoring FAST would send it).
-    let err = ex.step(&reply(&tgt, &req, &server)).unwrap_err();
-    assert!(
-        matches!(&err, ExchangeError::Armor { detail, .. } if detail.contains("not armored")),
-        "{err}"
+    // An unarmored reply is taken only under the subkey: not under the session key.
+    assert!(ex.step(&reply(&tgt, &req, &server)).is_err());
+    // An armored reply stripped of its PA-FX-FAST: under the strengthened key, so it does not
+    // decrypt with the subkey.
+    let mut stripped = TgsRep::decode(&armored_reply(&tgt, &req, &server, false))
+        .unwrap()
+        .0;
+    stripped.padata = None;
+    let stripped = TgsRep(stripped).to_der().unwrap();
+    assert!(ex.step(&stripped).is_err());
+}
+
+#[test]
+fn an_unarmored_reply_under_the_subkey_is_taken_like_mit() {
+    // Heimdal 7.8's KDC ignores PA-FX-FAST in TGS requests and answers under the subkey
+    // (lab test `lab_heimdal`); MIT's library accepts that reply.
+    let tgt = tgt();
+    let server = princ("host/db.onprem.local@ONPREM.LOCAL");
+    let (ex, req) = TgsExchange::new(&tgt, &server, &fast_opts(), NOW, &mut OsRandom).unwrap();
+    let seen = kdc_unwrap(&tgt, &req);
+    let rep = reply_with(
+        &tgt,
+        &req,
+        &server,
+        (&seen.subkey, KeyUsage::TGS_REP_ENC_PART_SUBKEY),
+        |_| None,
     );
+    assert_eq!(ex.step(&rep).expect("unarmored TGS-REP").server, server);
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! TGS-REPs scripted with the asn1 types and `crypto::encrypt`: the reply is encrypted under
 //! the TGT session key (usage 8, RFC 4120 §5.4.2), which the exchange accepts as MIT does.
 
+use std::time::Duration;
+
 use super::*;
 use crate::asn1::{
     EncKdcRepPart, EncTgsRepPart, EncryptedData, KdcRep, KerberosFlags, KerberosTime, Ticket,
@@ -49,7 +51,7 @@ fn opts(canonicalize: bool) -> TgsOptions {
         renew: false,
         validate: false,
         policy: CryptoPolicy::default(),
-        clockskew: 300,
+        clockskew: Duration::from_secs(300),
         fast: false,
     }
 }
