@@ -71,6 +71,27 @@ pub enum SessionError {
 pub struct Session {
     client: Client,
     cache: CcacheHandle,
+    armor: Option<Armor>,
+}
+
+/// Where the FAST armor of a session's logins comes from (RFC 6113 §5.4.1.1, MIT's
+/// `kinit -T`): with it every AS request of [`Session::login_with_password`] and
+/// [`Session::login_with_keytab`] is armored, as a KDC that takes passwords only through FAST
+/// (Active Directory's "fail unarmored authentication requests") requires.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Armor {
+    /// The valid `krbtgt/REALM@REALM` ticket of the user's realm in this cache (what
+    /// `kerb kinit -k -t KEYTAB -c ARMOR host/NAME` wrote; MIT's `kinit -T ARMOR`).
+    Cache(CcacheHandle),
+    /// A TGT got with this keytab for this principal before each login (a domain-joined
+    /// host's `host/NAME` and its machine keytab), kept in memory only.
+    Keytab {
+        /// The keytab's principal, e.g. `host/client.example.com@EXAMPLE.COM`.
+        principal: Principal,
+        /// The keytab file.
+        keytab: PathBuf,
+    },
 }
 
 impl Session {
@@ -93,7 +114,19 @@ impl Session {
 
     /// A session of `client` on `cache`.
     pub fn new(client: Client, cache: CcacheHandle) -> Self {
-        Self { client, cache }
+        Self {
+            client,
+            cache,
+            armor: None,
+        }
+    }
+
+    /// This session with its logins armored by `armor` (FAST, RFC 6113). A login then fails
+    /// rather than go unarmored when no armor TGT can be had; the cache it fills says the
+    /// realm takes FAST (MIT's `fast_avail`), so [`Session::service_ticket`] armors too.
+    pub fn with_armor(mut self, armor: Armor) -> Self {
+        self.armor = Some(armor);
+        self
     }
 
     /// The client (configuration, clock, KDC transport).
@@ -123,14 +156,7 @@ impl Session {
         user: &Principal,
         password: Zeroizing<String>,
     ) -> Result<Credentials, SessionError> {
-        let opts = self.client.initial_options(user.clone());
-        let init = self
-            .client
-            .get_initial_creds(opts, Secret::Password(password))
-            .await?;
-        let tgt = init.creds.clone();
-        self.save(init.to_ccache()).await?;
-        Ok(tgt)
+        self.login(user, Secret::Password(password)).await
     }
 
     /// `kinit -k -t keytab user`: as [`Session::login_with_password`], with the newest key of
@@ -149,14 +175,54 @@ impl Session {
                 keytab.display()
             )));
         }
-        let opts = self.client.initial_options(user.clone());
-        let init = self
-            .client
-            .get_initial_creds(opts, Secret::Keys(keys))
-            .await?;
+        self.login(user, Secret::Keys(keys)).await
+    }
+
+    /// The AS exchange of both logins, armored if the session has [`Armor`], then the cache
+    /// initialised with the TGT (and `fast_avail` when armored, as MIT's kinit writes it).
+    async fn login(&self, user: &Principal, secret: Secret) -> Result<Credentials, SessionError> {
+        let mut opts = self.client.initial_options(user.clone());
+        opts.armor = self.armor_tgt(&user.realm).await?;
+        let armored = opts.armor.is_some();
+        let init = self.client.get_initial_creds(opts, secret).await?;
         let tgt = init.creds.clone();
-        self.save(init.to_ccache()).await?;
+        let mut cache = init.to_ccache();
+        if armored {
+            let realm = &tgt.client.realm;
+            let tgs = Principal::new(PrincipalName::krbtgt(realm), realm.clone());
+            cache.set_config(crate::client::FAST_AVAIL, Some(&tgs), b"yes");
+        }
+        self.save(cache).await?;
         Ok(tgt)
+    }
+
+    /// The armor TGT for a login in `realm`, if the session has [`Armor`].
+    async fn armor_tgt(&self, realm: &crate::Realm) -> Result<Option<Credentials>, SessionError> {
+        match &self.armor {
+            None => Ok(None),
+            Some(Armor::Cache(handle)) => {
+                let handle = handle.clone();
+                let cache = blocking(move || handle.load()).await??;
+                Ok(Some(self.client.armor_from_ccache(&cache, realm)?))
+            }
+            Some(Armor::Keytab { principal, keytab }) => {
+                let path = keytab.clone();
+                let kt = blocking(move || Keytab::read_file(&path)).await??;
+                let keys = kt.client_keys(principal);
+                if keys.is_empty() {
+                    return Err(SessionError::NoCredentials(format!(
+                        "Keytab {} holds no key for the armor principal {principal}",
+                        keytab.display()
+                    )));
+                }
+                let opts = self.client.initial_options(principal.clone());
+                let init = self
+                    .client
+                    .get_initial_creds(opts, Secret::Keys(keys))
+                    .await?;
+                Ok(Some(init.creds))
+            }
+        }
     }
 
     /// For long-running programs (what `k5start` does): if the cache holds no TGT of `user`

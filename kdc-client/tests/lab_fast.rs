@@ -271,3 +271,69 @@ fn session_service_ticket_armors_when_the_cache_has_fast_avail() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The front door armors logins (issue 14): a `Session` with `Armor::Keytab` (the host's
+/// machine keytab) or `Armor::Cache` (a cache holding the host's TGT) logs the user in to
+/// FAST.LOCAL, whose KDC refuses unarmored passwords; the cache it fills says `fast_avail`,
+/// so its service tickets are armored too. Without armor the same login fails.
+#[test]
+#[ignore = "needs the lab"]
+fn session_logins_are_armored_from_a_keytab_or_a_cache() {
+    use kdc_client::ccache::CcacheHandle;
+    use kdc_client::session::{Armor, Session};
+
+    let rt = runtime();
+    let dir = std::env::temp_dir().join(format!("kdc-lab-fast-armor-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let host = Principal::parse(&env("LAB_FAST_HOST_PRINCIPAL"), None).unwrap();
+    let keytab = std::path::PathBuf::from(env("LAB_FAST_HOST_KEYTAB"));
+    let pw = || Zeroizing::new(String::from("Passw0rd-joedoe"));
+
+    let plain = Session::new(client(), CcacheHandle::file(dir.join("plain")));
+    let e = rt
+        .block_on(plain.login_with_password(&user(), pw()))
+        .unwrap_err();
+    assert!(e.to_string().contains("the KDC requires FAST armor"), "{e}");
+
+    // The armor cache, as `kerb kinit -k -t KEYTAB -c ARMOR host/NAME` writes it.
+    let armor_cache = CcacheHandle::file(dir.join("armor"));
+    rt.block_on(Session::new(client(), armor_cache.clone()).login_with_keytab(&host, &keytab))
+        .expect("host TGT from its keytab (FAST.LOCAL needs no armor for keys)");
+    let service = kdc_client::ServiceName::Principal(
+        Principal::parse(&env("LAB_FAST_SERVICE"), None).unwrap(),
+    );
+    for (name, armor) in [
+        (
+            "keytab",
+            Armor::Keytab {
+                principal: host.clone(),
+                keytab: keytab.clone(),
+            },
+        ),
+        ("cache", Armor::Cache(armor_cache.clone())),
+    ] {
+        let handle = CcacheHandle::file(dir.join(name));
+        let session = Session::new(client(), handle.clone()).with_armor(armor);
+        let tgt = rt
+            .block_on(session.login_with_password(&user(), pw()))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(tgt.client, user(), "{name}");
+        let cache = handle.load().unwrap();
+        let realm = Realm::new(env("LAB_FAST_REALM")).unwrap();
+        let tgs = Principal::new(kdc_client::PrincipalName::krbtgt(&realm), realm);
+        assert_eq!(
+            cache.get_config(kdc_client::client::FAST_AVAIL, Some(&tgs)),
+            Some(&b"yes"[..]),
+            "{name}"
+        );
+        let (creds, trace) = traced(|| rt.block_on(session.service_ticket(&service)));
+        creds.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            trace
+                .iter()
+                .any(|t| t.contains("Encoding request body and padata into FAST request")),
+            "{name}: {trace:#?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
