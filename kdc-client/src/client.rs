@@ -259,6 +259,7 @@ impl Client {
         };
         let what = match service {
             Service::Kdc => "KDCs",
+            Service::PrimaryKdc => "primary KDCs",
             Service::Kpasswd => "kpasswd servers",
             Service::Kadmin => "admin servers",
         };
@@ -290,6 +291,30 @@ impl Client {
             return None;
         }
         transport::dns::realm_from_txt(host, self.resolver().await?).await
+    }
+
+    /// The default realm, as MIT's `krb5_get_default_realm`: `default_realm` of
+    /// `[libdefaults]`; else, with `dns_lookup_realm` (or `dns_fallback`) in a build with the
+    /// `dns` feature, the `_kerberos` TXT record of the local host's fully qualified name or
+    /// its nearest parent domain, else the global `_kerberos.` record (MIT's
+    /// `hostrealm_dns.c`, [`transport::dns::default_realm_from_txt`]). `None` when neither
+    /// gives one.
+    pub async fn default_realm(&self) -> Option<Realm> {
+        if let Some(realm) = &self.conf.default_realm {
+            return Some(realm.clone());
+        }
+        #[cfg(feature = "dns")]
+        if self.conf.dns_lookup_realm {
+            use transport::dns::{default_realm_from_txt, read_fq_local_hostname};
+            // Reading the host name and /etc/hosts is blocking file I/O.
+            let host = tokio::task::spawn_blocking(read_fq_local_hostname)
+                .await
+                .ok()
+                .flatten()?;
+            tracing::debug!("No default_realm: looking up the realm of {host} in DNS");
+            return default_realm_from_txt(&host, self.resolver().await?).await;
+        }
+        None
     }
 
     /// The password-change servers of a realm (RFC 3244), as MIT's `locate_kpasswd`:
@@ -428,13 +453,18 @@ impl Client {
     /// Send one request to its realm's KDCs.
     pub async fn send(&self, req: &KdcRequest) -> Result<KdcReply, ClientError> {
         let kdcs = self.locate_kdcs(&req.realm).await?;
+        self.send_to(req, &kdcs).await
+    }
+
+    /// Send one request to `kdcs`, in order.
+    async fn send_to(&self, req: &KdcRequest, kdcs: &[KdcAddr]) -> Result<KdcReply, ClientError> {
         self.exchanges.fetch_add(1, Ordering::Relaxed);
         let too_big = |b: &[u8]| {
             transport::looks_like_krb_error(b)
                 && KrbError::decode(b).is_ok_and(|e| e.error_code == KRB_ERR_RESPONSE_TOO_BIG)
         };
         let cfg = self.transport_for(&req.realm);
-        Ok(transport::send_to_realm(&req.realm, &kdcs, &req.bytes, &cfg, too_big).await?)
+        Ok(transport::send_to_realm(&req.realm, kdcs, &req.bytes, &cfg, too_big).await?)
     }
 
     /// The armor TGT for FAST (MIT's `kinit -T`, RFC 6113 §5.4.1.1): the
@@ -456,22 +486,28 @@ impl Client {
             .ok_or(ClientError::NoArmor(tgs))
     }
 
-    /// The AS exchange (kinit).
+    /// The AS exchange (kinit), tried once more with the realm's primary KDCs when a replica
+    /// refused it ([`Client::get_initial_creds_asking`]).
     pub async fn get_initial_creds(
         &self,
         opts: AsOptions,
         secret: Secret,
     ) -> Result<InitialCreds, ClientError> {
-        let mut rng = OsRandom;
-        let (ex, req) = AsExchange::new(opts, secret, self.now(), &mut rng)?;
         // The secret is given: the exchange never asks for it.
-        self.run_as(ex, req, || Err(ExchangeError::SecretNotAsked.into()))
-            .await
+        let never = || Err(ExchangeError::SecretNotAsked.into());
+        self.initial_creds(opts, Some(secret), never).await
     }
 
     /// The AS exchange with the secret asked for only when a reply needs the key, as MIT's
     /// kinit prompts for a password: `ask` runs at most once, and not at all when the KDC
     /// refuses the first request (an unknown principal, a disabled account).
+    ///
+    /// As MIT's `krb5_get_init_creds_password` and `_keytab`: when the exchange fails with
+    /// an answer (any KDC error, a reply the key does not decrypt, but not an unreachable
+    /// realm or a failed prompt) from a KDC that is not one of the realm's primary KDCs
+    /// ([`Client::primary_kdcs`]), the whole exchange is made once more with the primaries,
+    /// with the secret already given (a replica may not have the new password yet). If no
+    /// primary is known or none answers, the replica's error is returned.
     pub async fn get_initial_creds_asking<E>(
         &self,
         opts: AsOptions,
@@ -480,24 +516,141 @@ impl Client {
     where
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let mut rng = OsRandom;
-        let (ex, req) = AsExchange::new_deferred(opts, self.now(), &mut rng)?;
         let ask = || ask().map_err(|e| ClientError::Secret(e.into()));
-        self.run_as(ex, req, ask).await
+        self.initial_creds(opts, None, ask).await
     }
 
-    async fn run_as(
+    /// The AS exchange with any KDC of the realm, then, after a failure answered by a replica,
+    /// with the primary KDCs (MIT's `use_primary` retry).
+    async fn initial_creds(
         &self,
-        mut ex: AsExchange,
-        mut req: KdcRequest,
+        opts: AsOptions,
+        mut secret: Option<Secret>,
         ask: impl FnOnce() -> Result<Secret, ClientError>,
     ) -> Result<InitialCreds, ClientError> {
-        let mut rng = OsRandom;
+        let realm = opts.client.realm.clone();
         let mut ask = Some(ask);
+        let (error, kdc) = match self.run_as(opts.clone(), None, &mut secret, &mut ask).await {
+            Ok(creds) => return Ok(creds),
+            Err(failure) => failure,
+        };
+        // MIT gives up at once when no KDC answered, the realm has none, or the prompt
+        // failed (KRB5_KDC_UNREACH, KRB5_REALM_CANT_RESOLVE, KRB5_LIBOS_PWDINTR).
+        let Some(kdc) = kdc else {
+            return Err(error);
+        };
+        if matches!(
+            error,
+            ClientError::Transport(_) | ClientError::NoKdc(_) | ClientError::Secret(_)
+        ) {
+            return Err(error);
+        }
+        let primaries = self.primary_kdcs(&realm).await;
+        let primary = self.is_primary(&primaries, kdc).await;
+        tracing::debug!(
+            realm = %realm,
+            kdc = %kdc,
+            "Response was{} from primary KDC",
+            if primary { "" } else { " not" }
+        );
+        if primary {
+            return Err(error);
+        }
+        if primaries.is_empty() {
+            tracing::debug!(realm = %realm, "No primary KDC known for {realm}: not retrying");
+            return Err(error);
+        }
+        tracing::debug!(realm = %realm, kdc = %kdc, "Retrying AS request with primary KDC");
+        match self
+            .run_as(opts, Some(&primaries), &mut secret, &mut ask)
+            .await
+        {
+            Ok(creds) => Ok(creds),
+            // An unreachable primary: the replica's answer stands (as MIT).
+            Err((ClientError::Transport(e), _)) => {
+                tracing::debug!(realm = %realm, "Primary KDC unreachable: {e}");
+                Err(error)
+            }
+            Err((retry_error, _)) => Err(retry_error),
+        }
+    }
+
+    /// The primary KDCs of a realm, as MIT's `locate_service_primary_kdc`: `primary_kdc`
+    /// (else `master_kdc`) in `[realms]`; when there are none and
+    /// [`Client::looks_up_kdcs_in_dns`], the realm's `_kerberos` URI records with the `m`
+    /// flag (`dns_uri_lookup`), else its `_kerberos-master._udp` then `._tcp` SRV records.
+    /// Empty when none is known.
+    pub async fn primary_kdcs(&self, realm: &Realm) -> Vec<KdcAddr> {
+        let configured: Vec<KdcAddr> = self
+            .conf
+            .realms
+            .get(realm.as_str())
+            .map(|r| r.primary_kdc.iter().filter_map(kdc_addr).collect())
+            .unwrap_or_default();
+        if !configured.is_empty() {
+            return configured;
+        }
+        #[cfg(feature = "dns")]
+        if self.conf.dns_lookup_kdc {
+            return self
+                .dns_servers(realm, transport::dns::Service::PrimaryKdc, false)
+                .await;
+        }
+        Vec::new()
+    }
+
+    /// Whether the KDC at `kdc` is one of `primaries` (MIT's `k5_kdc_is_primary`). MIT
+    /// compares host names; we compare the address and port the primaries' names resolve to
+    /// (names that do not resolve match nothing), so a replica on the same host but another
+    /// port is not taken for the primary.
+    async fn is_primary(&self, primaries: &[KdcAddr], kdc: std::net::SocketAddr) -> bool {
+        for primary in primaries {
+            let port = primary.port;
+            if let Ok(ip) = primary.host.parse::<std::net::IpAddr>() {
+                if std::net::SocketAddr::new(ip, port) == kdc {
+                    return true;
+                }
+                continue;
+            }
+            match tokio::net::lookup_host((primary.host.as_str(), port)).await {
+                Ok(mut addrs) => {
+                    if addrs.any(|a| a == kdc) {
+                        return true;
+                    }
+                }
+                Err(e) => tracing::debug!("Cannot resolve primary KDC {}: {e}", primary.host),
+            }
+        }
+        false
+    }
+
+    /// One AS exchange, with `kdcs` or (`None`) the realm's KDCs. The secret is `secret`,
+    /// else asked once with `ask` (and kept in `secret` for a retry). A failure comes with
+    /// the KDC that sent the last reply, if any did.
+    async fn run_as(
+        &self,
+        opts: AsOptions,
+        kdcs: Option<&[KdcAddr]>,
+        secret: &mut Option<Secret>,
+        ask: &mut Option<impl FnOnce() -> Result<Secret, ClientError>>,
+    ) -> Result<InitialCreds, (ClientError, Option<std::net::SocketAddr>)> {
+        let mut rng = OsRandom;
+        let now = self.now();
+        let started = match secret.clone() {
+            Some(given) => AsExchange::new(opts, given, now, &mut rng),
+            None => AsExchange::new_deferred(opts, now, &mut rng),
+        };
+        let (mut ex, mut req) = started.map_err(|e| (e.into(), None))?;
+        let mut last_kdc = None;
         // The password's likely key is derived while the first request is in flight.
         let mut precomputation = ex.key_precomputation().map(tokio::task::spawn_blocking);
         loop {
-            let reply = self.send(&req).await?;
+            let sent = match kdcs {
+                Some(kdcs) => self.send_to(&req, kdcs).await,
+                None => self.send(&req).await,
+            };
+            let reply = sent.map_err(|e| (e, last_kdc))?;
+            last_kdc = Some(reply.kdc);
             if let Some(task) = precomputation.take()
                 && let Ok(Some(key)) = task.await
             {
@@ -506,14 +659,26 @@ impl Client {
             let kdc = reply.kdc.to_string();
             let mut step = ex.step(&reply.bytes, self.now(), &mut rng);
             if let Ok(AsStep::NeedSecret) = step {
-                let ask = ask.take().ok_or(ExchangeError::SecretNotAsked)?;
-                step = ex.provide_secret(ask()?, self.now(), &mut rng);
+                let given = match secret.clone() {
+                    Some(given) => given,
+                    None => {
+                        let ask = ask
+                            .take()
+                            .ok_or((ExchangeError::SecretNotAsked.into(), last_kdc))?;
+                        let asked = ask().map_err(|e| (e, last_kdc))?;
+                        *secret = Some(asked.clone());
+                        asked
+                    }
+                };
+                step = ex.provide_secret(given, self.now(), &mut rng);
             }
-            match step.map_err(|e| e.with_kdc(&kdc))? {
+            match step.map_err(|e| (e.with_kdc(&kdc).into(), last_kdc))? {
                 AsStep::Send(next) => req = next,
                 AsStep::Done(creds) => return Ok(*creds),
                 // `provide_secret` goes on with the reply, which needs nothing more.
-                AsStep::NeedSecret => return Err(ExchangeError::SecretNotAsked.into()),
+                AsStep::NeedSecret => {
+                    return Err((ExchangeError::SecretNotAsked.into(), last_kdc));
+                }
             }
         }
     }
