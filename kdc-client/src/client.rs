@@ -1053,6 +1053,167 @@ mod tests {
         assert_eq!(client.kdc_exchanges(), 2);
     }
 
+    /// A scripted UDP KDC on loopback: answers each AS-REQ with `answer(request)` and logs
+    /// whether the request carried PA-ENC-TIMESTAMP.
+    async fn scripted_as_kdc(
+        answer: impl Fn(&[u8]) -> Vec<u8> + Send + 'static,
+    ) -> (
+        u16,
+        std::sync::Arc<std::sync::Mutex<Vec<bool>>>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        use crate::asn1::pa_type;
+        use crate::exchange::as_req_tests::padata_of;
+        let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = sock.local_addr().unwrap().port();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let task = tokio::spawn(async move {
+            let mut buf = vec![0u8; 65536];
+            while let Ok((n, from)) = sock.recv_from(&mut buf).await {
+                let req = &buf[..n];
+                log.lock()
+                    .unwrap()
+                    .push(padata_of(req, pa_type::ENC_TIMESTAMP).is_some());
+                let _ = sock.send_to(&answer(req), from).await;
+            }
+        });
+        (port, seen, task)
+    }
+
+    /// A replica without the new password: PREAUTH_REQUIRED, then PREAUTH_FAILED.
+    fn stale_replica(req: &[u8]) -> Vec<u8> {
+        use crate::exchange::as_req_tests::{NOW, krb_error, padata_of, preauth_required};
+        match padata_of(req, crate::asn1::pa_type::ENC_TIMESTAMP) {
+            None => preauth_required(),
+            Some(_) => krb_error(
+                crate::error_code::KDC_ERR_PREAUTH_FAILED,
+                NOW.secs,
+                None,
+                None,
+            ),
+        }
+    }
+
+    /// The primary, which has the password: PREAUTH_REQUIRED, then the AS-REP.
+    fn primary(req: &[u8]) -> Vec<u8> {
+        use crate::exchange::as_req_tests::{as_rep, padata_of, preauth_required};
+        match padata_of(req, crate::asn1::pa_type::ENC_TIMESTAMP) {
+            None => preauth_required(),
+            Some(_) => as_rep(req, 0),
+        }
+    }
+
+    fn client_for(realm_lines: &str) -> Client {
+        let text = format!(
+            "[libdefaults]\n dns_lookup_kdc = false\n\
+             [realms]\n ONPREM.LOCAL = {{\n{realm_lines}\n }}\n"
+        );
+        let mut m = std::collections::BTreeMap::new();
+        m.insert(std::path::PathBuf::from("/k"), text);
+        let conf = Krb5Conf::load_from(&["/k".into()], &crate::config::MemSource(m)).unwrap();
+        let now = crate::exchange::as_req_tests::NOW;
+        Client::new(conf).with_clock(Arc::new(move || now))
+    }
+
+    /// MIT's `use_primary` retry (`gic_pwd.c`): PREAUTH_FAILED from a replica sends the whole
+    /// exchange again to `primary_kdc`, with the password asked only once.
+    #[tokio::test]
+    async fn a_replica_refusing_the_password_is_retried_with_the_primary() {
+        use crate::exchange::as_req_tests::{options, password};
+        let (replica_port, replica_seen, replica) = scripted_as_kdc(stale_replica).await;
+        let (primary_port, primary_seen, primary_task) = scripted_as_kdc(primary).await;
+        let client = client_for(&format!(
+            " kdc = udp/127.0.0.1:{replica_port}\n primary_kdc = udp/127.0.0.1:{primary_port}"
+        ));
+        let asked = std::sync::atomic::AtomicUsize::new(0);
+        let ask = || {
+            asked.fetch_add(1, Ordering::Relaxed);
+            Ok::<_, std::io::Error>(password())
+        };
+        let init = client.get_initial_creds_asking(options(), ask).await;
+        replica.abort();
+        primary_task.abort();
+        let init = init.unwrap();
+        assert_eq!(init.creds.client, options().client);
+        assert_eq!(asked.load(Ordering::Relaxed), 1);
+        assert_eq!(*replica_seen.lock().unwrap(), [false, true]);
+        assert_eq!(*primary_seen.lock().unwrap(), [false, true]);
+        // The password given up front is used again as well (MIT's keytab path too).
+        let (replica_port, _, replica) = scripted_as_kdc(stale_replica).await;
+        let (primary_port, primary_seen, primary_task) = scripted_as_kdc(primary).await;
+        let client = client_for(&format!(
+            " kdc = udp/127.0.0.1:{replica_port}\n master_kdc = udp/127.0.0.1:{primary_port}"
+        ));
+        let init = client.get_initial_creds(options(), password()).await;
+        replica.abort();
+        primary_task.abort();
+        assert!(init.is_ok(), "{init:?}");
+        assert_eq!(primary_seen.lock().unwrap().len(), 2);
+    }
+
+    /// No retry when the KDC that refused is the primary or no primary is known; the
+    /// primary's own refusal replaces the replica's; an unreachable primary leaves the
+    /// replica's error.
+    #[tokio::test]
+    async fn the_primary_retry_happens_only_with_another_primary() {
+        use crate::exchange::as_req_tests::{NOW, krb_error, options, password};
+        let preauth_failed = Some(crate::error_code::KDC_ERR_PREAUTH_FAILED);
+        let (port, seen, task) = scripted_as_kdc(stale_replica).await;
+        for lines in [
+            format!(" kdc = udp/127.0.0.1:{port}\n primary_kdc = udp/127.0.0.1:{port}"),
+            format!(" kdc = udp/127.0.0.1:{port}"),
+        ] {
+            seen.lock().unwrap().clear();
+            let err = client_for(&lines)
+                .get_initial_creds(options(), password())
+                .await
+                .unwrap_err();
+            assert_eq!(err.kdc_error_code(), preauth_failed, "{lines}: {err}");
+            assert_eq!(*seen.lock().unwrap(), [false, true], "{lines}");
+        }
+        // The primary says the password has expired: that is the answer (kinit then asks
+        // for a new one, as MIT's).
+        let (primary_port, primary_seen, primary_task) = scripted_as_kdc(|req| {
+            match crate::exchange::as_req_tests::padata_of(req, crate::asn1::pa_type::ENC_TIMESTAMP)
+            {
+                None => crate::exchange::as_req_tests::preauth_required(),
+                Some(_) => krb_error(crate::error_code::KDC_ERR_KEY_EXPIRED, NOW.secs, None, None),
+            }
+        })
+        .await;
+        let err = client_for(&format!(
+            " kdc = udp/127.0.0.1:{port}\n primary_kdc = udp/127.0.0.1:{primary_port}"
+        ))
+        .get_initial_creds(options(), password())
+        .await
+        .unwrap_err();
+        primary_task.abort();
+        assert_eq!(
+            err.kdc_error_code(),
+            Some(crate::error_code::KDC_ERR_KEY_EXPIRED),
+            "{err}"
+        );
+        assert_eq!(primary_seen.lock().unwrap().len(), 2);
+        // A primary that does not answer (nothing listens on its port).
+        let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let closed_port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let client = client_for(&format!(
+            " kdc = udp/127.0.0.1:{port}\n primary_kdc = udp/127.0.0.1:{closed_port}"
+        ))
+        .with_transport(TransportConfig {
+            kdc_timeout: std::time::Duration::from_millis(200),
+            ..TransportConfig::default()
+        });
+        let err = client
+            .get_initial_creds(options(), password())
+            .await
+            .unwrap_err();
+        task.abort();
+        assert_eq!(err.kdc_error_code(), preauth_failed, "{err}");
+    }
+
     /// MIT's `fast_avail` entry for the cache principal's realm makes the TGS options armored.
     #[test]
     fn tgs_options_for_a_cache_follow_fast_avail() {

@@ -1049,4 +1049,4 @@ pub(crate) fn default_salt_for(p: &Principal) -> Vec<u8> {
 
 #[cfg(test)]
 #[path = "as_req_tests.rs"]
-mod tests;
+pub(crate) mod tests;
