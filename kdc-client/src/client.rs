@@ -579,7 +579,9 @@ impl Client {
     /// (else `master_kdc`) in `[realms]`; when there are none and
     /// [`Client::looks_up_kdcs_in_dns`], the realm's `_kerberos` URI records with the `m`
     /// flag (`dns_uri_lookup`), else its `_kerberos-master._udp` then `._tcp` SRV records.
-    /// Empty when none is known.
+    /// Empty when none is known. (MIT's `locate_uri`, 1.20 to its current sources, is given a
+    /// primary-only flag it never applies, so its retry goes to every KDC of the URI
+    /// records; we keep only the flagged ones.)
     pub async fn primary_kdcs(&self, realm: &Realm) -> Vec<KdcAddr> {
         let configured: Vec<KdcAddr> = self
             .conf
