@@ -411,7 +411,10 @@ log "kadmind up: kpasswd $KDC_HOST:$KPASSWD_PORT (udp, tcp), kadmin $KDC_HOST:$K
 # after an unusable entry); and the TXT record `_kerberos.hosted.local` naming APPS.LOCAL, the
 # realm of $TXT_HOST (whose domain, uppercased, is no realm), for `dns_lookup_realm`
 # ($STATE/krb5-dns-realm.conf: the DNS-only profile with `dns_lookup_realm = true`); and a TXT
-# record too long for UDP.
+# record too long for UDP. For the default realm from DNS (no `default_realm`,
+# `dns_lookup_realm = true`, $STATE/krb5-dns-nodefault.conf): the TXT record
+# `_kerberos.clients.onprem.local` naming ONPREM.LOCAL and an address for $DNS_CLIENT_HOST, the
+# host name clients take in a private UTS namespace (MIT canonicalises it with getaddrinfo).
 DNS_ADDR=${LAB_DNS_ADDR:-127.53.$(( (OFF / 250) % 250 )).$(( OFF % 250 + 1 ))}
 mkdir -p "$STATE/dns"
 ! port_busy "$DNS_ADDR" 53 || die "port $DNS_ADDR:53 (DNS) already in use; set LAB_DNS_ADDR"
@@ -437,6 +440,9 @@ uri_rr() { # priority weight uri
 dns_args+=(--dns-rr="_kerberos.$FAST_REALM,256,$(uri_rr 0 0 "krb5srv::sctp:${DNS_HOST[$FAST_REALM]}")"
   --dns-rr="_kerberos.$FAST_REALM,256,$(uri_rr 1 0 "krb5srv:m:tcp:${DNS_HOST[$FAST_REALM]}:${KDC_PORT[$FAST_REALM]}")"
   --txt-record="_kerberos.${TXT_HOST#*.},$APPS_REALM")
+DNS_CLIENT_HOST=ws1.clients.onprem.local
+dns_args+=(--txt-record="_kerberos.${DNS_CLIENT_HOST#*.},$USER_REALM"
+  --host-record="$DNS_CLIENT_HOST,127.0.0.1")
 # A TXT answer too long for a UDP reply (three 250-byte strings): dnsmasq truncates it (TC) and
 # answers over TCP.
 long=$(printf '%0250d' 0)
@@ -450,6 +456,7 @@ printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$DNS_ADDR" >"$STATE/dns/
   capaths
 } >"$STATE/krb5-dns.conf"
 sed 's/dns_lookup_realm = false/dns_lookup_realm = true/' "$STATE/krb5-dns.conf" >"$STATE/krb5-dns-realm.conf"
+grep -v '^[[:space:]]*default_realm[[:space:]]*=' "$STATE/krb5-dns-realm.conf" >"$STATE/krb5-dns-nodefault.conf"
 log "DNS up: $DNS_ADDR:53 (SRV records of ${REALMS[*]}, URI of $FAST_REALM, TXT of ${TXT_HOST#*.})"
 
 # ------------------------------------------------------------------ KCM ---
@@ -588,6 +595,10 @@ export LAB_KRB5_CONFIG_DNS='$STATE/krb5-dns.conf'
 # The same with dns_lookup_realm = true; LAB_TXT_HOST's realm is only in a TXT record.
 export LAB_KRB5_CONFIG_DNS_REALM='$STATE/krb5-dns-realm.conf'
 export LAB_TXT_HOST=$TXT_HOST
+# The same without default_realm: the realm comes from the TXT record of LAB_DNS_CLIENT_HOST's
+# domain when a client's host name is LAB_DNS_CLIENT_HOST (unshare -u).
+export LAB_KRB5_CONFIG_DNS_NO_DEFAULT='$STATE/krb5-dns-nodefault.conf'
+export LAB_DNS_CLIENT_HOST=$DNS_CLIENT_HOST
 export LAB_KDC_PORT_FAST=${KDC_PORT[$FAST_REALM]}
 
 # Realms and KDCs (UDP and TCP on the same port).

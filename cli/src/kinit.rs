@@ -742,16 +742,28 @@ fn client_principal(
     conf: &Krb5Conf,
     existing: Option<&Principal>,
 ) -> Result<Principal, Failure> {
-    let realm = conf.default_realm.as_ref();
+    // MIT's krb5_get_default_realm, asked only when a name needs it: `default_realm`, else
+    // (with `dns_lookup_realm`) the local host's `_kerberos` TXT record.
+    let default_realm = std::cell::OnceCell::new();
+    let realm = || {
+        default_realm
+            .get_or_init(|| match &conf.default_realm {
+                Some(realm) => Some(realm.clone()),
+                None => common::block_on(Client::new(conf.clone()).default_realm())
+                    .ok()
+                    .flatten(),
+            })
+            .as_ref()
+    };
     let no_realm =
         || Failure::Krb("Cannot find default realm while getting default ccache".to_owned());
     if let Some(name) = &args.principal {
         if args.enterprise {
-            let realm = realm.cloned().ok_or_else(no_realm)?;
+            let realm = realm().cloned().ok_or_else(no_realm)?;
             return Principal::enterprise(name, realm)
                 .map_err(|e| Failure::Krb(format!("{e} when parsing name {name}")));
         }
-        return Principal::parse(name, realm)
+        return Principal::parse(name, realm())
             .map_err(|e| Failure::Krb(format!("{e} when parsing name {name}")));
     }
     if args.use_keytab() && args.client_keytab {
@@ -777,7 +789,7 @@ fn client_principal(
             .map_err(|e| Failure::Krb(e.to_string()))?;
         let realm = conf
             .realm_for_host(&host)
-            .or(realm)
+            .or_else(realm)
             .cloned()
             .ok_or_else(no_realm)?;
         let name = kdc_client::PrincipalName::new(NameType::SrvHst, vec!["host".into(), host])
@@ -787,7 +799,7 @@ fn client_principal(
     let user = common::user_name().ok_or_else(|| {
         Failure::Krb("Unable to identify user while getting default ccache".to_owned())
     })?;
-    Principal::parse(&user, Some(&realm.cloned().ok_or_else(no_realm)?))
+    Principal::parse(&user, Some(&realm().cloned().ok_or_else(no_realm)?))
         .map_err(|e| Failure::Krb(format!("{e} when parsing name {user}")))
 }
 

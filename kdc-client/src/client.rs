@@ -259,6 +259,7 @@ impl Client {
         };
         let what = match service {
             Service::Kdc => "KDCs",
+            Service::PrimaryKdc => "primary KDCs",
             Service::Kpasswd => "kpasswd servers",
             Service::Kadmin => "admin servers",
         };
@@ -290,6 +291,30 @@ impl Client {
             return None;
         }
         transport::dns::realm_from_txt(host, self.resolver().await?).await
+    }
+
+    /// The default realm, as MIT's `krb5_get_default_realm`: `default_realm` of
+    /// `[libdefaults]`; else, with `dns_lookup_realm` (or `dns_fallback`) in a build with the
+    /// `dns` feature, the `_kerberos` TXT record of the local host's fully qualified name or
+    /// its nearest parent domain, else the global `_kerberos.` record (MIT's
+    /// `hostrealm_dns.c`, [`transport::dns::default_realm_from_txt`]). `None` when neither
+    /// gives one.
+    pub async fn default_realm(&self) -> Option<Realm> {
+        if let Some(realm) = &self.conf.default_realm {
+            return Some(realm.clone());
+        }
+        #[cfg(feature = "dns")]
+        if self.conf.dns_lookup_realm {
+            use transport::dns::{default_realm_from_txt, read_fq_local_hostname};
+            // Reading the host name and /etc/hosts is blocking file I/O.
+            let host = tokio::task::spawn_blocking(read_fq_local_hostname)
+                .await
+                .ok()
+                .flatten()?;
+            tracing::debug!("No default_realm: looking up the realm of {host} in DNS");
+            return default_realm_from_txt(&host, self.resolver().await?).await;
+        }
+        None
     }
 
     /// The password-change servers of a realm (RFC 3244), as MIT's `locate_kpasswd`:
@@ -428,13 +453,18 @@ impl Client {
     /// Send one request to its realm's KDCs.
     pub async fn send(&self, req: &KdcRequest) -> Result<KdcReply, ClientError> {
         let kdcs = self.locate_kdcs(&req.realm).await?;
+        self.send_to(req, &kdcs).await
+    }
+
+    /// Send one request to `kdcs`, in order.
+    async fn send_to(&self, req: &KdcRequest, kdcs: &[KdcAddr]) -> Result<KdcReply, ClientError> {
         self.exchanges.fetch_add(1, Ordering::Relaxed);
         let too_big = |b: &[u8]| {
             transport::looks_like_krb_error(b)
                 && KrbError::decode(b).is_ok_and(|e| e.error_code == KRB_ERR_RESPONSE_TOO_BIG)
         };
         let cfg = self.transport_for(&req.realm);
-        Ok(transport::send_to_realm(&req.realm, &kdcs, &req.bytes, &cfg, too_big).await?)
+        Ok(transport::send_to_realm(&req.realm, kdcs, &req.bytes, &cfg, too_big).await?)
     }
 
     /// The armor TGT for FAST (MIT's `kinit -T`, RFC 6113 §5.4.1.1): the
@@ -456,22 +486,28 @@ impl Client {
             .ok_or(ClientError::NoArmor(tgs))
     }
 
-    /// The AS exchange (kinit).
+    /// The AS exchange (kinit), tried once more with the realm's primary KDCs when a replica
+    /// refused it ([`Client::get_initial_creds_asking`]).
     pub async fn get_initial_creds(
         &self,
         opts: AsOptions,
         secret: Secret,
     ) -> Result<InitialCreds, ClientError> {
-        let mut rng = OsRandom;
-        let (ex, req) = AsExchange::new(opts, secret, self.now(), &mut rng)?;
         // The secret is given: the exchange never asks for it.
-        self.run_as(ex, req, || Err(ExchangeError::SecretNotAsked.into()))
-            .await
+        let never = || Err(ExchangeError::SecretNotAsked.into());
+        self.initial_creds(opts, Some(secret), never).await
     }
 
     /// The AS exchange with the secret asked for only when a reply needs the key, as MIT's
     /// kinit prompts for a password: `ask` runs at most once, and not at all when the KDC
     /// refuses the first request (an unknown principal, a disabled account).
+    ///
+    /// As MIT's `krb5_get_init_creds_password` and `_keytab`: when the exchange fails with
+    /// an answer (any KDC error, a reply the key does not decrypt, but not an unreachable
+    /// realm or a failed prompt) from a KDC that is not one of the realm's primary KDCs
+    /// ([`Client::primary_kdcs`]), the whole exchange is made once more with the primaries,
+    /// with the secret already given (a replica may not have the new password yet). If no
+    /// primary is known or none answers, the replica's error is returned.
     pub async fn get_initial_creds_asking<E>(
         &self,
         opts: AsOptions,
@@ -480,24 +516,143 @@ impl Client {
     where
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let mut rng = OsRandom;
-        let (ex, req) = AsExchange::new_deferred(opts, self.now(), &mut rng)?;
         let ask = || ask().map_err(|e| ClientError::Secret(e.into()));
-        self.run_as(ex, req, ask).await
+        self.initial_creds(opts, None, ask).await
     }
 
-    async fn run_as(
+    /// The AS exchange with any KDC of the realm, then, after a failure answered by a replica,
+    /// with the primary KDCs (MIT's `use_primary` retry).
+    async fn initial_creds(
         &self,
-        mut ex: AsExchange,
-        mut req: KdcRequest,
+        opts: AsOptions,
+        mut secret: Option<Secret>,
         ask: impl FnOnce() -> Result<Secret, ClientError>,
     ) -> Result<InitialCreds, ClientError> {
-        let mut rng = OsRandom;
+        let realm = opts.client.realm.clone();
         let mut ask = Some(ask);
+        let (error, kdc) = match self.run_as(opts.clone(), None, &mut secret, &mut ask).await {
+            Ok(creds) => return Ok(creds),
+            Err(failure) => failure,
+        };
+        // MIT gives up at once when no KDC answered, the realm has none, or the prompt
+        // failed (KRB5_KDC_UNREACH, KRB5_REALM_CANT_RESOLVE, KRB5_LIBOS_PWDINTR).
+        let Some(kdc) = kdc else {
+            return Err(error);
+        };
+        if matches!(
+            error,
+            ClientError::Transport(_) | ClientError::NoKdc(_) | ClientError::Secret(_)
+        ) {
+            return Err(error);
+        }
+        let primaries = self.primary_kdcs(&realm).await;
+        let primary = self.is_primary(&primaries, kdc).await;
+        tracing::debug!(
+            realm = %realm,
+            kdc = %kdc,
+            "Response was{} from primary KDC",
+            if primary { "" } else { " not" }
+        );
+        if primary {
+            return Err(error);
+        }
+        if primaries.is_empty() {
+            tracing::debug!(realm = %realm, "No primary KDC known for {realm}: not retrying");
+            return Err(error);
+        }
+        tracing::debug!(realm = %realm, kdc = %kdc, "Retrying AS request with primary KDC");
+        match self
+            .run_as(opts, Some(&primaries), &mut secret, &mut ask)
+            .await
+        {
+            Ok(creds) => Ok(creds),
+            // An unreachable primary: the replica's answer stands (as MIT).
+            Err((ClientError::Transport(e), _)) => {
+                tracing::debug!(realm = %realm, "Primary KDC unreachable: {e}");
+                Err(error)
+            }
+            Err((retry_error, _)) => Err(retry_error),
+        }
+    }
+
+    /// The primary KDCs of a realm, as MIT's `locate_service_primary_kdc`: `primary_kdc`
+    /// (else `master_kdc`) in `[realms]`; when there are none and
+    /// [`Client::looks_up_kdcs_in_dns`], the realm's `_kerberos` URI records with the `m`
+    /// flag (`dns_uri_lookup`), else its `_kerberos-master._udp` then `._tcp` SRV records.
+    /// Empty when none is known. (MIT's `locate_uri`, 1.20 to its current sources, is given a
+    /// primary-only flag it never applies, so its retry goes to every KDC of the URI
+    /// records; we keep only the flagged ones.)
+    pub async fn primary_kdcs(&self, realm: &Realm) -> Vec<KdcAddr> {
+        let configured: Vec<KdcAddr> = self
+            .conf
+            .realms
+            .get(realm.as_str())
+            .map(|r| r.primary_kdc.iter().filter_map(kdc_addr).collect())
+            .unwrap_or_default();
+        if !configured.is_empty() {
+            return configured;
+        }
+        #[cfg(feature = "dns")]
+        if self.conf.dns_lookup_kdc {
+            return self
+                .dns_servers(realm, transport::dns::Service::PrimaryKdc, false)
+                .await;
+        }
+        Vec::new()
+    }
+
+    /// Whether the KDC at `kdc` is one of `primaries` (MIT's `k5_kdc_is_primary`). MIT
+    /// compares host names; we compare the address and port the primaries' names resolve to
+    /// (names that do not resolve match nothing), so a replica on the same host but another
+    /// port is not taken for the primary.
+    async fn is_primary(&self, primaries: &[KdcAddr], kdc: std::net::SocketAddr) -> bool {
+        for primary in primaries {
+            let port = primary.port;
+            if let Ok(ip) = primary.host.parse::<std::net::IpAddr>() {
+                if std::net::SocketAddr::new(ip, port) == kdc {
+                    return true;
+                }
+                continue;
+            }
+            match tokio::net::lookup_host((primary.host.as_str(), port)).await {
+                Ok(mut addrs) => {
+                    if addrs.any(|a| a == kdc) {
+                        return true;
+                    }
+                }
+                Err(e) => tracing::debug!("Cannot resolve primary KDC {}: {e}", primary.host),
+            }
+        }
+        false
+    }
+
+    /// One AS exchange, with `kdcs` or (`None`) the realm's KDCs. The secret is `secret`,
+    /// else asked once with `ask` (and kept in `secret` for a retry). A failure comes with
+    /// the KDC that sent the last reply, if any did.
+    async fn run_as(
+        &self,
+        opts: AsOptions,
+        kdcs: Option<&[KdcAddr]>,
+        secret: &mut Option<Secret>,
+        ask: &mut Option<impl FnOnce() -> Result<Secret, ClientError>>,
+    ) -> Result<InitialCreds, (ClientError, Option<std::net::SocketAddr>)> {
+        let mut rng = OsRandom;
+        let now = self.now();
+        let started = match secret.clone() {
+            Some(given) => AsExchange::new(opts, given, now, &mut rng),
+            None => AsExchange::new_deferred(opts, now, &mut rng),
+        };
+        let (mut ex, mut req) = started.map_err(|e| (e.into(), None))?;
+        let mut last_kdc = None;
         // The password's likely key is derived while the first request is in flight.
         let mut precomputation = ex.key_precomputation().map(tokio::task::spawn_blocking);
         loop {
-            let reply = self.send(&req).await?;
+            let sent = match kdcs {
+                Some(kdcs) => self.send_to(&req, kdcs).await,
+                None => self.send(&req).await,
+            };
+            let reply = sent.map_err(|e| (e, last_kdc))?;
+            last_kdc = Some(reply.kdc);
             if let Some(task) = precomputation.take()
                 && let Ok(Some(key)) = task.await
             {
@@ -506,14 +661,26 @@ impl Client {
             let kdc = reply.kdc.to_string();
             let mut step = ex.step(&reply.bytes, self.now(), &mut rng);
             if let Ok(AsStep::NeedSecret) = step {
-                let ask = ask.take().ok_or(ExchangeError::SecretNotAsked)?;
-                step = ex.provide_secret(ask()?, self.now(), &mut rng);
+                let given = match secret.clone() {
+                    Some(given) => given,
+                    None => {
+                        let ask = ask
+                            .take()
+                            .ok_or((ExchangeError::SecretNotAsked.into(), last_kdc))?;
+                        let asked = ask().map_err(|e| (e, last_kdc))?;
+                        *secret = Some(asked.clone());
+                        asked
+                    }
+                };
+                step = ex.provide_secret(given, self.now(), &mut rng);
             }
-            match step.map_err(|e| e.with_kdc(&kdc))? {
+            match step.map_err(|e| (e.with_kdc(&kdc).into(), last_kdc))? {
                 AsStep::Send(next) => req = next,
                 AsStep::Done(creds) => return Ok(*creds),
                 // `provide_secret` goes on with the reply, which needs nothing more.
-                AsStep::NeedSecret => return Err(ExchangeError::SecretNotAsked.into()),
+                AsStep::NeedSecret => {
+                    return Err((ExchangeError::SecretNotAsked.into(), last_kdc));
+                }
             }
         }
     }
@@ -886,6 +1053,167 @@ mod tests {
         assert!(!seen[0].contains(&pa_type::FX_FAST), "{seen:?}");
         assert!(seen[1].contains(&pa_type::FX_FAST), "{seen:?}");
         assert_eq!(client.kdc_exchanges(), 2);
+    }
+
+    /// A scripted UDP KDC on loopback: answers each AS-REQ with `answer(request)` and logs
+    /// whether the request carried PA-ENC-TIMESTAMP.
+    async fn scripted_as_kdc(
+        answer: impl Fn(&[u8]) -> Vec<u8> + Send + 'static,
+    ) -> (
+        u16,
+        std::sync::Arc<std::sync::Mutex<Vec<bool>>>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        use crate::asn1::pa_type;
+        use crate::exchange::as_req_tests::padata_of;
+        let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = sock.local_addr().unwrap().port();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let task = tokio::spawn(async move {
+            let mut buf = vec![0u8; 65536];
+            while let Ok((n, from)) = sock.recv_from(&mut buf).await {
+                let req = &buf[..n];
+                log.lock()
+                    .unwrap()
+                    .push(padata_of(req, pa_type::ENC_TIMESTAMP).is_some());
+                let _ = sock.send_to(&answer(req), from).await;
+            }
+        });
+        (port, seen, task)
+    }
+
+    /// A replica without the new password: PREAUTH_REQUIRED, then PREAUTH_FAILED.
+    fn stale_replica(req: &[u8]) -> Vec<u8> {
+        use crate::exchange::as_req_tests::{NOW, krb_error, padata_of, preauth_required};
+        match padata_of(req, crate::asn1::pa_type::ENC_TIMESTAMP) {
+            None => preauth_required(),
+            Some(_) => krb_error(
+                crate::error_code::KDC_ERR_PREAUTH_FAILED,
+                NOW.secs,
+                None,
+                None,
+            ),
+        }
+    }
+
+    /// The primary, which has the password: PREAUTH_REQUIRED, then the AS-REP.
+    fn primary(req: &[u8]) -> Vec<u8> {
+        use crate::exchange::as_req_tests::{as_rep, padata_of, preauth_required};
+        match padata_of(req, crate::asn1::pa_type::ENC_TIMESTAMP) {
+            None => preauth_required(),
+            Some(_) => as_rep(req, 0),
+        }
+    }
+
+    fn client_for(realm_lines: &str) -> Client {
+        let text = format!(
+            "[libdefaults]\n dns_lookup_kdc = false\n\
+             [realms]\n ONPREM.LOCAL = {{\n{realm_lines}\n }}\n"
+        );
+        let mut m = std::collections::BTreeMap::new();
+        m.insert(std::path::PathBuf::from("/k"), text);
+        let conf = Krb5Conf::load_from(&["/k".into()], &crate::config::MemSource(m)).unwrap();
+        let now = crate::exchange::as_req_tests::NOW;
+        Client::new(conf).with_clock(Arc::new(move || now))
+    }
+
+    /// MIT's `use_primary` retry (`gic_pwd.c`): PREAUTH_FAILED from a replica sends the whole
+    /// exchange again to `primary_kdc`, with the password asked only once.
+    #[tokio::test]
+    async fn a_replica_refusing_the_password_is_retried_with_the_primary() {
+        use crate::exchange::as_req_tests::{options, password};
+        let (replica_port, replica_seen, replica) = scripted_as_kdc(stale_replica).await;
+        let (primary_port, primary_seen, primary_task) = scripted_as_kdc(primary).await;
+        let client = client_for(&format!(
+            " kdc = udp/127.0.0.1:{replica_port}\n primary_kdc = udp/127.0.0.1:{primary_port}"
+        ));
+        let asked = std::sync::atomic::AtomicUsize::new(0);
+        let ask = || {
+            asked.fetch_add(1, Ordering::Relaxed);
+            Ok::<_, std::io::Error>(password())
+        };
+        let init = client.get_initial_creds_asking(options(), ask).await;
+        replica.abort();
+        primary_task.abort();
+        let init = init.unwrap();
+        assert_eq!(init.creds.client, options().client);
+        assert_eq!(asked.load(Ordering::Relaxed), 1);
+        assert_eq!(*replica_seen.lock().unwrap(), [false, true]);
+        assert_eq!(*primary_seen.lock().unwrap(), [false, true]);
+        // The password given up front is used again as well (MIT's keytab path too).
+        let (replica_port, _, replica) = scripted_as_kdc(stale_replica).await;
+        let (primary_port, primary_seen, primary_task) = scripted_as_kdc(primary).await;
+        let client = client_for(&format!(
+            " kdc = udp/127.0.0.1:{replica_port}\n master_kdc = udp/127.0.0.1:{primary_port}"
+        ));
+        let init = client.get_initial_creds(options(), password()).await;
+        replica.abort();
+        primary_task.abort();
+        assert!(init.is_ok(), "{init:?}");
+        assert_eq!(primary_seen.lock().unwrap().len(), 2);
+    }
+
+    /// No retry when the KDC that refused is the primary or no primary is known; the
+    /// primary's own refusal replaces the replica's; an unreachable primary leaves the
+    /// replica's error.
+    #[tokio::test]
+    async fn the_primary_retry_happens_only_with_another_primary() {
+        use crate::exchange::as_req_tests::{NOW, krb_error, options, password};
+        let preauth_failed = Some(crate::error_code::KDC_ERR_PREAUTH_FAILED);
+        let (port, seen, task) = scripted_as_kdc(stale_replica).await;
+        for lines in [
+            format!(" kdc = udp/127.0.0.1:{port}\n primary_kdc = udp/127.0.0.1:{port}"),
+            format!(" kdc = udp/127.0.0.1:{port}"),
+        ] {
+            seen.lock().unwrap().clear();
+            let err = client_for(&lines)
+                .get_initial_creds(options(), password())
+                .await
+                .unwrap_err();
+            assert_eq!(err.kdc_error_code(), preauth_failed, "{lines}: {err}");
+            assert_eq!(*seen.lock().unwrap(), [false, true], "{lines}");
+        }
+        // The primary says the password has expired: that is the answer (kinit then asks
+        // for a new one, as MIT's).
+        let (primary_port, primary_seen, primary_task) = scripted_as_kdc(|req| {
+            match crate::exchange::as_req_tests::padata_of(req, crate::asn1::pa_type::ENC_TIMESTAMP)
+            {
+                None => crate::exchange::as_req_tests::preauth_required(),
+                Some(_) => krb_error(crate::error_code::KDC_ERR_KEY_EXPIRED, NOW.secs, None, None),
+            }
+        })
+        .await;
+        let err = client_for(&format!(
+            " kdc = udp/127.0.0.1:{port}\n primary_kdc = udp/127.0.0.1:{primary_port}"
+        ))
+        .get_initial_creds(options(), password())
+        .await
+        .unwrap_err();
+        primary_task.abort();
+        assert_eq!(
+            err.kdc_error_code(),
+            Some(crate::error_code::KDC_ERR_KEY_EXPIRED),
+            "{err}"
+        );
+        assert_eq!(primary_seen.lock().unwrap().len(), 2);
+        // A primary that does not answer (nothing listens on its port).
+        let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let closed_port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let client = client_for(&format!(
+            " kdc = udp/127.0.0.1:{port}\n primary_kdc = udp/127.0.0.1:{closed_port}"
+        ))
+        .with_transport(TransportConfig {
+            kdc_timeout: std::time::Duration::from_millis(200),
+            ..TransportConfig::default()
+        });
+        let err = client
+            .get_initial_creds(options(), password())
+            .await
+            .unwrap_err();
+        task.abort();
+        assert_eq!(err.kdc_error_code(), preauth_failed, "{err}");
     }
 
     /// MIT's `fast_avail` entry for the cache principal's realm makes the TGS options armored.

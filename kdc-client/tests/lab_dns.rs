@@ -111,3 +111,34 @@ async fn a_truncated_udp_answer_is_asked_again_over_tcp() {
     // dnsmasq saw the question twice: over UDP (answered truncated), then over TCP.
     assert_eq!(asked() - before, 2);
 }
+
+/// MIT's DNS records for a realm's primary KDC (`locate_service_primary_kdc`) and the default
+/// realm (`hostrealm_dns.c`), as dnsmasq serves them: FAST.LOCAL's `_kerberos` URI record
+/// with the `m` flag; ONPREM.LOCAL has none (no `m` URI, no `_kerberos-master` SRV); the TXT
+/// record of the lab client host's domain names ONPREM.LOCAL.
+#[tokio::test]
+#[ignore = "needs the lab"]
+async fn primary_kdcs_and_default_realm_from_dnsmasq() {
+    use kdc_client::transport::dns::default_realm_from_txt;
+    let dns = lab_resolver();
+    let fast_port = env("LAB_KDC_PORT_FAST");
+    let fast = Realm::new("FAST.LOCAL").unwrap();
+    let found = locate(&fast, Service::PrimaryKdc, false, true, &dns)
+        .await
+        .unwrap();
+    let servers: Vec<String> = found.servers.iter().map(ToString::to_string).collect();
+    assert_eq!(servers, [format!("tcp/kdc.fast.local:{fast_port}")]);
+    assert_eq!(found.from, RecordType::Uri);
+    let onprem = Realm::new("ONPREM.LOCAL").unwrap();
+    let found = locate(&onprem, Service::PrimaryKdc, false, true, &dns)
+        .await
+        .unwrap();
+    assert!(found.servers.is_empty(), "{found:?}");
+    let host = env("LAB_DNS_CLIENT_HOST");
+    assert_eq!(default_realm_from_txt(&host, &dns).await, Some(onprem));
+    // No record for the host, its parents or the root (dnsmasq refuses `_kerberos.`).
+    assert_eq!(
+        default_realm_from_txt("ws1.nowhere.local", &dns).await,
+        None
+    );
+}

@@ -93,6 +93,9 @@ pub struct RealmConfig {
     /// `kpasswd_server`: the password-change servers (RFC 3244); unset means the
     /// `admin_server` hosts on port 464, as MIT's `locate_kpasswd`.
     pub kpasswd_server: Vec<KdcServer>,
+    /// `primary_kdc` (else the older `master_kdc`): the realm's primary KDCs, asked again
+    /// when an AS exchange with a replica fails (MIT's `locate_service_primary_kdc`).
+    pub primary_kdc: Vec<KdcServer>,
     /// `http_anchors`: the CAs for MS-KKDCP proxies' certificates (`FILE:`, `DIR:`, `ENV:`).
     pub http_anchors: Vec<String>,
     /// `disable_encrypted_timestamp`: never answer with PA-ENC-TIMESTAMP, so the password
@@ -299,6 +302,11 @@ fn realms(p: &Profile) -> Result<BTreeMap<String, RealmConfig>, ConfigError> {
             kdc: servers("kdc")?,
             admin_server: servers("admin_server")?,
             kpasswd_server: servers("kpasswd_server")?,
+            // MIT reads `master_kdc` only when the realm has no `primary_kdc` relation.
+            primary_kdc: match servers("primary_kdc")? {
+                v if v.is_empty() => servers("master_kdc")?,
+                v => v,
+            },
             http_anchors: p
                 .values(&["realms", realm, "http_anchors"])
                 .into_iter()

@@ -29,7 +29,9 @@ use crate::{NameType, Principal, PrincipalName, Realm};
 /// Client referrals followed at most (RFC 6806 §7; MIT's limit is 10 hops).
 const MAX_CLIENT_REFERRALS: usize = 10;
 
-/// The client's long-term secret.
+/// The client's long-term secret. Cloned (still zeroized on drop) when an AS exchange is
+/// tried again with the realm's primary KDC.
+#[derive(Clone)]
 #[non_exhaustive]
 pub enum Secret {
     /// A password; the key is derived with the KDC's salt and parameters.
@@ -1047,4 +1049,4 @@ pub(crate) fn default_salt_for(p: &Principal) -> Vec<u8> {
 
 #[cfg(test)]
 #[path = "as_req_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -14,7 +14,7 @@ use crate::error_code as ec;
 use crate::exchange::{AsStep, ExchangeError, Timestamp};
 use crate::{Principal, PrincipalName, Realm};
 
-const NOW: Timestamp = Timestamp {
+pub(crate) const NOW: Timestamp = Timestamp {
     secs: 1_764_000_000,
     usec: 5,
 };
@@ -29,7 +29,7 @@ fn user() -> Principal {
     Principal::parse("joedoe@ONPREM.LOCAL", None).unwrap()
 }
 
-fn options() -> AsOptions {
+pub(crate) fn options() -> AsOptions {
     AsOptions {
         client: user(),
         enctypes: vec![Enctype::Aes256CtsHmacSha196, Enctype::Aes128CtsHmacSha196],
@@ -49,7 +49,7 @@ fn options() -> AsOptions {
     }
 }
 
-fn password() -> Secret {
+pub(crate) fn password() -> Secret {
     Secret::Password(zeroize::Zeroizing::new(PASSWORD.into()))
 }
 
@@ -63,7 +63,12 @@ fn user_key() -> crate::crypto::EncryptionKey {
     .unwrap()
 }
 
-fn krb_error(code: i32, stime: i64, e_data: Option<Vec<u8>>, crealm: Option<&str>) -> Vec<u8> {
+pub(crate) fn krb_error(
+    code: i32,
+    stime: i64,
+    e_data: Option<Vec<u8>>,
+    crealm: Option<&str>,
+) -> Vec<u8> {
     KrbError {
         pvno: 5,
         msg_type: msg_type::KRB_ERROR,
@@ -83,7 +88,7 @@ fn krb_error(code: i32, stime: i64, e_data: Option<Vec<u8>>, crealm: Option<&str
     .unwrap()
 }
 
-fn preauth_required() -> Vec<u8> {
+pub(crate) fn preauth_required() -> Vec<u8> {
     let info = EtypeInfo2(vec![EtypeInfo2Entry {
         etype: 18,
         salt: Some(SALT.into()),
@@ -114,7 +119,7 @@ fn preauth_required() -> Vec<u8> {
 }
 
 /// The scripted KDC's AS-REP for `request`, with `nonce_delta` added to the echoed nonce.
-fn as_rep(request: &[u8], nonce_delta: u32) -> Vec<u8> {
+pub(crate) fn as_rep(request: &[u8], nonce_delta: u32) -> Vec<u8> {
     as_rep_with(request, |part| {
         part.nonce = part.nonce.0.wrapping_add(nonce_delta).into();
     })
@@ -194,7 +199,7 @@ fn as_rep_with(request: &[u8], tweak: impl FnOnce(&mut EncKdcRepPart)) -> Vec<u8
     .unwrap()
 }
 
-fn padata_of(request: &[u8], kind: i32) -> Option<Vec<u8>> {
+pub(crate) fn padata_of(request: &[u8], kind: i32) -> Option<Vec<u8>> {
     let req = AsReq::decode(request).unwrap().0;
     req.padata?
         .into_iter()

@@ -14,6 +14,10 @@ mod fast;
 pub mod kpasswd;
 mod tgs;
 
+/// The scripted KDC of the AS exchange's tests, for the client's tests.
+#[cfg(test)]
+pub(crate) use as_req::tests as as_req_tests;
+
 #[doc(hidden)]
 pub use ap_req::{ApReqContents, build_ap_req, fresh_subkey};
 pub use as_req::{

@@ -54,6 +54,9 @@ pub trait DnsResolver {
 pub enum Service {
     /// KDCs: URI `_kerberos`, SRV `_kerberos._udp`/`_tcp`, port 88.
     Kdc,
+    /// Primary KDCs (MIT's `locate_service_primary_kdc`): the URI `_kerberos` records with
+    /// the `m` flag, SRV `_kerberos-master._udp`/`_tcp`, port 88.
+    PrimaryKdc,
     /// Password-change servers (RFC 3244): URI `_kpasswd`, SRV `_kpasswd._udp`/`_tcp`,
     /// port 464.
     Kpasswd,
@@ -63,10 +66,19 @@ pub enum Service {
 }
 
 impl Service {
-    /// The URI name prefix, which is also the SRV service label.
-    fn prefix(self) -> &'static str {
+    /// The URI name prefix.
+    fn uri_prefix(self) -> &'static str {
+        match self {
+            Self::PrimaryKdc => "_kerberos",
+            other => other.srv_prefix(),
+        }
+    }
+
+    /// The SRV service label.
+    fn srv_prefix(self) -> &'static str {
         match self {
             Self::Kdc => "_kerberos",
+            Self::PrimaryKdc => "_kerberos-master",
             Self::Kpasswd => "_kpasswd",
             Self::Kadmin => "_kerberos-adm",
         }
@@ -74,7 +86,7 @@ impl Service {
 
     fn default_port(self) -> u16 {
         match self {
-            Self::Kdc => super::DEFAULT_KDC_PORT,
+            Self::Kdc | Self::PrimaryKdc => super::DEFAULT_KDC_PORT,
             Self::Kpasswd => 464,
             Self::Kadmin => 749,
         }
@@ -109,7 +121,7 @@ pub async fn locate(
     let realm_name = realm.as_str().trim_end_matches('.');
     let mut failure = None;
     if uri_lookup {
-        let name = format!("{}.{realm_name}.", service.prefix());
+        let name = format!("{}.{realm_name}.", service.uri_prefix());
         match resolver.query(&name, RecordType::Uri).await {
             Ok(records) => {
                 let mut uris: Vec<_> = records
@@ -123,6 +135,7 @@ pub async fn locate(
                 uris.sort_by_key(|u| (u.priority, Reverse(u.weight)));
                 let servers: Vec<KdcAddr> = uris
                     .iter()
+                    .filter(|u| service != Service::PrimaryKdc || krb5srv_is_primary(&u.target))
                     .filter_map(|u| parse_krb5srv(&u.target, service.default_port()))
                     .filter(|a| !tcp_only || a.transport == Some(Transport::Tcp))
                     .collect();
@@ -146,7 +159,7 @@ pub async fn locate(
         &[(Transport::Udp, "_udp"), (Transport::Tcp, "_tcp")]
     };
     for &(transport, protocol) in protocols {
-        let name = format!("{}.{protocol}.{realm_name}.", service.prefix());
+        let name = format!("{}.{protocol}.{realm_name}.", service.srv_prefix());
         // Each query stands alone (as in MIT's locate_kdc.c): a server that refuses the TCP
         // name does not void the UDP answers.
         let records = match resolver.query(&name, RecordType::Srv).await {
@@ -185,9 +198,20 @@ pub async fn locate(
     }
 }
 
+/// Whether a `krb5srv:FLAGS:...` URI names a primary KDC: FLAGS holds `m` or `M` (MIT's
+/// `parse_uri_fields`).
+pub fn krb5srv_is_primary(uri: &str) -> bool {
+    uri.get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("krb5srv:"))
+        && uri
+            .get(8..)
+            .and_then(|rest| rest.split_once(':'))
+            .is_some_and(|(flags, _)| flags.contains(['m', 'M']))
+}
+
 /// A server from MIT's URI form `krb5srv:FLAGS:udp|tcp|kkdcp:ADDRESS` (`locate_kdc.c`): the
-/// scheme and transport case-insensitive, any flags (`m`, a primary KDC, changes nothing
-/// here); ADDRESS is `host[:port]` (IPv6 in brackets) for UDP and TCP, an `https://` URL for
+/// scheme and transport case-insensitive, any flags (`m`, a primary KDC: see
+/// [`krb5srv_is_primary`]); ADDRESS is `host[:port]` (IPv6 in brackets) for UDP and TCP, an `https://` URL for
 /// `kkdcp` (MS-KKDCP; skipped without the `https` feature). `None` for anything else.
 pub fn parse_krb5srv(uri: &str, default_port: u16) -> Option<KdcAddr> {
     let scheme = uri.get(..8)?;
@@ -247,37 +271,96 @@ pub async fn realm_from_txt(host: &str, resolver: &impl DnsResolver) -> Option<R
     }
     let mut rest = Some(host);
     while let Some(domain) = rest.filter(|d| !d.is_empty()) {
-        let name = format!("_kerberos.{domain}.");
-        match resolver.query(&name, RecordType::Txt).await {
-            Ok(records) => {
-                let first = records.into_iter().find_map(|r| match r {
-                    Record::Txt(strings) => strings.into_iter().next(),
-                    _ => None,
-                });
-                if let Some(text) = first {
-                    let text = String::from_utf8_lossy(&text);
-                    let realm = text.strip_suffix('.').unwrap_or(&text);
-                    match Realm::new(realm) {
-                        Ok(realm) => {
-                            tracing::debug!(
-                                host,
-                                "Realm of {host} from TXT record {name}: {realm}"
-                            );
-                            return Some(realm);
-                        }
-                        Err(_) => tracing::debug!(
-                            host,
-                            "TXT record {name} holds no realm name: {}",
-                            crate::escape_peer_text(&text, 300)
-                        ),
-                    }
-                }
-            }
-            Err(e) => tracing::debug!(host, "{e}"),
+        if let Some(realm) = txt_realm(&format!("_kerberos.{domain}."), resolver).await {
+            return Some(realm);
         }
         rest = domain.split_once('.').map(|(_, parent)| parent);
     }
     None
+}
+
+/// The default realm from DNS, as MIT's `dns_default_realm` (`hostrealm_dns.c`, with
+/// `dns_lookup_realm`): [`realm_from_txt`] for the local host's fully qualified name
+/// ([`fq_local_hostname`]), else the global record `_kerberos.` at the root.
+pub async fn default_realm_from_txt(
+    local_host: &str,
+    resolver: &impl DnsResolver,
+) -> Option<Realm> {
+    match realm_from_txt(local_host, resolver).await {
+        Some(realm) => Some(realm),
+        None => txt_realm("_kerberos.", resolver).await,
+    }
+}
+
+/// The realm in the first string of the first TXT record at `name` (MIT's
+/// `k5_try_realm_txt_rr`), traced as MIT's `TXT record NAME found: REALM`.
+async fn txt_realm(name: &str, resolver: &impl DnsResolver) -> Option<Realm> {
+    let records = match resolver.query(name, RecordType::Txt).await {
+        Ok(records) => records,
+        Err(e) => {
+            tracing::debug!("{e}");
+            return None;
+        }
+    };
+    let first = records.into_iter().find_map(|r| match r {
+        Record::Txt(strings) => strings.into_iter().next(),
+        _ => None,
+    });
+    let Some(text) = first else {
+        tracing::debug!("TXT record {name} not found");
+        return None;
+    };
+    let text = String::from_utf8_lossy(&text);
+    let realm = text.strip_suffix('.').unwrap_or(&text);
+    match Realm::new(realm) {
+        Ok(realm) => {
+            tracing::debug!("TXT record {name} found: {realm}");
+            Some(realm)
+        }
+        Err(_) => {
+            tracing::debug!(
+                "TXT record {name} holds no realm name: {}",
+                crate::escape_peer_text(&text, 300)
+            );
+            None
+        }
+    }
+}
+
+/// Where [`fq_local_hostname`] reads the local host name (the kernel's, as `gethostname`).
+pub const HOSTNAME_FILE: &str = "/proc/sys/kernel/hostname";
+/// The hosts file [`fq_local_hostname`] reads the canonical name from.
+pub const HOSTS_FILE: &str = "/etc/hosts";
+
+/// The local host's fully qualified name, as MIT's `krb5int_get_fq_local_hostname`
+/// (`gethostname`, then the canonical name `getaddrinfo` gives): `hostname`, or the
+/// canonical (first) name of the `hosts` line that lists it, case-insensitively. Unlike
+/// glibc's `getaddrinfo`, no DNS query with the resolver's search list is made for a name
+/// without a dot that `hosts` does not list: the name is used as it is.
+pub fn fq_local_hostname(hostname: &str, hosts: &str) -> String {
+    let hostname = hostname.trim();
+    for line in hosts.lines() {
+        let line = line.split('#').next().unwrap_or_default();
+        let mut words = line.split_whitespace();
+        let _address = words.next();
+        let names: Vec<&str> = words.collect();
+        if names.iter().any(|n| n.eq_ignore_ascii_case(hostname))
+            && let Some(canonical) = names.first()
+        {
+            return (*canonical).to_owned();
+        }
+    }
+    hostname.to_owned()
+}
+
+/// [`fq_local_hostname`] of this machine, from [`HOSTNAME_FILE`] and [`HOSTS_FILE`]. Blocking
+/// file I/O: call it off the async workers. `None` when the host name cannot be read.
+pub fn read_fq_local_hostname() -> Option<String> {
+    let hostname = std::fs::read_to_string(HOSTNAME_FILE)
+        .map_err(|e| tracing::debug!("Cannot read {HOSTNAME_FILE}: {e}"))
+        .ok()?;
+    let hosts = std::fs::read_to_string(HOSTS_FILE).unwrap_or_default();
+    Some(fq_local_hostname(&hostname, &hosts)).filter(|h| !h.is_empty())
 }
 
 /// The nameservers and options of `/etc/resolv.conf` that [`SystemResolver`] uses (glibc's

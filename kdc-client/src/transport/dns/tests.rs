@@ -345,3 +345,113 @@ async fn truncated_udp_reply_is_asked_again_over_tcp_after_a_refusal() {
         .unwrap_err();
     assert!(e.reason.contains("no answer from 127.0.0.1:"), "{e}");
 }
+
+#[tokio::test]
+async fn primary_kdcs_from_flagged_uris_else_kerberos_master_srv() {
+    let primaries = |dns: FakeDns, uri_lookup| async move {
+        let found = locate(&realm(), Service::PrimaryKdc, false, uri_lookup, &dns)
+            .await
+            .unwrap();
+        let list: Vec<String> = found.servers.iter().map(ToString::to_string).collect();
+        (list, found.from)
+    };
+    let records = || {
+        vec![
+            (
+                "_kerberos.EXAMPLE.COM.",
+                Ok(vec![
+                    uri(0, 0, "krb5srv::udp:replica.example.com"),
+                    uri(1, 0, "krb5srv:M:tcp:primary.example.com"),
+                    uri(0, 0, "krb5srv:m:udp:primary.example.com:8888"),
+                ]),
+            ),
+            (
+                "_kerberos-master._udp.EXAMPLE.COM.",
+                Ok(vec![srv(0, 0, 88, "primary-srv.example.com")]),
+            ),
+            (
+                "_kerberos-master._tcp.EXAMPLE.COM.",
+                Ok(vec![srv(0, 0, 88, "primary-srv.example.com")]),
+            ),
+            (
+                "_kerberos._udp.EXAMPLE.COM.",
+                Ok(vec![srv(0, 0, 88, "replica.example.com")]),
+            ),
+        ]
+    };
+    assert_eq!(
+        primaries(FakeDns(records()), true).await,
+        (
+            vec![
+                "udp/primary.example.com:8888".to_owned(),
+                "tcp/primary.example.com:88".to_owned()
+            ],
+            RecordType::Uri
+        )
+    );
+    // Without URI lookups, or when no URI has the flag: the `_kerberos-master` SRV records.
+    let srv_only = (
+        vec![
+            "udp/primary-srv.example.com:88".to_owned(),
+            "tcp/primary-srv.example.com:88".to_owned(),
+        ],
+        RecordType::Srv,
+    );
+    assert_eq!(primaries(FakeDns(records()), false).await, srv_only);
+    let mut unflagged = records();
+    unflagged[0].1 = Ok(vec![uri(0, 0, "krb5srv::udp:replica.example.com")]);
+    assert_eq!(primaries(FakeDns(unflagged), true).await, srv_only);
+    // The replica's own records never name a primary.
+    assert_eq!(
+        primaries(FakeDns(records().split_off(3)), true).await,
+        (vec![], RecordType::Srv)
+    );
+}
+
+#[test]
+fn krb5srv_primary_flag() {
+    assert!(krb5srv_is_primary("krb5srv:m:udp:kdc"));
+    assert!(krb5srv_is_primary("KRB5SRV:xM:tcp:kdc:88"));
+    assert!(!krb5srv_is_primary("krb5srv::udp:kdc"));
+    assert!(!krb5srv_is_primary("krb5srv:x:udp:m"));
+    assert!(!krb5srv_is_primary("krb5:m:udp:kdc"));
+    assert!(!krb5srv_is_primary("krb5srv:m"));
+}
+
+#[tokio::test]
+async fn default_realm_from_the_local_host_then_the_global_record() {
+    let txt = |s: &[u8]| Ok(vec![Record::Txt(vec![s.to_vec()])]);
+    let dns = FakeDns(vec![
+        ("_kerberos.corp.example.com.", txt(b"CORP.EXAMPLE.COM")),
+        ("_kerberos.", txt(b"GLOBAL.EXAMPLE")),
+    ]);
+    let realm = |h| default_realm_from_txt(h, &dns);
+    let corp = Realm::new("CORP.EXAMPLE.COM").unwrap();
+    assert_eq!(realm("ws1.corp.example.com").await, Some(corp.clone()));
+    assert_eq!(realm("corp.example.com.").await, Some(corp));
+    // No record for the host or its parents: the global `_kerberos.` record.
+    let global = Some(Realm::new("GLOBAL.EXAMPLE").unwrap());
+    assert_eq!(realm("ws1.example.org").await, global);
+    assert_eq!(realm("ws1").await, global);
+    let none = FakeDns(vec![(
+        "_kerberos.",
+        Err(DnsError {
+            name: "_kerberos.".into(),
+            reason: "SERVFAIL".into(),
+        }),
+    )]);
+    assert_eq!(default_realm_from_txt("ws1.example.org", &none).await, None);
+}
+
+#[test]
+fn fully_qualified_local_name_from_the_hosts_file() {
+    let hosts =
+        "127.0.0.1 localhost\n# 10.0.0.9 ws1\n10.0.0.5 ws1.corp.example.com WS1 alias # c\n";
+    assert_eq!(fq_local_hostname("ws1\n", hosts), "ws1.corp.example.com");
+    assert_eq!(fq_local_hostname("alias", hosts), "ws1.corp.example.com");
+    assert_eq!(
+        fq_local_hostname("other.example.com", hosts),
+        "other.example.com"
+    );
+    assert_eq!(fq_local_hostname("ws2", ""), "ws2");
+}
