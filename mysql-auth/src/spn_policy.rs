@@ -1,21 +1,22 @@
 //! Which service principal the server may make the client fetch a ticket for.
 //!
-//! The database server names the SPN in its plugin data (wire-protocols.md §2.1, §3.1), and an
-//! AP-REQ for that SPN is what the client sends it. A hostile or impersonated server could name
+//! The database server names the SPN in its plugin data (MySQL:
+//! `libmysql/authentication_kerberos/auth_kerberos_client_io.cc`; MariaDB:
+//! `plugin/auth_gssapi/client_plugin.cc`; see [`crate::plugin`]), and an AP-REQ for that SPN
+//! is what the client sends it. A hostile or impersonated server could name
 //! `krbtgt/…`, `HTTP/…` or `ldap/…` and relay the fresh AP-REQ to that service, so the SPN is
 //! checked against a [`SpnPolicy`] before any ticket is fetched or any token is built.
 //!
 //! Service classes the database servers actually use (the default allow-list):
 //! * MySQL Enterprise `authentication_kerberos`: `authentication_kerberos_service_principal`,
 //!   default `mysql/host_name@realm_name` (MySQL 8.0 Reference Manual, "Kerberos Pluggable
-//!   Authentication"; wire-protocols.md §2.1 [DOC D1]).
+//!   Authentication").
 //! * Aurora MySQL / RDS for MySQL: the same server plugin; AWS does not publish the SPN string
-//!   (wire-protocols.md §2.1 marks it unconfirmed), so it is assumed to keep MySQL's `mysql`
+//!   (unconfirmed), so it is assumed to keep MySQL's `mysql`
 //!   class. A deployment that differs pins its SPN with `--spn` ([`SpnPolicy::Exact`]).
 //! * MariaDB `auth_gssapi`: `gssapi_principal_name`, default
 //!   `krb5_sname_to_principal(ctx, NULL, "mariadb", KRB5_NT_SRV_HST)`, i.e.
-//!   `mariadb/<fqdn>@REALM` (MariaDB server `plugin/auth_gssapi/gssapi_server.cc`;
-//!   wire-protocols.md §3.1 [SRC R4]).
+//!   `mariadb/<fqdn>@REALM` (MariaDB server `plugin/auth_gssapi/gssapi_server.cc`).
 //!
 //! The class is compared ASCII-case-insensitively (Active Directory SPNs are
 //! case-insensitive, e.g. `MySQL/db.corp`); the name must have exactly two components

@@ -6,7 +6,8 @@
 //!
 //! Why a test peer: the `authentication_kerberos` server plugin is MySQL Enterprise only
 //! (closed source) and no real MySQL/Aurora server can run here. The peer is faithful to it
-//! as wire-protocols.md §2 documents: greeting or AuthSwitchRequest carrying
+//! as MySQL's client plugin (`libmysql/authentication_kerberos/auth_kerberos_client_io.cc`)
+//! shows it: greeting or AuthSwitchRequest carrying
 //! `u16 len, SPN, u16 len, UPN realm`, the raw initial context token from the client, the
 //! AP-REP in AuthMoreData (`0x01`) when mutual authentication was asked for, and the
 //! server-side check that the authenticated principal equals `user@realm` (ERR 1045 else).

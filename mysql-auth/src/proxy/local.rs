@@ -3,7 +3,8 @@
 //! filter on the client-to-server byte stream of the command phase.
 //!
 //! Layouts: MySQL docs "Protocol::HandshakeV10", "Protocol::HandshakeResponse41",
-//! "ERR_Packet", "COM_CHANGE_USER"; wire-protocols.md §1.
+//! "ERR_Packet", "COM_CHANGE_USER" (MySQL Source Code Documentation, Client/Server
+//! Protocol).
 
 use crate::error::ProtocolError;
 use crate::messages::{ErrPacket, Handshake, HandshakeResponse, caps};
