@@ -203,7 +203,7 @@ pub struct PasswordExpiry {
 
 impl PasswordExpiry {
     /// The expiry in `part`, if any. Account-expiration entries (types 7, -7) are not it.
-    pub fn of(part: &EncKdcRepPart) -> Option<Self> {
+    pub(crate) fn of(part: &EncKdcRepPart) -> Option<Self> {
         part.last_req
             .iter()
             .rev()
