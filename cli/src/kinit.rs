@@ -10,10 +10,10 @@ use kdc_client::ccache::{CacheEntry, Ccache, CcacheHandle};
 use kdc_client::client::Client;
 use kdc_client::config::Krb5Conf;
 use kdc_client::config::krb5conf::parse_duration;
+use kdc_client::exchange::HostAddress;
 use kdc_client::exchange::{self, Credentials, TicketStart};
 use kdc_client::keytab::Keytab;
 use kdc_client::session::Session;
-use kdc_client::unstable::asn1::HostAddress;
 use kdc_client::{NameType, Principal, PrincipalName};
 
 use crate::chpw::{self, CurrentPassword, ReadNew};

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use kdc_client::ccache::{CacheEntry, Ccache, CcacheError, CcacheHandle, CcacheName, Typed};
+use kdc_client::exchange::TicketFlags;
 use kdc_client::keytab::{Keytab, KeytabError};
 use kdc_client::unstable::asn1::Ticket;
 use kdc_client::{Principal, PrincipalName};
@@ -492,27 +493,7 @@ fn one_addr(t: &Typed) -> String {
 
 /// MIT's `flags_string` letters, in MIT's order.
 pub fn flags_string(flags: u32) -> String {
-    const LETTERS: [(u32, char); 14] = [
-        (0x4000_0000, 'F'),
-        (0x2000_0000, 'f'),
-        (0x1000_0000, 'P'),
-        (0x0800_0000, 'p'),
-        (0x0400_0000, 'D'),
-        (0x0200_0000, 'd'),
-        (0x0100_0000, 'i'),
-        (0x0080_0000, 'R'),
-        (0x0040_0000, 'I'),
-        (0x0010_0000, 'H'),
-        (0x0020_0000, 'A'),
-        (0x0008_0000, 'T'),
-        (0x0004_0000, 'O'),
-        (0x0000_8000, 'a'),
-    ];
-    LETTERS
-        .iter()
-        .filter(|(bit, _)| flags & bit != 0)
-        .map(|(_, c)| *c)
-        .collect()
+    TicketFlags::from_bits(flags).to_string()
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use kdc_client::config::Krb5Conf;
 use kdc_client::crypto::Enctype;
 use kdc_client::exchange::Credentials;
 use kdc_client::session::{Session, SessionError};
+use kdc_client::unstable::asn1::Ticket;
 use kdc_client::{NameType, Principal, PrincipalName, Realm};
 
 use crate::common;
@@ -254,9 +255,7 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
     for t in &targets {
         match get_service_ticket(&session, &cache.default_principal, t, &lookup) {
             Ok(creds) => {
-                let kvno = creds
-                    .ticket
-                    .decode()
+                let kvno = Ticket::decode(creds.ticket.as_bytes())
                     .ok()
                     .and_then(|tk| tk.enc_part.kvno)
                     .map_or(0, |k| k.0);
@@ -369,10 +368,8 @@ fn verify_with_keytab(creds: &Credentials, keytab: &str) -> Result<(), Failure> 
     let path = kdc_client::keytab::resolve_name(keytab).map_err(|e| Failure::Krb(e.to_string()))?;
     let kt =
         kdc_client::keytab::Keytab::read_file(&path).map_err(|e| Failure::Krb(e.to_string()))?;
-    let ticket = creds
-        .ticket
-        .decode()
-        .map_err(|e| Failure::Krb(e.to_string()))?;
+    let ticket =
+        Ticket::decode(creds.ticket.as_bytes()).map_err(|e| Failure::Krb(e.to_string()))?;
     let etype = Enctype::from_i32(ticket.enc_part.etype)
         .ok_or_else(|| Failure::Krb(format!("ticket enctype {}", ticket.enc_part.etype)))?;
     let key = kt

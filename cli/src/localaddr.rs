@@ -17,7 +17,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use kdc_client::unstable::asn1::{HostAddress, addr_type};
+use kdc_client::exchange::HostAddress;
 
 const FIB_TRIE: &str = "/proc/net/fib_trie";
 const IF_INET6: &str = "/proc/net/if_inet6";
@@ -56,17 +56,11 @@ pub fn host_addresses(v4: &[Ipv4Addr], v6: &[Ipv6Addr]) -> Vec<HostAddress> {
     let v4 = v4
         .iter()
         .filter(|a| **a != Ipv4Addr::LOCALHOST)
-        .map(|a| HostAddress {
-            addr_type: addr_type::IPV4,
-            address: a.octets().to_vec().into(),
-        });
+        .map(|a| HostAddress::from(std::net::IpAddr::V4(*a)));
     let v6 = v6
         .iter()
         .filter(|a| **a != Ipv6Addr::LOCALHOST && a.segments()[0] & 0xffc0 != 0xfe80)
-        .map(|a| HostAddress {
-            addr_type: addr_type::IPV6,
-            address: a.octets().to_vec().into(),
-        });
+        .map(|a| HostAddress::from(std::net::IpAddr::V6(*a)));
     for a in v4.chain(v6) {
         if !out.contains(&a) {
             out.push(a);
@@ -181,16 +175,11 @@ fe8000000000000000fc00fffe000001 02 40 20 80     eth0
             [
                 HostAddress {
                     addr_type: 2,
-                    address: vec![192, 0, 2, 2].into()
+                    address: vec![192, 0, 2, 2]
                 },
                 HostAddress {
                     addr_type: 24,
-                    address: "fd00::2"
-                        .parse::<Ipv6Addr>()
-                        .unwrap()
-                        .octets()
-                        .to_vec()
-                        .into()
+                    address: "fd00::2".parse::<Ipv6Addr>().unwrap().octets().to_vec()
                 },
             ]
         );

@@ -90,13 +90,13 @@ fn ticket_and_keytab(enctype: Enctype, svc: &Principal) -> (Credentials, Keytab)
         client: c,
         server: svc.clone(),
         session_key,
-        flags: KerberosFlags::default(),
+        flags: kdc_client::exchange::TicketFlags::default(),
         authtime: NOW - 60,
         starttime: None,
         endtime: NOW + 36_000,
         renew_till: None,
         addresses: Vec::new(),
-        ticket: Raw::new(&ticket).unwrap(),
+        ticket: Raw::new(&ticket).unwrap().into(),
     };
     let kt = Keytab {
         entries: vec![KeytabEntry {

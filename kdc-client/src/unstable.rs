@@ -7,9 +7,9 @@
 //! They are public only for this workspace's own crates (the GSS-API mechanism, the fuzz
 //! targets, the test vectors) and are hidden from the documentation. Any release may change
 //! or remove them, including their `rasn` trait implementations; programs should use the
-//! documented API. A few of their types still appear there as field types (a ticket's flags,
-//! addresses and bytes in `exchange::Credentials`, `exchange::AsOptions::addresses`); those
-//! carry no guarantee either.
+//! documented API, whose types (`exchange::TicketFlags`, `exchange::HostAddress`,
+//! `exchange::EncodedTicket` in `exchange::Credentials` and `exchange::AsOptions`) are this
+//! crate's own and are converted to and from these at the exchanges' boundary.
 
 #[path = "asn1/mod.rs"]
 pub mod asn1;

@@ -82,10 +82,7 @@ fn password_as_with_preauth_then_cross_realm_service_ticket_and_renewal() {
     let tgt = init.creds;
     assert_eq!(tgt.client, user());
     assert_eq!(tgt.server.to_string(), "krbtgt/ONPREM.LOCAL@ONPREM.LOCAL");
-    assert!(
-        tgt.flags
-            .is_set(kdc_client::unstable::asn1::ticket_flags::PRE_AUTHENT)
-    );
+    assert!(tgt.flags.pre_authent());
     assert!(tgt.renewable_at(tgt.authtime));
 
     // Explicit service realm over the direct one-way trust: krbtgt/AD.MYAWS.COM@ONPREM.LOCAL,

@@ -59,7 +59,7 @@ pub fn build_ap_req(
         pvno: 5,
         msg_type: msg_type::AP_REQ,
         ap_options: contents.ap_options,
-        ticket: creds.ticket.clone(),
+        ticket: creds.ticket.raw().clone(),
         authenticator: encrypt_data(session, usage, &der, rng)?,
     };
     Ok(ap_req)

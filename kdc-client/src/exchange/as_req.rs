@@ -10,14 +10,15 @@ use zeroize::Zeroizing;
 
 use super::checks::{Requested, check_reply};
 use super::fast::{self, FastArmor};
+use super::ticket::{HostAddress, TicketFlags};
 use super::{
     Credentials, ExchangeError, KdcError, KdcRequest, PreauthUnavailable, Timestamp, as_krb_error,
     decrypt_rep_part, encrypt_data, find_padata, nonce, reply_client,
 };
 use crate::asn1::{
-    AsRep, AsReq, Checksum, EncKdcRepPart, EtypeInfo2, EtypeInfo2Entry, HostAddress, KdcOptions,
-    KdcReqBody, KerberosString, KrbError, MethodData, Microseconds, PaData, PaEncTsEnc,
-    PrincipalNameAsn1, Raw, UInt32Lenient, kdc_options, pa_type, ticket_flags,
+    AsRep, AsReq, Checksum, EncKdcRepPart, EtypeInfo2, EtypeInfo2Entry, KdcOptions, KdcReqBody,
+    KerberosString, KrbError, MethodData, Microseconds, PaData, PaEncTsEnc, PrincipalNameAsn1, Raw,
+    UInt32Lenient, kdc_options, pa_type,
 };
 use crate::config::krb5conf::Krb5Conf;
 use crate::crypto::{
@@ -202,7 +203,7 @@ pub struct PasswordExpiry {
 
 impl PasswordExpiry {
     /// The expiry in `part`, if any. Account-expiration entries (types 7, -7) are not it.
-    pub fn of(part: &EncKdcRepPart) -> Option<Self> {
+    pub(crate) fn of(part: &EncKdcRepPart) -> Option<Self> {
         part.last_req
             .iter()
             .rev()
@@ -768,7 +769,8 @@ impl AsExchange {
                 .iter()
                 .map(|e| e.to_i32())
                 .collect(),
-            addresses: (!o.addresses.is_empty()).then(|| o.addresses.clone()),
+            addresses: (!o.addresses.is_empty())
+                .then(|| o.addresses.iter().map(HostAddress::to_asn1).collect()),
             enc_authorization_data: None,
             additional_tickets: None,
         };
@@ -1004,7 +1006,7 @@ impl AsExchange {
         key: &EncryptionKey,
     ) -> Result<(), ExchangeError> {
         let Some(pa) = find_padata(enc_padata.as_ref(), pa_type::REQ_ENC_PA_REP) else {
-            if creds.flags.is_set(ticket_flags::ENC_PA_REP) {
+            if creds.flags.contains(TicketFlags::ENC_PA_REP) {
                 return Err(ExchangeError::Mismatch(
                     "enc-pa-rep flag set but no PA-REQ-ENC-PA-REP in the reply".into(),
                 ));

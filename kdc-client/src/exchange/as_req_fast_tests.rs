@@ -33,13 +33,13 @@ fn armor_tgt(realm_of_tgs: &str) -> Credentials {
         client: Principal::parse("host/client.onprem.local@ONPREM.LOCAL", None).unwrap(),
         server: Principal::new(tgs, realm()),
         session_key: armor_session(),
-        flags: KerberosFlags(0),
+        flags: TicketFlags::default(),
         authtime: NOW.secs,
         starttime: None,
         endtime: NOW.secs + 36_000,
         renew_till: None,
         addresses: Vec::new(),
-        ticket: Raw::new(&ticket).unwrap(),
+        ticket: Raw::new(&ticket).unwrap().into(),
     }
 }
 

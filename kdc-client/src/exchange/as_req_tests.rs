@@ -511,8 +511,8 @@ fn kinit_s_start_time_asks_for_a_postdated_ticket() {
     // The ticket starts 10 minutes from now: beyond the clock skew, and accepted.
     let creds = done(outcome).creds;
     assert_eq!(creds.starttime, Some(NOW.secs + 600));
-    assert!(creds.flags.is_set(ticket_flags::INVALID));
-    assert!(creds.flags.is_set(ticket_flags::POSTDATED));
+    assert!(creds.flags.invalid());
+    assert!(creds.flags.contains(TicketFlags::POSTDATED));
 
     // A start time other than the one requested is refused (MIT's verify_as_reply).
     let (_, outcome) = exchange_with(opts, |p| {
@@ -555,13 +555,10 @@ fn without_a_start_time_no_from_and_the_skew_check_applies() {
 #[test]
 fn kinit_a_addresses_are_sent_and_kept_with_the_ticket() {
     let addrs = vec![
-        HostAddress {
-            addr_type: addr_type::IPV4,
-            address: vec![192, 0, 2, 2].into(),
-        },
-        HostAddress {
-            addr_type: addr_type::IPV6,
-            address: vec![0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2].into(),
+        crate::exchange::HostAddress::from(std::net::IpAddr::from([192, 0, 2, 2])),
+        crate::exchange::HostAddress {
+            addr_type: crate::exchange::HostAddress::IPV6,
+            address: vec![0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2],
         },
     ];
     let opts = AsOptions {
@@ -569,7 +566,10 @@ fn kinit_a_addresses_are_sent_and_kept_with_the_ticket() {
         ..options()
     };
     let (body, outcome) = exchange_with(opts, |_| {});
-    assert_eq!(body.addresses.as_ref(), Some(&addrs));
+    let asn1_addrs: Vec<HostAddress> = addrs.iter().map(|a| a.to_asn1()).collect();
+    assert_eq!(body.addresses.as_ref(), Some(&asn1_addrs));
+    assert_eq!(asn1_addrs[0].addr_type, addr_type::IPV4);
+    assert_eq!(asn1_addrs[1].addr_type, addr_type::IPV6);
     let creds = done(outcome).creds;
     assert_eq!(creds.addresses, addrs);
     // The ccache form keeps them (klist -a), and back.

@@ -10,7 +10,7 @@
 //!   `till` when only RENEWABLE-OK was set); a postdated ticket starts exactly when asked; a
 //!   ticket asked for now starts within the clock skew of the request time.
 
-use crate::asn1::{EncKdcRepPart, KdcRep, ticket_flags};
+use crate::asn1::{EncKdcRepPart, KdcRep};
 use crate::crypto::Enctype;
 use crate::error_code as ec;
 use crate::{Principal, Realm};
@@ -108,7 +108,7 @@ fn check_times(
         )));
     }
     if let (Some(bound), Some(rt)) = (req.renew_bound, creds.renew_till)
-        && creds.flags.is_set(ticket_flags::RENEWABLE)
+        && creds.flags.renewable()
         && rt > bound
     {
         return Err(ExchangeError::Mismatch(format!(

@@ -1,13 +1,12 @@
 //! Credentials: a ticket, kept verbatim, and what the client knows about it.
 
-use crate::asn1::{
-    EncKdcRepPart, HostAddress, KerberosFlags, Raw, Ticket, TicketFlags, ticket_flags,
-};
+use crate::asn1::{EncKdcRepPart, Raw, Ticket};
 use crate::ccache::{CacheEntry, Keyblock, Typed};
 use crate::crypto::{EncryptionKey, Enctype};
 use crate::{Principal, Realm};
 
 use super::ExchangeError;
+use super::ticket::{EncodedTicket, HostAddress, TicketFlags};
 
 /// A ticket with its session key (RFC 4120 §3.1.5), checked and ready to use: what the
 /// exchanges return and take. The ticket bytes are never re-encoded. Stored in a cache as a
@@ -34,7 +33,7 @@ pub struct Credentials {
     /// address-less tickets. Sent again in TGS requests made with this ticket, as MIT does.
     pub addresses: Vec<HostAddress>,
     /// The ticket, as received.
-    pub ticket: Raw<Ticket>,
+    pub ticket: EncodedTicket,
 }
 
 impl Credentials {
@@ -61,13 +60,18 @@ impl Credentials {
             client,
             server: part.sname.to_principal(&part.srealm).map_err(decode)?,
             session_key,
-            flags: part.flags,
+            flags: part.flags.into(),
             authtime: part.authtime.unix(),
             starttime: part.starttime.map(|t| t.unix()),
             endtime: part.endtime.unix(),
             renew_till: part.renew_till.map(|t| t.unix()),
-            addresses: part.caddr.clone().unwrap_or_default(),
-            ticket,
+            addresses: part
+                .caddr
+                .iter()
+                .flatten()
+                .map(HostAddress::from_asn1)
+                .collect(),
+            ticket: ticket.into(),
         })
     }
 
@@ -86,7 +90,7 @@ impl Credentials {
 
     /// True when the ticket is renewable and its renewal time has not passed.
     pub fn renewable_at(&self, now: i64) -> bool {
-        self.flags.is_set(ticket_flags::RENEWABLE) && self.renew_till.is_some_and(|t| t > now)
+        self.flags.renewable() && self.renew_till.is_some_and(|t| t > now)
     }
 
     /// The credential-cache form (MIT FILE ccache).
@@ -104,7 +108,7 @@ impl Credentials {
             endtime: t(self.endtime),
             renew_till: self.renew_till.map_or(0, t),
             is_skey: false,
-            ticket_flags: self.flags.0,
+            ticket_flags: self.flags.bits(),
             // Address types are 16-bit in the ccache format; no defined type is larger.
             addresses: self
                 .addresses
@@ -112,7 +116,7 @@ impl Credentials {
                 .filter_map(|a| {
                     Some(Typed {
                         kind: u16::try_from(a.addr_type).ok()?,
-                        data: a.address.to_vec(),
+                        data: a.address.clone(),
                     })
                 })
                 .collect(),
@@ -133,7 +137,7 @@ impl Credentials {
             client: c.client.clone(),
             server: c.server.clone(),
             session_key: c.key.encryption_key()?,
-            flags: KerberosFlags(c.ticket_flags),
+            flags: TicketFlags::from_bits(c.ticket_flags),
             authtime: i64::from(c.authtime),
             starttime: opt(c.starttime),
             endtime: i64::from(c.endtime),
@@ -143,10 +147,10 @@ impl Credentials {
                 .iter()
                 .map(|a| HostAddress {
                     addr_type: i32::from(a.kind),
-                    address: a.data.clone().into(),
+                    address: a.data.clone(),
                 })
                 .collect(),
-            ticket: Raw::from_der_unchecked(c.ticket.clone()),
+            ticket: EncodedTicket::from_der(c.ticket.clone()),
         })
     }
 }

@@ -7,7 +7,7 @@ use crate::Principal;
 use crate::asn1::{
     ApReq, Authenticator, KerberosString, Microseconds, PrincipalNameAsn1, msg_type,
 };
-use crate::asn1::{EncryptedData, KerberosFlags, KerberosTime, Raw, Ticket, addr_type};
+use crate::asn1::{EncryptedData, KerberosTime, Raw, Ticket, addr_type};
 use crate::crypto::Counter;
 
 fn princ(s: &str) -> Principal {
@@ -28,10 +28,11 @@ fn creds() -> Credentials {
                 cipher: vec![0u8; 32].into(),
             },
         })
-        .unwrap(),
+        .unwrap()
+        .into(),
         server,
         session_key: EncryptionKey::new(Enctype::Aes256CtsHmacSha196, &[7; 32]).unwrap(),
-        flags: KerberosFlags(0),
+        flags: crate::exchange::TicketFlags::default(),
         authtime: 1_700_000_000,
         starttime: None,
         endtime: 1_700_000_300,

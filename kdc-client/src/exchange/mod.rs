@@ -13,6 +13,7 @@ mod error;
 mod fast;
 pub mod kpasswd;
 mod tgs;
+mod ticket;
 
 /// The scripted KDC of the AS exchange's tests, for the client's tests.
 #[cfg(test)]
@@ -28,6 +29,7 @@ pub use creds::Credentials;
 pub use error::{ExchangeError, KdcError, PreauthUnavailable};
 pub use kpasswd::{ChangeResult, KpasswdExchange, ResultCode};
 pub use tgs::{TgsExchange, TgsOptions};
+pub use ticket::{EncodedTicket, HostAddress, TicketFlags};
 
 use crate::Realm;
 use crate::asn1::{EncKdcRepPart, EncryptedData, KdcRep, KerberosTime, KrbError, PaData};

@@ -8,13 +8,14 @@ use std::time::Duration;
 use super::ap_req::{ApReqContents, build_ap_req, fresh_subkey};
 use super::checks::{Requested, check_reply};
 use super::fast::{self, FastArmor};
+use super::ticket::{HostAddress, TicketFlags};
 use super::{
     Credentials, ExchangeError, KdcError, KdcRequest, Timestamp, as_krb_error, decrypt_rep_part,
     find_padata, nonce, reply_client,
 };
 use crate::asn1::{
     Checksum, KdcOptions, KdcReqBody, KerberosString, MethodData, PaData, PrincipalNameAsn1, Raw,
-    TgsRep, TgsReq, UInt32Lenient, kdc_options, pa_type, ticket_flags,
+    TgsRep, TgsReq, UInt32Lenient, kdc_options, pa_type,
 };
 use crate::config::krb5conf::Krb5Conf;
 use crate::crypto::{self, CryptoPolicy, EncryptionKey, Enctype, KeyUsage, RandomSource};
@@ -68,12 +69,10 @@ impl TgsOptions {
 /// The ticket flags MIT copies into the options of a renew or validate request
 /// (`KDC_TKT_COMMON_MASK`): forwardable, proxiable, may-postdate, renewable, which have the
 /// same bit numbers as the KDC options they grant.
-const COMMON_FLAGS: [u32; 4] = [
-    ticket_flags::FORWARDABLE,
-    ticket_flags::PROXIABLE,
-    ticket_flags::MAY_POSTDATE,
-    ticket_flags::RENEWABLE,
-];
+const COMMON_FLAGS: TicketFlags = TicketFlags::FORWARDABLE
+    .union(TicketFlags::PROXIABLE)
+    .union(TicketFlags::MAY_POSTDATE)
+    .union(TicketFlags::RENEWABLE);
 
 /// One TGS request in flight.
 pub struct TgsExchange {
@@ -123,16 +122,12 @@ impl TgsExchange {
             }
         };
         let mut options = KdcOptions::default();
-        if tgt.flags.is_set(ticket_flags::FORWARDABLE) {
+        if tgt.flags.forwardable() {
             options.set(kdc_options::FORWARDABLE);
         }
         if opts.renew || opts.validate {
             // MIT's `get_new_creds`: the request repeats the ticket's common flags.
-            for flag in COMMON_FLAGS {
-                if tgt.flags.is_set(flag) {
-                    options.set(flag);
-                }
-            }
+            options.0 |= tgt.flags.bits() & COMMON_FLAGS.bits();
         }
         if opts.validate {
             options.set(kdc_options::VALIDATE);
@@ -167,7 +162,8 @@ impl TgsExchange {
             nonce: UInt32Lenient(nonce),
             etype: enctypes.iter().map(|e| e.to_i32()).collect(),
             // MIT sends the TGT's addresses again (none for the usual address-less tickets).
-            addresses: (!tgt.addresses.is_empty()).then(|| tgt.addresses.clone()),
+            addresses: (!tgt.addresses.is_empty())
+                .then(|| tgt.addresses.iter().map(HostAddress::to_asn1).collect()),
             enc_authorization_data: None,
             additional_tickets: None,
         };

@@ -1,7 +1,6 @@
 //! The walker driven by scripted KDC answers: validated credentials or errors, no network.
 
 use super::*;
-use crate::asn1::{KerberosFlags, Raw};
 use crate::config::profile::{MemSource, Profile};
 use crate::crypto::{EncryptionKey, Enctype};
 use crate::error_code as ec;
@@ -53,13 +52,13 @@ fn creds(server: &str) -> Credentials {
         client: princ("joedoe@ONPREM.LOCAL"),
         server: princ(server),
         session_key: EncryptionKey::new(Enctype::Aes256CtsHmacSha196, &[7; 32]).unwrap(),
-        flags: KerberosFlags(0),
+        flags: crate::exchange::TicketFlags::default(),
         authtime: 1_000,
         starttime: None,
         endtime: 100_000,
         renew_till: None,
         addresses: Vec::new(),
-        ticket: Raw::from_der_unchecked(vec![0x61, 0x00]),
+        ticket: crate::exchange::EncodedTicket::from_der(vec![0x61, 0x00]),
     }
 }
 

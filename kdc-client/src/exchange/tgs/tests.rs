@@ -32,10 +32,10 @@ fn tgt() -> Credentials {
     let server = princ("krbtgt/ONPREM.LOCAL@ONPREM.LOCAL");
     Credentials {
         client: princ("joedoe@ONPREM.LOCAL"),
-        ticket: ticket(&server),
+        ticket: ticket(&server).into(),
         server,
         session_key: EncryptionKey::new(Enctype::Aes256CtsHmacSha196, &[1; 32]).unwrap(),
-        flags: KerberosFlags(0),
+        flags: TicketFlags::default(),
         authtime: 1_700_000_000,
         starttime: None,
         endtime: 1_700_036_000,
@@ -239,20 +239,18 @@ const LATER: Timestamp = Timestamp {
 /// forwardable, renewable, proxiable; with the addresses of `kinit -a`.
 fn postdated_tgt() -> Credentials {
     Credentials {
-        flags: KerberosFlags::from_bits(&[
-            ticket_flags::FORWARDABLE,
-            ticket_flags::PROXIABLE,
-            ticket_flags::MAY_POSTDATE,
-            ticket_flags::POSTDATED,
-            ticket_flags::INVALID,
-            ticket_flags::RENEWABLE,
-            ticket_flags::INITIAL,
-        ]),
+        flags: TicketFlags::FORWARDABLE
+            .union(TicketFlags::PROXIABLE)
+            .union(TicketFlags::MAY_POSTDATE)
+            .union(TicketFlags::POSTDATED)
+            .union(TicketFlags::INVALID)
+            .union(TicketFlags::RENEWABLE)
+            .union(TicketFlags::INITIAL),
         starttime: Some(1_700_000_600),
         renew_till: Some(1_700_100_000),
-        addresses: vec![crate::asn1::HostAddress {
-            addr_type: crate::asn1::addr_type::IPV4,
-            address: vec![192, 0, 2, 2].into(),
+        addresses: vec![HostAddress {
+            addr_type: HostAddress::IPV4,
+            address: vec![192, 0, 2, 2],
         }],
         ..tgt()
     }
@@ -271,7 +269,13 @@ fn kinit_v_sends_validate_with_the_ticket_flags_and_addresses() {
     assert_eq!(body.till.unix(), tgt.endtime);
     assert_eq!(body.from, None);
     assert_eq!(body.rtime, None);
-    assert_eq!(body.addresses.as_ref(), Some(&tgt.addresses));
+    let sent: Vec<HostAddress> = body
+        .addresses
+        .iter()
+        .flatten()
+        .map(HostAddress::from_asn1)
+        .collect();
+    assert_eq!(sent, tgt.addresses);
     let creds = ex.step(&reply(&tgt, &req, &tgt.server)).unwrap();
     assert_eq!(creds.server, tgt.server);
 
@@ -304,7 +308,7 @@ fn a_service_ticket_is_validated_in_its_realm_but_not_used_as_a_tgt() {
     // `kinit -S kadmin/admin -s 10m` then `kinit -v -S kadmin/admin`.
     let svc = princ("kadmin/admin@ONPREM.LOCAL");
     let ticket = Credentials {
-        ticket: ticket(&svc),
+        ticket: ticket(&svc).into(),
         server: svc.clone(),
         ..postdated_tgt()
     };
@@ -373,12 +377,12 @@ fn tgs_reply_times_are_checked_as_mit_does_or_stricter() {
     }
     // Renewable beyond the TGT's renew-till.
     let renewable = Credentials {
-        flags: KerberosFlags::from_bits(&[ticket_flags::RENEWABLE]),
+        flags: TicketFlags::RENEWABLE,
         renew_till: Some(1_700_100_000),
         ..tgt.clone()
     };
     let e = run_tweaked(&renewable, |p| {
-        p.flags = KerberosFlags::from_bits(&[ticket_flags::RENEWABLE]);
+        p.flags = KerberosFlags::from_bits(&[crate::asn1::ticket_flags::RENEWABLE]);
         p.renew_till = Some(t(1_700_100_001));
     })
     .unwrap_err()
@@ -386,7 +390,7 @@ fn tgs_reply_times_are_checked_as_mit_does_or_stricter() {
     assert!(e.contains("renewable until"), "{e}");
     assert!(
         run_tweaked(&renewable, |p| {
-            p.flags = KerberosFlags::from_bits(&[ticket_flags::RENEWABLE]);
+            p.flags = KerberosFlags::from_bits(&[crate::asn1::ticket_flags::RENEWABLE]);
             p.renew_till = Some(t(1_700_100_000));
         })
         .is_ok()
