@@ -763,8 +763,12 @@ fn client_principal(
             return Principal::enterprise(name, realm)
                 .map_err(|e| Failure::Krb(format!("{e} when parsing name {name}")));
         }
-        return Principal::parse(name, realm())
-            .map_err(|e| Failure::Krb(format!("{e} when parsing name {name}")));
+        // The default realm (a DNS query with `dns_lookup_realm`) only for a name without one.
+        let parsed = match Principal::parse(name, None) {
+            Err(kdc_client::PrincipalError::NoRealm(_)) => Principal::parse(name, realm()),
+            parsed => parsed,
+        };
+        return parsed.map_err(|e| Failure::Krb(format!("{e} when parsing name {name}")));
     }
     if args.use_keytab() && args.client_keytab {
         // MIT: the first principal of the default client keytab.
