@@ -108,11 +108,9 @@ fn run_proxy(args: ProxyArgs) -> ExitCode {
         TgtSource::Cache
     };
     let client = Client::new(conf);
-    let upstream = args.server.connect_options(String::new());
-    // Fail early on a bad --ssl-ca rather than in every session.
-    if let Err(e) =
-        mysql_auth::connector::tls_client_config(upstream.ssl_mode, upstream.ssl_ca.as_deref())
-    {
+    let mut upstream = args.server.connect_options(String::new());
+    // Fail early on a bad --ssl-ca, and build the TLS configuration once for all sessions.
+    if let Err(e) = upstream.prepare_tls() {
         return common::fail(PROG, e);
     }
     let config = ProxyConfig::new(upstream);

@@ -6,7 +6,7 @@ use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 
 use super::stream::{PacketIo, timed};
-use super::{ConnectOptions, Error, QueryResult, SslMode, tls_client_config};
+use super::{ConnectOptions, Error, QueryResult, SslMode};
 use crate::command::{QueryReader, ReadStep, ping_reply};
 use crate::error::GssError;
 use crate::handshake::{Authenticated, ClientHandshake, HandshakeOptions, Step, TlsIntent};
@@ -131,7 +131,7 @@ impl Connection {
         opts: &ConnectOptions,
         initiator: &mut I,
     ) -> Result<Self, Error> {
-        let tls = tls_client_config(opts.ssl_mode, opts.ssl_ca.as_deref())?;
+        let tls = opts.tls_config()?;
         let server_name = ServerName::try_from(opts.host.clone())
             .map_err(|e| Error::Config(format!("invalid host name '{}': {e}", opts.host)))?;
         let fut = async {

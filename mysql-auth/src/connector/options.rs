@@ -1,6 +1,7 @@
 //! Connection options and `--ssl-mode`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::Error;
@@ -81,6 +82,17 @@ pub struct ConnectOptions {
     /// TEST AID ONLY: see [`crate::HandshakeOptions::native_password_test_aid`].
     #[cfg(feature = "test-native-password")]
     pub native_password_test_aid: Option<String>,
+    /// The TLS configuration [`ConnectOptions::prepare_tls`] built, with the mode and CA
+    /// file it was built for.
+    prepared_tls: Option<PreparedTls>,
+}
+
+/// A rustls configuration built once for one `ssl_mode` and `ssl_ca`.
+#[derive(Debug, Clone)]
+struct PreparedTls {
+    mode: SslMode,
+    ca: Option<PathBuf>,
+    config: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl ConnectOptions {
@@ -106,6 +118,67 @@ impl ConnectOptions {
             probe_other_plugins: false,
             #[cfg(feature = "test-native-password")]
             native_password_test_aid: None,
+            prepared_tls: None,
         }
+    }
+
+    /// Build the TLS configuration for `ssl_mode` and `ssl_ca` now (reading the CA file, a
+    /// blocking read) so that every login with these options shares it instead of reading
+    /// the file and building it again: for many logins, as a proxy makes. A later change of
+    /// `ssl_mode` or `ssl_ca` is noticed, and such a login builds its own again. Does nothing
+    /// if the configuration is already prepared for the current settings.
+    pub fn prepare_tls(&mut self) -> Result<(), Error> {
+        if self.prepared().is_some() {
+            return Ok(());
+        }
+        let config = super::tls_client_config(self.ssl_mode, self.ssl_ca.as_deref())?;
+        self.prepared_tls = Some(PreparedTls {
+            mode: self.ssl_mode,
+            ca: self.ssl_ca.clone(),
+            config,
+        });
+        Ok(())
+    }
+
+    /// The TLS configuration for a login: the prepared one if it was built for the current
+    /// `ssl_mode` and `ssl_ca`, else a new one.
+    pub(crate) fn tls_config(&self) -> Result<Option<Arc<rustls::ClientConfig>>, Error> {
+        match self.prepared() {
+            Some(p) => Ok(p.config.clone()),
+            None => super::tls_client_config(self.ssl_mode, self.ssl_ca.as_deref()),
+        }
+    }
+
+    /// The prepared TLS configuration, if it was built for the current settings.
+    fn prepared(&self) -> Option<&PreparedTls> {
+        self.prepared_tls
+            .as_ref()
+            .filter(|p| p.mode == self.ssl_mode && p.ca == self.ssl_ca)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prepared_tls_configuration_is_shared_until_the_settings_change() {
+        let mut o = ConnectOptions::new("db", "joe", KerberosPlugin::MariadbGssapi);
+        o.ssl_mode = SslMode::Required;
+        o.prepare_tls().unwrap();
+        let a = o.tls_config().unwrap().expect("TLS for REQUIRED");
+        let b = o.tls_config().unwrap().expect("TLS for REQUIRED");
+        assert!(Arc::ptr_eq(&a, &b), "one configuration for every login");
+        o.prepare_tls().unwrap();
+        let c = o.tls_config().unwrap().unwrap();
+        assert!(Arc::ptr_eq(&a, &c), "preparing again keeps it");
+        // A stricter mode set afterwards is never served by the prepared, laxer one.
+        o.ssl_mode = SslMode::VerifyIdentity;
+        assert!(
+            matches!(o.tls_config(), Err(Error::Config(_))),
+            "needs --ssl-ca"
+        );
+        o.ssl_mode = SslMode::Disabled;
+        assert!(o.tls_config().unwrap().is_none());
     }
 }

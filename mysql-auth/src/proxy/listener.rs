@@ -64,6 +64,17 @@ impl LocalProxy {
         creds: Arc<SharedCredentials>,
     ) -> std::io::Result<Self> {
         let path = path.into();
+        // One TLS configuration (and one read of the CA file, off the async workers) for
+        // every session's login.
+        let mut config = config;
+        let upstream = config.upstream.clone();
+        config.upstream = tokio::task::spawn_blocking(move || {
+            let mut upstream = upstream;
+            upstream.prepare_tls().map(|()| upstream)
+        })
+        .await
+        .map_err(std::io::Error::other)?
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
         if tokio::fs::symlink_metadata(&path).await.is_ok() {
             if UnixStream::connect(&path).await.is_ok() {
                 return Err(std::io::Error::new(
