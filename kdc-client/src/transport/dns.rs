@@ -312,12 +312,13 @@ async fn txt_realm(name: &str, resolver: &impl DnsResolver) -> Option<Realm> {
     };
     let text = String::from_utf8_lossy(&text);
     let realm = text.strip_suffix('.').unwrap_or(&text);
+    // A realm name holds no control characters: such a record is refused, not traced raw.
     match Realm::new(realm) {
-        Ok(realm) => {
+        Ok(realm) if !realm.as_str().chars().any(char::is_control) => {
             tracing::debug!("TXT record {name} found: {realm}");
             Some(realm)
         }
-        Err(_) => {
+        _ => {
             tracing::debug!(
                 "TXT record {name} holds no realm name: {}",
                 crate::escape_peer_text(&text, 300)

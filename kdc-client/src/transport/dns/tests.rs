@@ -220,12 +220,15 @@ async fn realm_from_the_host_or_a_parent_domain() {
     let dns = FakeDns(vec![
         ("_kerberos.example.com.", txt(b"EXAMPLE.COM.")),
         ("_kerberos.odd.example.com.", txt(b"")),
+        ("_kerberos.esc.example.com.", txt(b"EVIL\x1b[2J.COM")),
     ]);
     let realm = |h| realm_from_txt(h, &dns);
     assert_eq!(realm("www.sub.example.com").await, Some(self::realm()));
     assert_eq!(realm("example.com.").await, Some(self::realm()));
     // A record that is no realm name is skipped like a missing one.
     assert_eq!(realm("odd.example.com").await, Some(self::realm()));
+    // So is one with control characters (a terminal escape), which is never a realm name.
+    assert_eq!(realm("esc.example.com").await, Some(self::realm()));
     assert_eq!(realm("example.org").await, None);
     assert_eq!(realm("127.0.0.1").await, None);
     assert_eq!(realm("::1").await, None);
