@@ -9,6 +9,9 @@
 
 use std::fmt;
 
+mod ad_policy;
+pub use ad_policy::AdPasswordPolicy;
+
 use zeroize::Zeroizing;
 
 use super::ap_req::{ApReqContents, build_ap_req, fresh_subkey};
@@ -105,8 +108,8 @@ impl ResultCode {
 pub struct ChangeResult {
     /// The result code.
     pub code: ResultCode,
-    /// The result string as sent (UTF-8 text from MIT and Heimdal; Active Directory may send
-    /// a binary password-policy blob). Bounded to 4096 bytes.
+    /// The result string as sent (UTF-8 text from MIT and Heimdal; Active Directory sends its
+    /// password policy as binary, see [`ChangeResult::ad_policy`]). Bounded to 4096 bytes.
     pub string: Vec<u8>,
 }
 
@@ -116,11 +119,20 @@ impl ChangeResult {
         self.code == ResultCode::Success
     }
 
-    /// What to show the user, as MIT's `krb5_chpw_message`: the result string when it is
-    /// non-empty UTF-8 without NULs (control characters escaped), else MIT's generic advice.
-    /// Unlike MIT, one trailing NUL is dropped first: Heimdal 7.8's kpasswdd sends its reason
-    /// as a C string (e.g. `Password too short\0`), which MIT shows as the generic advice.
+    /// Active Directory's password policy, when the result string is one.
+    pub fn ad_policy(&self) -> Option<AdPasswordPolicy> {
+        AdPasswordPolicy::parse(&self.string)
+    }
+
+    /// What to show the user, as MIT's `krb5_chpw_message`: Active Directory's policy in
+    /// sentences ([`AdPasswordPolicy::describe`]), else the result string when it is non-empty
+    /// UTF-8 without NULs (control characters escaped), else MIT's generic advice. Unlike MIT,
+    /// one trailing NUL is dropped first: Heimdal 7.8's kpasswdd sends its reason as a C
+    /// string (e.g. `Password too short\0`), which MIT shows as the generic advice.
     pub fn message(&self) -> String {
+        if let Some(text) = self.ad_policy().and_then(|p| p.describe()) {
+            return text;
+        }
         let text = self.string.strip_suffix(&[0]).unwrap_or(&self.string);
         match std::str::from_utf8(text) {
             Ok(s) if !s.is_empty() && !s.contains('\0') => escape(s),

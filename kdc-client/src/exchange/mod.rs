@@ -27,7 +27,7 @@ pub use as_req::{
 };
 pub use creds::Credentials;
 pub use error::{ExchangeError, KdcError, PreauthUnavailable};
-pub use kpasswd::{ChangeResult, KpasswdExchange, ResultCode};
+pub use kpasswd::{AdPasswordPolicy, ChangeResult, KpasswdExchange, ResultCode};
 pub use tgs::{TgsExchange, TgsOptions};
 pub use ticket::{EncodedTicket, HostAddress, TicketFlags};
 
