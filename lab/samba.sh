@@ -7,6 +7,8 @@
 #   lab/samba.sh start STATE OFFSET # copy the cached domain into STATE/samba, start two
 #                                   # `samba -i` by PID; print env.sh lines on stdout
 #   lab/samba.sh stop STATE         # stop them by PID file (lab/down.sh does it too)
+#   lab/samba.sh kdcproxy OFFSET    # kdcproxy.conf's section for the realm: its FAST-only
+#                                   # KDC and kpasswd (the lab's KDC proxy fronts them)
 #
 # `samba-tool domain provision` takes ~20 s, so the provisioned domain (its users, the
 # machine account and keytabs) is made once into LAB_SAMBA_CACHE (default
@@ -150,6 +152,22 @@ EOF
 
 port_busy() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
+# The ports of both samba processes for a lab offset: the plain KDC and its kpasswd, the
+# FAST-only KDC and its kpasswd.
+ports() { # offset
+  kdc_port=$((17588 + $1)) kpw_port=$((17564 + $1))
+  fast_port=$((17688 + $1)) fast_kpw_port=$((17664 + $1))
+}
+
+# kdcproxy.conf's section: the realm through the FAST-only KDC, as behind a hardened AD's
+# KDC proxy.
+kdcproxy_section() { # offset
+  local kdc_port kpw_port fast_port fast_kpw_port
+  ports "$1"
+  printf '[%s]\nkerberos = kerberos://%s:%s\nkpasswd = kpasswd://%s:%s\n' \
+    "$REALM" "$HOST" "$fast_port" "$HOST" "$fast_kpw_port"
+}
+
 start() { # state offset
   local state=$1 off=$2 cache d db
   if ((EUID != 0)); then
@@ -158,8 +176,8 @@ start() { # state offset
     printf '\n# Samba AD DC skipped: lab/samba.sh runs only as root.\n'
     return 0
   fi
-  local kdc_port=$((17588 + off)) kpw_port=$((17564 + off))
-  local fast_port=$((17688 + off)) fast_kpw_port=$((17664 + off))
+  local kdc_port kpw_port fast_port fast_kpw_port
+  ports "$off"
   for p in "$kdc_port" "$kpw_port" "$fast_port" "$fast_kpw_port"; do
     ! port_busy "$HOST" "$p" || die "port $HOST:$p (Samba) already in use; set LAB_PORT_OFFSET"
   done
@@ -260,5 +278,6 @@ case ${1:-} in
   provision) provision >/dev/null ;;
   start) [[ $# -eq 3 ]] || die "usage: lab/samba.sh start STATE OFFSET"; start "$2" "$3" ;;
   stop) [[ $# -eq 2 ]] || die "usage: lab/samba.sh stop STATE"; stop "$2" ;;
-  *) sed -n '2,10p' "$0" >&2; exit 2 ;;
+  kdcproxy) [[ $# -eq 2 ]] || die "usage: lab/samba.sh kdcproxy OFFSET"; kdcproxy_section "$2" ;;
+  *) sed -n '2,12p' "$0" >&2; exit 2 ;;
 esac

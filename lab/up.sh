@@ -279,6 +279,25 @@ db_address_realm() { printf '\t%s = %s\n' "$MARIADB_HOST" "$SVC_REALM"; }
     [[ $r != "$USER_REALM" ]] || printf 'kpasswd = kpasswd://%s:%s\n' "$KDC_HOST" "$KPASSWD_PORT"
   done
 } >"$STATE/kdcproxy.conf"
+# Samba AD's realm behind the proxy too, through its FAST-only KDC (lab/samba.sh): a
+# hardened AD reached only over HTTPS.
+SAMBA_KDCPROXY=$("$LAB_DIR/samba.sh" kdcproxy "$OFF")
+SAMBA_REALM=$(sed -n '1s/^\[\(.*\)\]$/\1/p' <<<"$SAMBA_KDCPROXY")
+printf '%s\n' "$SAMBA_KDCPROXY" >>"$STATE/kdcproxy.conf"
+cat >"$STATE/krb5-samba-kdcproxy.conf" <<EOF
+[libdefaults]
+	default_realm = $SAMBA_REALM
+	dns_lookup_kdc = false
+	dns_lookup_realm = false
+	rdns = false
+	dns_canonicalize_hostname = false
+[realms]
+	$SAMBA_REALM = {
+		kdc = $KDCPROXY_URL
+		kpasswd_server = $KDCPROXY_URL
+		http_anchors = FILE:$STATE/tls/proxy-ca.pem
+	}
+EOF
 
 # ------------------------------------------------------------ databases ---
 # kadmin.local queries are queued per realm and fed on stdin to ONE kadmin.local
@@ -697,6 +716,7 @@ export LAB_KDCPROXY_PORT=$KDCPROXY_PORT
 export LAB_KDCPROXY_CA='$TLS/proxy-ca.pem'
 export LAB_KDCPROXY_LOG='$STATE/kdcproxy/kdcproxy.log'
 export LAB_KRB5_CONFIG_KDCPROXY='$STATE/krb5-kdcproxy.conf'
+export LAB_KRB5_CONFIG_SAMBA_KDCPROXY='$STATE/krb5-samba-kdcproxy.conf'
 
 # MIT GSS-API acceptor/initiator (Debian's python3 only).
 export LAB_PYTHON=/usr/bin/python3

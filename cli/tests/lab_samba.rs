@@ -18,11 +18,13 @@ use common::{KERB, lab, ok};
 const OLD: &str = "Old-Passw0rd-1";
 const NEW: &str = "New-Passw0rd-22";
 
-/// The client profile of the plain KDC (and its kpasswd) or of the FAST-only KDC.
+/// The client profile of the plain KDC (and its kpasswd), of the FAST-only KDC, or of the
+/// lab's KDC proxy (MS-KKDCP) in front of the FAST-only KDC and its kpasswd.
 #[derive(Clone, Copy, PartialEq)]
 enum Kdc {
     Plain,
     FastOnly,
+    Proxy,
 }
 
 impl Kdc {
@@ -30,13 +32,14 @@ impl Kdc {
         lab(match self {
             Kdc::Plain => "LAB_KRB5_CONFIG_SAMBA",
             Kdc::FastOnly => "LAB_KRB5_CONFIG_SAMBA_FAST",
+            Kdc::Proxy => "LAB_KRB5_CONFIG_SAMBA_KDCPROXY",
         })
     }
 
     fn log(self) -> String {
         lab(match self {
             Kdc::Plain => "LAB_SAMBA_LOG",
-            Kdc::FastOnly => "LAB_SAMBA_FAST_LOG",
+            Kdc::FastOnly | Kdc::Proxy => "LAB_SAMBA_FAST_LOG",
         })
     }
 }
@@ -612,6 +615,88 @@ fn armored_kinit_changes_a_must_change_password_on_the_fast_only_kdc_like_mit() 
     let realm = lab("LAB_SAMBA_REALM");
     assert_enc_chal_success(&log, &ours_p, &format!("kadmin/changepw@{realm}"));
     assert_enc_chal_success(&log, &ours_p, &format!("krbtgt/{realm}@{realm}"));
+    assert!(kinit_works(KERB, &ours_p, NEW));
+}
+
+/// Replies that came through the lab's KDC proxy, by the trace lines MIT's library and ours
+/// both write.
+fn proxied_replies(trace: &str) -> usize {
+    let from = format!("from https 127.0.0.1:{}", lab("LAB_KDCPROXY_PORT"));
+    trace
+        .lines()
+        .filter(|l| l.contains("Received answer") && l.contains(&from))
+        .count()
+}
+
+/// A hardened AD reached only over HTTPS: the KDC proxy (FreeIPA's kdcproxy) in front of the
+/// FAST-only KDC and its kpasswd. An unarmored login is refused; an armored one, the kvno
+/// after it and a must-change password's change all go through the proxy, with MIT's tools
+/// (krb5-k5tls) as the control.
+#[test]
+#[ignore = "needs the lab"]
+fn fast_and_a_password_change_through_the_kdc_proxy_like_mit() {
+    let profile = std::fs::read_to_string(Kdc::Proxy.conf()).unwrap();
+    assert!(
+        profile.contains(&format!("kdc = {}", lab("LAB_KDCPROXY_URL")))
+            && !profile.contains(&lab("LAB_KDC_SAMBA_FAST")),
+        "the proxy is the profile's only KDC:\n{profile}"
+    );
+    let user = lab("LAB_SAMBA_USER_PRINCIPAL");
+    let input = lines(&[&lab("LAB_SAMBA_USER_PASSWORD")]);
+    let realm = lab("LAB_SAMBA_REALM");
+    let krbtgt = format!("krbtgt/{realm}@{realm}");
+    let o = kinit(
+        KERB,
+        Kdc::Proxy,
+        None,
+        &cache("proxy-unarmored"),
+        &user,
+        &input,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the KDC requires FAST armor: use -T with a machine TGT"),
+        "{}",
+        stderr(&o)
+    );
+    let service = lab("LAB_SAMBA_SERVICE");
+    for program in [KERB, "kinit"] {
+        let tag = format!("proxy-{}", name(program));
+        let armor = armor_cache(program, &tag);
+        let cc = cache(&tag);
+        let args = ["-T", &armor, "-c", &cc, &user];
+        let (o, log) = log_during(Kdc::Proxy, || {
+            traced(program, "kinit", &args, Kdc::Proxy, &cc, &input)
+        });
+        ok(&o);
+        assert_enc_chal_success(&log, &user, &krbtgt);
+        // The FAST error asking for pre-authentication, then the ticket.
+        assert_eq!(proxied_replies(&stderr(&o)), 2, "{tag}: {}", stderr(&o));
+        let kvno = if program == KERB { KERB } else { "kvno" };
+        let o = traced(kvno, "kvno", &[&service], Kdc::Proxy, &cc, "");
+        assert!(ok(&o).contains(&service), "{tag}");
+        assert_eq!(proxied_replies(&stderr(&o)), 1, "{tag}: {}", stderr(&o));
+    }
+    // A must-change password: the armored kadmin/changepw ticket and the change itself (a
+    // kpasswd message in a KDC-PROXY-MESSAGE), then the TGT with the new password.
+    let armor = armor_cache(KERB, "proxy-expired");
+    let ((out, code, ours_p, _), log) = log_during(Kdc::Proxy, || {
+        same_as_mit(
+            "kp",
+            true,
+            "kinit",
+            Kdc::Proxy,
+            Some(&armor),
+            &lines(&[OLD, NEW, NEW]),
+        )
+    });
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("Password expired.  You must change it now.\n"),
+        "{out}"
+    );
+    assert_enc_chal_success(&log, &ours_p, &format!("kadmin/changepw@{realm}"));
+    assert_enc_chal_success(&log, &ours_p, &krbtgt);
     assert!(kinit_works(KERB, &ours_p, NEW));
 }
 
