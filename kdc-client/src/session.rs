@@ -25,16 +25,20 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use zeroize::Zeroizing;
-
 use crate::ServiceName;
 use crate::ccache::{Ccache, CcacheError, CcacheHandle, CcacheName};
 use crate::client::{CacheUse, Client, ClientError};
 use crate::config::krb5conf::Krb5Conf;
 use crate::config::{ConfigError, current_uid};
 use crate::exchange::{Credentials, Secret, TgsOptions};
-use crate::keytab::{Keytab, KeytabError};
+use crate::keytab::KeytabError;
 use crate::{Principal, PrincipalError, PrincipalName, referral};
+
+mod login;
+
+pub use login::{
+    KeySource, Login, LoginOptions, NotChanged, Notice, Prompt, PromptError, Prompter,
+};
 
 /// Why a [`Session`] call failed.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +68,28 @@ pub enum SessionError {
     /// A blocking file task did not finish (the runtime is shutting down).
     #[error("a blocking file task failed: {0}")]
     Task(String),
+    /// The keytab holds no key of the principal (of a supported enctype).
+    #[error("Keytab {} holds no key for {principal}", keytab.display())]
+    NoKeytabKey {
+        /// The keytab file.
+        keytab: PathBuf,
+        /// The principal whose key was looked for.
+        principal: Principal,
+    },
+    /// The session's [`Armor`] gave no armor TGT (its cache, keytab or AS exchange failed):
+    /// a login fails rather than go unarmored.
+    #[error(transparent)]
+    Armor(Box<SessionError>),
+    /// A [`Prompter`] gave no new password.
+    #[error("{0}")]
+    Prompt(PromptError),
+    /// No new password was set: see [`NotChanged`].
+    #[error(transparent)]
+    NotChanged(NotChanged),
+    /// The password change exchange (RFC 3244) failed: no password server answered, or its
+    /// reply was bad.
+    #[error(transparent)]
+    Kpasswd(ClientError),
 }
 
 /// A [`Client`] bound to a credential cache. Cheap to clone (the client is shared).
@@ -75,8 +101,8 @@ pub struct Session {
 }
 
 /// Where the FAST armor of a session's logins comes from (RFC 6113 §5.4.1.1, MIT's
-/// `kinit -T`): with it every AS request of [`Session::login_with_password`] and
-/// [`Session::login_with_keytab`] is armored, as a KDC that takes passwords only through FAST
+/// `kinit -T`): with it every AS request of [`Session::login`] (and of
+/// [`Session::change_password`]) is armored, as a KDC that takes passwords only through FAST
 /// (Active Directory's "fail unarmored authentication requests") requires.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -148,81 +174,37 @@ impl Session {
         }
     }
 
-    /// `kinit user`: an AS exchange with the password (pre-authentication as the KDC asks),
-    /// then the cache is initialised with the TGT (and the KDC's clock offset, if a skew
-    /// retry learned one). Returns the TGT.
-    pub async fn login_with_password(
-        &self,
-        user: &Principal,
-        password: Zeroizing<String>,
-    ) -> Result<Credentials, SessionError> {
-        self.login(user, Secret::Password(password)).await
-    }
-
-    /// `kinit -k -t keytab user`: as [`Session::login_with_password`], with the newest key of
-    /// each enctype the keytab holds for `user`.
-    pub async fn login_with_keytab(
-        &self,
-        user: &Principal,
-        keytab: &Path,
-    ) -> Result<Credentials, SessionError> {
-        let path = keytab.to_path_buf();
-        let kt = blocking(move || Keytab::read_file(&path)).await??;
-        let keys = kt.client_keys(user);
-        if keys.is_empty() {
-            return Err(SessionError::NoCredentials(format!(
-                "Keytab {} holds no key for {user}",
-                keytab.display()
-            )));
-        }
-        self.login(user, Secret::Keys(keys)).await
-    }
-
-    /// The AS exchange of both logins, armored if the session has [`Armor`], then the cache
-    /// initialised with the TGT (and `fast_avail` when armored, as MIT's kinit writes it).
-    async fn login(&self, user: &Principal, secret: Secret) -> Result<Credentials, SessionError> {
-        let mut opts = self.client.initial_options(user.clone());
-        opts.armor = self.armor_tgt(&user.realm).await?;
-        let armored = opts.armor.is_some();
-        let init = self.client.get_initial_creds(opts, secret).await?;
-        let tgt = init.creds.clone();
-        let mut cache = init.to_ccache();
-        if armored {
-            let realm = &tgt.client.realm;
-            let tgs = Principal::new(PrincipalName::krbtgt(realm), realm.clone());
-            cache.set_config(crate::client::FAST_AVAIL, Some(&tgs), b"yes");
-        }
-        self.save(cache).await?;
-        Ok(tgt)
-    }
-
-    /// The armor TGT for a login in `realm`, if the session has [`Armor`].
+    /// The armor TGT for a login in `realm`, if the session has [`Armor`]; its failures are
+    /// [`SessionError::Armor`].
     async fn armor_tgt(&self, realm: &crate::Realm) -> Result<Option<Credentials>, SessionError> {
-        match &self.armor {
-            None => Ok(None),
-            Some(Armor::Cache(handle)) => {
+        let armor = match &self.armor {
+            None => return Ok(None),
+            Some(armor) => armor,
+        };
+        let tgt = match armor {
+            Armor::Cache(handle) => {
                 let handle = handle.clone();
-                let cache = blocking(move || handle.load()).await??;
-                Ok(Some(self.client.armor_from_ccache(&cache, realm)?))
-            }
-            Some(Armor::Keytab { principal, keytab }) => {
-                let path = keytab.clone();
-                let kt = blocking(move || Keytab::read_file(&path)).await??;
-                let keys = kt.client_keys(principal);
-                if keys.is_empty() {
-                    return Err(SessionError::NoCredentials(format!(
-                        "Keytab {} holds no key for the armor principal {principal}",
-                        keytab.display()
-                    )));
+                match blocking(move || handle.load()).await {
+                    Ok(Ok(cache)) => self
+                        .client
+                        .armor_from_ccache(&cache, realm)
+                        .map_err(SessionError::from),
+                    Ok(Err(e)) => Err(e.into()),
+                    Err(e) => Err(e),
                 }
-                let opts = self.client.initial_options(principal.clone());
-                let init = self
-                    .client
-                    .get_initial_creds(opts, Secret::Keys(keys))
-                    .await?;
-                Ok(Some(init.creds))
             }
-        }
+            Armor::Keytab { principal, keytab } => {
+                match self.keytab_keys(principal, keytab).await {
+                    Ok(keys) => {
+                        let opts = self.client.initial_options(principal.clone());
+                        let init = self.client.get_initial_creds(opts, Secret::Keys(keys));
+                        init.await.map(|i| i.creds).map_err(SessionError::from)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        tgt.map(Some).map_err(|e| SessionError::Armor(Box::new(e)))
     }
 
     /// For long-running programs (what `k5start` does): if the cache holds no TGT of `user`
