@@ -539,4 +539,4 @@ fn header(out: &mut Vec<u8>, tag: u8, len: usize) {
 
 #[cfg(test)]
 #[path = "kpasswd_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -54,13 +54,13 @@ const NOW: Timestamp = Timestamp {
 };
 
 /// What the server learns from a request.
-struct Opened {
+pub(crate) struct Opened {
     authenticator: Authenticator,
     subkey: EncryptionKey,
-    part: EncKrbPrivPart,
+    pub(crate) part: EncKrbPrivPart,
 }
 
-fn open(req: &[u8], session: &EncryptionKey) -> Opened {
+pub(crate) fn open(req: &[u8], session: &EncryptionKey) -> Opened {
     assert_eq!(usize::from(be16(req, 0).unwrap()), req.len());
     assert_eq!(be16(req, 2), Some(1));
     let ap_len = usize::from(be16(req, 4).unwrap());
@@ -90,7 +90,7 @@ fn open(req: &[u8], session: &EncryptionKey) -> Opened {
 
 /// The server's reply frame: AP-REP (echoing the authenticator's time) and a KRB-PRIV with
 /// `code` and `text`.
-fn answer(o: &Opened, session: &EncryptionKey, code: u16, text: &[u8]) -> Vec<u8> {
+pub(crate) fn answer(o: &Opened, session: &EncryptionKey, code: u16, text: &[u8]) -> Vec<u8> {
     let rng = &mut Counter(9);
     let server_seq = 77;
     let rep_part = EncApRepPart {

@@ -18,6 +18,9 @@ mod ticket;
 /// The scripted KDC of the AS exchange's tests, for the client's tests.
 #[cfg(test)]
 pub(crate) use as_req::tests as as_req_tests;
+/// The scripted password server of the kpasswd exchange's tests, for the session's tests.
+#[cfg(test)]
+pub(crate) use kpasswd::tests as kpasswd_tests;
 
 #[doc(hidden)]
 pub use ap_req::{ApReqContents, build_ap_req, fresh_subkey};

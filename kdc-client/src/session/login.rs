@@ -550,3 +550,419 @@ impl From<NotChanged> for SessionError {
         Self::NotChanged(e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::path::PathBuf;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::asn1::{AsReq, pa_type};
+    use crate::ccache::CcacheHandle;
+    use crate::client::Client;
+    use crate::config::MemSource;
+    use crate::config::krb5conf::Krb5Conf;
+    use crate::crypto::{EncryptionKey, Enctype};
+    use crate::error_code as ec;
+    use crate::exchange::as_req_tests::{NOW, as_rep, krb_error, padata_of, preauth_required};
+    use crate::exchange::kpasswd_tests;
+
+    const PASSWORD: &str = "Passw0rd-joedoe";
+
+    fn user() -> Principal {
+        Principal::parse("joedoe@ONPREM.LOCAL", None).unwrap()
+    }
+
+    /// A prompter answering from a script, recording what it was asked and told.
+    #[derive(Default)]
+    struct Scripted {
+        answers: Mutex<VecDeque<&'static str>>,
+        asked: Mutex<Vec<String>>,
+        notices: Mutex<Vec<Notice>>,
+    }
+
+    impl Scripted {
+        fn new(answers: &[&'static str]) -> Self {
+            Self {
+                answers: Mutex::new(answers.iter().copied().collect()),
+                ..Self::default()
+            }
+        }
+        fn asked(&self) -> Vec<String> {
+            self.asked.lock().unwrap().clone()
+        }
+        fn notices(&self) -> Vec<Notice> {
+            self.notices.lock().unwrap().clone()
+        }
+    }
+
+    impl Prompter for Scripted {
+        fn secret(&self, prompt: Prompt<'_>) -> Result<Zeroizing<String>, PromptError> {
+            self.asked.lock().unwrap().push(prompt.to_string());
+            let answer = self.answers.lock().unwrap().pop_front();
+            answer
+                .map(|a| Zeroizing::new(a.to_owned()))
+                .ok_or_else(|| "Cannot read password".into())
+        }
+        fn notice(&self, notice: &Notice) {
+            self.notices.lock().unwrap().push(notice.clone());
+        }
+    }
+
+    /// The service an AS-REQ asks for, as `a/b`.
+    fn sname(req: &[u8]) -> String {
+        let body = AsReq::decode(req).unwrap().0.req_body.decode().unwrap();
+        let name = PrincipalName::try_from(&body.sname.unwrap()).unwrap();
+        name.components().join("/")
+    }
+
+    /// A scripted UDP server on loopback answering each request with `answer(request)`.
+    async fn udp_server(
+        answer: impl Fn(&[u8]) -> Vec<u8> + Send + 'static,
+    ) -> (u16, tokio::task::JoinHandle<()>) {
+        let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = sock.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            let mut buf = vec![0u8; 65536];
+            while let Ok((n, from)) = sock.recv_from(&mut buf).await {
+                let _ = sock.send_to(&answer(&buf[..n]), from).await;
+            }
+        });
+        (port, task)
+    }
+
+    /// An MIT-like KDC whose user's password has expired until `changed`: PREAUTH_REQUIRED,
+    /// then KDC_ERR_KEY_EXPIRED for any ticket but `kadmin/changepw`. Counts AS-REQs.
+    async fn expiring_kdc(
+        changed: Arc<AtomicBool>,
+    ) -> (u16, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
+        let count = Arc::new(AtomicUsize::new(0));
+        let seen = count.clone();
+        let (port, task) = udp_server(move |req| {
+            seen.fetch_add(1, Ordering::Relaxed);
+            if padata_of(req, pa_type::ENC_TIMESTAMP).is_none() {
+                preauth_required()
+            } else if sname(req) == "kadmin/changepw" || changed.load(Ordering::Relaxed) {
+                as_rep(req, 0)
+            } else {
+                krb_error(ec::KDC_ERR_KEY_EXPIRED, NOW.secs, None, None)
+            }
+        })
+        .await;
+        (port, count, task)
+    }
+
+    /// A password server answering with `results` in turn (code, text), recording the new
+    /// passwords; a success sets `changed`. The ticket's session key is the scripted AS-REP's.
+    async fn kpasswd_server(
+        results: Vec<(u16, &'static str)>,
+        changed: Arc<AtomicBool>,
+    ) -> (u16, Arc<Mutex<Vec<String>>>, tokio::task::JoinHandle<()>) {
+        let session = EncryptionKey::new(Enctype::Aes256CtsHmacSha196, &[9; 32]).unwrap();
+        let results = Mutex::new(VecDeque::from(results));
+        let passwords = Arc::new(Mutex::new(Vec::new()));
+        let log = passwords.clone();
+        let (port, task) = udp_server(move |req| {
+            let opened = kpasswd_tests::open(req, &session);
+            let pw = String::from_utf8(opened.part.user_data.to_vec()).unwrap();
+            log.lock().unwrap().push(pw);
+            let (code, text) = results.lock().unwrap().pop_front().unwrap_or((2, "none"));
+            if code == 0 {
+                changed.store(true, Ordering::Relaxed);
+            }
+            kpasswd_tests::answer(&opened, &session, code, text.as_bytes())
+        })
+        .await;
+        (port, passwords, task)
+    }
+
+    fn session(kdc: u16, kpasswd: Option<u16>, name: &str) -> (Session, PathBuf) {
+        let kpasswd = kpasswd.map_or(String::new(), |p| {
+            format!("  kpasswd_server = udp/127.0.0.1:{p}\n")
+        });
+        let text = format!(
+            "[libdefaults]\n dns_lookup_kdc = false\n\
+             [realms]\n ONPREM.LOCAL = {{\n  kdc = udp/127.0.0.1:{kdc}\n{kpasswd} }}\n"
+        );
+        let mut m = std::collections::BTreeMap::new();
+        m.insert(PathBuf::from("/k"), text);
+        let conf = Krb5Conf::load_from(&["/k".into()], &MemSource(m)).unwrap();
+        let client = Client::new(conf).with_clock(Arc::new(|| NOW));
+        let dir = std::env::temp_dir().join(format!("kdc-login-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let cc = dir.join("cc");
+        (Session::new(client, CcacheHandle::file(&cc)), cc)
+    }
+
+    #[test]
+    fn options_change_only_what_they_set() {
+        let conf = Krb5Conf::load_from(&[], &MemSource::default()).unwrap();
+        let base = AsOptions::from_config(user(), &conf);
+        let mut opts = base.clone();
+        LoginOptions::default().apply(&mut opts);
+        assert_eq!(format!("{opts:?}"), format!("{base:?}"));
+
+        let addr = HostAddress {
+            addr_type: crate::asn1::addr_type::IPV4,
+            address: vec![127, 0, 0, 1].into(),
+        };
+        let login = LoginOptions::default()
+            .with_lifetime(Duration::from_secs(600))
+            .with_renewable_lifetime(Duration::ZERO)
+            .with_forwardable(!base.forwardable)
+            .with_proxiable(!base.proxiable)
+            .with_canonicalize(true)
+            .with_start(TicketStart::In(Duration::from_secs(300)))
+            .with_service(changepw_service())
+            .with_addresses(vec![addr.clone()]);
+        let mut opts = base.clone();
+        login.apply(&mut opts);
+        assert_eq!(opts.lifetime, Duration::from_secs(600));
+        assert_eq!(opts.renew_lifetime, Duration::ZERO);
+        assert_eq!(opts.forwardable, !base.forwardable);
+        assert_eq!(opts.proxiable, !base.proxiable);
+        assert!(opts.canonicalize);
+        assert_eq!(opts.start, TicketStart::In(Duration::from_secs(300)));
+        assert_eq!(opts.service, Some(changepw_service()));
+        assert_eq!(opts.addresses, [addr]);
+        assert!(login.is_changepw() && !LoginOptions::default().is_changepw());
+        // `with_canonicalize(false)` leaves krb5.conf's `canonicalize = true`.
+        let mut opts = base;
+        opts.canonicalize = true;
+        LoginOptions::default()
+            .with_canonicalize(false)
+            .apply(&mut opts);
+        assert!(opts.canonicalize);
+    }
+
+    #[test]
+    fn prompts_and_notices_are_mits_lines() {
+        let u = user();
+        assert_eq!(
+            Prompt::Password(&u).to_string(),
+            "Password for joedoe@ONPREM.LOCAL"
+        );
+        assert_eq!(Prompt::NewPassword.to_string(), "Enter new password");
+        assert_eq!(Prompt::NewPasswordAgain.to_string(), "Enter it again");
+        assert_eq!(
+            Notice::PasswordExpired.to_string(),
+            "Password expired.  You must change it now."
+        );
+        assert_eq!(
+            Notice::Mismatch.to_string(),
+            "Password mismatch.  Please try again."
+        );
+        assert_eq!(
+            Notice::EmptyPassword.to_string(),
+            "New password cannot be zero length.  Please try again."
+        );
+        let soft = ChangeResult {
+            code: ResultCode::SoftError,
+            string: b"too\x1bshort".to_vec(),
+        };
+        assert_eq!(
+            Notice::Refused(soft.clone()).to_string(),
+            "Password change rejected: too\\x1bshort.  Please try again.\n"
+        );
+        assert_eq!(
+            NotChanged::Refused(soft).to_string(),
+            "Password change failed"
+        );
+        let hard = ChangeResult {
+            code: ResultCode::AccessDenied,
+            string: b"no".to_vec(),
+        };
+        assert_eq!(
+            NotChanged::Failed(hard).to_string(),
+            "Password change failed: Access denied: no"
+        );
+        // No secret in Debug.
+        let p = FixedPassword(Zeroizing::new(PASSWORD.into()));
+        let dbg = format!("{:?}", KeySource::Password(&p));
+        assert!(!dbg.contains(PASSWORD), "{dbg}");
+    }
+
+    /// The password is asked for once, after the KDC asked for pre-authentication; the TGT
+    /// lands in the cache; the keytab path never prompts (it has no prompter), and a refusal
+    /// before pre-authentication asks nothing.
+    #[tokio::test]
+    async fn the_password_is_asked_only_when_the_kdc_needs_it() {
+        let (port, count, task) = expiring_kdc(Arc::new(AtomicBool::new(true))).await;
+        let (s, cc) = session(port, None, "lazy");
+        let prompter = Scripted::new(&[PASSWORD]);
+        let login = s
+            .login(
+                &user(),
+                KeySource::Password(&prompter),
+                &LoginOptions::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(login.tgt.client, user());
+        assert_eq!(prompter.asked(), ["Password for joedoe@ONPREM.LOCAL"]);
+        assert!(prompter.notices().is_empty());
+        assert_eq!(count.load(Ordering::Relaxed), 2);
+        assert_eq!(
+            CcacheHandle::file(&cc).principal().unwrap(),
+            user(),
+            "the cache holds the TGT"
+        );
+        task.abort();
+
+        let (port, task) =
+            udp_server(|_| krb_error(ec::KDC_ERR_C_PRINCIPAL_UNKNOWN, NOW.secs, None, None)).await;
+        let (s, _) = session(port, None, "unknown");
+        let prompter = Scripted::new(&[PASSWORD]);
+        let e = s
+            .login(
+                &user(),
+                KeySource::Password(&prompter),
+                &LoginOptions::default(),
+            )
+            .await
+            .unwrap_err();
+        task.abort();
+        assert_eq!(
+            e.to_string().contains("not found in Kerberos database"),
+            true,
+            "{e}"
+        );
+        assert!(prompter.asked().is_empty());
+    }
+
+    /// MIT's expired-password flow: a `kadmin/changepw` ticket with the password typed once,
+    /// a mismatch and a soft refusal told and retried, then the login with the new password.
+    #[tokio::test]
+    async fn an_expired_password_is_changed_then_used() {
+        let changed = Arc::new(AtomicBool::new(false));
+        let (kdc, count, kdc_task) = expiring_kdc(changed.clone()).await;
+        let (kpw, sent, kpw_task) =
+            kpasswd_server(vec![(4, "too short"), (0, "")], changed.clone()).await;
+        let (s, _) = session(kdc, Some(kpw), "expired");
+        // The scripted KDC's reply key is the old password's: the "new" one is the same.
+        let prompter = Scripted::new(&[PASSWORD, "a", "b", "short", "short", PASSWORD, PASSWORD]);
+        let login = s
+            .login(
+                &user(),
+                KeySource::Password(&prompter),
+                &LoginOptions::default(),
+            )
+            .await;
+        kdc_task.abort();
+        kpw_task.abort();
+        let login = login.unwrap();
+        assert_eq!(login.tgt.server.name, PrincipalName::krbtgt(&user().realm));
+        assert_eq!(
+            prompter.asked(),
+            [
+                "Password for joedoe@ONPREM.LOCAL",
+                "Enter new password",
+                "Enter it again",
+                "Enter new password",
+                "Enter it again",
+                "Enter new password",
+                "Enter it again",
+            ]
+        );
+        let soft = ChangeResult {
+            code: ResultCode::SoftError,
+            string: b"too short".to_vec(),
+        };
+        assert_eq!(
+            prompter.notices(),
+            [
+                Notice::PasswordExpired,
+                Notice::Mismatch,
+                Notice::Refused(soft)
+            ]
+        );
+        assert_eq!(*sent.lock().unwrap(), ["short", PASSWORD]);
+        // Expired (2), changepw ticket (2), the new login (2: PREAUTH_REQUIRED again).
+        assert_eq!(count.load(Ordering::Relaxed), 6);
+    }
+
+    /// Three failed tries end with the last one's reason (its banner is not shown); a
+    /// prompter that cannot choose a new password gets the KDC's error; a `kadmin/changepw`
+    /// login is not changed either.
+    #[tokio::test]
+    async fn an_expired_password_gives_up_like_mit() {
+        let changed = Arc::new(AtomicBool::new(false));
+        let (kdc, count, kdc_task) = expiring_kdc(changed.clone()).await;
+        let (kpw, sent, kpw_task) = kpasswd_server(vec![], changed).await;
+        let (s, _) = session(kdc, Some(kpw), "giveup");
+        let prompter = Scripted::new(&[PASSWORD, "a", "b", "", "", "c", "d"]);
+        let e = s
+            .login(
+                &user(),
+                KeySource::Password(&prompter),
+                &LoginOptions::default(),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, SessionError::NotChanged(NotChanged::Mismatch)),
+            "{e}"
+        );
+        assert_eq!(e.to_string(), "Password mismatch");
+        assert_eq!(
+            prompter.notices(),
+            [
+                Notice::PasswordExpired,
+                Notice::Mismatch,
+                Notice::EmptyPassword
+            ]
+        );
+        assert!(sent.lock().unwrap().is_empty());
+
+        count.store(0, Ordering::Relaxed);
+        let e = s
+            .login_with_password(&user(), Zeroizing::new(PASSWORD.into()))
+            .await
+            .unwrap_err();
+        assert_eq!(e.to_string().contains("Password has expired"), true, "{e}");
+        assert_eq!(count.load(Ordering::Relaxed), 2, "no changepw ticket");
+
+        count.store(0, Ordering::Relaxed);
+        let prompter = Scripted::new(&[PASSWORD]);
+        let opts = LoginOptions::default().with_service(changepw_service());
+        let login = s
+            .login(&user(), KeySource::Password(&prompter), &opts)
+            .await
+            .unwrap();
+        assert_eq!(login.tgt.server.name, changepw_service());
+        assert_eq!(login.password_expiry, None);
+        assert!(prompter.notices().is_empty());
+        kdc_task.abort();
+        kpw_task.abort();
+    }
+
+    /// `kpasswd`: the current password once, the new one twice; the server's refusal is a
+    /// result; a mismatch is refused before anything is sent.
+    #[tokio::test]
+    async fn change_password_like_kpasswd() {
+        let changed = Arc::new(AtomicBool::new(false));
+        let (kdc, _, kdc_task) = expiring_kdc(changed.clone()).await;
+        let (kpw, sent, kpw_task) = kpasswd_server(vec![(4, "weak"), (0, "")], changed).await;
+        let (s, cc) = session(kdc, Some(kpw), "kpasswd");
+        let prompter = Scripted::new(&[PASSWORD, "new1", "new1"]);
+        let r = s.change_password(&user(), &prompter).await.unwrap();
+        assert_eq!(r.code, ResultCode::SoftError);
+        let prompter = Scripted::new(&[PASSWORD, "new2", "new2"]);
+        let r = s.change_password(&user(), &prompter).await.unwrap();
+        assert!(r.is_success());
+        assert_eq!(prompter.asked().len(), 3);
+        let prompter = Scripted::new(&[PASSWORD, "x", "y"]);
+        let e = s.change_password(&user(), &prompter).await.unwrap_err();
+        assert!(matches!(e, SessionError::NotChanged(NotChanged::Mismatch)));
+        let prompter = Scripted::new(&[PASSWORD, "x"]);
+        let e = s.change_password(&user(), &prompter).await.unwrap_err();
+        assert!(matches!(e, SessionError::Prompt(_)), "{e}");
+        kdc_task.abort();
+        kpw_task.abort();
+        assert_eq!(*sent.lock().unwrap(), ["new1", "new2"]);
+        assert!(!cc.exists(), "the cache is not touched");
+    }
+}
