@@ -312,12 +312,6 @@ pub fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, String> {
         .map_err(|e| format!("cannot start the I/O runtime: {e}"))
 }
 
-/// MIT's ccache configuration key saying the realm's KDC takes FAST (`fast_avail`, value
-/// `yes`, scoped to `krbtgt/REALM@REALM`): MIT's kinit writes it when the KDC offers FAST;
-/// `kerb kinit` writes it after an armored (`-T`) exchange; `kerb kvno` and `kerb mysql` then
-/// armor their TGS requests (RFC 6113 implicit TGT armor, `Client::tgs_options_for`).
-pub use kdc_client::client::FAST_AVAIL;
-
 #[cfg(test)]
 mod tests {
     use super::*;

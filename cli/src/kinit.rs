@@ -1,6 +1,7 @@
-//! `kerb kinit`: MIT kinit's options and flow around a `kdc_client::session::Session` (the
-//! client and the chosen output cache); the AS exchange itself belongs to
-//! `kdc_client::client::Client`.
+//! `kerb kinit`: MIT kinit's options, the choice of the output cache and the messages, around
+//! a `kdc_client::session::Session`: its `login` makes the AS exchange (the lazy password
+//! prompt and the expired-password change included); `-R` and `-v` use its client's
+//! `renew`/`validate`.
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -10,17 +11,12 @@ use kdc_client::ccache::{CacheEntry, Ccache, CcacheHandle};
 use kdc_client::client::Client;
 use kdc_client::config::Krb5Conf;
 use kdc_client::config::krb5conf::parse_duration;
-use kdc_client::exchange::HostAddress;
 use kdc_client::exchange::{self, Credentials, TicketStart};
 use kdc_client::keytab::Keytab;
-use kdc_client::session::Session;
+use kdc_client::session::{Armor, KeySource, LoginOptions, Session, SessionError};
 use kdc_client::{NameType, Principal, PrincipalName};
 
-use crate::chpw::{self, CurrentPassword, ReadNew};
-use crate::common;
-use kdc_client::error_code as ec;
-use kdc_client::exchange::{ResultCode, kpasswd};
-use zeroize::Zeroizing;
+use crate::{common, prompt};
 
 const PROG: &str = "kinit";
 
@@ -213,33 +209,6 @@ fn usage(msg: &str) -> String {
     format!("{msg}\n{USAGE}")
 }
 
-/// What the AS exchange needs besides the session; built by [`run_kinit`].
-pub struct InitialRequest {
-    pub client: Principal,
-    pub secret: Secret,
-    pub lifetime: Option<Duration>,
-    pub renew_life: Option<Duration>,
-    pub forwardable: Option<bool>,
-    pub proxiable: Option<bool>,
-    pub canonicalize: bool,
-    /// `-S`: the service of the initial ticket, in the client's realm (default
-    /// `krbtgt/REALM@REALM`).
-    pub service: Option<PrincipalName>,
-    /// `-s`: seconds from now at which the ticket starts (postdated when positive).
-    pub start_time: Option<i64>,
-    /// `-a`: the host's addresses; empty sends none.
-    pub addresses: Vec<HostAddress>,
-    /// `-T`: the armor ccache's name.
-    pub armor_ccache: Option<String>,
-}
-
-/// How the client proves its identity.
-pub enum Secret {
-    /// The password, asked for when the KDC's reply needs it (as MIT's kinit prompts).
-    Prompt,
-    Keytab(Keytab),
-}
-
 /// Errors of the flow, printed MIT-style.
 pub enum Failure {
     /// `kinit: <message> while <context>`.
@@ -285,8 +254,8 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::Krb(format!("{e} while initializing Kerberos 5 library")))?;
     let target = choose_cache(args, &conf)?;
     let client = target.client.clone();
-    let session = Session::new(Client::new(conf), target.handle);
-    let (conf, handle) = (session.client().config(), session.cache());
+    let session = Session::new(Client::new(conf), target.handle.clone());
+    let (conf, handle) = (session.client().config(), &target.handle);
     if args.verbose {
         eprintln!("Using principal: {client}");
     }
@@ -316,14 +285,14 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
         let cred = refresh_credentials(&session, &cache, &client, service, how)?;
         let mut fresh = Ccache::new(client.clone());
         fresh.store(cred);
-        return save(handle, fresh, false, args.verbose);
+        return save(handle, fresh, args.verbose);
     }
     let addresses = match args.addresses {
         Some(true) => crate::localaddr::local_addresses()
             .map_err(|e| Failure::Krb(format!("{e} getting local addresses")))?,
         _ => Vec::new(),
     };
-    let secret = if args.use_keytab() {
+    let keytab = if args.use_keytab() {
         let name = if args.client_keytab {
             common::client_keytab_name(None, Some(conf))
         } else {
@@ -334,39 +303,82 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
         if args.verbose {
             eprintln!("Using keytab: {}", common::keytab_display(&name));
         }
-        let kt = Keytab::read_file(&kt_path)
-            .map_err(|e| Failure::Krb(format!("{e} while getting initial credentials")))?;
-        if kt.find(&client, None, &[]).is_none() {
-            return Err(Failure::Krb(format!(
-                "Keytab contains no suitable keys for {client} while getting initial credentials"
-            )));
-        }
-        Secret::Keytab(kt)
+        Some(kt_path)
     } else {
-        Secret::Prompt
+        None
     };
-    let req = InitialRequest {
-        lifetime: args.lifetime,
-        renew_life: args.renew_life,
-        forwardable: args.forwardable,
-        proxiable: args.proxiable,
-        canonicalize: args.canonicalize || args.enterprise,
-        service,
-        start_time: args.start_time,
-        addresses,
-        armor_ccache: args.armor_ccache.clone(),
-        client: client.clone(),
-        secret,
+    let mut opts = LoginOptions::default()
+        .with_canonicalize(args.canonicalize || args.enterprise)
+        .with_start(TicketStart::from_offset_secs(args.start_time.unwrap_or(0)))
+        .with_addresses(addresses);
+    if let Some(l) = args.lifetime {
+        opts = opts.with_lifetime(l);
+    }
+    if let Some(r) = args.renew_life {
+        opts = opts.with_renewable_lifetime(r);
+    }
+    if let Some(f) = args.forwardable {
+        opts = opts.with_forwardable(f);
+    }
+    if let Some(p) = args.proxiable {
+        opts = opts.with_proxiable(p);
+    }
+    if let Some(s) = service {
+        opts = opts.with_service(s);
+    }
+    // `-T`: every AS request armored with the armor cache's TGT (FAST), or none sent.
+    let armor = match &args.armor_ccache {
+        Some(name) => Some(
+            common::open_ccache(Some(name), Some(conf))
+                .map_err(|e| Failure::Krb(format!("{e} resolving ccache {name}")))?,
+        ),
+        None => None,
     };
+    let session = match &armor {
+        Some(armor) => session.clone().with_armor(Armor::Cache(armor.clone())),
+        None => session.clone(),
+    };
+    let key = match &keytab {
+        Some(path) => KeySource::Keytab(path),
+        None => KeySource::Password(&prompt::Terminal),
+    };
+    tracing::debug!("Getting initial credentials for {client}");
     // The KDC may canonicalize the client name: the cache is initialised with the reply's.
-    let cache = get_initial_credentials(&session, &req)?;
-    save(handle, cache, args.armor_ccache.is_some(), args.verbose)?;
+    let login = common::block_on(session.login(&client, key, &opts))
+        .map_err(|e| Failure::Krb(format!("{e} while getting initial credentials")))?
+        .map_err(|e| login_failure(e, &client, armor.as_ref()))?;
+    let zone = crate::timefmt::LocalZone::load();
+    if let Some(w) = expiry_warning(login.password_expiry, crate::timefmt::now(), &zone) {
+        println!("{w}");
+    }
+    if args.verbose {
+        eprintln!("Authenticated to Kerberos v5");
+    }
     if target.switch {
         handle
             .switch_to()
             .map_err(|e| Failure::Krb(format!("{e} while switching to new ccache")))?;
     }
     Ok(())
+}
+
+/// A failed [`Session::login`] as MIT's kinit words it.
+fn login_failure(e: SessionError, client: &Principal, armor: Option<&CcacheHandle>) -> Failure {
+    let doing = "while getting initial credentials";
+    Failure::Krb(match e {
+        SessionError::NoKeytabKey { .. } => {
+            format!("Keytab contains no suitable keys for {client} {doing}")
+        }
+        // Only the new credentials are written during a login.
+        SessionError::Cache(e) => format!("{e} while storing credentials"),
+        SessionError::Armor(e) => match (*e, armor) {
+            (SessionError::Cache(e), Some(h)) if e.is_not_found() => {
+                format!("{} {doing}", common::ccache_not_found(&h.name()))
+            }
+            (e, _) => format!("{e} {doing}"),
+        },
+        e => format!("{e} {doing}"),
+    })
 }
 
 /// The output cache and client, chosen as MIT's kinit does (`k5_begin`).
@@ -452,66 +464,6 @@ fn choose_cache(args: &KinitArgs, conf: &Krb5Conf) -> Result<Target, Failure> {
     })
 }
 
-/// The AS exchange. Expected from the client: the credential to cache (client principal as
-/// the KDC returned it, session key, times, flags, ticket bytes verbatim); a failure as a
-/// message MIT-style, e.g. `Password incorrect`.
-fn get_initial_credentials(session: &Session, req: &InitialRequest) -> Result<Ccache, Failure> {
-    tracing::debug!("Getting initial credentials for {}", req.client);
-    let failed =
-        |e: &dyn std::fmt::Display| Failure::Krb(format!("{e} while getting initial credentials"));
-    let client = session.client();
-    let mut opts = client.initial_options(req.client.clone());
-    if let Some(l) = req.lifetime {
-        opts.lifetime = l;
-    }
-    if let Some(r) = req.renew_life {
-        opts.renew_lifetime = r;
-    }
-    if let Some(f) = req.forwardable {
-        opts.forwardable = f;
-    }
-    if let Some(p) = req.proxiable {
-        opts.proxiable = p;
-    }
-    opts.canonicalize |= req.canonicalize;
-    opts.service = req.service.clone();
-    opts.start = TicketStart::from_offset_secs(req.start_time.unwrap_or(0));
-    opts.addresses = req.addresses.clone();
-    if let Some(name) = &req.armor_ccache {
-        opts.armor = Some(armor_tgt(client, name, &req.client.realm)?);
-    }
-    let init = match &req.secret {
-        Secret::Prompt => {
-            let current = CurrentPassword::default();
-            let ask = || current.get(&req.client).map(exchange::Secret::Password);
-            let first = common::block_on(client.get_initial_creds_asking(opts.clone(), ask));
-            let changepw = req.service.as_ref() == Some(&kpasswd::changepw_service());
-            match first {
-                Ok(Err(e)) if e.kdc_error_code() == Some(ec::KDC_ERR_KEY_EXPIRED) && !changepw => {
-                    let new = change_expired(client, &req.client, &current, opts.armor.as_ref())?;
-                    common::block_on(
-                        client.get_initial_creds(opts, exchange::Secret::Password(new)),
-                    )
-                }
-                other => other,
-            }
-        }
-        Secret::Keytab(kt) => {
-            let keys = kt.client_keys(&req.client);
-            common::block_on(client.get_initial_creds(opts, exchange::Secret::Keys(keys)))
-        }
-    };
-    let init = init.map_err(|e| failed(&e))?.map_err(|e| failed(&e))?;
-    let changepw = req.service.as_ref() == Some(&kpasswd::changepw_service());
-    if matches!(req.secret, Secret::Prompt) && !changepw {
-        let zone = crate::timefmt::LocalZone::load();
-        if let Some(w) = expiry_warning(init.password_expiry, crate::timefmt::now(), &zone) {
-            println!("{w}");
-        }
-    }
-    Ok(init.to_ccache())
-}
-
 /// MIT's kinit warning that the password expires (its `warn_pw_expiry`, for a password
 /// login other than a `kadmin/changepw` ticket): whenever the KDC sent the expiry as a
 /// last-req entry (Active Directory does while the password can expire), for
@@ -538,89 +490,6 @@ fn expiry_warning(
     Some(format!(
         "Warning: Your password will expire in {left} on {when}"
     ))
-}
-
-/// The armor TGT of `realm` from the ccache `name` (`-T`): with it every AS request is
-/// armored; without a valid one kinit fails rather than sending an unarmored request.
-fn armor_tgt(
-    client: &Client,
-    name: &str,
-    realm: &kdc_client::Realm,
-) -> Result<kdc_client::exchange::Credentials, Failure> {
-    let failed =
-        |e: &dyn std::fmt::Display| Failure::Krb(format!("{e} while getting initial credentials"));
-    let handle = common::open_ccache(Some(name), Some(client.config()))
-        .map_err(|e| Failure::Krb(format!("{e} resolving ccache {name}")))?;
-    let cache = handle.load().map_err(|e| {
-        if e.is_not_found() {
-            failed(&common::ccache_not_found(&handle.name()))
-        } else {
-            failed(&e)
-        }
-    })?;
-    let tgt = client
-        .armor_from_ccache(&cache, realm)
-        .map_err(|e| failed(&e))?;
-    tracing::debug!(
-        "FAST armor ccache {}: armor TGT of {} for {}",
-        common::ccache_residual(&handle.name()),
-        tgt.client,
-        tgt.server
-    );
-    Ok(tgt)
-}
-
-/// MIT's `krb5_get_init_creds_password` on KDC_ERR_KEY_EXPIRED: a `kadmin/changepw` ticket
-/// with the current password (asked for if not yet typed; armored like the first request),
-/// then up to three tries at a new password, a server's soft refusal shown and tried again;
-/// the new password on success.
-fn change_expired(
-    client: &Client,
-    principal: &Principal,
-    current: &CurrentPassword,
-    armor: Option<&kdc_client::exchange::Credentials>,
-) -> Result<Zeroizing<String>, Failure> {
-    let failed =
-        |m: &dyn std::fmt::Display| Failure::Krb(format!("{m} while getting initial credentials"));
-    let creds = chpw::changepw_creds(client, principal, current, armor).map_err(|e| failed(&e))?;
-    tracing::debug!("Password expired for {principal}; changing it");
-    let mut banner = Some("Password expired.  You must change it now.".to_owned());
-    let mut last = String::new();
-    for _ in 0..3 {
-        if let Some(b) = banner.take() {
-            println!("{b}");
-        }
-        let new = match chpw::read_new_password() {
-            Ok(pw) if pw.is_empty() => {
-                last = "New password cannot be zero length".into();
-                banner = Some(format!("{last}.  Please try again."));
-                continue;
-            }
-            Ok(pw) => pw,
-            Err(ReadNew::Mismatch) => {
-                last = "Password mismatch".into();
-                banner = Some(format!("{last}.  Please try again."));
-                continue;
-            }
-            Err(ReadNew::Failed(e)) => return Err(failed(&e)),
-        };
-        let result = chpw::change(client, &creds, &new).map_err(|e| failed(&e))?;
-        if result.is_success() {
-            return Ok(new);
-        }
-        // MIT says only "Password change failed"; the server's reason is added when it was
-        // not shown in a banner.
-        last = "Password change failed".into();
-        if result.code != ResultCode::SoftError {
-            return Err(failed(&format!("{last}: {result}")));
-        }
-        banner = Some(format!(
-            "{}: {}.  Please try again.\n",
-            result.code.description(),
-            result.message()
-        ));
-    }
-    Err(failed(&last))
 }
 
 /// What `-R` and `-v` do to a cached ticket.
@@ -712,19 +581,8 @@ fn local_tgt(client: &Principal) -> Principal {
     )
 }
 
-/// Store `cache` (a fresh one holding the new credential). With `fast` (the AS exchange was
-/// armored), the cache says so as MIT's does (`fast_avail` for the client realm's TGS), and
-/// `kerb kvno` armors its TGS requests.
-fn save(
-    handle: &CcacheHandle,
-    mut cache: Ccache,
-    fast: bool,
-    verbose: bool,
-) -> Result<(), Failure> {
-    if fast {
-        let tgt = local_tgt(&cache.default_principal);
-        cache.set_config(common::FAST_AVAIL, Some(&tgt), b"yes");
-    }
+/// Store `cache` (a fresh one holding the renewed or validated credential).
+fn save(handle: &CcacheHandle, cache: Ccache, verbose: bool) -> Result<(), Failure> {
     handle
         .save(&cache)
         .map_err(|e| Failure::Krb(format!("{e} while storing credentials")))?;

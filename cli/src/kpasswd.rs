@@ -8,12 +8,12 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use kdc_client::Principal;
 use kdc_client::client::{Client, ClientError};
 use kdc_client::exchange::ExchangeError;
+use kdc_client::session::{NotChanged, Session, SessionError};
+use kdc_client::{Principal, ccache::CcacheHandle};
 
-use crate::chpw::{self, CurrentPassword, ReadNew};
-use crate::common;
+use crate::{common, prompt};
 
 const PROG: &str = "kpasswd";
 
@@ -37,28 +37,35 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
 
 fn kpasswd(name: Option<&str>) -> Result<ExitCode, String> {
     let conf = common::load_config().map_err(|e| format!("{e} initializing kerberos library"))?;
-    let principal = match name {
-        Some(n) => Principal::parse(n, conf.default_realm.as_ref())
-            .map_err(|e| format!("{e} parsing client name"))?,
-        None => default_client(&conf)?,
-    };
-    let client = Client::new(conf);
-    let current = CurrentPassword::default();
-    let creds = chpw::changepw_creds(&client, &principal, &current, None).map_err(|e| {
-        if password_incorrect(&e) {
-            "Password incorrect while getting initial ticket".to_owned()
-        } else {
-            format!("{e} getting initial ticket")
+    let (principal, cache) = match name {
+        Some(n) => (
+            Principal::parse(n, conf.default_realm.as_ref())
+                .map_err(|e| format!("{e} parsing client name"))?,
+            None,
+        ),
+        None => {
+            let (principal, cache) = default_client(&conf)?;
+            (principal, Some(cache))
         }
-    })?;
-    drop(current);
-    let new = match chpw::read_new_password() {
-        Ok(pw) => pw,
-        Err(ReadNew::Mismatch) => return Err("Password mismatch while reading password".into()),
-        Err(ReadNew::Failed(e)) => return Err(format!("{e} while reading password")),
     };
-    let result =
-        chpw::change(&client, &creds, &new).map_err(|e| format!("{e} changing password"))?;
+    // A password change does not touch the session's cache: with a principal given, MIT's
+    // kpasswd opens none, so neither does this (the file name is never used).
+    let cache = cache.unwrap_or_else(|| CcacheHandle::file("/dev/null"));
+    let session = Session::new(Client::new(conf), cache);
+    let change = common::block_on(session.change_password(&principal, &prompt::Terminal))
+        .map_err(|e| format!("{e} getting initial ticket"))?;
+    let result = match change {
+        Ok(result) => result,
+        Err(SessionError::NotChanged(NotChanged::Mismatch)) => {
+            return Err("Password mismatch while reading password".into());
+        }
+        Err(SessionError::Prompt(e)) => return Err(format!("{e} while reading password")),
+        Err(SessionError::Kpasswd(e)) => return Err(format!("{e} changing password")),
+        Err(SessionError::Client(e)) if password_incorrect(&e) => {
+            return Err("Password incorrect while getting initial ticket".to_owned());
+        }
+        Err(e) => return Err(format!("{e} getting initial ticket")),
+    };
     if !result.is_success() {
         println!("{result}");
         return Ok(ExitCode::from(2));
@@ -67,18 +74,22 @@ fn kpasswd(name: Option<&str>) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The default cache's principal, else the login name in the default realm (MIT's order).
-fn default_client(conf: &kdc_client::config::Krb5Conf) -> Result<Principal, String> {
+/// The default cache's principal, else the login name in the default realm (MIT's order),
+/// and the default cache.
+fn default_client(
+    conf: &kdc_client::config::Krb5Conf,
+) -> Result<(Principal, CcacheHandle), String> {
     let handle =
         common::open_ccache(None, Some(conf)).map_err(|e| format!("{e} opening default ccache"))?;
     match handle.principal() {
-        Ok(p) => return Ok(p),
+        Ok(p) => return Ok((p, handle)),
         Err(e) if !e.is_not_found() => return Err(format!("{e} getting principal from ccache")),
         Err(_) => {}
     }
     let user = common::user_name().ok_or("unable to identify user from password file")?;
-    Principal::parse(&user, conf.default_realm.as_ref())
-        .map_err(|e| format!("{e} parsing client name"))
+    let principal = Principal::parse(&user, conf.default_realm.as_ref())
+        .map_err(|e| format!("{e} parsing client name"))?;
+    Ok((principal, handle))
 }
 
 /// MIT reports a reply that does not decrypt with the current password as "Password

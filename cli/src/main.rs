@@ -4,7 +4,6 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-mod chpw;
 mod common;
 mod kdestroy;
 mod kinit;
@@ -14,6 +13,7 @@ mod kswitch;
 mod kvno;
 mod localaddr;
 mod mysql;
+mod prompt;
 mod proxy;
 mod server_args;
 mod starttime;
