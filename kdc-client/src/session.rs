@@ -183,12 +183,20 @@ impl Session {
         };
         let tgt = match armor {
             Armor::Cache(handle) => {
+                let name = handle.name();
                 let handle = handle.clone();
                 match blocking(move || handle.load()).await {
-                    Ok(Ok(cache)) => self
-                        .client
-                        .armor_from_ccache(&cache, realm)
-                        .map_err(SessionError::from),
+                    Ok(Ok(cache)) => {
+                        let tgt = self.client.armor_from_ccache(&cache, realm);
+                        if let Ok(tgt) = &tgt {
+                            tracing::debug!(
+                                "FAST armor ccache {name}: armor TGT of {} for {}",
+                                tgt.client,
+                                tgt.server
+                            );
+                        }
+                        tgt.map_err(SessionError::from)
+                    }
                     Ok(Err(e)) => Err(e.into()),
                     Err(e) => Err(e),
                 }
