@@ -21,6 +21,50 @@
 //! println!("{} until {}", ticket.server, ticket.endtime);
 //! # Ok(()) }
 //! ```
+//!
+//! [`Session::login`] takes MIT kinit's options ([`LoginOptions`]) and a [`Prompter`] that is
+//! asked for the password only when the KDC's reply needs it, and for a new one when it has
+//! expired (then changed as MIT's kinit changes it):
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), kdc_client::session::SessionError> {
+//! use std::io::BufRead;
+//! use std::time::Duration;
+//!
+//! use kdc_client::session::{KeySource, LoginOptions, Notice, Prompt, PromptError, Prompter, Session};
+//! use kdc_client::Principal;
+//! use zeroize::Zeroizing;
+//!
+//! /// Reads answers from stdin, one line each.
+//! struct Stdin;
+//!
+//! impl Prompter for Stdin {
+//!     fn secret(&self, prompt: Prompt<'_>) -> Result<Zeroizing<String>, PromptError> {
+//!         eprint!("{prompt}: ");
+//!         let mut line = Zeroizing::new(String::with_capacity(1024));
+//!         std::io::stdin().lock().read_line(&mut line)?;
+//!         let len = line.trim_end_matches(['\r', '\n']).len();
+//!         line.truncate(len);
+//!         Ok(line)
+//!     }
+//!
+//!     fn notice(&self, notice: &Notice) {
+//!         eprintln!("{notice}");
+//!     }
+//! }
+//!
+//! let session = Session::from_env()?;
+//! let user = Principal::parse("joedoe@ONPREM.LOCAL", None)?;
+//! // kinit -l 10h -f joedoe@ONPREM.LOCAL
+//! let opts = LoginOptions::default()
+//!     .with_lifetime(Duration::from_secs(10 * 3600))
+//!     .with_forwardable(true);
+//! let login = session.login(&user, KeySource::Password(&Stdin), &opts).await?;
+//! if let Some(expiry) = login.password_expiry {
+//!     eprintln!("the password expires at {} (Unix time)", expiry.at);
+//! }
+//! # Ok(()) }
+//! ```
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -195,9 +195,9 @@ impl std::fmt::Display for Notice {
             Self::Mismatch => write!(f, "{}.  Please try again.", NotChanged::Mismatch),
             Self::EmptyPassword => write!(f, "{}.  Please try again.", NotChanged::Empty),
             // MIT's banner ends with its own newline, so a blank line follows it.
-            Self::Refused(r) => write!(
+            Self::Refused(r) => writeln!(
                 f,
-                "{}: {}.  Please try again.\n",
+                "{}: {}.  Please try again.",
                 r.code.description(),
                 r.message()
             ),
@@ -707,7 +707,7 @@ mod tests {
 
         let addr = HostAddress {
             addr_type: crate::asn1::addr_type::IPV4,
-            address: vec![127, 0, 0, 1].into(),
+            address: vec![127, 0, 0, 1],
         };
         let login = LoginOptions::default()
             .with_lifetime(Duration::from_secs(600))
@@ -825,9 +825,8 @@ mod tests {
             .await
             .unwrap_err();
         task.abort();
-        assert_eq!(
+        assert!(
             e.to_string().contains("not found in Kerberos database"),
-            true,
             "{e}"
         );
         assert!(prompter.asked().is_empty());
@@ -922,7 +921,7 @@ mod tests {
             .login_with_password(&user(), Zeroizing::new(PASSWORD.into()))
             .await
             .unwrap_err();
-        assert_eq!(e.to_string().contains("Password has expired"), true, "{e}");
+        assert!(e.to_string().contains("Password has expired"), "{e}");
         assert_eq!(count.load(Ordering::Relaxed), 2, "no changepw ticket");
 
         count.store(0, Ordering::Relaxed);
