@@ -103,9 +103,6 @@ pub enum SessionError {
     /// A principal name did not parse.
     #[error(transparent)]
     Name(#[from] PrincipalError),
-    /// The cache has no default principal or no valid TGT for what was asked.
-    #[error("{0}")]
-    NoCredentials(String),
     /// The current user's uid could not be read (`getuid` via `/proc/self`).
     #[error("cannot tell the current user: {0}")]
     Uid(std::io::Error),
@@ -120,9 +117,9 @@ pub enum SessionError {
         /// The principal whose key was looked for.
         principal: Principal,
     },
-    /// The session's [`Armor`] gave no armor TGT (its cache, keytab or AS exchange failed):
-    /// a login fails rather than go unarmored.
-    #[error(transparent)]
+    /// The session's [`Armor`] gave no armor TGT (its cache, keytab or AS exchange failed,
+    /// the error inside): a login fails rather than go unarmored.
+    #[error("no FAST armor TGT: {0}")]
     Armor(Box<SessionError>),
     /// A [`Prompter`] gave no new password.
     #[error("{0}")]

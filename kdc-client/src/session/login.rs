@@ -568,6 +568,7 @@ mod tests {
     use crate::error_code as ec;
     use crate::exchange::as_req_tests::{NOW, as_rep, krb_error, padata_of, preauth_required};
     use crate::exchange::kpasswd_tests;
+    use crate::session::Armor;
 
     const PASSWORD: &str = "Passw0rd-joedoe";
 
@@ -830,6 +831,48 @@ mod tests {
             "{e}"
         );
         assert!(prompter.asked().is_empty());
+    }
+
+    /// A session armored from a missing cache or a keytab without the key fails before any
+    /// exchange and before any prompt (MIT's kinit -T), with the armor's error inside.
+    #[tokio::test]
+    async fn a_login_without_its_armor_asks_nothing_and_sends_nothing() {
+        let (port, count, task) = expiring_kdc(Arc::new(AtomicBool::new(true))).await;
+        let (s, cc) = session(port, None, "armor");
+        let dir = cc.parent().unwrap().to_path_buf();
+        std::fs::write(dir.join("kt"), [0x05, 0x02]).unwrap();
+        let host = Principal::parse("host/a.onprem.local@ONPREM.LOCAL", None).unwrap();
+        for armor in [
+            Armor::Cache(CcacheHandle::file(dir.join("no-such-cache"))),
+            Armor::Keytab {
+                principal: host,
+                keytab: dir.join("kt"),
+            },
+        ] {
+            let s = s.clone().with_armor(armor);
+            let prompter = Scripted::new(&[PASSWORD]);
+            let e = s
+                .login(
+                    &user(),
+                    KeySource::Password(&prompter),
+                    &LoginOptions::default(),
+                )
+                .await
+                .unwrap_err();
+            let SessionError::Armor(inner) = &e else {
+                panic!("not an armor error: {e}")
+            };
+            assert!(
+                matches!(**inner, SessionError::Cache(ref c) if c.is_not_found())
+                    || matches!(**inner, SessionError::NoKeytabKey { .. }),
+                "{e}"
+            );
+            assert!(e.to_string().starts_with("no FAST armor TGT: "), "{e}");
+            assert!(prompter.asked().is_empty());
+        }
+        task.abort();
+        assert_eq!(count.load(Ordering::Relaxed), 0);
+        assert!(!cc.exists());
     }
 
     /// MIT's expired-password flow: a `kadmin/changepw` ticket with the password typed once,
