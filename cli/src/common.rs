@@ -52,12 +52,7 @@ pub fn open_ccache(
 /// The name without its type, as MIT's `krb5_cc_get_name` gives it (`/tmp/krb5cc_0`,
 /// `persistent:0:0`).
 pub fn ccache_residual(name: &ccache::CcacheName) -> String {
-    match name {
-        ccache::CcacheName::File(p) => p.display().to_string(),
-        ccache::CcacheName::Dir(d) => d.to_string(),
-        ccache::CcacheName::Keyring(k) => k.to_string(),
-        ccache::CcacheName::Kcm(k) => k.to_string(),
-    }
+    name.residual()
 }
 
 /// MIT's "not found" text for a cache: `No credentials cache found (filename: PATH)` for FILE

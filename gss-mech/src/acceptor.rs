@@ -2,6 +2,7 @@
 //! §4.1) and answers with the AP-REP token for mutual authentication.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use kdc_client::Principal;
 use kdc_client::crypto::{self, EncryptionKey, Enctype, KeyUsage, RandomSource};
@@ -22,14 +23,15 @@ use crate::token::{self, TOK_AP_REP, TOK_AP_REQ, TOK_ERROR};
 use crate::{ContextFlags, GssError};
 
 /// Default clock-skew limit, 300 s (MIT's `clockskew` default).
-pub const DEFAULT_MAX_SKEW: i64 = 300;
+pub const DEFAULT_MAX_SKEW: Duration = Duration::from_secs(300);
 
 /// Replay-cache bound: beyond it, the oldest entries are dropped first by expiry; if still
 /// full, new authenticators are refused rather than letting memory grow without limit.
 const MAX_RCACHE: usize = 100_000;
 
-/// Acceptor configuration.
+/// Acceptor configuration: [`AcceptorOptions::default`], changed with the `with_*` methods.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct AcceptorOptions {
     /// Accept only tickets for this principal (compared by components and realm); `None`
     /// accepts any principal with a key in the keytab (MIT's `GSS_C_NO_CREDENTIAL`).
@@ -37,8 +39,8 @@ pub struct AcceptorOptions {
     /// Bindings the initiator must have used (RFC 4121 §4.1.1.2); an all-zero `Bnd` from the
     /// initiator is still accepted, as MIT does.
     pub channel_bindings: Option<ChannelBindings>,
-    /// Clock-skew limit in seconds.
-    pub max_skew: i64,
+    /// Clock-skew limit ([`DEFAULT_MAX_SKEW`]); whole seconds count.
+    pub max_skew: Duration,
 }
 
 impl Default for AcceptorOptions {
@@ -48,6 +50,31 @@ impl Default for AcceptorOptions {
             channel_bindings: None,
             max_skew: DEFAULT_MAX_SKEW,
         }
+    }
+}
+
+impl AcceptorOptions {
+    /// Sets [`AcceptorOptions::service`]: accept only tickets for this principal.
+    pub fn with_service(mut self, service: Principal) -> Self {
+        self.service = Some(service);
+        self
+    }
+
+    /// Sets [`AcceptorOptions::channel_bindings`], the bindings the initiator must have used.
+    pub fn with_channel_bindings(mut self, channel_bindings: ChannelBindings) -> Self {
+        self.channel_bindings = Some(channel_bindings);
+        self
+    }
+
+    /// Sets [`AcceptorOptions::max_skew`], the clock-skew limit.
+    pub fn with_max_skew(mut self, max_skew: Duration) -> Self {
+        self.max_skew = max_skew;
+        self
+    }
+
+    /// The skew limit in whole seconds, saturating.
+    fn skew_secs(&self) -> i64 {
+        i64::try_from(self.max_skew.as_secs()).unwrap_or(i64::MAX)
     }
 }
 
@@ -148,7 +175,7 @@ impl Acceptor {
         let plain = crypto::decrypt(&key, KeyUsage::TICKET, &ticket.enc_part.cipher)
             .map_err(GssError::crypto("Ticket enc-part"))?;
         let part = EncTicketPart::decode(&plain).map_err(GssError::asn1("EncTicketPart"))?;
-        let skew = self.opts.max_skew;
+        let skew = self.opts.skew_secs();
         if part.flags.is_set(ticket_flags::INVALID) {
             // RFC 4120 §2.2: an invalid (postdated, not validated) ticket is refused.
             return Err(GssError::TicketNotYetValid);
@@ -317,7 +344,7 @@ impl Acceptor {
         if self.rcache.len() >= MAX_RCACHE {
             return Err(GssError::Invalid("replay cache full"));
         }
-        let expires = auth.ctime.unix().saturating_add(self.opts.max_skew);
+        let expires = auth.ctime.unix().saturating_add(self.opts.skew_secs());
         self.rcache.insert(key, expires);
         Ok(())
     }

@@ -57,11 +57,7 @@ pub(crate) struct ContextParts {
 
 /// Length of the keyed checksum of the enctype (RFC 3962 §6: 12, RFC 8009 §5: 16 / 24).
 fn checksum_len(e: Enctype) -> usize {
-    match e {
-        Enctype::Aes128CtsHmacSha196 | Enctype::Aes256CtsHmacSha196 => 12,
-        Enctype::Aes128CtsHmacSha256128 | Enctype::Rc4Hmac => 16,
-        Enctype::Aes256CtsHmacSha384192 => 24,
-    }
+    ChecksumType::for_enctype(e).output_len()
 }
 
 impl SecurityContext {

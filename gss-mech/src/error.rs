@@ -6,6 +6,7 @@ use kdc_client::unstable::asn1::Asn1Error;
 
 /// Everything that can go wrong establishing a context or processing a token.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum GssError {
     /// The token is malformed (RFC 2743 §3.1 framing, RFC 4121 §4.1/§4.2 token layout).
     #[error("defective token: {0}")]

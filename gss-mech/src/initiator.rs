@@ -17,8 +17,10 @@ use crate::context::{ContextParts, SecurityContext};
 use crate::token::{self, TOK_AP_REP, TOK_AP_REQ, TOK_ERROR};
 use crate::{ContextFlags, GssError};
 
-/// What the initiator asks for.
+/// What the initiator asks for: [`InitiatorOptions::default`], changed with the `with_*`
+/// methods.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InitiatorOptions {
     /// Requested context flags (RFC 4121 §4.1.1.1). CONF and INTEG are always added, as MIT
     /// does; DELEG is always removed (no delegation). MUTUAL sets the `mutual-required` AP
@@ -44,6 +46,32 @@ impl Default for InitiatorOptions {
             permitted_enctypes: kdc_client::config::krb5conf::default_enctypes(),
             policy: CryptoPolicy::default(),
         }
+    }
+}
+
+impl InitiatorOptions {
+    /// Sets [`InitiatorOptions::flags`], the requested context flags.
+    pub fn with_flags(mut self, flags: ContextFlags) -> Self {
+        self.flags = flags;
+        self
+    }
+
+    /// Sets [`InitiatorOptions::channel_bindings`], hashed into the authenticator's `Bnd`.
+    pub fn with_channel_bindings(mut self, channel_bindings: ChannelBindings) -> Self {
+        self.channel_bindings = Some(channel_bindings);
+        self
+    }
+
+    /// Sets [`InitiatorOptions::permitted_enctypes`], the enctypes an acceptor subkey may have.
+    pub fn with_permitted_enctypes(mut self, enctypes: Vec<Enctype>) -> Self {
+        self.permitted_enctypes = enctypes;
+        self
+    }
+
+    /// Sets [`InitiatorOptions::policy`], the run-time crypto policy.
+    pub fn with_policy(mut self, policy: CryptoPolicy) -> Self {
+        self.policy = policy;
+        self
     }
 }
 

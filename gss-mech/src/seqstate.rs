@@ -8,6 +8,7 @@ const WINDOW: u64 = 64;
 
 /// The ordering of an accepted token (RFC 2743 supplementary status), informational only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SeqStatus {
     /// The expected next token.
     InOrder,

@@ -133,11 +133,8 @@ fn init(
     flags: ContextFlags,
     cb: Option<ChannelBindings>,
 ) -> (InitiatorContext, Vec<u8>) {
-    let opts = InitiatorOptions {
-        flags,
-        channel_bindings: cb,
-        ..InitiatorOptions::default()
-    };
+    let mut opts = InitiatorOptions::default().with_flags(flags);
+    opts.channel_bindings = cb;
     InitiatorContext::new(creds, &opts, Timestamp::now(), &mut OsRandom).expect("initial token")
 }
 
@@ -289,14 +286,9 @@ fn mit_ccache(tag: &str) -> String {
 fn our_acceptor(keytab_var: &str, spn_var: &str, cb: Option<ChannelBindings>) -> Acceptor {
     let kt = Keytab::read_file(std::path::Path::new(&env(keytab_var))).expect("keytab");
     let service = Principal::parse(&env(spn_var), None).unwrap();
-    Acceptor::new(
-        kt,
-        AcceptorOptions {
-            service: Some(service),
-            channel_bindings: cb,
-            ..Default::default()
-        },
-    )
+    let mut opts = AcceptorOptions::default().with_service(service);
+    opts.channel_bindings = cb;
+    Acceptor::new(kt, opts)
 }
 
 #[test]

@@ -34,10 +34,7 @@ fn mit_initiator_tokens_are_accepted_offline() {
             secs: r.int("time"),
             usec: 0,
         };
-        let opts = AcceptorOptions {
-            service: Some(service),
-            ..Default::default()
-        };
+        let opts = AcceptorOptions::default().with_service(service);
         let mut acc = Acceptor::new(kt.clone(), opts);
         let token = r.hex("token");
         let a = acc.accept(&token, now, &mut Fixed).unwrap();

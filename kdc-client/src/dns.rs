@@ -27,6 +27,7 @@ const TYPE_CNAME: u16 = 5;
 
 /// The record types asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum RecordType {
     /// TXT (RFC 1035 §3.3.14), type 16.
     Txt,
@@ -84,6 +85,7 @@ pub struct UriRecord {
 
 /// The data of one answer record of the type asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Record {
     /// The character-strings of a TXT record, in order.
     Txt(Vec<Vec<u8>>),
@@ -95,6 +97,7 @@ pub enum Record {
 
 /// What a well-formed response says.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Answer {
     /// The records of the type asked for at the question name (after CNAMEs); empty when the
     /// name exists without such records (NOERROR, "NODATA").
@@ -107,6 +110,7 @@ pub enum Answer {
 
 /// Why a response (or a name to query) was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DnsMessageError {
     /// The name cannot be sent: an empty or over-long label, or over 255 bytes in all.
     #[error("\"{0}\" is not a valid DNS name")]

@@ -74,6 +74,7 @@ impl fmt::Debug for Realm {
 
 /// Name types (RFC 4120 §6.2, RFC 6806 §5 for NT-ENTERPRISE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum NameType {
     /// NT-UNKNOWN (0).
     Unknown,
@@ -285,6 +286,7 @@ impl fmt::Display for Principal {
 
 /// The service to get a ticket for.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ServiceName {
     /// A principal with its realm (e.g. the SPN a MariaDB server sends,
     /// `mariadb/db.ad.myaws.com@AD.MYAWS.COM`): the realm is known.

@@ -46,6 +46,7 @@ pub enum CommandError {
 
 /// What the driver of a [`QueryReader`] must do next.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum ReadStep {
     /// Read the next server packet and give it to [`QueryReader::handle_packet`].
     Read,

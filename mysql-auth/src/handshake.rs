@@ -30,6 +30,7 @@ use crate::spn_policy::{SpnContext, SpnPolicy};
 
 /// Whether to ask for TLS (the connector maps `--ssl-mode` onto this).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TlsIntent {
     /// Never send an SSLRequest.
     Disabled,
@@ -39,8 +40,10 @@ pub enum TlsIntent {
     Required,
 }
 
-/// Options for [`ClientHandshake`].
+/// Options for [`ClientHandshake`]: [`HandshakeOptions::new`], changed with the `with_*`
+/// methods.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct HandshakeOptions {
     /// Account name for the HandshakeResponse. With no `--user`, callers pass the ccache
     /// principal's name without the realm (libmysqlclient behaviour,
@@ -82,7 +85,10 @@ pub struct HandshakeOptions {
     /// length; the proxy forwards its local client's.
     pub connect_attrs: Option<Vec<u8>>,
     /// TEST AID ONLY: password for `mysql_native_password` (to exercise the connector against
-    /// a real server without Kerberos). Never use for production logins.
+    /// a real server without Kerberos). Never use for production logins. Hidden from the
+    /// documentation and without a builder: it exists only with the `test-native-password`
+    /// feature.
+    #[doc(hidden)]
     #[cfg(feature = "test-native-password")]
     pub native_password_test_aid: Option<String>,
 }
@@ -108,6 +114,72 @@ impl HandshakeOptions {
             native_password_test_aid: None,
         }
     }
+
+    /// Sets [`HandshakeOptions::database`], the initial database.
+    pub fn with_database(mut self, database: impl Into<String>) -> Self {
+        self.database = Some(database.into());
+        self
+    }
+
+    /// Sets [`HandshakeOptions::tls`], whether to ask for TLS.
+    pub fn with_tls(mut self, tls: TlsIntent) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// Sets [`HandshakeOptions::max_packet`], the max packet size announced.
+    pub fn with_max_packet(mut self, max: u32) -> Self {
+        self.max_packet = max;
+        self
+    }
+
+    /// Sets [`HandshakeOptions::charset`], the client collation id.
+    pub fn with_charset(mut self, charset: u8) -> Self {
+        self.charset = charset;
+        self
+    }
+
+    /// Sets [`HandshakeOptions::max_switches`], the AuthSwitchRequests accepted at most.
+    pub fn with_max_switches(mut self, max: usize) -> Self {
+        self.max_switches = max;
+        self
+    }
+
+    /// Sets [`HandshakeOptions::spn_policy`], the SPNs the server may ask for.
+    pub fn with_spn_policy(mut self, policy: SpnPolicy) -> Self {
+        self.spn_policy = policy;
+        self
+    }
+
+    /// Sets [`HandshakeOptions::spn_context`], what the policy's realm check knows.
+    pub fn with_spn_context(mut self, context: SpnContext) -> Self {
+        self.spn_context = context;
+        self
+    }
+
+    /// Sets [`HandshakeOptions::require_kerberos`]: refuse a login without a Kerberos exchange.
+    pub fn with_require_kerberos(mut self, require: bool) -> Self {
+        self.require_kerberos = require;
+        self
+    }
+
+    /// Sets [`HandshakeOptions::capabilities`], the command-phase capability flags to request.
+    pub fn with_capabilities(mut self, capabilities: u32) -> Self {
+        self.capabilities = Some(capabilities);
+        self
+    }
+
+    /// Sets [`HandshakeOptions::probe_other_plugins`]: answer a non-Kerberos plugin switch.
+    pub fn with_probe_other_plugins(mut self, probe: bool) -> Self {
+        self.probe_other_plugins = probe;
+        self
+    }
+
+    /// Sets [`HandshakeOptions::connect_attrs`], connection attributes in wire form.
+    pub fn with_connect_attrs(mut self, attrs: Vec<u8>) -> Self {
+        self.connect_attrs = Some(attrs);
+        self
+    }
 }
 
 /// Result of a successful connection phase.
@@ -131,6 +203,7 @@ pub struct Authenticated {
 
 /// What the driver must do next.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Step {
     /// Write this packet, then read the next server packet.
     Send(Packet),

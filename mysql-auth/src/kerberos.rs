@@ -422,12 +422,13 @@ impl GssInitiator for KerberosInitiator {
         }
         // The server's AP-REP subkey must be within this client's crypto policy.
         let conf = self.client.config();
-        let opts = InitiatorOptions {
-            flags: ContextFlags(flags),
-            channel_bindings: self.channel_bindings.clone(),
-            permitted_enctypes: conf.permitted_enctypes.clone(),
-            policy: kdc_client::crypto::CryptoPolicy::new(conf.allow_weak_crypto),
-        };
+        let mut opts = InitiatorOptions::default()
+            .with_flags(ContextFlags(flags))
+            .with_permitted_enctypes(conf.permitted_enctypes.clone())
+            .with_policy(kdc_client::crypto::CryptoPolicy::new(
+                conf.allow_weak_crypto,
+            ));
+        opts.channel_bindings = self.channel_bindings.clone();
         let off = self
             .work
             .as_ref()

@@ -24,6 +24,7 @@ pub const GSSAPI_NAME_MAX: usize = 1024;
 
 /// Which Kerberos client plugin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum KerberosPlugin {
     /// MySQL 8 / Aurora MySQL: `authentication_kerberos_client`.
     MysqlKerberos,

@@ -212,13 +212,7 @@ async fn server(
                 let kt = Keytab::read_file(Path::new(&lab("LAB_MYSQL_KEYTAB"))).unwrap();
                 let spn = Principal::parse(&lab("LAB_MYSQL_SPN"), None).unwrap();
                 Box::new(MechAcceptor {
-                    acceptor: Acceptor::new(
-                        kt,
-                        AcceptorOptions {
-                            service: Some(spn),
-                            ..AcceptorOptions::default()
-                        },
-                    ),
+                    acceptor: Acceptor::new(kt, AcceptorOptions::default().with_service(spn)),
                     realm: realm.clone(),
                     mutual_seen: seen2.clone(),
                 })

@@ -11,6 +11,7 @@ use crate::config::expand_path;
 
 /// A parsed credential cache name. Only the types this crate can open are representable.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CcacheName {
     /// `FILE:path`, or a bare path.
     File(PathBuf),
@@ -65,6 +66,19 @@ impl CcacheName {
     }
 }
 
+impl CcacheName {
+    /// The name without its type, as MIT's `krb5_cc_get_name` gives it (`/tmp/krb5cc_0`,
+    /// `persistent:0:0`).
+    pub fn residual(&self) -> String {
+        match self {
+            Self::File(p) => p.display().to_string(),
+            Self::Dir(d) => d.to_string(),
+            Self::Keyring(k) => k.to_string(),
+            Self::Kcm(k) => k.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for CcacheName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -80,6 +94,20 @@ impl fmt::Display for CcacheName {
 mod tests {
     use super::*;
     use crate::ccache::keyring::Anchor;
+
+    #[test]
+    fn the_residual_is_the_name_without_its_type() {
+        for (name, residual) in [
+            ("/tmp/krb5cc_0", "/tmp/krb5cc_0"),
+            ("FILE:/tmp/x", "/tmp/x"),
+            ("DIR::/tmp/d/tkt", ":/tmp/d/tkt"),
+            ("KEYRING:persistent:0:0", "persistent:0:0"),
+        ] {
+            let n = CcacheName::parse(name).unwrap();
+            assert_eq!(n.residual(), residual, "{name}");
+            assert!(n.to_string().ends_with(&format!(":{residual}")), "{name}");
+        }
+    }
 
     #[test]
     fn parses_and_resolves_like_mit() {

@@ -6,6 +6,7 @@ use super::{CryptoError, EncryptionKey, Enctype, KeyUsage, aes_sha1, aes_sha2, s
 
 /// Checksum types, with their IANA numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ChecksumType {
     /// hmac-sha1-96-aes128 (15), RFC 3962.
     HmacSha196Aes128,
@@ -40,6 +41,16 @@ impl ChecksumType {
             Self::HmacSha256128Aes128 => 19,
             Self::HmacSha384192Aes256 => 20,
             Self::HmacMd5 => -138,
+        }
+    }
+
+    /// Length in bytes of the checksum value (RFC 3962 §6: 12; RFC 8009 §5: 16 and 24;
+    /// HMAC-MD5 of RFC 4757: 16).
+    pub fn output_len(self) -> usize {
+        match self {
+            Self::HmacSha196Aes128 | Self::HmacSha196Aes256 => 12,
+            Self::HmacSha256128Aes128 | Self::HmacMd5 => 16,
+            Self::HmacSha384192Aes256 => 24,
         }
     }
 

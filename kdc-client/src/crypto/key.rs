@@ -5,6 +5,7 @@ use zeroize::Zeroizing;
 
 /// The encryption types this engine implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Enctype {
     /// aes128-cts-hmac-sha1-96 (17), RFC 3962.
     Aes128CtsHmacSha196,

@@ -361,6 +361,15 @@ mod tests {
     }
 
     #[test]
+    fn checksum_output_len_is_the_length_of_the_checksum_made() {
+        for e in built_in() {
+            let key = generate_key(e, &mut Counter(5)).unwrap();
+            let ck = checksum(&key, KeyUsage::TICKET, b"data").unwrap();
+            assert_eq!(ck.len(), ChecksumType::for_enctype(e).output_len(), "{e}");
+        }
+    }
+
+    #[test]
     fn short_ciphertexts_are_rejected() {
         for e in built_in() {
             let key = generate_key(e, &mut Counter(7)).unwrap();

@@ -51,7 +51,8 @@ impl std::fmt::Debug for Secret {
 }
 
 /// What to ask for in the AS-REQ (kinit's options). Start from
-/// [`AsOptions::from_config`] (or `Client::initial_options`) and change the fields wanted.
+/// [`AsOptions::from_config`] (or `Client::initial_options`) and change what is wanted with
+/// the `with_*` methods.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct AsOptions {
@@ -126,6 +127,90 @@ impl AsOptions {
             armor: None,
             disable_encrypted_timestamp,
         }
+    }
+
+    /// Sets [`AsOptions::enctypes`]: the enctypes to offer, in order of preference.
+    pub fn with_enctypes(mut self, enctypes: Vec<Enctype>) -> Self {
+        self.enctypes = enctypes;
+        self
+    }
+
+    /// Sets [`AsOptions::lifetime`], the requested ticket lifetime (`kinit -l`).
+    pub fn with_lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = lifetime;
+        self
+    }
+
+    /// Sets [`AsOptions::renew_lifetime`] (`kinit -r`); zero asks for no renewable ticket.
+    pub fn with_renew_lifetime(mut self, renew_lifetime: Duration) -> Self {
+        self.renew_lifetime = renew_lifetime;
+        self
+    }
+
+    /// Sets [`AsOptions::forwardable`] (`kinit -f` / `-F`).
+    pub fn with_forwardable(mut self, forwardable: bool) -> Self {
+        self.forwardable = forwardable;
+        self
+    }
+
+    /// Sets [`AsOptions::proxiable`] (`kinit -p` / `-P`).
+    pub fn with_proxiable(mut self, proxiable: bool) -> Self {
+        self.proxiable = proxiable;
+        self
+    }
+
+    /// Sets [`AsOptions::canonicalize`] (`kinit -C`).
+    pub fn with_canonicalize(mut self, canonicalize: bool) -> Self {
+        self.canonicalize = canonicalize;
+        self
+    }
+
+    /// Sets [`AsOptions::clockskew`], the allowed clock skew.
+    pub fn with_clockskew(mut self, clockskew: Duration) -> Self {
+        self.clockskew = clockskew;
+        self
+    }
+
+    /// Sets [`AsOptions::policy`], which enctypes are allowed at all.
+    pub fn with_policy(mut self, policy: CryptoPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Sets [`AsOptions::service`], the service of the initial ticket (`kinit -S`).
+    pub fn with_service(mut self, service: PrincipalName) -> Self {
+        self.service = Some(service);
+        self
+    }
+
+    /// Sets [`AsOptions::start`], when the ticket starts (`kinit -s`).
+    pub fn with_start(mut self, start: TicketStart) -> Self {
+        self.start = start;
+        self
+    }
+
+    /// Sets [`AsOptions::addresses`], the client addresses for the ticket (`kinit -a`).
+    pub fn with_addresses(mut self, addresses: Vec<HostAddress>) -> Self {
+        self.addresses = addresses;
+        self
+    }
+
+    /// Sets [`AsOptions::min_s2k_iterations`], the fewest string-to-key iterations accepted.
+    pub fn with_min_s2k_iterations(mut self, min: u32) -> Self {
+        self.min_s2k_iterations = Some(min);
+        self
+    }
+
+    /// Sets [`AsOptions::armor`], the armor TGT that turns on FAST (`kinit -T`).
+    pub fn with_armor(mut self, armor: Credentials) -> Self {
+        self.armor = Some(armor);
+        self
+    }
+
+    /// Sets [`AsOptions::disable_encrypted_timestamp`] (never send PA-ENC-TIMESTAMP).
+    pub fn with_disable_encrypted_timestamp(mut self, disable: bool) -> Self {
+        self.disable_encrypted_timestamp = disable;
+        self
     }
 }
 

@@ -22,7 +22,7 @@ use crate::crypto::{self, CryptoPolicy, EncryptionKey, Enctype, KeyUsage, Random
 use crate::{Principal, Realm};
 
 /// Options of a TGS request. Start from [`TgsOptions::from_config`] (or
-/// `Client::tgs_options`) and change the fields wanted.
+/// `Client::tgs_options`) and change what is wanted with the `with_*` methods.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct TgsOptions {
@@ -63,6 +63,48 @@ impl TgsOptions {
             clockskew: conf.clockskew,
             fast: false,
         }
+    }
+
+    /// Sets [`TgsOptions::enctypes`]: the enctypes to offer, in order of preference.
+    pub fn with_enctypes(mut self, enctypes: Vec<Enctype>) -> Self {
+        self.enctypes = enctypes;
+        self
+    }
+
+    /// Sets [`TgsOptions::canonicalize`], so the KDC may answer with a referral.
+    pub fn with_canonicalize(mut self, canonicalize: bool) -> Self {
+        self.canonicalize = canonicalize;
+        self
+    }
+
+    /// Sets [`TgsOptions::renew`]: renew the ticket instead (`kinit -R`).
+    pub fn with_renew(mut self, renew: bool) -> Self {
+        self.renew = renew;
+        self
+    }
+
+    /// Sets [`TgsOptions::validate`]: validate a postdated ticket instead (`kinit -v`).
+    pub fn with_validate(mut self, validate: bool) -> Self {
+        self.validate = validate;
+        self
+    }
+
+    /// Sets [`TgsOptions::policy`], which enctypes are allowed at all.
+    pub fn with_policy(mut self, policy: CryptoPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Sets [`TgsOptions::clockskew`], the allowed clock skew.
+    pub fn with_clockskew(mut self, clockskew: Duration) -> Self {
+        self.clockskew = clockskew;
+        self
+    }
+
+    /// Sets [`TgsOptions::fast`]: armor the request with the TGT itself (RFC 6113 §5.4.1.1).
+    pub fn with_fast(mut self, fast: bool) -> Self {
+        self.fast = fast;
+        self
     }
 }
 

@@ -51,6 +51,7 @@ pub trait DnsResolver {
 
 /// What [`locate`] looks for: MIT's `locate_service_type`, with its DNS names and port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Service {
     /// KDCs: URI `_kerberos`, SRV `_kerberos._udp`/`_tcp`, port 88.
     Kdc,

@@ -9,6 +9,7 @@ pub const DEFAULT_KDC_PORT: u16 = 88;
 /// A KDC transport: UDP (RFC 4120 §7.2.1), TCP with a 4-byte length prefix (§7.2.2), or an
 /// MS-KKDCP proxy over HTTPS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Transport {
     /// UDP.
     Udp,

@@ -83,6 +83,44 @@ impl Default for TransportConfig {
     }
 }
 
+impl TransportConfig {
+    /// Sets [`TransportConfig::udp_preference_limit`]: longer requests go over TCP.
+    pub fn with_udp_preference_limit(mut self, limit: usize) -> Self {
+        self.udp_preference_limit = limit;
+        self
+    }
+
+    /// Sets [`TransportConfig::kdc_timeout`], one KDC address's time on the first pass.
+    pub fn with_kdc_timeout(mut self, timeout: Duration) -> Self {
+        self.kdc_timeout = timeout;
+        self
+    }
+
+    /// Sets [`TransportConfig::deadline`], the bound on a whole [`send_to_realm`] call.
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Sets [`TransportConfig::max_reply_len`], the longest reply accepted.
+    pub fn with_max_reply_len(mut self, len: usize) -> Self {
+        self.max_reply_len = len;
+        self
+    }
+
+    /// Sets [`TransportConfig::retries`], further passes over the KDC list.
+    pub fn with_retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    /// Sets [`TransportConfig::http_anchors`], the CAs an MS-KKDCP proxy must chain to.
+    pub fn with_http_anchors(mut self, anchors: Vec<String>) -> Self {
+        self.http_anchors = anchors;
+        self
+    }
+}
+
 /// A reply from a KDC, with the KDC and transport that produced it (for error messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KdcReply {

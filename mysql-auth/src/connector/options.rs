@@ -10,6 +10,7 @@ use crate::spn_policy::SpnPolicy;
 
 /// `--ssl-mode` with the mysql client's semantics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SslMode {
     /// Plain TCP only.
     Disabled,
@@ -37,8 +38,9 @@ impl std::str::FromStr for SslMode {
     }
 }
 
-/// Connection options.
+/// Connection options: [`ConnectOptions::new`], changed with the `with_*` methods.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ConnectOptions {
     /// Host name or IP address.
     pub host: String,
@@ -79,7 +81,10 @@ pub struct ConnectOptions {
     pub connect_attrs: Option<Vec<u8>>,
     /// See [`crate::HandshakeOptions::probe_other_plugins`].
     pub probe_other_plugins: bool,
-    /// TEST AID ONLY: see [`crate::HandshakeOptions::native_password_test_aid`].
+    /// TEST AID ONLY: see [`crate::HandshakeOptions::native_password_test_aid`]. Hidden from
+    /// the documentation and without a builder: it exists only with the
+    /// `test-native-password` feature, for the tests against a real server.
+    #[doc(hidden)]
     #[cfg(feature = "test-native-password")]
     pub native_password_test_aid: Option<String>,
     /// The TLS configuration [`ConnectOptions::prepare_tls`] built, with the mode and CA
@@ -120,6 +125,90 @@ impl ConnectOptions {
             native_password_test_aid: None,
             prepared_tls: None,
         }
+    }
+
+    /// Sets [`ConnectOptions::port`], the server's TCP port.
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Sets [`ConnectOptions::database`], the initial database.
+    pub fn with_database(mut self, database: impl Into<String>) -> Self {
+        self.database = Some(database.into());
+        self
+    }
+
+    /// Sets [`ConnectOptions::ssl_mode`] (`--ssl-mode`).
+    pub fn with_ssl_mode(mut self, mode: SslMode) -> Self {
+        self.ssl_mode = mode;
+        self
+    }
+
+    /// Sets [`ConnectOptions::ssl_ca`] (`--ssl-ca`), the CA file for `VerifyCa`/`VerifyIdentity`.
+    pub fn with_ssl_ca(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ssl_ca = Some(path.into());
+        self
+    }
+
+    /// Sets [`ConnectOptions::connect_timeout`], the bound on connecting, the greeting and the login.
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets [`ConnectOptions::read_timeout`], the bound on each command (`None`: unbounded).
+    pub fn with_read_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// Sets [`ConnectOptions::max_packet`], the largest accepted packet payload.
+    pub fn with_max_packet(mut self, max: usize) -> Self {
+        self.max_packet = max;
+        self
+    }
+
+    /// Sets [`ConnectOptions::max_result_bytes`], the memory bound of one result set.
+    pub fn with_max_result_bytes(mut self, max: usize) -> Self {
+        self.max_result_bytes = max;
+        self
+    }
+
+    /// Sets [`ConnectOptions::spn_policy`], the SPNs the server may ask for.
+    pub fn with_spn_policy(mut self, policy: SpnPolicy) -> Self {
+        self.spn_policy = policy;
+        self
+    }
+
+    /// Sets [`ConnectOptions::on_warning`], called with a warning the user must see.
+    pub fn with_on_warning(mut self, warn: fn(&str)) -> Self {
+        self.on_warning = Some(warn);
+        self
+    }
+
+    /// Sets [`ConnectOptions::charset`], the client collation id.
+    pub fn with_charset(mut self, charset: u8) -> Self {
+        self.charset = charset;
+        self
+    }
+
+    /// Sets [`ConnectOptions::capabilities`], the command-phase capability flags to request.
+    pub fn with_capabilities(mut self, capabilities: u32) -> Self {
+        self.capabilities = Some(capabilities);
+        self
+    }
+
+    /// Sets [`ConnectOptions::connect_attrs`], connection attributes in wire form.
+    pub fn with_connect_attrs(mut self, attrs: Vec<u8>) -> Self {
+        self.connect_attrs = Some(attrs);
+        self
+    }
+
+    /// Sets [`ConnectOptions::probe_other_plugins`]: answer a non-Kerberos plugin switch so the server gives its verdict.
+    pub fn with_probe_other_plugins(mut self, probe: bool) -> Self {
+        self.probe_other_plugins = probe;
+        self
     }
 
     /// Build the TLS configuration for `ssl_mode` and `ssl_ca` now (reading the CA file, a

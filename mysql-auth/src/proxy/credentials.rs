@@ -24,6 +24,7 @@ pub const SERVICE_TICKET_MARGIN: i64 = 5 * 60;
 
 /// Where the TGT comes from.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum TgtSource {
     /// The credential cache (`-c`/`KRB5CCNAME`), read but never written by the proxy.
     Cache,

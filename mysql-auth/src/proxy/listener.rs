@@ -20,6 +20,7 @@ use kdc_client::escape_peer_text;
 
 /// Proxy settings.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ProxyConfig {
     /// The upstream server: host, port, TLS mode and CA, plugin, timeouts. The account,
     /// database, character set, capabilities and attributes come from each local client.
@@ -39,6 +40,18 @@ impl ProxyConfig {
             shutdown_grace: Duration::from_secs(10),
             max_sessions: 1024,
         }
+    }
+
+    /// Sets [`ProxyConfig::shutdown_grace`], how long open sessions may go on after shutdown begins.
+    pub fn with_shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
+    }
+
+    /// Sets [`ProxyConfig::max_sessions`], the bound on open sessions.
+    pub fn with_max_sessions(mut self, max: usize) -> Self {
+        self.max_sessions = max;
+        self
     }
 }
 
