@@ -19,6 +19,16 @@ use crate::{ContextFlags, GssError};
 
 /// What the initiator asks for: [`InitiatorOptions::default`], changed with the `with_*`
 /// methods.
+///
+/// ```
+/// use gss_mech::{ChannelBindings, ContextFlags, InitiatorOptions};
+///
+/// // Integrity and confidentiality only: no mutual authentication, no sequence checks.
+/// let opts = InitiatorOptions::default()
+///     .with_flags(ContextFlags(ContextFlags::CONF | ContextFlags::INTEG))
+///     .with_channel_bindings(ChannelBindings::application(b"tls-server-end-point:...".to_vec()));
+/// assert!(!opts.flags.has(ContextFlags::MUTUAL));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct InitiatorOptions {

@@ -41,10 +41,10 @@
 //! let conf = Krb5Conf::from_profile(&profile)?;
 //! let user = Principal::parse("joedoe", conf.default_realm.as_ref())?;
 //!
-//! let mut opts = AsOptions::from_config(user, &conf);
-//! assert_eq!(opts.lifetime, Duration::from_secs(10 * 3600));
-//! opts.renew_lifetime = Duration::from_secs(7 * 86400);
-//! opts.start = TicketStart::In(Duration::from_secs(600)); // postdated, as `kinit -s 10m`
+//! let opts = AsOptions::from_config(user, &conf)
+//!     .with_renew_lifetime(Duration::from_secs(7 * 86400))
+//!     .with_start(TicketStart::In(Duration::from_secs(600))); // postdated, as `kinit -s 10m`
+//! assert_eq!(opts.lifetime, Duration::from_secs(10 * 3600)); // from the configuration
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

@@ -35,12 +35,12 @@ fn main() {
     let conf = Krb5Conf::load(Some(&env("KRB5_CONFIG"))).expect("krb5.conf");
     let client = Client::new(conf);
     let path = PathBuf::from(env("KRB5CCNAME").trim_start_matches("FILE:"));
-    let mut opts = ConnectOptions::new(
+    let opts = ConnectOptions::new(
         env("LAB_MARIADB_HOST"),
         env("LAB_MARIADB_USER"),
         KerberosPlugin::MysqlKerberos,
-    );
-    opts.port = env("LAB_MARIADB_PORT").parse().expect("port");
+    )
+    .with_port(env("LAB_MARIADB_PORT").parse().expect("port"));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -17,9 +17,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let [host, port, user, ca] = args.as_slice() else {
         return Err("usage: HOST PORT ACCOUNT CA_FILE".into());
     };
-    let mut opts = ConnectOptions::new(host.clone(), user.clone(), KerberosPlugin::MysqlKerberos);
-    (opts.port, opts.ssl_mode, opts.ssl_ca) =
-        (port.parse()?, SslMode::VerifyIdentity, Some(ca.into()));
+    let opts = ConnectOptions::new(host.clone(), user.clone(), KerberosPlugin::MysqlKerberos)
+        .with_port(port.parse()?)
+        .with_ssl_mode(SslMode::VerifyIdentity)
+        .with_ssl_ca(ca);
     let mut kerberos = KerberosInitiator::from_session(&Session::from_env()?)?;
     let mut conn = Connection::connect(&opts, &mut kerberos).await?;
     let result = conn.query("SELECT CURRENT_USER()").await?;

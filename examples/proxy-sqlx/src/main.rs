@@ -50,14 +50,14 @@ async fn main() -> Res<()> {
         store_tgt: false,
     };
     let creds = Arc::new(SharedCredentials::new(Client::new(conf), cache, TgtSource::Cache).await?);
-    let mut upstream = ConnectOptions::new(
+    let upstream = ConnectOptions::new(
         env("LAB_MARIADB_HOST")?,
         String::new(),
         KerberosPlugin::MysqlKerberos,
-    );
-    upstream.port = env("LAB_MARIADB_PORT")?.parse()?;
-    upstream.ssl_mode = SslMode::VerifyIdentity;
-    upstream.ssl_ca = Some(env("LAB_CA")?.into());
+    )
+    .with_port(env("LAB_MARIADB_PORT")?.parse()?)
+    .with_ssl_mode(SslMode::VerifyIdentity)
+    .with_ssl_ca(env("LAB_CA")?);
     let dir = std::env::temp_dir().join(format!("proxy-sqlx-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;

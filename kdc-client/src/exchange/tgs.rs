@@ -22,7 +22,19 @@ use crate::crypto::{self, CryptoPolicy, EncryptionKey, Enctype, KeyUsage, Random
 use crate::{Principal, Realm};
 
 /// Options of a TGS request. Start from [`TgsOptions::from_config`] (or
-/// `Client::tgs_options`) and change what is wanted with the `with_*` methods.
+/// `Client::tgs_options`) and change what is wanted with the `with_*` methods:
+///
+/// ```
+/// use kdc_client::config::{Krb5Conf, MemSource, Profile};
+/// use kdc_client::exchange::TgsOptions;
+///
+/// let profile = Profile::parse("[libdefaults]\n clockskew = 2m\n", "krb5.conf", &MemSource::default())?;
+/// let conf = Krb5Conf::from_profile(&profile)?;
+/// // Renew a TGT, armored with FAST (as `kinit -R` with MIT 1.20's library).
+/// let opts = TgsOptions::from_config(&conf).with_renew(true).with_fast(true);
+/// assert_eq!(opts.clockskew.as_secs(), 120);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct TgsOptions {

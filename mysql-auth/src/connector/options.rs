@@ -39,6 +39,20 @@ impl std::str::FromStr for SslMode {
 }
 
 /// Connection options: [`ConnectOptions::new`], changed with the `with_*` methods.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use mysql_auth::KerberosPlugin;
+/// use mysql_auth::connector::{ConnectOptions, SslMode};
+///
+/// let opts = ConnectOptions::new("db.ad.myaws.com", "joedoe", KerberosPlugin::MysqlKerberos)
+///     .with_database("labdb")
+///     .with_ssl_mode(SslMode::VerifyIdentity)
+///     .with_ssl_ca("/etc/ssl/certs/db-ca.pem")
+///     .with_connect_timeout(Duration::from_secs(5));
+/// assert_eq!(opts.port, 3306);
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ConnectOptions {
