@@ -245,10 +245,9 @@ pub fn run_kvno(args: KvnoArgs) -> ExitCode {
     let lookup = Lookup {
         etype: args.etype,
         keytab: args.keytab.as_deref(),
-        cache_use: CacheUse {
-            cached_only: args.cached_only,
-            no_store: args.no_store || out.is_some(),
-        },
+        cache_use: CacheUse::default()
+            .with_cached_only(args.cached_only)
+            .with_no_store(args.no_store || out.is_some()),
         not_cached,
     };
     let mut obtained = Vec::new();

@@ -243,10 +243,7 @@ pub fn run_mysql(args: MysqlArgs) -> ExitCode {
         None
     };
     let client = Client::new(conf);
-    let cache = CacheSource {
-        cache,
-        store_tgt: args.store_tgt,
-    };
+    let cache = CacheSource::new(cache).with_store_tgt(args.store_tgt);
     let mut init = match KerberosInitiator::new(client, cache) {
         Ok(i) => i.with_mutual(!args.no_mutual),
         Err(e) => return common::fail(PROG, e),

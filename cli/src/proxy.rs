@@ -124,10 +124,7 @@ fn run_proxy(args: ProxyArgs) -> ExitCode {
         Err(e) => return common::fail(PROG, format!("cannot start the I/O runtime: {e}")),
     };
     rt.block_on(async move {
-        let cache = CacheSource {
-            cache,
-            store_tgt: false,
-        };
+        let cache = CacheSource::new(cache);
         let creds = match SharedCredentials::new(client, cache, source).await {
             Ok(c) => Arc::new(c),
             Err(e) => return common::fail(PROG, e),

@@ -66,13 +66,29 @@ pub enum ClientError {
 
 /// How [`Client::get_service_creds_with`] uses the credential cache: MIT's
 /// `KRB5_GC_CACHED` (`kvno --cached-only`) and `KRB5_GC_NO_STORE` (`kvno --no-store`).
+/// The default looks in the cache, asks a KDC when needed and stores what it gets.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CacheUse {
     /// Only look in the cache; never ask a KDC ([`ClientError::NotCached`] when absent).
     pub cached_only: bool,
     /// Do not store the service ticket in the cache. Cross-realm TGTs obtained on the way
     /// are still stored, as MIT does.
     pub no_store: bool,
+}
+
+impl CacheUse {
+    /// Sets [`CacheUse::cached_only`] (`kvno --cached-only`): never ask a KDC.
+    pub fn with_cached_only(mut self, cached_only: bool) -> Self {
+        self.cached_only = cached_only;
+        self
+    }
+
+    /// Sets [`CacheUse::no_store`] (`kvno --no-store`): do not store the service ticket.
+    pub fn with_no_store(mut self, no_store: bool) -> Self {
+        self.no_store = no_store;
+        self
+    }
 }
 
 impl ClientError {
@@ -939,10 +955,7 @@ mod tests {
         let mut cache = Ccache::new(Principal::parse("joedoe@ONPREM.LOCAL", None).unwrap());
         cache.store(cred("krbtgt/ONPREM.LOCAL@ONPREM.LOCAL"));
         cache.store(cred("host/a.onprem.local@ONPREM.LOCAL"));
-        let only = CacheUse {
-            cached_only: true,
-            no_store: false,
-        };
+        let only = CacheUse::default().with_cached_only(true);
         let opts = client.tgs_options();
         let cached = ServiceName::Principal(
             Principal::parse("host/a.onprem.local@ONPREM.LOCAL", None).unwrap(),

@@ -47,10 +47,7 @@ fn main() {
         .expect("runtime");
     let login = || {
         rt.block_on(async {
-            let cache = CacheSource {
-                cache: CcacheHandle::file(path.clone()),
-                store_tgt: false,
-            };
+            let cache = CacheSource::new(CcacheHandle::file(path.clone()));
             let mut init = KerberosInitiator::new(client.clone(), cache).expect("ccache");
             let conn = Connection::connect(&opts, &mut init).await.expect("login");
             conn.quit().await.expect("quit");

@@ -62,13 +62,32 @@ pub enum KerberosError {
     State(&'static str),
 }
 
-/// Where the credential cache lives and whether to create it.
+/// Where the credential cache lives and whether to create it: [`CacheSource::new`], changed
+/// with the `with_*` methods.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CacheSource {
     /// The cache (`KRB5CCNAME` resolved and opened: FILE or KEYRING).
     pub cache: CcacheHandle,
     /// Store a TGT obtained with the password into `cache` (like a kinit).
     pub store_tgt: bool,
+}
+
+impl CacheSource {
+    /// The cache `cache`, read for the TGT and given the service tickets; a TGT obtained with
+    /// a password is not stored.
+    pub fn new(cache: CcacheHandle) -> Self {
+        Self {
+            cache,
+            store_tgt: false,
+        }
+    }
+
+    /// Sets [`CacheSource::store_tgt`]: store a TGT obtained with the password (like a kinit).
+    pub fn with_store_tgt(mut self, store_tgt: bool) -> Self {
+        self.store_tgt = store_tgt;
+        self
+    }
 }
 
 /// A GSS-API initiator over the krb5 credential cache.
@@ -134,10 +153,7 @@ impl KerberosInitiator {
     /// An initiator on a [`Session`](kdc_client::session::Session)'s client and cache (the
     /// cache is read now, and the service ticket stored back after the login).
     pub fn from_session(session: &kdc_client::session::Session) -> Result<Self, KerberosError> {
-        let cache = CacheSource {
-            cache: session.cache().clone(),
-            store_tgt: false,
-        };
+        let cache = CacheSource::new(session.cache().clone());
         Self::new(session.client().clone(), cache)
     }
 
@@ -507,10 +523,7 @@ mod tests {
     #[test]
     fn misuse_is_an_error_not_a_panic() {
         let dir = std::env::temp_dir().join(format!("kerb-init-{}", std::process::id()));
-        let cache = CacheSource {
-            cache: CcacheHandle::file(dir.join("absent")),
-            store_tgt: false,
-        };
+        let cache = CacheSource::new(CcacheHandle::file(dir.join("absent")));
         let client = Client::new(
             kdc_client::config::krb5conf::Krb5Conf::load_from(
                 &[],
@@ -548,10 +561,7 @@ mod tests {
             )
             .unwrap(),
         );
-        let bad = CacheSource {
-            cache: CcacheHandle::file(std::env::temp_dir()),
-            store_tgt: false,
-        };
+        let bad = CacheSource::new(CcacheHandle::file(std::env::temp_dir()));
         assert!(KerberosInitiator::new(client, bad).is_err());
     }
 }

@@ -70,15 +70,9 @@ async fn kinit(name: &str) -> PathBuf {
 }
 
 fn initiator(path: &Path, mutual: bool) -> KerberosInitiator {
-    KerberosInitiator::new(
-        client(),
-        CacheSource {
-            cache: CcacheHandle::file(path),
-            store_tgt: false,
-        },
-    )
-    .unwrap()
-    .with_mutual(mutual)
+    KerberosInitiator::new(client(), CacheSource::new(CcacheHandle::file(path)))
+        .unwrap()
+        .with_mutual(mutual)
 }
 
 /// The MySQL server's check: the authenticated principal must be `user@realm`.
@@ -400,10 +394,7 @@ async fn proxy_logs_the_mariadb_cli_in_with_authentication_kerberos() {
     for (tls, mode) in [(false, SslMode::Disabled), (true, SslMode::VerifyIdentity)] {
         let (srv, _) = server(Which::Mech, Announce::Switch, tls).await;
         let path = kinit(&format!("proxy-{tls}")).await;
-        let cache = CacheSource {
-            cache: CcacheHandle::file(&path),
-            store_tgt: false,
-        };
+        let cache = CacheSource::new(CcacheHandle::file(&path));
         let creds = SharedCredentials::new(client(), cache, TgtSource::Cache)
             .await
             .unwrap();

@@ -32,10 +32,7 @@ const A_YEAR: i64 = 365 * 86_400;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the lab"]
 async fn keytab_tgt_is_reacquired_and_a_cache_tgt_kept() {
-    let unused = CacheSource {
-        cache: CcacheHandle::file("/nonexistent/cache"),
-        store_tgt: false,
-    };
+    let unused = CacheSource::new(CcacheHandle::file("/nonexistent/cache"));
     let kt = TgtSource::Keytab(lab("LAB_KT_USER_KEYTAB").into());
     let creds = SharedCredentials::new(client(), unused, kt).await.unwrap();
     assert_eq!(
@@ -59,10 +56,7 @@ async fn keytab_tgt_is_reacquired_and_a_cache_tgt_kept() {
     let mut c = Ccache::new(creds.principal().unwrap());
     c.store(second.clone());
     c.write_file(&path).unwrap();
-    let cache = CacheSource {
-        cache: CcacheHandle::file(&path),
-        store_tgt: false,
-    };
+    let cache = CacheSource::new(CcacheHandle::file(&path));
     let from_cache = SharedCredentials::new(client(), cache, TgtSource::Cache)
         .await
         .unwrap();

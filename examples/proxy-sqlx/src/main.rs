@@ -45,10 +45,7 @@ async fn main() -> Res<()> {
         conf.default_ccache_name.as_deref(),
         uid,
     )?;
-    let cache = CacheSource {
-        cache: name.open_with_kcm_socket(uid, conf.kcm_socket.as_deref())?,
-        store_tgt: false,
-    };
+    let cache = CacheSource::new(name.open_with_kcm_socket(uid, conf.kcm_socket.as_deref())?);
     let creds = Arc::new(SharedCredentials::new(Client::new(conf), cache, TgtSource::Cache).await?);
     let upstream = ConnectOptions::new(
         env("LAB_MARIADB_HOST")?,

@@ -273,10 +273,7 @@ mod tests {
         let shared = rt
             .block_on(SharedCredentials::new(
                 client,
-                CacheSource {
-                    cache: CcacheHandle::file(&path),
-                    store_tgt: false,
-                },
+                CacheSource::new(CcacheHandle::file(&path)),
                 TgtSource::Cache,
             ))
             .unwrap();
