@@ -385,14 +385,12 @@ impl Client {
     /// AS options for a `kadmin/changepw` ticket as MIT's kpasswd asks for one: five
     /// minutes, not renewable, forwardable or proxiable.
     pub fn changepw_options(&self, client: Principal) -> AsOptions {
-        AsOptions {
-            lifetime: std::time::Duration::from_secs(5 * 60),
-            renew_lifetime: std::time::Duration::ZERO,
-            forwardable: false,
-            proxiable: false,
-            service: Some(kpasswd::changepw_service()),
-            ..self.initial_options(client)
-        }
+        self.initial_options(client)
+            .with_lifetime(std::time::Duration::from_secs(5 * 60))
+            .with_renew_lifetime(std::time::Duration::ZERO)
+            .with_forwardable(false)
+            .with_proxiable(false)
+            .with_service(kpasswd::changepw_service())
     }
 
     /// Change the password of `creds`' client (RFC 3244 version 1, MIT's
@@ -845,10 +843,7 @@ impl Client {
 
     /// Renew a TGT (`kinit -R`).
     pub async fn renew(&self, tgt: &Credentials) -> Result<Credentials, ClientError> {
-        let opts = TgsOptions {
-            renew: true,
-            ..self.tgs_options()
-        };
+        let opts = self.tgs_options().with_renew(true);
         self.tgs(tgt, &tgt.server, &opts).await
     }
 
