@@ -408,6 +408,10 @@ fn acceptor_rejections() {
         acc.accept(&tok, now().offset(400), &mut rng),
         Err(GssError::Skew(-400))
     ));
+    // A wider limit set with the builder takes the same token 400 s late.
+    let wide = AcceptorOptions::default().with_max_skew(std::time::Duration::from_secs(500));
+    let mut acc_wide = Acceptor::new(kt.clone(), wide);
+    acc_wide.accept(&tok, now().offset(400), &mut rng).unwrap();
     // Another service.
     let other = Principal::parse("host/db.ad.myaws.com@AD.MYAWS.COM", None).unwrap();
     let mut acc2 = Acceptor::new(
