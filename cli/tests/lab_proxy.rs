@@ -21,6 +21,8 @@ struct Proxy {
     dir: PathBuf,
     socket: PathBuf,
     log: Arc<Mutex<String>>,
+    /// The thread copying the proxy's stderr into `log`; it ends at EOF, when the proxy exits.
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 fn test_dir(name: &str) -> PathBuf {
@@ -96,7 +98,7 @@ impl Proxy {
             }
         }
         let sink = log.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             let mut line = String::new();
             while err.read_line(&mut line).is_ok_and(|n| n > 0) {
                 sink.lock().unwrap().push_str(&line);
@@ -108,6 +110,7 @@ impl Proxy {
             dir,
             socket,
             log,
+            reader: Some(reader),
         }
     }
 
@@ -138,6 +141,11 @@ impl Proxy {
                 .success()
         );
         let status = self.child.wait().unwrap();
+        // Everything the proxy wrote before it exited, not only what the reader has copied so
+        // far: the pipe ends at its exit, and so does the reader.
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
         let log = self.log.lock().unwrap().clone();
         (status, self.socket.clone(), log)
     }
