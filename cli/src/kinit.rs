@@ -315,7 +315,7 @@ fn kinit(args: &KinitArgs) -> Result<(), Failure> {
         opts = opts.with_lifetime(l);
     }
     if let Some(r) = args.renew_life {
-        opts = opts.with_renewable_lifetime(r);
+        opts = opts.with_renew_lifetime(r);
     }
     if let Some(f) = args.forwardable {
         opts = opts.with_forwardable(f);

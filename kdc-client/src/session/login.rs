@@ -30,7 +30,7 @@ use crate::{Principal, PrincipalName};
 /// // kinit -l 10h -r 7d -f
 /// let opts = LoginOptions::default()
 ///     .with_lifetime(Duration::from_secs(10 * 3600))
-///     .with_renewable_lifetime(Duration::from_secs(7 * 86400))
+///     .with_renew_lifetime(Duration::from_secs(7 * 86400))
 ///     .with_forwardable(true);
 /// assert_ne!(opts, LoginOptions::default());
 /// ```
@@ -38,7 +38,7 @@ use crate::{Principal, PrincipalName};
 #[non_exhaustive]
 pub struct LoginOptions {
     lifetime: Option<Duration>,
-    renewable_lifetime: Option<Duration>,
+    renew_lifetime: Option<Duration>,
     forwardable: Option<bool>,
     proxiable: Option<bool>,
     canonicalize: bool,
@@ -56,8 +56,8 @@ impl LoginOptions {
 
     /// `kinit -r`: the renewable lifetime (else `renew_lifetime`); zero asks for a ticket
     /// that is not renewable.
-    pub fn with_renewable_lifetime(mut self, life: Duration) -> Self {
-        self.renewable_lifetime = Some(life);
+    pub fn with_renew_lifetime(mut self, life: Duration) -> Self {
+        self.renew_lifetime = Some(life);
         self
     }
 
@@ -107,7 +107,7 @@ impl LoginOptions {
         if let Some(l) = self.lifetime {
             opts.lifetime = l;
         }
-        if let Some(r) = self.renewable_lifetime {
+        if let Some(r) = self.renew_lifetime {
             opts.renew_lifetime = r;
         }
         if let Some(f) = self.forwardable {
@@ -712,7 +712,7 @@ mod tests {
         };
         let login = LoginOptions::default()
             .with_lifetime(Duration::from_secs(600))
-            .with_renewable_lifetime(Duration::ZERO)
+            .with_renew_lifetime(Duration::ZERO)
             .with_forwardable(!base.forwardable)
             .with_proxiable(!base.proxiable)
             .with_canonicalize(true)
