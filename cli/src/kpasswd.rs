@@ -1,6 +1,7 @@
 //! `kerb kpasswd [PRINCIPAL]`: MIT 1.20's kpasswd. The client is the argument, else the
 //! default cache's principal, else the login name; a `kadmin/changepw` ticket is obtained
-//! with the current password, the new one is read twice and sent (RFC 3244).
+//! with the current password (armored with the default cache's TGT when the cache says the
+//! realm takes FAST), the new one is read twice and sent (RFC 3244).
 //!
 //! Exit status as MIT's: 0 "Password changed.", 1 for a failure before the server's answer,
 //! 2 when the server refuses (its result code and string are printed on stdout).
@@ -8,10 +9,10 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
+use kdc_client::Principal;
 use kdc_client::client::{Client, ClientError};
 use kdc_client::exchange::ExchangeError;
-use kdc_client::session::{NotChanged, Session, SessionError};
-use kdc_client::{Principal, ccache::CcacheHandle};
+use kdc_client::session::{Armor, NotChanged, Session, SessionError};
 
 use crate::{common, prompt};
 
@@ -37,21 +38,31 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
 
 fn kpasswd(name: Option<&str>) -> Result<ExitCode, String> {
     let conf = common::load_config().map_err(|e| format!("{e} initializing kerberos library"))?;
-    let (principal, cache) = match name {
-        Some(n) => (
-            Principal::parse(n, conf.default_realm.as_ref())
-                .map_err(|e| format!("{e} parsing client name"))?,
-            None,
-        ),
-        None => {
-            let (principal, cache) = default_client(&conf)?;
-            (principal, Some(cache))
+    // As MIT's kpasswd, the default cache is always opened: its principal is the default
+    // client, and its TGT armors the kadmin/changepw request (FAST) when the cache says the
+    // realm's KDC takes FAST, so a KDC that takes passwords only inside FAST can be used.
+    let handle = common::open_ccache(None, Some(&conf))
+        .map_err(|e| format!("{e} opening default ccache"))?;
+    let cached = match handle.load() {
+        Ok(cache) => Some(cache),
+        Err(e) if e.is_not_found() => None,
+        Err(e) => return Err(format!("{e} getting principal from ccache")),
+    };
+    let principal = match (name, &cached) {
+        (Some(n), _) => Principal::parse(n, conf.default_realm.as_ref())
+            .map_err(|e| format!("{e} parsing client name"))?,
+        (None, Some(cache)) => cache.default_principal.clone(),
+        (None, None) => {
+            let user = common::user_name().ok_or("unable to identify user from password file")?;
+            Principal::parse(&user, conf.default_realm.as_ref())
+                .map_err(|e| format!("{e} parsing client name"))?
         }
     };
-    // A password change does not touch the session's cache: with a principal given, MIT's
-    // kpasswd opens none, so neither does this (the file name is never used).
-    let cache = cache.unwrap_or_else(|| CcacheHandle::file("/dev/null"));
-    let session = Session::new(Client::new(conf), cache);
+    let armored = cached.is_some_and(|c| c.takes_fast(&principal.realm));
+    let mut session = Session::new(Client::new(conf), handle.clone());
+    if armored {
+        session = session.with_armor(Armor::Cache(handle));
+    }
     let change = common::block_on(session.change_password(&principal, &prompt::Terminal))
         .map_err(|e| format!("{e} getting initial ticket"))?;
     let result = match change {
@@ -72,24 +83,6 @@ fn kpasswd(name: Option<&str>) -> Result<ExitCode, String> {
     }
     println!("Password changed.");
     Ok(ExitCode::SUCCESS)
-}
-
-/// The default cache's principal, else the login name in the default realm (MIT's order),
-/// and the default cache.
-fn default_client(
-    conf: &kdc_client::config::Krb5Conf,
-) -> Result<(Principal, CcacheHandle), String> {
-    let handle =
-        common::open_ccache(None, Some(conf)).map_err(|e| format!("{e} opening default ccache"))?;
-    match handle.principal() {
-        Ok(p) => return Ok((p, handle)),
-        Err(e) if !e.is_not_found() => return Err(format!("{e} getting principal from ccache")),
-        Err(_) => {}
-    }
-    let user = common::user_name().ok_or("unable to identify user from password file")?;
-    let principal = Principal::parse(&user, conf.default_realm.as_ref())
-        .map_err(|e| format!("{e} parsing client name"))?;
-    Ok((principal, handle))
 }
 
 /// MIT reports a reply that does not decrypt with the current password as "Password

@@ -193,7 +193,12 @@ fn log_during<T>(kdc: Kdc, f: impl FnOnce() -> T) -> (T, String) {
 /// challenge under the machine account's armor (Heimdal's `pa=ENC-CHAL`,
 /// `armor_client_name`).
 fn assert_enc_chal_success(log: &str, client: &str, server: &str) {
-    let armor = format!("armor_client_name={}", lab("LAB_SAMBA_MACHINE_PRINCIPAL"));
+    assert_enc_chal_success_under(log, client, server, &lab("LAB_SAMBA_MACHINE_PRINCIPAL"));
+}
+
+/// [`assert_enc_chal_success`] under the armor TGT of `armor_client`.
+fn assert_enc_chal_success_under(log: &str, client: &str, server: &str, armor_client: &str) {
+    let armor = format!("armor_client_name={armor_client}");
     assert!(
         log.lines().any(|l| l.contains("AS-REQ SUCCESS")
             && l.contains(&format!(" {client} {server} "))
@@ -529,6 +534,59 @@ fn kpasswd_changes_the_password_like_mit() {
             !kinit_works("kinit", p, OLD),
             "{p}: the old password still works"
         );
+    }
+}
+
+/// As MIT's kpasswd, ours armors the kadmin/changepw request with the default cache's TGT
+/// when the cache says the realm takes FAST (an armored kinit wrote `fast_avail`), so the
+/// FAST-only KDC changes the password; with no such cache both are refused.
+#[test]
+#[ignore = "needs the lab"]
+fn kpasswd_armors_with_the_default_caches_tgt_like_mit() {
+    let realm = lab("LAB_SAMBA_REALM");
+    for program in [KERB, "kpasswd"] {
+        let tag = if program == KERB { "ka" } else { "km" };
+        let user = samba_user(tag, false);
+        let cc = cache(&format!("kpasswd-armor-{tag}"));
+        // Without a cache: an unarmored request, refused by the FAST-only KDC.
+        let o = run(
+            program,
+            "kpasswd",
+            &[&user],
+            Kdc::FastOnly,
+            &cc,
+            &lines(&[OLD]),
+        );
+        assert_eq!(o.status.code(), Some(1), "{program}: {}", stderr(&o));
+        let armor = armor_cache(KERB, tag);
+        ok(&kinit(
+            KERB,
+            Kdc::FastOnly,
+            Some(&armor),
+            &cc,
+            &user,
+            &lines(&[OLD]),
+        ));
+        let (o, log) = log_during(Kdc::FastOnly, || {
+            run(
+                program,
+                "kpasswd",
+                &[],
+                Kdc::FastOnly,
+                &cc,
+                &lines(&[OLD, NEW, NEW]),
+            )
+        });
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout).replace(&user, "P"),
+            "Password for P: \nEnter new password: \nEnter it again: \nPassword changed.\n",
+            "{program}: {}",
+            stderr(&o)
+        );
+        assert_eq!(o.status.code(), Some(0));
+        let changepw = format!("kadmin/changepw@{realm}");
+        assert_enc_chal_success_under(&log, &user, &changepw, &user);
+        assert!(kinit_works(KERB, &user, NEW), "{program}: the new password");
     }
 }
 

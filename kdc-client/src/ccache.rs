@@ -376,6 +376,14 @@ impl Ccache {
             .find(|c| c.is_config() && c.server.matches(&server))
             .map(|c| c.ticket.as_slice())
     }
+
+    /// Whether the cache says `realm`'s KDC takes FAST: MIT's `fast_avail` entry for
+    /// `krbtgt/REALM@REALM` is `yes` (written by MIT's kinit when the KDC offered FAST, and by
+    /// armored logins).
+    pub fn takes_fast(&self, realm: &Realm) -> bool {
+        let tgs = Principal::new(PrincipalName::krbtgt(realm), realm.clone());
+        self.get_config(crate::client::FAST_AVAIL, Some(&tgs)) == Some(&b"yes"[..])
+    }
 }
 
 #[cfg(test)]

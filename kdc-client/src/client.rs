@@ -181,8 +181,8 @@ impl Client {
     pub fn tgs_options_for(&self, ccache: &Ccache) -> TgsOptions {
         let mut opts = self.tgs_options();
         let realm = &ccache.default_principal.realm;
-        let tgs = Principal::new(PrincipalName::krbtgt(realm), realm.clone());
-        if ccache.get_config(FAST_AVAIL, Some(&tgs)) == Some(&b"yes"[..]) {
+        if ccache.takes_fast(realm) {
+            let tgs = Principal::new(PrincipalName::krbtgt(realm), realm.clone());
             tracing::debug!("The cache says {tgs} takes FAST: TGS requests armored with the TGT");
             opts.fast = true;
         }
