@@ -20,6 +20,10 @@ use crate::crypto::{EncryptionKey, Enctype};
 use crate::principal::{NameType, Principal, PrincipalName, Realm};
 use crate::wire::Truncated;
 
+/// MIT's ccache configuration key saying a realm's KDC takes FAST (value `yes`, scoped to
+/// `krbtgt/REALM@REALM`): see [`Ccache::takes_fast`].
+pub const FAST_AVAIL: &str = "fast_avail";
+
 mod codec;
 pub mod dir;
 mod file;
@@ -377,13 +381,22 @@ impl Ccache {
             .map(|c| c.ticket.as_slice())
     }
 
-    /// Whether the cache says `realm`'s KDC takes FAST: MIT's `fast_avail` entry for
+    /// Whether the cache says `realm`'s KDC takes FAST: its [`FAST_AVAIL`] entry for
     /// `krbtgt/REALM@REALM` is `yes` (written by MIT's kinit when the KDC offered FAST, and by
     /// armored logins).
     pub fn takes_fast(&self, realm: &Realm) -> bool {
-        let tgs = Principal::new(PrincipalName::krbtgt(realm), realm.clone());
-        self.get_config(crate::client::FAST_AVAIL, Some(&tgs)) == Some(&b"yes"[..])
+        self.get_config(FAST_AVAIL, Some(&local_tgs(realm))) == Some(&b"yes"[..])
     }
+
+    /// Record that `realm`'s KDC takes FAST, as MIT's kinit does ([`Ccache::takes_fast`]).
+    pub fn set_takes_fast(&mut self, realm: &Realm) {
+        self.set_config(FAST_AVAIL, Some(&local_tgs(realm)), b"yes");
+    }
+}
+
+/// `krbtgt/REALM@REALM`, the principal MIT scopes [`FAST_AVAIL`] to.
+fn local_tgs(realm: &Realm) -> Principal {
+    Principal::new(PrincipalName::krbtgt(realm), realm.clone())
 }
 
 #[cfg(test)]

@@ -175,7 +175,7 @@ impl Client {
 
     /// [`Client::tgs_options`] for the tickets of `ccache`, armored (implicit TGT armor, RFC
     /// 6113 §5.4.1.1) when the cache says its principal's realm takes FAST: MIT's
-    /// [`FAST_AVAIL`] entry for `krbtgt/REALM@REALM`, written by MIT's kinit when the KDC
+    /// [`FAST_AVAIL`](crate::ccache::FAST_AVAIL) entry for `krbtgt/REALM@REALM`, written by MIT's kinit when the KDC
     /// offers FAST and by `kerb kinit -T`. `kerb kvno`, the MySQL/MariaDB logins and
     /// [`Session::service_ticket`](crate::session::Session::service_ticket) all use this rule.
     pub fn tgs_options_for(&self, ccache: &Ccache) -> TgsOptions {
@@ -859,10 +859,6 @@ impl Client {
     }
 }
 
-/// MIT's ccache configuration key saying a realm's KDC takes FAST (value `yes`, scoped to
-/// `krbtgt/REALM@REALM`): see [`Client::tgs_options_for`].
-pub const FAST_AVAIL: &str = "fast_avail";
-
 fn kdc_addr(s: &KdcServer) -> Option<KdcAddr> {
     server_addr(s, transport::DEFAULT_KDC_PORT)
 }
@@ -1232,15 +1228,15 @@ mod tests {
         let mut cache = Ccache::new(joe);
         assert!(!client.tgs_options_for(&cache).fast);
         let other = Principal::parse("krbtgt/OTHER@OTHER", None).unwrap();
-        cache.set_config(FAST_AVAIL, Some(&other), b"yes");
+        cache.set_config(crate::ccache::FAST_AVAIL, Some(&other), b"yes");
         assert!(
             !client.tgs_options_for(&cache).fast,
             "another realm's entry"
         );
         let tgs = Principal::parse("krbtgt/ONPREM.LOCAL@ONPREM.LOCAL", None).unwrap();
-        cache.set_config(FAST_AVAIL, Some(&tgs), b"no");
+        cache.set_config(crate::ccache::FAST_AVAIL, Some(&tgs), b"no");
         assert!(!client.tgs_options_for(&cache).fast);
-        cache.set_config(FAST_AVAIL, Some(&tgs), b"yes");
+        cache.set_config(crate::ccache::FAST_AVAIL, Some(&tgs), b"yes");
         assert!(client.tgs_options_for(&cache).fast);
     }
 }

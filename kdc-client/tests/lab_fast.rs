@@ -250,7 +250,7 @@ fn session_service_ticket_armors_when_the_cache_has_fast_avail() {
     for fast_avail in [true, false] {
         let mut cache = init.to_ccache();
         if fast_avail {
-            cache.set_config(kdc_client::client::FAST_AVAIL, Some(&tgs), b"yes");
+            cache.set_config(kdc_client::ccache::FAST_AVAIL, Some(&tgs), b"yes");
         }
         let handle = CcacheHandle::file(dir.join(format!("cc-{fast_avail}")));
         handle.save(&cache).unwrap();
@@ -322,7 +322,7 @@ fn session_logins_are_armored_from_a_keytab_or_a_cache() {
         let realm = Realm::new(env("LAB_FAST_REALM")).unwrap();
         let tgs = Principal::new(kdc_client::PrincipalName::krbtgt(&realm), realm);
         assert_eq!(
-            cache.get_config(kdc_client::client::FAST_AVAIL, Some(&tgs)),
+            cache.get_config(kdc_client::ccache::FAST_AVAIL, Some(&tgs)),
             Some(&b"yes"[..]),
             "{name}"
         );

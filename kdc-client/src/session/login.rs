@@ -347,9 +347,7 @@ impl Session {
         };
         let mut cache = init.to_ccache();
         if armored {
-            let realm = &init.creds.client.realm;
-            let tgs = Principal::new(PrincipalName::krbtgt(realm), realm.clone());
-            cache.set_config(crate::client::FAST_AVAIL, Some(&tgs), b"yes");
+            cache.set_takes_fast(&init.creds.client.realm);
         }
         self.save(cache).await?;
         let password_expiry = match key {
