@@ -206,9 +206,10 @@ impl std::fmt::Display for Notice {
 }
 
 /// The user's side of a password login: the session asks it for passwords and tells it
-/// what happened. Its calls are synchronous, on the task running the login: a prompter that
-/// blocks (a terminal read, as `kerb kinit` does) belongs on a current-thread runtime or a
-/// blocking thread, not on a busy async worker.
+/// what happened. Its calls may block (a terminal read, as `kerb kinit` does): on a
+/// multi-thread runtime they run in `tokio::task::block_in_place`, so the worker's other
+/// tasks move to another thread meanwhile; on a current-thread runtime they block that
+/// runtime's one thread, so run a login there only where nothing else waits on it.
 pub trait Prompter: Sync {
     /// The answer to `prompt`. The current password is asked for at most once per login
     /// (and once for the `kadmin/changepw` ticket of an expired password), and not at all
@@ -299,7 +300,7 @@ impl<'a> CurrentPassword<'a> {
         if let Some(pw) = typed.as_ref() {
             return Ok(Secret::Password(pw.clone()));
         }
-        let pw = self.prompter.secret(Prompt::Password(user))?;
+        let pw = off_worker(|| self.prompter.secret(Prompt::Password(user)))?;
         *typed = Some(pw.clone());
         Ok(Secret::Password(pw))
     }
@@ -453,7 +454,7 @@ impl Session {
         let mut last = NotChanged::Mismatch;
         for _ in 0..NEW_PASSWORD_TRIES {
             if let Some(n) = notice.take() {
-                prompter.notice(&n);
+                off_worker(|| prompter.notice(&n));
             }
             let new = match read_new_password(prompter) {
                 Ok(pw) if pw.is_empty() => {
@@ -503,14 +504,23 @@ impl Session {
     }
 }
 
+/// Run a [`Prompter`] call, which may block (a terminal read), without stalling an async
+/// worker: on a multi-thread runtime the worker hands its other tasks to another thread
+/// while it blocks (`block_in_place`); on a current-thread runtime (as `kerb` runs a
+/// login) there is no other worker to hand them to, so the call blocks that thread.
+fn off_worker<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 /// The new password, typed twice.
 fn read_new_password(prompter: &dyn Prompter) -> Result<Zeroizing<String>, SessionError> {
-    let first = prompter
-        .secret(Prompt::NewPassword)
-        .map_err(SessionError::Prompt)?;
-    let again = prompter
-        .secret(Prompt::NewPasswordAgain)
-        .map_err(SessionError::Prompt)?;
+    let ask = |prompt| off_worker(|| prompter.secret(prompt)).map_err(SessionError::Prompt);
+    let first = ask(Prompt::NewPassword)?;
+    let again = ask(Prompt::NewPasswordAgain)?;
     if first.as_str() != again.as_str() {
         return Err(NotChanged::Mismatch.into());
     }
@@ -558,6 +568,26 @@ mod tests {
 
     use super::*;
     use crate::asn1::{AsReq, pa_type};
+
+    /// A prompter that blocks until another task of the runtime answers: with one worker,
+    /// that task runs only if the blocked worker handed it on.
+    #[test]
+    fn a_blocking_prompter_leaves_the_runtimes_other_tasks_running() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (tx, rx) = std::sync::mpsc::channel::<()>();
+            let prompt = tokio::spawn(async move {
+                // A bound, not a synchronisation sleep: it only ends a broken run.
+                off_worker(|| rx.recv_timeout(Duration::from_secs(60)))
+            });
+            let other = tokio::spawn(async move { tx.send(()) });
+            assert_eq!(prompt.await.unwrap(), Ok(()));
+            other.await.unwrap().unwrap();
+        });
+    }
     use crate::ccache::CcacheHandle;
     use crate::client::Client;
     use crate::config::MemSource;
