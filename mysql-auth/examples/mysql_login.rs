@@ -24,8 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut kerberos = KerberosInitiator::from_session(&Session::from_env()?)?;
     let mut conn = Connection::connect(&opts, &mut kerberos).await?;
     let result = conn.query("SELECT CURRENT_USER()").await?;
-    let user = result.rows.first().and_then(|row| row.first()?.clone());
-    let user = String::from_utf8_lossy(&user.unwrap_or_default()).into_owned();
+    let user = String::from_utf8_lossy(result.value(0, 0).unwrap_or_default());
     println!("logged in as {user} with {}", conn.authenticated().plugin);
     Ok(())
 }

@@ -32,6 +32,14 @@ pub struct QueryResult {
     pub warnings: u16,
 }
 
+impl QueryResult {
+    /// The value at `row` and `column` as sent (text protocol); `None` for SQL NULL or a
+    /// position past the result.
+    pub fn value(&self, row: usize, column: usize) -> Option<&[u8]> {
+        self.rows.get(row)?.get(column)?.as_deref()
+    }
+}
+
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -257,6 +265,18 @@ pub fn ping_reply(p: &Packet) -> Result<(), CommandError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_by_position_with_null_and_out_of_range() {
+        let r = QueryResult {
+            rows: vec![vec![Some(b"joe@%".to_vec()), None]],
+            ..QueryResult::default()
+        };
+        assert_eq!(r.value(0, 0), Some(&b"joe@%"[..]));
+        assert_eq!(r.value(0, 1), None, "SQL NULL");
+        assert_eq!(r.value(0, 2), None);
+        assert_eq!(r.value(1, 0), None);
+    }
 
     fn ok(status: u16) -> Vec<u8> {
         let mut p = vec![0, 1, 0];
