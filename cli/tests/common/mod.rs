@@ -176,3 +176,34 @@ pub fn current_mit_cache(client: Option<&str>) -> kdc_client::ccache::Ccache {
     }
     c
 }
+
+/// The stdout of our kinit and MIT's, run one after the other (ours first): the same lines,
+/// except that the whole days of an expiry warning ("Warning: Your password will expire in N
+/// days on DATE"), counted from each run's own second, may be one fewer in MIT's when a
+/// second boundary fell between the runs. The text and the expiry time must be the same.
+pub fn assert_same_kinit_output(ours: &str, mit: &str) {
+    const WARNING: &str = "Warning: Your password will expire in ";
+    let (o, m): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), mit.lines().collect());
+    assert_eq!(
+        o.len(),
+        m.len(),
+        "stdout of kinit (ours, then MIT's):\n{ours}\n{mit}"
+    );
+    for (a, b) in o.iter().zip(&m) {
+        let days = |w: &str| {
+            let rest = w.strip_prefix(WARNING)?;
+            let (n, tail) = rest.split_once(' ')?;
+            Some((n.parse::<u64>().ok()?, tail.to_owned()))
+        };
+        match (days(a), days(b)) {
+            (Some((n_ours, tail_ours)), Some((n_mit, tail_mit))) => {
+                assert_eq!(tail_ours, tail_mit, "expiry warnings (ours, then MIT's)");
+                assert!(
+                    n_ours == n_mit || n_ours == n_mit + 1,
+                    "expiry warnings (ours, then MIT's): {a:?} / {b:?}"
+                );
+            }
+            _ => assert_eq!(a, b, "stdout of kinit (ours, then MIT's)"),
+        }
+    }
+}
