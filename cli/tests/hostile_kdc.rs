@@ -3,9 +3,10 @@
 //! ETYPE-INFO2 asking for one string-to-key iteration. The error is printed escaped and cut;
 //! the weak parameters are refused before any pre-authentication is sent.
 
-use std::io::Write as _;
+mod common;
+
 use std::net::UdpSocket;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -70,18 +71,14 @@ fn kinit(port: u16, name: &str) -> (String, String, bool) {
         ),
     )
     .unwrap();
-    let mut child = Command::new(KERB)
-        .args(["kinit", "user"])
-        .env("KRB5_CONFIG", &conf)
-        .env("KRB5CCNAME", format!("FILE:{}", dir.join("cc").display()))
-        .env_remove("KRB5_TRACE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(b"Passw0rd\n");
-    let o = child.wait_with_output().unwrap();
+    let o = common::feed(
+        Command::new(KERB)
+            .args(["kinit", "user"])
+            .env("KRB5_CONFIG", &conf)
+            .env("KRB5CCNAME", format!("FILE:{}", dir.join("cc").display()))
+            .env_remove("KRB5_TRACE"),
+        "Passw0rd\n",
+    );
     let _ = std::fs::remove_dir_all(&dir);
     (
         String::from_utf8_lossy(&o.stdout).into_owned(),

@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use common::{KERB, lab, ok};
 
@@ -37,21 +37,11 @@ fn in_dns_namespace_with(
         .env("KRB5_CONFIG", lab(conf))
         .env("KRB5CCNAME", cc)
         .env("LC_ALL", "C")
-        .env_remove("KRB5_TRACE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env_remove("KRB5_TRACE");
     for (k, v) in env {
         command.env(k, v);
     }
-    let mut child = command.spawn().expect("unshare runs");
-    let mut input = child.stdin.take().expect("piped stdin");
-    if let Some(s) = stdin {
-        use std::io::Write as _;
-        let _ = input.write_all(s.as_bytes());
-    }
-    drop(input);
-    child.wait_with_output().expect("unshare finishes")
+    common::feed(&mut command, stdin.unwrap_or_default())
 }
 
 fn stderr(o: &Output) -> String {
@@ -326,18 +316,8 @@ fn default_realm_from_the_local_hosts_txt_record_like_mit() {
                 .env("KRB5_CONFIG", lab("LAB_KRB5_CONFIG_DNS_NO_DEFAULT"))
                 .env("KRB5CCNAME", &cc)
                 .env("KRB5_TRACE", "/dev/stderr")
-                .env("LC_ALL", "C")
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
-            let mut child = command.spawn().expect("unshare runs");
-            let mut input = child.stdin.take().expect("piped stdin");
-            if let Some(s) = stdin {
-                use std::io::Write as _;
-                let _ = input.write_all(s.as_bytes());
-            }
-            drop(input);
-            child.wait_with_output().expect("unshare finishes")
+                .env("LC_ALL", "C");
+            common::feed(&mut command, stdin.unwrap_or_default())
         };
         let o = run(&kinit, Some(&password()));
         let trace = stderr(&o);

@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 
 use common::{KERB, lab, ok, run};
@@ -158,19 +157,13 @@ fn a_wrong_password_fails_cleanly_inside_fast() {
 fn the_trace_shows_the_armor_and_encrypted_challenge() {
     let armor = armor_cache(KERB, "armor-trace");
     let cc = cache("trace");
-    let mut child = Command::new(KERB)
-        .args(["kinit", "-T", &armor, "-c", &cc, &user()])
-        .env("KRB5CCNAME", &cc)
-        .env("KRB5_TRACE", "/dev/stderr")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
-    drop(stdin);
-    let o = child.wait_with_output().unwrap();
+    let o = common::feed(
+        Command::new(KERB)
+            .args(["kinit", "-T", &armor, "-c", &cc, &user()])
+            .env("KRB5CCNAME", &cc)
+            .env("KRB5_TRACE", "/dev/stderr"),
+        &format!("{PASSWORD}\n"),
+    );
     ok(&o);
     let trace = stderr(&o);
     for line in [
@@ -232,19 +225,13 @@ fn disable_encrypted_timestamp_is_honoured_like_mit() {
         if program == KERB {
             args.insert(0, "kinit");
         }
-        let mut child = Command::new(program)
-            .args(&args)
-            .env("KRB5_CONFIG", &path)
-            .env_remove("KRB5_TRACE")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let _ = stdin.write_all(input.as_bytes());
-        drop(stdin);
-        let o = child.wait_with_output().unwrap();
+        let o = common::feed(
+            Command::new(program)
+                .args(&args)
+                .env("KRB5_CONFIG", &path)
+                .env_remove("KRB5_TRACE"),
+            &input,
+        );
         assert_eq!(o.status.code(), Some(1), "{program}: {}", stderr(&o));
         if program == KERB {
             assert!(

@@ -11,7 +11,6 @@
 
 mod common;
 
-use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 
 use common::{KERB, lab, ok};
@@ -71,18 +70,11 @@ fn run_conf(
     cmd.args(args)
         .env("KRB5_CONFIG", conf)
         .env("KRB5CCNAME", cc)
-        .env_remove("KRB5_TRACE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env_remove("KRB5_TRACE");
     if trace {
         cmd.env("KRB5_TRACE", "/dev/stderr");
     }
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{program}: {e}"));
-    let mut stdin = child.stdin.take().unwrap();
-    let _ = stdin.write_all(input.as_bytes());
-    drop(stdin);
-    child.wait_with_output().unwrap()
+    common::feed(&mut cmd, input)
 }
 
 /// `args` with `kerb`'s subcommand first when `program` is ours.

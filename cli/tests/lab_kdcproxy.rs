@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use common::{KERB, lab, ok};
 
@@ -27,25 +27,15 @@ fn run_traced(
     input: &str,
     trace: Option<&std::path::Path>,
 ) -> Output {
-    use std::io::Write as _;
     let mut cmd = Command::new(program);
     cmd.env_remove("KRB5_TRACE");
     if let Some(t) = trace {
         cmd.env("KRB5_TRACE", t);
     }
-    let mut child = cmd
-        .args(args)
+    cmd.args(args)
         .env("KRB5_CONFIG", conf)
-        .env("KRB5CCNAME", cc)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    let mut stdin = child.stdin.take().unwrap();
-    let _ = stdin.write_all(input.as_bytes());
-    drop(stdin);
-    child.wait_with_output().unwrap()
+        .env("KRB5CCNAME", cc);
+    common::feed(&mut cmd, input)
 }
 
 /// The trace file of one run, emptied.

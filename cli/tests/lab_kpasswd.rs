@@ -6,8 +6,7 @@
 
 mod common;
 
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use common::{KERB, kadmin_local, lab, ok};
 
@@ -39,18 +38,11 @@ fn run_env(program: &str, args: &[&str], cc: &str, input: &str, env: &[(&str, &s
     let mut cmd = Command::new(program);
     cmd.args(args)
         .env("KRB5CCNAME", cc)
-        .env_remove("KRB5_TRACE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env_remove("KRB5_TRACE");
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{program}: {e}"));
-    let mut stdin = child.stdin.take().unwrap();
-    let _ = stdin.write_all(input.as_bytes());
-    drop(stdin);
-    child.wait_with_output().unwrap()
+    common::feed(&mut cmd, input)
 }
 
 /// stdout, stderr and exit status, with `name` replaced by `P` so two principals compare.

@@ -10,10 +10,9 @@
 
 mod common;
 
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use common::{KERB, lab, ok};
+use common::{KERB, feed, lab, ok};
 
 const OLD: &str = "Old-Passw0rd-1";
 const NEW: &str = "New-Passw0rd-22";
@@ -86,19 +85,6 @@ fn command(program: &str, tool: &str, args: &[&str], kdc: Kdc, cc: &str) -> Comm
         .env("KRB5_CONFIG", kdc.conf())
         .env("KRB5CCNAME", cc);
     cmd
-}
-
-fn feed(cmd: &mut Command, input: &str) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    let mut stdin = child.stdin.take().unwrap();
-    let _ = stdin.write_all(input.as_bytes());
-    drop(stdin);
-    child.wait_with_output().unwrap()
 }
 
 fn name(program: &str) -> &'static str {

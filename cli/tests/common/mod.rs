@@ -25,19 +25,24 @@ pub fn cache(prefix: &str, name: &str) -> String {
 /// Run `program args` with `KRB5CCNAME=ccache`, feeding `stdin` verbatim (a program that exits
 /// without reading it, as a kinit failing early does, is fine).
 pub fn run(program: &str, args: &[&str], ccache: &str, stdin: Option<&str>) -> Output {
-    let mut child = Command::new(program)
-        .args(args)
+    let mut cmd = Command::new(program);
+    cmd.args(args)
         .env("KRB5CCNAME", ccache)
-        .env_remove("KRB5_TRACE")
+        .env_remove("KRB5_TRACE");
+    feed(&mut cmd, stdin.unwrap_or_default())
+}
+
+/// Run `cmd` with its output captured and `stdin` fed verbatim, then closed (a program that
+/// exits without reading it, as a kinit failing early does, is fine).
+pub fn feed(cmd: &mut Command, stdin: &str) -> Output {
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     let mut input = child.stdin.take().unwrap();
-    if let Some(s) = stdin {
-        let _ = input.write_all(s.as_bytes());
-    }
+    let _ = input.write_all(stdin.as_bytes());
     drop(input);
     child.wait_with_output().unwrap()
 }
