@@ -49,12 +49,6 @@ pub fn open_ccache(
     ccache_name(explicit, conf).and_then(|n| n.open_with_kcm_socket(uid(), kcm_socket))
 }
 
-/// The name without its type, as MIT's `krb5_cc_get_name` gives it (`/tmp/krb5cc_0`,
-/// `persistent:0:0`).
-pub fn ccache_residual(name: &ccache::CcacheName) -> String {
-    name.residual()
-}
-
 /// MIT's "not found" text for a cache: `No credentials cache found (filename: PATH)` for FILE
 /// and DIR caches, `Credentials cache keyring 'RESIDUAL' not found` for KEYRING.
 pub fn ccache_not_found(name: &ccache::CcacheName) -> String {

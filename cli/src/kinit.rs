@@ -411,10 +411,7 @@ fn choose_cache(args: &KinitArgs, conf: &Krb5Conf) -> Result<Target, Failure> {
     let client = client_principal(args, conf, existing.as_ref())?;
     if let Some(handle) = named {
         if args.verbose {
-            eprintln!(
-                "Using specified cache: {}",
-                common::ccache_residual(&handle.name())
-            );
+            eprintln!("Using specified cache: {}", handle.name().residual());
         }
         return Ok(Target {
             handle,
@@ -440,10 +437,7 @@ fn choose_cache(args: &KinitArgs, conf: &Krb5Conf) -> Result<Target, Failure> {
             None => (default, "default", false),
         };
         if args.verbose {
-            eprintln!(
-                "Using {how} cache: {}",
-                common::ccache_residual(&handle.name())
-            );
+            eprintln!("Using {how} cache: {}", handle.name().residual());
         }
         return Ok(Target {
             handle,
@@ -452,10 +446,7 @@ fn choose_cache(args: &KinitArgs, conf: &Krb5Conf) -> Result<Target, Failure> {
         });
     }
     if args.verbose {
-        eprintln!(
-            "Using default cache: {}",
-            common::ccache_residual(&default.name())
-        );
+        eprintln!("Using default cache: {}", default.name().residual());
     }
     Ok(Target {
         handle: default,
